@@ -1,0 +1,9 @@
+//! Recado's pure domain rules. Nothing here does I/O or reads the wall clock
+//! directly: time comes from an injected [`clock::Clock`] so rules can be tested
+//! across any boundary.
+
+pub mod clock;
+pub mod consent;
+pub mod ids;
+pub mod phone;
+pub mod properties;
