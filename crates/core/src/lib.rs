@@ -5,5 +5,7 @@
 pub mod clock;
 pub mod consent;
 pub mod ids;
+pub mod keywords;
 pub mod phone;
 pub mod properties;
+pub mod tokens;
