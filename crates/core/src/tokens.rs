@@ -34,9 +34,9 @@ pub fn fill_tokens(template: &str, lookup: impl Fn(&str) -> Option<String>) -> S
                 out.push_str(value);
             }
             None => match &mut gap {
-                // Later empty tokens of the same run only end its first stretch
-                // of white space (see `Gap::collecting`).
-                Some(open) => open.collecting = false,
+                // A later empty token of the same run ends the first stretch of
+                // white space after the tokens, if one was started.
+                Some(open) => open.collecting &= open.space.is_empty(),
                 None => gap = Some(Gap::open(&mut out)),
             },
         }
@@ -405,6 +405,11 @@ mod tests {
             "Stop: {UNSUB_URL}"
         );
         assert_eq!(fill("Hi{{contact.firstname}} there", &[]), "Hi there");
+        assert_eq!(fill("Hi{{contact.a}}{{contact.b}} there", &[]), "Hi there");
+        assert_eq!(
+            fill("Hi{{contact.a}}\t{{contact.b}} there", &[]),
+            "Hi\tthere"
+        );
         assert_eq!(fill("a{{contact.x}}b", &[]), "ab");
     }
 
@@ -479,6 +484,35 @@ mod tests {
                 _ => c.clone(),
             });
             prop_assert!(!out.contains("  "), "{:?} -> {:?}", template, out);
+        }
+
+        #[test]
+        fn removing_tokens_never_glues_or_drops_words(
+            pieces in prop::collection::vec(
+                prop_oneof!["[a-z]{1,5}", "[a-c]".prop_map(|n| format!("{{{{contact.{n}}}}}"))],
+                0..12,
+            ),
+            separators in prop::collection::vec("[ \t\n]?", 12),
+        ) {
+            let mut template = String::new();
+            let mut without_tokens = String::new();
+            for (piece, sep) in pieces.iter().zip(&separators) {
+                template.push_str(piece);
+                template.push_str(sep);
+                if !piece.starts_with('{') {
+                    without_tokens.push_str(piece);
+                }
+                without_tokens.push_str(sep);
+            }
+            // The words are those of the template with its tokens cut out:
+            // white space around a removed token shrinks but never vanishes
+            // from between two words.
+            let out = fill_tokens(&template, |_| None);
+            prop_assert_eq!(
+                out.split_whitespace().collect::<Vec<_>>(),
+                without_tokens.split_whitespace().collect::<Vec<_>>(),
+                "{:?} -> {:?}", template, out
+            );
         }
 
         #[test]
