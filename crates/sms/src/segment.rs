@@ -88,7 +88,8 @@ impl SegmentCounter {
 pub(crate) fn split(costs: &[u32], capacity: Capacity) -> Vec<Range<usize>> {
     let total: u32 = costs.iter().sum();
     if total <= capacity.single {
-        return vec![0..costs.len()];
+        let whole = 0..costs.len();
+        return vec![whole];
     }
     let mut parts = Vec::new();
     let mut start = 0;
