@@ -69,10 +69,7 @@ mod tests {
         let clock = ManualClock::new(start);
         assert_eq!(clock.now(), start);
         clock.advance(Duration::hours(2));
-        assert_eq!(
-            clock.now(),
-            Utc.with_ymd_and_hms(2026, 3, 1, 1, 0, 0).unwrap()
-        );
+        assert_eq!(clock.now(), Utc.with_ymd_and_hms(2026, 3, 1, 1, 0, 0).unwrap());
     }
 
     #[test]

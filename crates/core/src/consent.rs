@@ -213,19 +213,12 @@ pub fn decide(
     if request.status == SubscriptionStatus::NotSpecified {
         return Err(ConsentError::InvalidStatus);
     }
-    let explanation = request
-        .explanation
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty());
+    let explanation = request.explanation.as_deref().map(str::trim).filter(|e| !e.is_empty());
     let mut legal_basis = request.legal_basis;
     if request.status == SubscriptionStatus::Subscribed {
         let needs_basis = matches!(
             request.source,
-            ConsentSource::Manual
-                | ConsentSource::Bulk
-                | ConsentSource::Workflow
-                | ConsentSource::Import
+            ConsentSource::Manual | ConsentSource::Bulk | ConsentSource::Workflow | ConsentSource::Import
         );
         if needs_basis && (legal_basis.is_none() || explanation.is_none()) {
             return Err(ConsentError::LegalBasisRequired);
@@ -234,10 +227,7 @@ pub fn decide(
             return Err(ConsentError::NoWhatsappPhone);
         }
         if current.status == SubscriptionStatus::Unsubscribed
-            && !matches!(
-                request.source,
-                ConsentSource::Manual | ConsentSource::Keyword
-            )
+            && !matches!(request.source, ConsentSource::Manual | ConsentSource::Keyword)
         {
             return Err(ConsentError::ResubscribeNotAllowed);
         }
@@ -254,8 +244,7 @@ pub fn decide(
     let same_status = current.status == next.status;
     let contact_driven = !matches!(request.source, ConsentSource::Manual | ConsentSource::Bulk);
     if same_status
-        && (contact_driven
-            || (current.legal_basis == next.legal_basis && current.explanation == next.explanation))
+        && (contact_driven || (current.legal_basis == next.legal_basis && current.explanation == next.explanation))
     {
         return Ok(Decision::Unchanged);
     }
@@ -301,11 +290,7 @@ mod tests {
 
     #[test]
     fn manual_subscription_requires_legal_basis_and_explanation() {
-        let mut r = req(
-            Channel::Sms,
-            SubscriptionStatus::Subscribed,
-            ConsentSource::Manual,
-        );
+        let mut r = req(Channel::Sms, SubscriptionStatus::Subscribed, ConsentSource::Manual);
         assert_eq!(
             decide(&SubscriptionState::not_specified(), &r, WITH_PHONE),
             Err(ConsentError::LegalBasisRequired)
@@ -329,11 +314,7 @@ mod tests {
 
     #[test]
     fn bulk_and_workflow_subscriptions_follow_the_same_legal_basis_rule() {
-        for source in [
-            ConsentSource::Bulk,
-            ConsentSource::Workflow,
-            ConsentSource::Import,
-        ] {
+        for source in [ConsentSource::Bulk, ConsentSource::Workflow, ConsentSource::Import] {
             let r = req(Channel::Sms, SubscriptionStatus::Subscribed, source);
             assert_eq!(
                 decide(&SubscriptionState::not_specified(), &r, WITH_PHONE),
@@ -344,11 +325,7 @@ mod tests {
 
     #[test]
     fn whatsapp_subscription_requires_a_whatsapp_number() {
-        let mut r = req(
-            Channel::Whatsapp,
-            SubscriptionStatus::Subscribed,
-            ConsentSource::Manual,
-        );
+        let mut r = req(Channel::Whatsapp, SubscriptionStatus::Subscribed, ConsentSource::Manual);
         r.legal_basis = Some(LegalBasis::Contract);
         r.explanation = Some("customer".into());
         assert_eq!(
@@ -363,11 +340,7 @@ mod tests {
 
     #[test]
     fn unsubscribing_needs_no_legal_basis() {
-        let r = req(
-            Channel::Sms,
-            SubscriptionStatus::Unsubscribed,
-            ConsentSource::Manual,
-        );
+        let r = req(Channel::Sms, SubscriptionStatus::Unsubscribed, ConsentSource::Manual);
         assert!(
             matches!(decide(&subscribed(), &r, NO_PHONE), Ok(Decision::Change(s)) if s.status == SubscriptionStatus::Unsubscribed)
         );
@@ -390,20 +363,12 @@ mod tests {
                 "{source:?}"
             );
         }
-        let keyword = req(
-            Channel::Sms,
-            SubscriptionStatus::Subscribed,
-            ConsentSource::Keyword,
-        );
+        let keyword = req(Channel::Sms, SubscriptionStatus::Subscribed, ConsentSource::Keyword);
         match decide(&unsubscribed(), &keyword, WITH_PHONE) {
             Ok(Decision::Change(s)) => assert_eq!(s.legal_basis, Some(LegalBasis::Consent)),
             other => panic!("keyword opt-in refused: {other:?}"),
         }
-        let mut manual = req(
-            Channel::Sms,
-            SubscriptionStatus::Subscribed,
-            ConsentSource::Manual,
-        );
+        let mut manual = req(Channel::Sms, SubscriptionStatus::Subscribed, ConsentSource::Manual);
         manual.legal_basis = Some(LegalBasis::Consent);
         manual.explanation = Some("asked us by phone".into());
         assert!(matches!(
@@ -414,58 +379,27 @@ mod tests {
 
     #[test]
     fn not_specified_cannot_be_requested() {
-        let r = req(
-            Channel::Sms,
-            SubscriptionStatus::NotSpecified,
-            ConsentSource::Manual,
-        );
-        assert_eq!(
-            decide(&subscribed(), &r, WITH_PHONE),
-            Err(ConsentError::InvalidStatus)
-        );
+        let r = req(Channel::Sms, SubscriptionStatus::NotSpecified, ConsentSource::Manual);
+        assert_eq!(decide(&subscribed(), &r, WITH_PHONE), Err(ConsentError::InvalidStatus));
     }
 
     #[test]
     fn repeated_contact_driven_changes_write_no_history() {
-        let r = req(
-            Channel::Sms,
-            SubscriptionStatus::Unsubscribed,
-            ConsentSource::Keyword,
-        );
-        assert_eq!(
-            decide(&unsubscribed(), &r, WITH_PHONE),
-            Ok(Decision::Unchanged)
-        );
-        let r = req(
-            Channel::Sms,
-            SubscriptionStatus::Subscribed,
-            ConsentSource::Keyword,
-        );
-        assert_eq!(
-            decide(&subscribed(), &r, WITH_PHONE),
-            Ok(Decision::Unchanged)
-        );
+        let r = req(Channel::Sms, SubscriptionStatus::Unsubscribed, ConsentSource::Keyword);
+        assert_eq!(decide(&unsubscribed(), &r, WITH_PHONE), Ok(Decision::Unchanged));
+        let r = req(Channel::Sms, SubscriptionStatus::Subscribed, ConsentSource::Keyword);
+        assert_eq!(decide(&subscribed(), &r, WITH_PHONE), Ok(Decision::Unchanged));
     }
 
     #[test]
     fn manual_change_of_legal_basis_is_recorded() {
-        let mut r = req(
-            Channel::Sms,
-            SubscriptionStatus::Subscribed,
-            ConsentSource::Manual,
-        );
+        let mut r = req(Channel::Sms, SubscriptionStatus::Subscribed, ConsentSource::Manual);
         r.legal_basis = Some(LegalBasis::Contract);
         r.explanation = Some("signed contract".into());
-        assert!(matches!(
-            decide(&subscribed(), &r, WITH_PHONE),
-            Ok(Decision::Change(_))
-        ));
+        assert!(matches!(decide(&subscribed(), &r, WITH_PHONE), Ok(Decision::Change(_))));
         r.legal_basis = Some(LegalBasis::Consent);
         r.explanation = Some("form".into());
-        assert_eq!(
-            decide(&subscribed(), &r, WITH_PHONE),
-            Ok(Decision::Unchanged)
-        );
+        assert_eq!(decide(&subscribed(), &r, WITH_PHONE), Ok(Decision::Unchanged));
     }
 
     #[test]

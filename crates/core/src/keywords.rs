@@ -94,11 +94,7 @@ const BUILTINS: &[BuiltinKeyword] = &[
 ];
 
 const fn builtin(word: &'static str, kind: KeywordKind, language: &'static str) -> BuiltinKeyword {
-    BuiltinKeyword {
-        word,
-        kind,
-        language,
-    }
+    BuiltinKeyword { word, kind, language }
 }
 
 /// The keywords every workspace understands, in the order of SPEC §3.
@@ -322,13 +318,7 @@ fn fold(text: &str) -> String {
 /// no more than a short one.
 fn fold_bounded(text: &str, limit: usize) -> Option<String> {
     let mut out = String::new();
-    let folded = text
-        .chars()
-        .nfd()
-        .default_case_fold()
-        .nfkd()
-        .default_case_fold()
-        .nfkc();
+    let folded = text.chars().nfd().default_case_fold().nfkd().default_case_fold().nfkc();
     for (count, c) in folded.enumerate() {
         if count >= limit {
             return None;
@@ -342,11 +332,7 @@ fn fold_bounded(text: &str, limit: usize) -> Option<String> {
 /// Latin, Greek and Cyrillic letters. Other scripts' marks (Japanese voicing
 /// marks, Indic vowel signs) change the word itself and are kept.
 fn strip_accents(key: &str) -> String {
-    key.chars()
-        .nfkd()
-        .filter(|c| !is_accent(*c))
-        .nfc()
-        .collect()
+    key.chars().nfkd().filter(|c| !is_accent(*c)).nfc().collect()
 }
 
 fn is_accent(c: char) -> bool {
@@ -390,18 +376,14 @@ mod tests {
     }
 
     const SPACES: &[char] = &[
-        ' ', '\t', '\n', '\r', '\u{0B}', '\u{0C}', '\u{85}', '\u{A0}', '\u{1680}', '\u{2003}',
-        '\u{2028}', '\u{202F}', '\u{3000}', '\u{200B}', '\u{2060}', '\u{FEFF}',
+        ' ', '\t', '\n', '\r', '\u{0B}', '\u{0C}', '\u{85}', '\u{A0}', '\u{1680}', '\u{2003}', '\u{2028}', '\u{202F}',
+        '\u{3000}', '\u{200B}', '\u{2060}', '\u{FEFF}',
     ];
 
     #[test]
     fn every_builtin_keyword_matches_in_upper_lower_and_mixed_case() {
         for b in builtin_keywords() {
-            let variants = [
-                b.word.to_uppercase(),
-                b.word.to_lowercase(),
-                mixed_case(b.word),
-            ];
+            let variants = [b.word.to_uppercase(), b.word.to_lowercase(), mixed_case(b.word)];
             for text in variants {
                 let m = match_keyword(&text, &[]).unwrap_or_else(|| panic!("{text:?}"));
                 assert_eq!(m.kind, b.kind, "{text:?}");
@@ -522,9 +504,7 @@ mod tests {
 
     #[test]
     fn trailing_or_leading_punctuation_is_not_a_whole_message_keyword() {
-        for text in [
-            "STOP.", "STOP!", "stop?", "¡ALTO!", "\"STOP\"", "STOP…", "#STOP",
-        ] {
+        for text in ["STOP.", "STOP!", "stop?", "¡ALTO!", "\"STOP\"", "STOP…", "#STOP"] {
             assert_eq!(kind_of(text), None, "{text:?}");
         }
     }
@@ -537,14 +517,7 @@ mod tests {
 
     #[test]
     fn opt_in_keywords_do_not_match_with_an_added_accent() {
-        for text in [
-            "EMPÉZAR",
-            "CÓMMENCER",
-            "ÍNICIAR",
-            "stárt",
-            "LOSLÉGEN",
-            "Sta\u{0301}rt",
-        ] {
+        for text in ["EMPÉZAR", "CÓMMENCER", "ÍNICIAR", "stárt", "LOSLÉGEN", "Sta\u{0301}rt"] {
             assert_eq!(kind_of(text), None, "{text:?}");
         }
     }
@@ -643,10 +616,7 @@ mod tests {
             Err(KeywordError::InnerWhitespace)
         );
         assert_eq!(validate_custom_keyword(&"Ä".repeat(32)), Ok("Ä".repeat(32)));
-        assert_eq!(
-            validate_custom_keyword(&"A".repeat(33)),
-            Err(KeywordError::TooLong)
-        );
+        assert_eq!(validate_custom_keyword(&"A".repeat(33)), Err(KeywordError::TooLong));
     }
 
     #[test]
@@ -672,10 +642,7 @@ mod tests {
 
     #[test]
     fn keyword_kind_serialises_in_snake_case() {
-        assert_eq!(
-            serde_json::to_string(&KeywordKind::OptOut).unwrap(),
-            "\"opt_out\""
-        );
+        assert_eq!(serde_json::to_string(&KeywordKind::OptOut).unwrap(), "\"opt_out\"");
         let parsed: CustomKeyword =
             serde_json::from_str(r#"{"word":"BAJA","kind":"opt_out","language":"es"}"#).unwrap();
         assert_eq!(parsed, custom("BAJA", KeywordKind::OptOut, Some("es")));
@@ -700,21 +667,12 @@ mod tests {
 
     #[test]
     fn every_confirmation_names_a_keyword_that_undoes_it() {
-        for language in [
-            None,
-            Some("es"),
-            Some("fr"),
-            Some("pt"),
-            Some("de"),
-            Some("ja"),
-        ] {
+        for language in [None, Some("es"), Some("fr"), Some("pt"), Some("de"), Some("ja")] {
             for kind in [KeywordKind::OptIn, KeywordKind::OptOut] {
                 let reply = default_confirmation(kind, language);
-                let undo = builtin_keywords().iter().any(|b| {
-                    b.kind != kind
-                        && Some(b.language) == language.or(Some("en"))
-                        && reply.contains(b.word)
-                });
+                let undo = builtin_keywords()
+                    .iter()
+                    .any(|b| b.kind != kind && Some(b.language) == language.or(Some("en")) && reply.contains(b.word));
                 assert!(undo, "{language:?} {kind:?}: {reply}");
             }
         }
@@ -725,8 +683,7 @@ mod tests {
     }
 
     fn any_spaces() -> impl Strategy<Value = String> {
-        prop::collection::vec(prop::sample::select(SPACES), 0..6)
-            .prop_map(|v| v.into_iter().collect())
+        prop::collection::vec(prop::sample::select(SPACES), 0..6).prop_map(|v| v.into_iter().collect())
     }
 
     /// A word with no character the matcher treats as surrounding space.

@@ -48,8 +48,7 @@ pub fn normalize(raw: &str, ctx: &PhoneContext<'_>) -> Result<String, PhoneError
         Some(rest) if international => format!("+{rest}"),
         _ => trimmed.to_string(),
     };
-    let number =
-        phonenumber::parse(region, &text).map_err(|_| PhoneError::NotANumber(raw.to_string()))?;
+    let number = phonenumber::parse(region, &text).map_err(|_| PhoneError::NotANumber(raw.to_string()))?;
     if !is_possible(&number) {
         return Err(PhoneError::NotPossible(raw.to_string()));
     }

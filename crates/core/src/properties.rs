@@ -42,10 +42,7 @@ pub fn is_valid_name(name: &str) -> bool {
 
 /// Checks one property value and returns it in its stored form (trimmed text;
 /// numbers and booleans become text so every property is a string).
-pub fn normalise_value(
-    name: &str,
-    value: &serde_json::Value,
-) -> Result<Option<String>, PropertyError> {
+pub fn normalise_value(name: &str, value: &serde_json::Value) -> Result<Option<String>, PropertyError> {
     let text = match value {
         serde_json::Value::Null => return Ok(None),
         serde_json::Value::String(s) => s.trim().to_string(),
@@ -69,8 +66,7 @@ pub fn normalise_value(
         }
         "mobile_prefix" => {
             let digits = text.trim_start_matches('+').trim_start_matches("00");
-            if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit())
-            {
+            if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(PropertyError::BadMobilePrefix);
             }
             Ok(Some(format!("+{digits}")))
@@ -105,45 +101,27 @@ mod tests {
 
     #[test]
     fn values_are_stored_as_trimmed_text_and_empty_clears() {
-        assert_eq!(
-            normalise_value("city", &json!("  Lisboa ")),
-            Ok(Some("Lisboa".into()))
-        );
+        assert_eq!(normalise_value("city", &json!("  Lisboa ")), Ok(Some("Lisboa".into())));
         assert_eq!(normalise_value("age", &json!(42)), Ok(Some("42".into())));
-        assert_eq!(
-            normalise_value("vip", &json!(true)),
-            Ok(Some("true".into()))
-        );
+        assert_eq!(normalise_value("vip", &json!(true)), Ok(Some("true".into())));
         assert_eq!(normalise_value("city", &json!(null)), Ok(None));
         assert_eq!(normalise_value("city", &json!("")), Ok(None));
-        assert_eq!(
-            normalise_value("city", &json!({"a": 1})),
-            Err(PropertyError::BadValue)
-        );
+        assert_eq!(normalise_value("city", &json!({"a": 1})), Err(PropertyError::BadValue));
     }
 
     #[test]
     fn country_is_an_iso_alpha2_code() {
-        assert_eq!(
-            normalise_value("country", &json!("br")),
-            Ok(Some("BR".into()))
-        );
+        assert_eq!(normalise_value("country", &json!("br")), Ok(Some("BR".into())));
         assert_eq!(
             normalise_value("country", &json!("Brazil")),
             Err(PropertyError::BadCountry)
         );
-        assert_eq!(
-            normalise_value("country", &json!("ZZ")),
-            Err(PropertyError::BadCountry)
-        );
+        assert_eq!(normalise_value("country", &json!("ZZ")), Err(PropertyError::BadCountry));
     }
 
     #[test]
     fn mobile_prefix_is_a_calling_code() {
-        assert_eq!(
-            normalise_value("mobile_prefix", &json!("34")),
-            Ok(Some("+34".into()))
-        );
+        assert_eq!(normalise_value("mobile_prefix", &json!("34")), Ok(Some("+34".into())));
         assert_eq!(
             normalise_value("mobile_prefix", &json!("+351")),
             Ok(Some("+351".into()))
@@ -160,9 +138,6 @@ mod tests {
             normalise_value("email", &json!("Ana@Example.com")),
             Ok(Some("ana@example.com".into()))
         );
-        assert_eq!(
-            normalise_value("email", &json!("ana")),
-            Err(PropertyError::BadEmail)
-        );
+        assert_eq!(normalise_value("email", &json!("ana")), Err(PropertyError::BadEmail));
     }
 }

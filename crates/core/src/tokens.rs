@@ -110,9 +110,7 @@ fn parse_token(text: &str) -> Option<(&str, usize)> {
         return None;
     }
     let i = skip_spaces(i);
-    text[i..]
-        .starts_with(CLOSE)
-        .then_some((name, i + CLOSE.len()))
+    text[i..].starts_with(CLOSE).then_some((name, i + CLOSE.len()))
 }
 
 fn is_name_byte(b: u8) -> bool {
@@ -232,30 +230,18 @@ mod tests {
             ),
             "Hi Ana Lima!"
         );
-        assert_eq!(
-            fill("Code {{contact.promo_2024}}", &[("promo_2024", "X9")]),
-            "Code X9"
-        );
+        assert_eq!(fill("Code {{contact.promo_2024}}", &[("promo_2024", "X9")]), "Code X9");
     }
 
     #[test]
     fn spaces_inside_the_braces_are_allowed() {
-        assert_eq!(
-            fill("Hi {{ contact.firstname }}.", &[("firstname", "Ana")]),
-            "Hi Ana."
-        );
-        assert_eq!(
-            fill("Hi {{   contact.firstname}}.", &[("firstname", "Ana")]),
-            "Hi Ana."
-        );
+        assert_eq!(fill("Hi {{ contact.firstname }}.", &[("firstname", "Ana")]), "Hi Ana.");
+        assert_eq!(fill("Hi {{   contact.firstname}}.", &[("firstname", "Ana")]), "Hi Ana.");
     }
 
     #[test]
     fn empty_token_before_punctuation_leaves_no_space() {
-        assert_eq!(
-            fill("Hi {{contact.firstname}}, your order", &[]),
-            "Hi, your order"
-        );
+        assert_eq!(fill("Hi {{contact.firstname}}, your order", &[]), "Hi, your order");
         assert_eq!(fill("Thanks {{contact.firstname}}!", &[]), "Thanks!");
         assert_eq!(
             fill("Thanks {{contact.firstname}} !", &[]),
@@ -267,10 +253,7 @@ mod tests {
     #[test]
     fn adjacent_empty_tokens_leave_one_space() {
         assert_eq!(
-            fill(
-                "Dear {{contact.firstname}} {{contact.lastname}} welcome",
-                &[]
-            ),
+            fill("Dear {{contact.firstname}} {{contact.lastname}} welcome", &[]),
             "Dear welcome"
         );
         assert_eq!(
@@ -300,10 +283,7 @@ mod tests {
     #[test]
     fn empty_token_at_start_or_end_of_a_line_leaves_no_space() {
         assert_eq!(
-            fill(
-                "Hello {{contact.firstname}}\n{{contact.lastname}} see you\r\nBye",
-                &[]
-            ),
+            fill("Hello {{contact.firstname}}\n{{contact.lastname}} see you\r\nBye", &[]),
             "Hello\nsee you\r\nBye"
         );
         assert_eq!(
@@ -326,10 +306,7 @@ mod tests {
     #[test]
     fn white_space_away_from_empty_tokens_is_untouched() {
         assert_eq!(
-            fill(
-                "  Hi  there {{contact.firstname}}\t \n",
-                &[("firstname", "Ana")]
-            ),
+            fill("  Hi  there {{contact.firstname}}\t \n", &[("firstname", "Ana")]),
             "  Hi  there Ana\t \n"
         );
         assert_eq!(fill("a  b {{contact.x}} c", &[]), "a  b c");
@@ -352,10 +329,7 @@ mod tests {
             ),
             "Hi {{contact.secret}}!"
         );
-        assert_eq!(
-            fill("Hi {{contact.a}}", &[("a", "{UNSUB_URL}")]),
-            "Hi {UNSUB_URL}"
-        );
+        assert_eq!(fill("Hi {{contact.a}}", &[("a", "{UNSUB_URL}")]), "Hi {UNSUB_URL}");
     }
 
     #[test]
@@ -386,16 +360,10 @@ mod tests {
     #[test]
     fn malformed_tokens_do_not_hide_a_following_token() {
         assert_eq!(
-            fill(
-                "{{{contact.firstname}}} {UNSUB_URL}",
-                &[("firstname", "Ana")]
-            ),
+            fill("{{{contact.firstname}}} {UNSUB_URL}", &[("firstname", "Ana")]),
             "{Ana} {UNSUB_URL}"
         );
-        assert_eq!(
-            fill("{{contact.}}{{contact.x}}", &[("x", "1")]),
-            "{{contact.}}1"
-        );
+        assert_eq!(fill("{{contact.}}{{contact.x}}", &[("x", "1")]), "{{contact.}}1");
     }
 
     #[test]
@@ -406,26 +374,17 @@ mod tests {
         );
         assert_eq!(fill("Hi{{contact.firstname}} there", &[]), "Hi there");
         assert_eq!(fill("Hi{{contact.a}}{{contact.b}} there", &[]), "Hi there");
-        assert_eq!(
-            fill("Hi{{contact.a}}\t{{contact.b}} there", &[]),
-            "Hi\tthere"
-        );
+        assert_eq!(fill("Hi{{contact.a}}\t{{contact.b}} there", &[]), "Hi\tthere");
         assert_eq!(fill("a{{contact.x}}b", &[]), "ab");
     }
 
     #[test]
     fn non_ascii_text_around_tokens_is_kept() {
         assert_eq!(
-            fill(
-                "Olá {{contact.firstname}}, tudo bem? 👋",
-                &[("firstname", "João")]
-            ),
+            fill("Olá {{contact.firstname}}, tudo bem? 👋", &[("firstname", "João")]),
             "Olá João, tudo bem? 👋"
         );
-        assert_eq!(
-            fill("こんにちは {{contact.firstname}}。", &[]),
-            "こんにちは。"
-        );
+        assert_eq!(fill("こんにちは {{contact.firstname}}。", &[]), "こんにちは。");
     }
 
     #[test]

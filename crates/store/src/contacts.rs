@@ -1,0 +1,297 @@
+//! Contacts and their phone index.
+
+use crate::{on_reader, on_writer, Result, Store, StoreError};
+use std::collections::BTreeMap;
+
+/// A contact as stored: properties as given by users (trimmed strings) and the
+/// E.164 form of each phone property.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Contact {
+    pub id: String,
+    pub workspace_id: String,
+    pub properties: BTreeMap<String, String>,
+    pub phones: BTreeMap<String, String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What the service layer hands over for a write: everything already checked.
+#[derive(Clone, Debug)]
+pub struct ContactWrite<'a> {
+    pub workspace_id: &'a str,
+    pub id: &'a str,
+    pub properties: &'a BTreeMap<String, String>,
+    pub phones: &'a BTreeMap<String, String>,
+    pub now: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    id: String,
+    workspace_id: String,
+    properties: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PhoneRow {
+    contact_id: String,
+    property: String,
+    e164: String,
+}
+
+/// How a contact list is narrowed.
+#[derive(Clone, Debug, Default)]
+pub struct ContactQuery {
+    /// Lower-case text matched against names, e-mail and other property values.
+    pub text: Option<String>,
+    /// Digit strings matched against the end of every phone property's E.164
+    /// form, so any written form of a number finds it.
+    pub phone_suffixes: Vec<String>,
+    /// Return contacts whose id sorts before this one (newest first).
+    pub before_id: Option<String>,
+    pub limit: i64,
+}
+
+/// The text that contact search matches: every property value, lower case.
+fn search_text(properties: &BTreeMap<String, String>, phones: &BTreeMap<String, String>) -> String {
+    let mut text = String::new();
+    for value in properties.values().chain(phones.values()) {
+        text.push_str(&value.to_lowercase());
+        text.push('\n');
+    }
+    text
+}
+
+const CONTACT_COLUMNS: &str = "id, workspace_id, properties, created_at, updated_at";
+
+impl Store {
+    pub async fn insert_contact(&self, c: &ContactWrite<'_>) -> Result<()> {
+        let props = serde_json::to_string(c.properties).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let search = search_text(c.properties, c.phones);
+        let email = c.properties.get("email");
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO contacts (id, workspace_id, properties, search_text, email, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            )
+            .bind(c.id)
+            .bind(c.workspace_id)
+            .bind(&props)
+            .bind(&search)
+            .bind(email)
+            .bind(c.now)
+            .execute(&mut *tx)
+            .await?;
+            for (property, e164) in c.phones {
+                sqlx::query(
+                    "INSERT INTO contact_phones (workspace_id, contact_id, property, e164) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(c.workspace_id)
+                .bind(c.id)
+                .bind(property)
+                .bind(e164)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Replaces a contact's properties and phone index.
+    pub async fn update_contact(&self, c: &ContactWrite<'_>) -> Result<()> {
+        let props = serde_json::to_string(c.properties).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let search = search_text(c.properties, c.phones);
+        let email = c.properties.get("email");
+        let updated = on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(
+                "UPDATE contacts SET properties = $1, search_text = $2, email = $3, updated_at = $4 \
+                 WHERE workspace_id = $5 AND id = $6 AND erased_at IS NULL",
+            )
+            .bind(&props)
+            .bind(&search)
+            .bind(email)
+            .bind(c.now)
+            .bind(c.workspace_id)
+            .bind(c.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                sqlx::query("DELETE FROM contact_phones WHERE contact_id = $1")
+                    .bind(c.id)
+                    .execute(&mut *tx)
+                    .await?;
+                for (property, e164) in c.phones {
+                    sqlx::query(
+                        "INSERT INTO contact_phones (workspace_id, contact_id, property, e164) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(c.workspace_id)
+                    .bind(c.id)
+                    .bind(property)
+                    .bind(e164)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            n
+        });
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn contact(&self, workspace_id: &str, id: &str) -> Result<Contact> {
+        let sql =
+            format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 AND id = $2 AND erased_at IS NULL");
+        let row = on_reader!(self, |pool| sqlx::query_as::<_, ContactRow>(&sql)
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?)
+        .ok_or(StoreError::NotFound)?;
+        let mut found = self.attach_phones(vec![row]).await?;
+        found.pop().ok_or(StoreError::NotFound)
+    }
+
+    /// Newest first; filtered by text and/or phone.
+    pub async fn list_contacts(&self, workspace_id: &str, q: &ContactQuery) -> Result<Vec<Contact>> {
+        // One statement with optional filters: `$n IS NULL OR …` keeps the SQL
+        // identical for both backends.
+        let phone_filter = if q.phone_suffixes.is_empty() {
+            String::new()
+        } else {
+            let alternatives: Vec<String> = (0..q.phone_suffixes.len())
+                .map(|i| format!("p.e164 LIKE '%' || ${} ESCAPE '\\'", i + 5))
+                .collect();
+            format!(
+                "AND EXISTS (SELECT 1 FROM contact_phones p WHERE p.contact_id = c.id AND p.workspace_id = $1 AND ({}))",
+                alternatives.join(" OR ")
+            )
+        };
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE workspace_id = $1 AND erased_at IS NULL \
+             AND ($2 IS NULL OR id < $2) \
+             AND ($3 IS NULL OR search_text LIKE '%' || $3 || '%' ESCAPE '\\') \
+             {phone_filter} ORDER BY id DESC LIMIT $4"
+        );
+        let text = q.text.as_ref().map(|t| escape_like(&t.to_lowercase()));
+        let rows = on_reader!(self, |pool| {
+            let mut query = sqlx::query_as::<_, ContactRow>(&sql)
+                .bind(workspace_id)
+                .bind(&q.before_id)
+                .bind(&text)
+                .bind(q.limit);
+            for suffix in &q.phone_suffixes {
+                query = query.bind(escape_like(suffix));
+            }
+            query.fetch_all(pool).await?
+        });
+        self.attach_phones(rows).await
+    }
+
+    /// The most recently updated contact with this number in any phone property.
+    pub async fn contact_by_phone(&self, workspace_id: &str, e164: &str) -> Result<Option<Contact>> {
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE workspace_id = $1 AND erased_at IS NULL AND id IN \
+             (SELECT contact_id FROM contact_phones WHERE workspace_id = $1 AND e164 = $2) ORDER BY updated_at DESC, id DESC LIMIT 1"
+        );
+        let row = on_reader!(self, |pool| sqlx::query_as::<_, ContactRow>(&sql)
+            .bind(workspace_id)
+            .bind(e164)
+            .fetch_optional(pool)
+            .await?);
+        Ok(self.attach_phones(row.into_iter().collect()).await?.pop())
+    }
+
+    pub async fn contact_by_email(&self, workspace_id: &str, email: &str) -> Result<Option<Contact>> {
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 AND email = $2 AND erased_at IS NULL ORDER BY id LIMIT 1"
+        );
+        let row = on_reader!(self, |pool| sqlx::query_as::<_, ContactRow>(&sql)
+            .bind(workspace_id)
+            .bind(email)
+            .fetch_optional(pool)
+            .await?);
+        Ok(self.attach_phones(row.into_iter().collect()).await?.pop())
+    }
+
+    /// Erases a contact's personal data: properties, phone numbers, consent
+    /// history and timeline details go; the row stays as an anonymous tombstone
+    /// so counts that refer to it remain right.
+    pub async fn erase_contact(&self, workspace_id: &str, id: &str, now: i64) -> Result<()> {
+        let erased = on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(
+                "UPDATE contacts SET properties = '{}', search_text = '', email = NULL, updated_at = $1, erased_at = $1 \
+                 WHERE workspace_id = $2 AND id = $3 AND erased_at IS NULL",
+            )
+            .bind(now)
+            .bind(workspace_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            for sql in [
+                "DELETE FROM contact_phones WHERE workspace_id = $1 AND contact_id = $2",
+                "DELETE FROM subscription_history WHERE workspace_id = $1 AND contact_id = $2",
+                "DELETE FROM subscriptions WHERE workspace_id = $1 AND contact_id = $2",
+                "UPDATE timeline_events SET details = '{}', sender = NULL WHERE workspace_id = $1 AND contact_id = $2",
+            ] {
+                sqlx::query(sql).bind(workspace_id).bind(id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            n
+        });
+        if erased == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn attach_phones(&self, rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let placeholders = (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!("SELECT contact_id, property, e164 FROM contact_phones WHERE contact_id IN ({placeholders})");
+        let phones = on_reader!(self, |pool| {
+            let mut query = sqlx::query_as::<_, PhoneRow>(&sql);
+            for id in &ids {
+                query = query.bind(id);
+            }
+            query.fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(|r| {
+                let properties: BTreeMap<String, String> = serde_json::from_str(&r.properties)
+                    .map_err(|e| StoreError::Corrupt(format!("contact {}: {e}", r.id)))?;
+                let phones = phones
+                    .iter()
+                    .filter(|p| p.contact_id == r.id)
+                    .map(|p| (p.property.clone(), p.e164.clone()))
+                    .collect();
+                Ok(Contact {
+                    id: r.id,
+                    workspace_id: r.workspace_id,
+                    properties,
+                    phones,
+                    created_at: r.created_at,
+                    updated_at: r.updated_at,
+                })
+            })
+            .collect()
+    }
+}
+
+/// LIKE treats `%` and `_` as wildcards; search text is literal.
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

@@ -1,0 +1,234 @@
+//! The durable job queue, kept in the database so no broker is needed.
+//!
+//! Jobs are claimed with a lease rather than held in a long transaction: a
+//! worker that dies leaves a lease that expires, and the job is queued again
+//! (or buried once it has used all its attempts). PostgreSQL claims with
+//! `FOR UPDATE SKIP LOCKED` so many workers on many nodes never take the same
+//! job; SQLite's single writer serialises claims by itself.
+
+use crate::{on_reader, on_writer, Backend, Result, Store};
+use rand::Rng;
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct Job {
+    pub id: String,
+    pub workspace_id: Option<String>,
+    pub kind: String,
+    pub payload: String,
+    pub status: String,
+    pub run_at: i64,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Job {
+    pub fn payload_json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.payload).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+pub const QUEUED: &str = "queued";
+pub const RUNNING: &str = "running";
+pub const DONE: &str = "done";
+pub const DEAD: &str = "dead";
+
+/// A job to enqueue.
+#[derive(Clone, Debug)]
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    pub workspace_id: Option<&'a str>,
+    pub payload: serde_json::Value,
+    pub run_at: i64,
+    pub max_attempts: i64,
+}
+
+const JOB_COLUMNS: &str =
+    "id, workspace_id, kind, payload, status, run_at, attempts, max_attempts, lease_owner, lease_expires_at, last_error, created_at, updated_at";
+
+/// Inserts a job inside an open transaction, so a domain write and the work it
+/// causes commit together (the outbox pattern).
+#[macro_export]
+macro_rules! insert_job {
+    ($tx:expr, $job:expr, $now:expr) => {{
+        let job: &$crate::jobs::NewJob<'_> = $job;
+        let id = recado_core::ids::new_id(recado_core::ids::IdKind::Job);
+        sqlx::query(
+            "INSERT INTO jobs (id, workspace_id, kind, payload, status, run_at, attempts, max_attempts, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $7)",
+        )
+        .bind(&id)
+        .bind(job.workspace_id)
+        .bind(job.kind)
+        .bind(job.payload.to_string())
+        .bind(job.run_at)
+        .bind(job.max_attempts)
+        .bind($now)
+        .execute($tx)
+        .await
+        .map(|_| id)
+    }};
+}
+
+/// How long to wait before attempt `attempt + 1`: exponential from 1 s, capped
+/// at one hour, with ±20 % jitter so retries of many jobs do not arrive
+/// together. A provider's `Retry-After` is honoured when it asks for longer.
+pub fn retry_delay_ms(attempt: i64, retry_after_ms: Option<i64>) -> i64 {
+    let base = 1_000i64.saturating_mul(1i64 << attempt.clamp(0, 12)).min(3_600_000);
+    let jitter = rand::thread_rng().gen_range(-(base / 5)..=(base / 5));
+    let delay = base + jitter;
+    match retry_after_ms {
+        Some(after) if after > delay => after,
+        _ => delay,
+    }
+}
+
+impl Store {
+    pub async fn enqueue_job(&self, job: &NewJob<'_>, now: i64) -> Result<String> {
+        Ok(on_writer!(self, |pool| insert_job!(pool, job, now)?))
+    }
+
+    /// Takes the next due job (optionally of one kind) for `worker`, leased
+    /// until `now + lease_ms`. Expired leases are returned to the queue first.
+    pub async fn claim_job(&self, worker: &str, kind: Option<&str>, now: i64, lease_ms: i64) -> Result<Option<Job>> {
+        self.requeue_expired_leases(now).await?;
+        let pick = match self.backend() {
+            Backend::Sqlite { .. } => {
+                "SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 AND ($4 IS NULL OR kind = $4) ORDER BY run_at, id LIMIT 1"
+            }
+            Backend::Postgres { .. } => {
+                "SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 AND ($4 IS NULL OR kind = $4) ORDER BY run_at, id LIMIT 1 \
+                 FOR UPDATE SKIP LOCKED"
+            }
+        };
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1, updated_at = $3 \
+             WHERE id = ({pick}) RETURNING {JOB_COLUMNS}"
+        );
+        Ok(on_writer!(self, |pool| {
+            sqlx::query_as::<_, Job>(&sql)
+                .bind(worker)
+                .bind(now + lease_ms)
+                .bind(now)
+                .bind(kind)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// Running jobs whose lease ran out go back to the queue, or to the dead
+    /// jobs when they have no attempts left.
+    pub async fn requeue_expired_leases(&self, now: i64) -> Result<u64> {
+        Ok(on_writer!(self, |pool| {
+            sqlx::query(
+                "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
+                 lease_owner = NULL, lease_expires_at = NULL, last_error = 'lease expired before the job finished', updated_at = $1 \
+                 WHERE status = 'running' AND lease_expires_at < $1",
+            )
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        }))
+    }
+
+    /// Marks a job done. False when `worker` no longer holds its lease (the job
+    /// was given to another worker meanwhile).
+    pub async fn complete_job(&self, id: &str, worker: &str, now: i64) -> Result<bool> {
+        Ok(on_writer!(self, |pool| {
+            sqlx::query(
+                "UPDATE jobs SET status = 'done', lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
+                 WHERE id = $2 AND status = 'running' AND lease_owner = $3",
+            )
+            .bind(now)
+            .bind(id)
+            .bind(worker)
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        }))
+    }
+
+    /// Records a failed attempt. With `retry_at` and attempts left, the job is
+    /// queued again for that time; otherwise it is dead (kept, visible).
+    /// Returns the job's new status, or None when the lease was lost.
+    pub async fn fail_job(
+        &self,
+        id: &str,
+        worker: &str,
+        error: &str,
+        retry_at: Option<i64>,
+        now: i64,
+    ) -> Result<Option<&'static str>> {
+        let retry = retry_at.is_some();
+        let row: Option<String> = on_writer!(self, |pool| {
+            sqlx::query_scalar(
+                "UPDATE jobs SET status = CASE WHEN $1 AND attempts < max_attempts THEN 'queued' ELSE 'dead' END, \
+                 run_at = CASE WHEN $1 AND attempts < max_attempts THEN $2 ELSE run_at END, \
+                 lease_owner = NULL, lease_expires_at = NULL, last_error = $3, updated_at = $4 \
+                 WHERE id = $5 AND status = 'running' AND lease_owner = $6 RETURNING status",
+            )
+            .bind(retry)
+            .bind(retry_at.unwrap_or(now))
+            .bind(error)
+            .bind(now)
+            .bind(id)
+            .bind(worker)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|s| if s == QUEUED { QUEUED } else { DEAD }))
+    }
+
+    /// Keeps a long job's lease alive.
+    pub async fn extend_lease(&self, id: &str, worker: &str, until: i64) -> Result<bool> {
+        Ok(on_writer!(self, |pool| {
+            sqlx::query(
+                "UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND status = 'running' AND lease_owner = $3",
+            )
+            .bind(until)
+            .bind(id)
+            .bind(worker)
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        }))
+    }
+
+    pub async fn job(&self, id: &str) -> Result<Option<Job>> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, Job>(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    /// Jobs by status (newest first), e.g. the dead ones for an admin to inspect.
+    pub async fn jobs(
+        &self,
+        workspace_id: Option<&str>,
+        status: Option<&str>,
+        before_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Job>> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE ($1 IS NULL OR workspace_id = $1) AND ($2 IS NULL OR status = $2) \
+             AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
+        );
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_as::<_, Job>(&sql)
+                .bind(workspace_id)
+                .bind(status)
+                .bind(before_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+}

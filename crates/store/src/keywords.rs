@@ -1,0 +1,51 @@
+//! Per-workspace consent keywords, added to the built-in ones.
+
+use crate::{on_reader, on_writer, Result, Store, StoreError};
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct StoredKeyword {
+    pub word: String,
+    pub kind: String,
+    pub language: Option<String>,
+    pub created_at: i64,
+}
+
+impl Store {
+    pub async fn custom_keywords(&self, workspace_id: &str) -> Result<Vec<StoredKeyword>> {
+        let sql = "SELECT word, kind, language, created_at FROM custom_keywords WHERE workspace_id = $1 ORDER BY word";
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, StoredKeyword>(sql)
+            .bind(workspace_id)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    pub async fn add_custom_keyword(&self, workspace_id: &str, k: &StoredKeyword) -> Result<()> {
+        on_writer!(self, |pool| {
+            sqlx::query("INSERT INTO custom_keywords (workspace_id, word, kind, language, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(workspace_id)
+                .bind(&k.word)
+                .bind(&k.kind)
+                .bind(&k.language)
+                .bind(k.created_at)
+                .execute(pool)
+                .await
+                .map_err(|e| StoreError::unique_as_conflict(e, "keyword exists"))?;
+        });
+        Ok(())
+    }
+
+    pub async fn remove_custom_keyword(&self, workspace_id: &str, word: &str) -> Result<()> {
+        let n = on_writer!(self, |pool| {
+            sqlx::query("DELETE FROM custom_keywords WHERE workspace_id = $1 AND word = $2")
+                .bind(workspace_id)
+                .bind(word)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,93 @@
+//! Recado's storage API. One [`Store`] talks to either SQLite (one file in the
+//! data directory, one writer connection plus a read pool) or PostgreSQL (one
+//! pool, shareable by several nodes). SQL is written once where both dialects
+//! agree and forked only where they differ (job claiming, row locks).
+
+mod backend;
+pub mod consent;
+pub mod contacts;
+pub mod jobs;
+pub mod keywords;
+pub mod testing;
+pub mod timeline;
+pub mod workspaces;
+
+pub use backend::{migration_names as backend_migration_names, Backend, BackendKind, Store};
+
+/// Errors of the storage layer. Callers map `NotFound`/`Conflict` to their
+/// contract; everything else is an internal error.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("unsupported database URL `{0}` (use sqlite://… or postgres://…)")]
+    UnsupportedUrl(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Turns a unique-constraint violation into `Conflict`, leaving other errors alone.
+    pub(crate) fn unique_as_conflict(e: sqlx::Error, what: &str) -> StoreError {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_string()),
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Runs `$body` with `$pool` bound to the pool that takes writes: SQLite's single
+/// writer connection or the PostgreSQL pool. The body is compiled once per
+/// backend, so the same query code serves both.
+#[macro_export]
+macro_rules! on_writer {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store.backend() {
+            $crate::Backend::Sqlite { writer, .. } => {
+                let $pool = writer;
+                $body
+            }
+            $crate::Backend::Postgres { pool } => {
+                let $pool = pool;
+                $body
+            }
+        }
+    };
+}
+
+/// Like [`on_writer!`] but for reads: SQLite's read pool, so reads never queue
+/// behind the writer.
+#[macro_export]
+macro_rules! on_reader {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store.backend() {
+            $crate::Backend::Sqlite { reader, .. } => {
+                let $pool = reader;
+                $body
+            }
+            $crate::Backend::Postgres { pool } => {
+                let $pool = pool;
+                $body
+            }
+        }
+    };
+}
+
+/// Encodes a list position for `next_cursor`; ids sort by creation time so the
+/// last id seen is enough.
+pub fn encode_cursor(last_id: &str) -> String {
+    last_id.to_string()
+}
+
+/// Clamps a client's `?limit=` to the contract's range (default 50, max 500).
+pub fn clamp_limit(limit: Option<i64>) -> i64 {
+    limit.unwrap_or(50).clamp(1, 500)
+}

@@ -1,0 +1,101 @@
+//! Fresh databases for tests, on the backend chosen by `RECADO_TEST_BACKEND`
+//! (`sqlite`, the default, or `postgres`). The test command runs the whole
+//! suite once per backend, so every test that uses this helper checks both.
+
+use crate::Store;
+use sqlx::Connection;
+use std::path::PathBuf;
+
+/// The administrative PostgreSQL URL tests create their databases through.
+pub fn postgres_admin_url() -> String {
+    std::env::var("RECADO_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// Whether the suite runs against PostgreSQL in this process.
+pub fn testing_postgres() -> bool {
+    matches!(
+        std::env::var("RECADO_TEST_BACKEND").as_deref(),
+        Ok("postgres") | Ok("postgresql") | Ok("pg")
+    )
+}
+
+/// An empty database that disappears when dropped.
+pub struct TestDatabase {
+    pub url: String,
+    sqlite_dir: Option<PathBuf>,
+    postgres_name: Option<String>,
+}
+
+impl TestDatabase {
+    pub async fn new() -> TestDatabase {
+        let unique = ulid::Ulid::new().to_string().to_ascii_lowercase();
+        if testing_postgres() {
+            let admin = postgres_admin_url();
+            let name = format!("recado_test_{unique}");
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed for RECADO_TEST_BACKEND=postgres: {e}"));
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            conn.close().await.ok();
+            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+            TestDatabase {
+                url: format!("{base}/{name}"),
+                sqlite_dir: None,
+                postgres_name: Some(name),
+            }
+        } else {
+            let dir = std::env::temp_dir().join(format!("recado-test-{unique}"));
+            std::fs::create_dir_all(&dir).expect("create test directory");
+            let url = format!("sqlite://{}", dir.join("recado.db").display());
+            TestDatabase {
+                url,
+                sqlite_dir: Some(dir),
+                postgres_name: None,
+            }
+        }
+    }
+
+    /// A connected, migrated store on this database.
+    pub async fn store(&self) -> Store {
+        let store = Store::connect(&self.url).await.expect("connect to test database");
+        store.migrate().await.expect("migrate test database");
+        store
+    }
+
+    /// The directory a SQLite test database lives in (data directory for the app).
+    pub fn data_dir(&self) -> Option<&PathBuf> {
+        self.sqlite_dir.as_ref()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.sqlite_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some(name) = self.postgres_name.take() {
+            // Drop runs outside async; a short-lived runtime on its own thread
+            // removes the database even while other connections linger.
+            let admin = postgres_admin_url();
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                rt.block_on(async {
+                    let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await
+                        .ok()?;
+                    conn.close().await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The contact timeline: every event that happened to a contact, newest first.
+
+use crate::{on_reader, on_writer, Result, Store};
+use recado_core::ids::{new_id, IdKind};
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct TimelineEvent {
+    pub id: String,
+    pub contact_id: String,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub at: i64,
+    pub message_id: Option<String>,
+    pub campaign: Option<String>,
+    pub sender: Option<String>,
+    pub details: String,
+}
+
+/// A new event for [`Store::add_timeline_event`].
+#[derive(Clone, Debug)]
+pub struct NewTimelineEvent<'a> {
+    pub workspace_id: &'a str,
+    pub contact_id: &'a str,
+    pub kind: &'a str,
+    pub at: i64,
+    pub message_id: Option<&'a str>,
+    pub campaign: Option<&'a str>,
+    pub sender: Option<&'a str>,
+    pub details: serde_json::Value,
+}
+
+impl Store {
+    pub async fn add_timeline_event(&self, e: &NewTimelineEvent<'_>) -> Result<String> {
+        let id = new_id(IdKind::Event);
+        on_writer!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO timeline_events (id, workspace_id, contact_id, type, at, message_id, campaign, sender, details) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&id)
+            .bind(e.workspace_id)
+            .bind(e.contact_id)
+            .bind(e.kind)
+            .bind(e.at)
+            .bind(e.message_id)
+            .bind(e.campaign)
+            .bind(e.sender)
+            .bind(e.details.to_string())
+            .execute(pool)
+            .await?;
+        });
+        Ok(id)
+    }
+
+    /// Newest first; ties in time keep insertion order (ids are time-sortable).
+    pub async fn timeline(
+        &self,
+        workspace_id: &str,
+        contact_id: &str,
+        before_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<TimelineEvent>> {
+        let sql = "SELECT id, contact_id, type, at, message_id, campaign, sender, details FROM timeline_events \
+                   WHERE workspace_id = $1 AND contact_id = $2 AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4";
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_as::<_, TimelineEvent>(sql)
+                .bind(workspace_id)
+                .bind(contact_id)
+                .bind(before_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+}

@@ -1,0 +1,232 @@
+//! Workspaces, users and API tokens.
+
+use crate::{on_reader, on_writer, Result, Store, StoreError};
+
+#[derive(Clone, Debug, sqlx::FromRow, PartialEq)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+    pub default_country: Option<String>,
+    pub timezone: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub workspace_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password_hash: Option<String>,
+    pub created_at: i64,
+}
+
+/// A token's owner as found by the token's hash.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct TokenOwner {
+    pub token_id: String,
+    pub workspace_id: String,
+    pub user_id: String,
+    pub role: String,
+}
+
+const USER_COLUMNS: &str = "id, workspace_id, email, name, role, password_hash, created_at";
+
+impl Store {
+    pub async fn create_workspace(&self, ws: &Workspace) -> Result<()> {
+        on_writer!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO workspaces (id, name, default_country, timezone, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&ws.id)
+            .bind(&ws.name)
+            .bind(&ws.default_country)
+            .bind(&ws.timezone)
+            .bind(ws.created_at)
+            .execute(pool)
+            .await
+            .map_err(|e| StoreError::unique_as_conflict(e, "workspace name taken"))?;
+        });
+        Ok(())
+    }
+
+    pub async fn workspace(&self, id: &str) -> Result<Workspace> {
+        let sql = "SELECT id, name, default_country, timezone, created_at FROM workspaces WHERE id = $1";
+        on_reader!(self, |pool| sqlx::query_as::<_, Workspace>(sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?)
+        .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn workspace_by_name(&self, name: &str) -> Result<Option<Workspace>> {
+        let sql = "SELECT id, name, default_country, timezone, created_at FROM workspaces WHERE name = $1";
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, Workspace>(sql)
+            .bind(name)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    pub async fn count_workspaces(&self) -> Result<i64> {
+        Ok(on_reader!(self, |pool| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM workspaces"
+        )
+        .fetch_one(pool)
+        .await?))
+    }
+
+    pub async fn update_workspace_settings(
+        &self,
+        id: &str,
+        default_country: Option<&str>,
+        timezone: &str,
+    ) -> Result<()> {
+        let done = on_writer!(self, |pool| {
+            sqlx::query("UPDATE workspaces SET default_country = $1, timezone = $2 WHERE id = $3")
+                .bind(default_country)
+                .bind(timezone)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn create_user(&self, user: &User) -> Result<()> {
+        on_writer!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO users (id, workspace_id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&user.id)
+            .bind(&user.workspace_id)
+            .bind(&user.email)
+            .bind(&user.name)
+            .bind(&user.role)
+            .bind(&user.password_hash)
+            .bind(user.created_at)
+            .execute(pool)
+            .await
+            .map_err(|e| StoreError::unique_as_conflict(e, "email already in use"))?;
+        });
+        Ok(())
+    }
+
+    pub async fn user(&self, workspace_id: &str, id: &str) -> Result<User> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE workspace_id = $1 AND id = $2");
+        on_reader!(self, |pool| sqlx::query_as::<_, User>(&sql)
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?)
+        .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, User>(&sql)
+            .bind(email)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    /// Users of a workspace, oldest first, after `cursor`.
+    pub async fn list_users(&self, workspace_id: &str, cursor: Option<&str>, limit: i64) -> Result<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3");
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_as::<_, User>(&sql)
+                .bind(workspace_id)
+                .bind(cursor.unwrap_or(""))
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    pub async fn set_user_password(&self, workspace_id: &str, id: &str, password_hash: &str) -> Result<()> {
+        let done = on_writer!(self, |pool| {
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE workspace_id = $2 AND id = $3")
+                .bind(password_hash)
+                .bind(workspace_id)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Deletes a user and, with it, every token of theirs.
+    pub async fn delete_user(&self, workspace_id: &str, id: &str) -> Result<()> {
+        let done = on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM api_tokens WHERE workspace_id = $1 AND user_id = $2")
+                .bind(workspace_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let n = sqlx::query("DELETE FROM users WHERE workspace_id = $1 AND id = $2")
+                .bind(workspace_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            n
+        });
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn count_admins(&self, workspace_id: &str) -> Result<i64> {
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE workspace_id = $1 AND role = 'admin'")
+                .bind(workspace_id)
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
+    /// Stores a token by its hash; the token itself is never stored.
+    pub async fn create_token(
+        &self,
+        id: &str,
+        workspace_id: &str,
+        user_id: &str,
+        name: &str,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<()> {
+        on_writer!(self, |pool| {
+            sqlx::query("INSERT INTO api_tokens (id, workspace_id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(id)
+                .bind(workspace_id)
+                .bind(user_id)
+                .bind(name)
+                .bind(token_hash)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map_err(|e| StoreError::unique_as_conflict(e, "token exists"))?;
+        });
+        Ok(())
+    }
+
+    pub async fn token_owner(&self, token_hash: &str) -> Result<Option<TokenOwner>> {
+        let sql = "SELECT t.id AS token_id, t.workspace_id, t.user_id, u.role \
+                   FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1";
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, TokenOwner>(sql)
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await?))
+    }
+}
