@@ -1,0 +1,8 @@
+//! Consent: subscriptions per channel with their history, bulk changes,
+//! keywords (built-in and per workspace).
+
+pub mod keywords;
+pub mod routes;
+pub mod service;
+
+pub use routes::routes;

@@ -1,0 +1,253 @@
+use super::service::{change, consent_error};
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::contacts::routes_support::{contacts_for, workspace_of};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::list::{page, ListBody};
+use axum::extract::{Path, State};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use recado_core::consent::{ChangeRequest, Channel, ConsentError, ConsentSource, LegalBasis, SubscriptionStatus};
+use recado_store::consent::{not_specified_record, SubscriptionRecord};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/contacts/{id}/subscriptions", get(get_subscriptions))
+        .route("/contacts/{id}/subscriptions/{channel}", put(put_subscription))
+        .route("/contacts/{id}/subscriptions/{channel}/history", get(history))
+        .route("/subscriptions/bulk", post(bulk))
+        .merge(super::keywords::routes())
+}
+
+/// One channel's subscription as the API shows it.
+#[derive(Serialize, utoipa::ToSchema, Debug)]
+pub struct SubscriptionView {
+    pub status: String,
+    pub legal_basis: Option<String>,
+    pub explanation: Option<String>,
+    pub source: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+impl From<SubscriptionRecord> for SubscriptionView {
+    fn from(r: SubscriptionRecord) -> Self {
+        let set = r.updated_at > 0;
+        SubscriptionView {
+            status: r.status,
+            legal_basis: r.legal_basis,
+            explanation: r.explanation,
+            source: set.then_some(r.source),
+            updated_at: set.then(|| recado_core::clock::to_rfc3339(r.updated_at)),
+        }
+    }
+}
+
+pub fn parse_channel(s: &str) -> ApiResult<Channel> {
+    s.parse().map_err(|_| {
+        ApiError::invalid(
+            "invalid_channel",
+            "channel",
+            format!("`{s}` is not a channel (whatsapp, sms, voice)"),
+        )
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/subscriptions", responses((status = 200, description = "whatsapp, sms and voice")))]
+pub async fn get_subscriptions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<BTreeMap<&'static str, SubscriptionView>>> {
+    let ws = workspace_of(&state, &caller).await?;
+    contacts_for(&state, &ws).get(&id).await?;
+    let stored = state.store.subscriptions(&ws.id, &id).await?;
+    let mut out = BTreeMap::new();
+    for channel in Channel::ALL {
+        let record = stored
+            .iter()
+            .find(|r| r.channel == channel.as_str())
+            .cloned()
+            .unwrap_or_else(|| not_specified_record(channel));
+        out.insert(channel.as_str(), record.into());
+    }
+    Ok(Json(out))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionInput {
+    /// `subscribed` or `unsubscribed`.
+    pub status: String,
+    pub legal_basis: Option<String>,
+    pub explanation: Option<String>,
+}
+
+fn parse_request(channel: Channel, input: &SubscriptionInput, source: ConsentSource) -> ApiResult<ChangeRequest> {
+    let status: SubscriptionStatus = input.status.parse().map_err(|_| {
+        ApiError::invalid(
+            "invalid_status",
+            "status",
+            "status must be `subscribed` or `unsubscribed`",
+        )
+    })?;
+    if status == SubscriptionStatus::NotSpecified {
+        return Err(consent_error(ConsentError::InvalidStatus));
+    }
+    let legal_basis = match input.legal_basis.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+        None => None,
+        Some(b) => Some(b.parse::<LegalBasis>().map_err(|_| {
+            ApiError::invalid(
+                "invalid_legal_basis",
+                "legal_basis",
+                format!("`{b}` is not a legal basis (consent, legitimate_interest_prospect, legitimate_interest_client, legitimate_interest_other, contract, not_applicable)"),
+            )
+        })?),
+    };
+    Ok(ChangeRequest {
+        channel,
+        status,
+        legal_basis,
+        explanation: input.explanation.clone(),
+        source,
+    })
+}
+
+#[utoipa::path(put, path = "/api/v1/contacts/{id}/subscriptions/{channel}", request_body = SubscriptionInput,
+    responses((status = 200, body = SubscriptionView), (status = 422, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn put_subscription(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, channel)): Path<(String, String)>,
+    ApiJson(input): ApiJson<SubscriptionInput>,
+) -> ApiResult<Json<SubscriptionView>> {
+    let channel = parse_channel(&channel)?;
+    let request = parse_request(channel, &input, ConsentSource::Manual)?;
+    let ws = workspace_of(&state, &caller).await?;
+    let contact = contacts_for(&state, &ws).get(&id).await?;
+    let outcome = change(&state.store, &contact, &request, &caller.user_id, state.clock.now_ms()).await?;
+    Ok(Json(outcome.record().clone().into()))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HistoryView {
+    status: String,
+    legal_basis: Option<String>,
+    explanation: Option<String>,
+    source: String,
+    actor: String,
+    at: String,
+}
+
+#[derive(Deserialize)]
+pub struct HistoryQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/subscriptions/{channel}/history", responses((status = 200)))]
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, channel)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<HistoryQuery>,
+) -> ApiResult<Json<ListBody<HistoryView>>> {
+    let channel = parse_channel(&channel)?;
+    let ws = workspace_of(&state, &caller).await?;
+    contacts_for(&state, &ws).get(&id).await?;
+    let limit = recado_store::clamp_limit(q.limit);
+    let rows = state
+        .store
+        .subscription_history(&ws.id, &id, channel, q.cursor.as_deref(), limit)
+        .await?;
+    Ok(Json(page(
+        rows,
+        limit,
+        |h| &h.id,
+        |h| HistoryView {
+            status: h.status,
+            legal_basis: h.legal_basis,
+            explanation: h.explanation,
+            source: h.source,
+            actor: h.actor,
+            at: recado_core::clock::to_rfc3339(h.at),
+        },
+    )))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkInput {
+    pub contact_ids: Vec<String>,
+    pub channel: String,
+    pub status: String,
+    pub legal_basis: Option<String>,
+    pub explanation: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema, Debug)]
+pub struct BulkReport {
+    updated: u64,
+    failed: Vec<BulkFailure>,
+}
+
+#[derive(Serialize, utoipa::ToSchema, Debug)]
+pub struct BulkFailure {
+    contact_id: String,
+    code: String,
+}
+
+/// The largest list one bulk request may carry.
+const BULK_LIMIT: usize = 10_000;
+
+#[utoipa::path(post, path = "/api/v1/subscriptions/bulk", request_body = BulkInput, responses((status = 200, body = BulkReport)))]
+pub async fn bulk(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<BulkInput>,
+) -> ApiResult<Json<BulkReport>> {
+    let channel = parse_channel(&input.channel)?;
+    if input.contact_ids.len() > BULK_LIMIT {
+        return Err(ApiError::invalid(
+            "too_many_contacts",
+            "contact_ids",
+            format!("at most {BULK_LIMIT} contacts per request"),
+        ));
+    }
+    let single = SubscriptionInput {
+        status: input.status.clone(),
+        legal_basis: input.legal_basis.clone(),
+        explanation: input.explanation.clone(),
+    };
+    let request = parse_request(channel, &single, ConsentSource::Bulk)?;
+    // The legal basis applies to every contact: check it once for the request.
+    let explained = request.explanation.as_deref().is_some_and(|e| !e.trim().is_empty());
+    if request.status == SubscriptionStatus::Subscribed && (request.legal_basis.is_none() || !explained) {
+        return Err(consent_error(ConsentError::LegalBasisRequired));
+    }
+    let ws = workspace_of(&state, &caller).await?;
+    let contacts = contacts_for(&state, &ws);
+    let mut report = BulkReport {
+        updated: 0,
+        failed: Vec::new(),
+    };
+    for id in &input.contact_ids {
+        let result = match contacts.get(id).await {
+            Ok(contact) => change(&state.store, &contact, &request, &caller.user_id, state.clock.now_ms())
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => report.updated += 1,
+            Err(e) if e.status.is_client_error() => report.failed.push(BulkFailure {
+                contact_id: id.clone(),
+                code: e.code.to_string(),
+            }),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Json(report))
+}

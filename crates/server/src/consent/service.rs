@@ -1,0 +1,116 @@
+//! Consent changes as the API, inbound keywords and automations make them.
+//! Every path goes through `recado_core::consent::decide` inside one store
+//! transaction, so the rules are the same whoever asks.
+
+use crate::error::ApiError;
+use recado_core::consent::{
+    decide, ChangeRequest, Channel, ConsentError, ConsentSource, ContactFacts, SubscriptionStatus,
+};
+use recado_core::keywords::{CustomKeyword, KeywordKind, KeywordMatch, KeywordSet};
+use recado_store::consent::{ChangeContext, ChangeError, ChangeOutcome};
+use recado_store::contacts::Contact;
+use recado_store::{Store, StoreError};
+
+/// Whether a contact can be subscribed to WhatsApp: it needs a WhatsApp
+/// number, or a mobile number to use as one.
+pub fn facts_of(contact: &Contact) -> ContactFacts {
+    ContactFacts {
+        has_whatsapp_phone: contact.phones.contains_key("whatsapp_phone") || contact.phones.contains_key("mobilephone"),
+    }
+}
+
+pub fn consent_error(e: ConsentError) -> ApiError {
+    let status = match e {
+        ConsentError::ResubscribeNotAllowed => axum::http::StatusCode::CONFLICT,
+        _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let field = match e {
+        ConsentError::LegalBasisRequired => "legal_basis",
+        ConsentError::NoWhatsappPhone => "whatsapp_phone",
+        ConsentError::ResubscribeNotAllowed | ConsentError::InvalidStatus => "status",
+    };
+    ApiError::new(status, e.code(), e.to_string()).with_field(field)
+}
+
+/// Applies one change for `contact`, returning what happened.
+pub async fn change(
+    store: &Store,
+    contact: &Contact,
+    request: &ChangeRequest,
+    actor: &str,
+    now: i64,
+) -> Result<ChangeOutcome, ApiError> {
+    let ctx = ChangeContext {
+        workspace_id: &contact.workspace_id,
+        contact_id: &contact.id,
+        channel: request.channel,
+        source: request.source,
+        actor,
+        now,
+    };
+    let facts = facts_of(contact);
+    store
+        .change_subscription(ctx, |current| decide(current, request, facts))
+        .await
+        .map_err(|e| match e {
+            ChangeError::Refused(rule) => consent_error(rule),
+            ChangeError::Store(StoreError::NotFound) => ApiError::not_found("contact"),
+            ChangeError::Store(other) => other.into(),
+        })
+}
+
+/// An inbound message from `contact` on `channel`: when its whole text is a
+/// keyword, the subscription changes with source `keyword`. Returns the match
+/// and the outcome so the caller can send the confirmation reply.
+pub async fn apply_inbound_keyword(
+    store: &Store,
+    contact: &Contact,
+    channel: Channel,
+    text: &str,
+    now: i64,
+) -> Result<Option<(KeywordMatch, ChangeOutcome)>, ApiError> {
+    let custom: Vec<CustomKeyword> = store
+        .custom_keywords(&contact.workspace_id)
+        .await?
+        .into_iter()
+        .filter_map(|k| {
+            let kind = match k.kind.as_str() {
+                "opt_in" => KeywordKind::OptIn,
+                "opt_out" => KeywordKind::OptOut,
+                _ => return None,
+            };
+            Some(CustomKeyword {
+                word: k.word,
+                kind,
+                language: k.language,
+            })
+        })
+        .collect();
+    let Some(found) = KeywordSet::new(&custom).match_text(text) else {
+        return Ok(None);
+    };
+    let status = match found.kind {
+        KeywordKind::OptIn => SubscriptionStatus::Subscribed,
+        KeywordKind::OptOut => SubscriptionStatus::Unsubscribed,
+    };
+    let request = ChangeRequest {
+        channel,
+        status,
+        legal_basis: None,
+        explanation: Some(format!(
+            "{} keyword `{}` received",
+            kind_label(found.kind),
+            found.keyword
+        )),
+        source: ConsentSource::Keyword,
+    };
+    let outcome = change(store, contact, &request, "system", now).await?;
+    Ok(Some((found, outcome)))
+}
+
+fn kind_label(kind: KeywordKind) -> &'static str {
+    match kind {
+        KeywordKind::OptIn => "opt-in",
+        KeywordKind::OptOut => "opt-out",
+    }
+}

@@ -1,0 +1,177 @@
+use super::service::{check_properties, phone_search_suffixes, Contacts};
+use super::ContactView;
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::list::{page, ListBody};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use recado_store::contacts::ContactQuery;
+use recado_store::workspaces::Workspace;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/contacts", post(create_contact).get(list_contacts))
+        .route("/contacts/import", post(super::import::import_csv))
+        .route(
+            "/contacts/{id}",
+            get(get_contact).patch(update_contact).delete(delete_contact),
+        )
+        .route("/contacts/{id}/timeline", get(timeline))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    /// Property name → value (string, number, boolean; `null` clears on update).
+    #[schema(value_type = Object)]
+    pub properties: Map<String, Value>,
+}
+
+pub async fn workspace_of(state: &AppState, caller: &Caller) -> ApiResult<Workspace> {
+    Ok(state.store.workspace(&caller.workspace_id).await?)
+}
+
+pub fn contacts_for<'a>(state: &'a AppState, ws: &'a Workspace) -> Contacts<'a> {
+    Contacts {
+        store: &state.store,
+        clock: state.clock.as_ref(),
+        workspace_id: &ws.id,
+        default_country: ws.default_country.as_deref(),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/contacts", request_body = ContactInput,
+    responses((status = 201, body = ContactView), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<ContactInput>,
+) -> ApiResult<(StatusCode, Json<ContactView>)> {
+    let changes = check_properties(&input.properties)?;
+    let ws = workspace_of(&state, &caller).await?;
+    let contact = contacts_for(&state, &ws).create(changes).await?;
+    Ok((StatusCode::CREATED, Json(contact.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", responses((status = 200, body = ContactView), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ContactView>> {
+    let ws = workspace_of(&state, &caller).await?;
+    Ok(Json(contacts_for(&state, &ws).get(&id).await?.into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/contacts/{id}", request_body = ContactInput, responses((status = 200, body = ContactView)))]
+pub async fn update_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ContactInput>,
+) -> ApiResult<Json<ContactView>> {
+    let changes = check_properties(&input.properties)?;
+    let ws = workspace_of(&state, &caller).await?;
+    let contacts = contacts_for(&state, &ws);
+    let existing = contacts.get(&id).await?;
+    Ok(Json(contacts.update(existing, changes).await?.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/contacts/{id}", responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn delete_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .erase_contact(&caller.workspace_id, &id, state.clock.now_ms())
+        .await
+        .map_err(|e| match e {
+            recado_store::StoreError::NotFound => ApiError::not_found("contact"),
+            other => other.into(),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// `?q=` matches names and other property values, or — when it looks like a
+/// phone number in any written form — every phone property.
+#[utoipa::path(get, path = "/api/v1/contacts", params(("q" = Option<String>, Query), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200)))]
+pub async fn list_contacts(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<ListBody<ContactView>>> {
+    let limit = recado_store::clamp_limit(q.limit);
+    let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let mut query = ContactQuery {
+        before_id: q.cursor.clone(),
+        limit,
+        ..Default::default()
+    };
+    match text.and_then(phone_search_suffixes) {
+        Some(suffixes) => query.phone_suffixes = suffixes,
+        None => query.text = text.map(str::to_string),
+    }
+    let rows = state.store.list_contacts(&caller.workspace_id, &query).await?;
+    Ok(Json(page(rows, limit, |c| &c.id, ContactView::from)))
+}
+
+#[derive(Deserialize)]
+pub struct TimelineQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TimelineEntry {
+    #[serde(rename = "type")]
+    kind: String,
+    at: String,
+    message_id: Option<String>,
+    campaign: Option<String>,
+    sender: Option<String>,
+    #[schema(value_type = Object)]
+    details: Value,
+}
+
+/// Everything that happened to a contact, newest first.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/timeline", responses((status = 200)))]
+pub async fn timeline(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<TimelineQuery>,
+) -> ApiResult<Json<ListBody<TimelineEntry>>> {
+    let ws = workspace_of(&state, &caller).await?;
+    contacts_for(&state, &ws).get(&id).await?;
+    let limit = recado_store::clamp_limit(q.limit);
+    let rows = state.store.timeline(&ws.id, &id, q.cursor.as_deref(), limit).await?;
+    Ok(Json(page(
+        rows,
+        limit,
+        |e| &e.id,
+        |e| TimelineEntry {
+            kind: e.kind,
+            at: recado_core::clock::to_rfc3339(e.at),
+            message_id: e.message_id,
+            campaign: e.campaign,
+            sender: e.sender,
+            details: serde_json::from_str(&e.details).unwrap_or(Value::Null),
+        },
+    )))
+}

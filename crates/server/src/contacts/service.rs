@@ -1,0 +1,247 @@
+//! Contact rules at the edge of the store: property checks, phone
+//! normalisation with the contact's own hints, matching for imports.
+
+use crate::error::ApiError;
+use recado_core::clock::Clock;
+use recado_core::ids::{new_id, IdKind};
+use recado_core::phone::{normalize, PhoneContext, PhoneError};
+use recado_core::properties::{is_valid_name, normalise_value, PHONE_PROPERTIES};
+use recado_store::contacts::{Contact, ContactWrite};
+use recado_store::Store;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// A checked set of property changes: `None` clears a property.
+pub type PropertyChanges = BTreeMap<String, Option<String>>;
+
+/// Checks names and values of a `properties` object.
+pub fn check_properties(input: &Map<String, Value>) -> Result<PropertyChanges, ApiError> {
+    let mut out = BTreeMap::new();
+    for (name, value) in input {
+        if !is_valid_name(name) {
+            return Err(ApiError::invalid(
+                "invalid_property",
+                name.clone(),
+                format!("`{name}`: property names are 1 to 64 characters of a-z, 0-9 and _"),
+            ));
+        }
+        let value = normalise_value(name, value)
+            .map_err(|e| ApiError::invalid("invalid_property", name.clone(), format!("`{name}`: {e}")))?;
+        out.insert(name.clone(), value);
+    }
+    Ok(out)
+}
+
+/// Applies changes to existing properties.
+pub fn merge(mut props: BTreeMap<String, String>, changes: PropertyChanges) -> BTreeMap<String, String> {
+    for (name, value) in changes {
+        match value {
+            Some(v) => props.insert(name, v),
+            None => props.remove(&name),
+        };
+    }
+    props
+}
+
+/// The E.164 form of every phone property, read with the contact's
+/// `mobile_prefix`, then `country`, then the workspace's default country.
+pub fn phones_of(
+    props: &BTreeMap<String, String>,
+    default_country: Option<&str>,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    let ctx = PhoneContext {
+        mobile_prefix: props.get("mobile_prefix").map(String::as_str),
+        country: props.get("country").map(String::as_str),
+        default_country,
+    };
+    let mut phones = BTreeMap::new();
+    for name in PHONE_PROPERTIES {
+        if let Some(raw) = props.get(name) {
+            let e164 = normalize(raw, &ctx).map_err(|e| {
+                let why = match e {
+                    PhoneError::NoCountry(_) => "has no international prefix and the contact has no mobile_prefix or country (nor the workspace a default country)",
+                    PhoneError::NotPossible(_) => "is not a possible phone number for its country",
+                    PhoneError::NotANumber(_) => "is not a phone number",
+                };
+                ApiError::invalid("invalid_phone", name, format!("`{name}` ({raw}) {why}"))
+            })?;
+            phones.insert(name.to_string(), e164);
+        }
+    }
+    Ok(phones)
+}
+
+pub struct Contacts<'a> {
+    pub store: &'a Store,
+    pub clock: &'a dyn Clock,
+    pub workspace_id: &'a str,
+    pub default_country: Option<&'a str>,
+}
+
+impl Contacts<'_> {
+    pub async fn create(&self, changes: PropertyChanges) -> Result<Contact, ApiError> {
+        let props = merge(BTreeMap::new(), changes);
+        let phones = phones_of(&props, self.default_country)?;
+        let id = new_id(IdKind::Contact);
+        let now = self.clock.now_ms();
+        self.store
+            .insert_contact(&ContactWrite {
+                workspace_id: self.workspace_id,
+                id: &id,
+                properties: &props,
+                phones: &phones,
+                now,
+            })
+            .await?;
+        Ok(Contact {
+            id,
+            workspace_id: self.workspace_id.to_string(),
+            properties: props,
+            phones,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    pub async fn update(&self, existing: Contact, changes: PropertyChanges) -> Result<Contact, ApiError> {
+        let props = merge(existing.properties, changes);
+        let phones = phones_of(&props, self.default_country)?;
+        let now = self.clock.now_ms();
+        self.store
+            .update_contact(&ContactWrite {
+                workspace_id: self.workspace_id,
+                id: &existing.id,
+                properties: &props,
+                phones: &phones,
+                now,
+            })
+            .await
+            .map_err(|e| match e {
+                recado_store::StoreError::NotFound => ApiError::not_found("contact"),
+                other => other.into(),
+            })?;
+        Ok(Contact {
+            id: existing.id,
+            workspace_id: existing.workspace_id,
+            properties: props,
+            phones,
+            created_at: existing.created_at,
+            updated_at: now,
+        })
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Contact, ApiError> {
+        self.store.contact(self.workspace_id, id).await.map_err(|e| match e {
+            recado_store::StoreError::NotFound => ApiError::not_found("contact"),
+            other => other.into(),
+        })
+    }
+
+    /// The contact an import row or inbound message refers to: by e-mail first,
+    /// then by any of its phone numbers.
+    pub async fn find_match(
+        &self,
+        email: Option<&str>,
+        phones: &BTreeMap<String, String>,
+    ) -> Result<Option<Contact>, ApiError> {
+        if let Some(email) = email {
+            if let Some(c) = self.store.contact_by_email(self.workspace_id, email).await? {
+                return Ok(Some(c));
+            }
+        }
+        for e164 in phones.values() {
+            if let Some(c) = self.store.contact_by_phone(self.workspace_id, e164).await? {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Digit strings a phone-like search may end with: `+55 11 91234-5678`,
+/// `11 91234-5678`, `0048 512…` and `07400 …` all find their E.164 number.
+pub fn phone_search_suffixes(q: &str) -> Option<Vec<String>> {
+    let phone_like = q.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    if !phone_like || digits.len() < 6 {
+        return None;
+    }
+    let mut out = vec![digits.clone()];
+    if let Some(rest) = digits.strip_prefix("00") {
+        out.push(rest.to_string());
+    } else if let Some(rest) = digits.strip_prefix('0') {
+        out.push(rest.to_string());
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn phone_properties_use_the_contacts_own_country() {
+        let phones = phones_of(&props(&[("phone", "11 91234-5678"), ("country", "BR")]), None).unwrap();
+        assert_eq!(phones["phone"], "+5511912345678");
+    }
+
+    #[test]
+    fn mobile_prefix_applies_to_national_numbers() {
+        let phones = phones_of(&props(&[("mobilephone", "612345678"), ("mobile_prefix", "+34")]), None).unwrap();
+        assert_eq!(phones["mobilephone"], "+34612345678");
+    }
+
+    #[test]
+    fn an_impossible_number_names_its_property() {
+        let err = phones_of(&props(&[("whatsapp_phone", "12"), ("country", "BR")]), None).unwrap_err();
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            ("invalid_phone", Some("whatsapp_phone"))
+        );
+    }
+
+    #[test]
+    fn property_names_and_values_are_checked() {
+        let bad = json!({"First Name": "x"});
+        assert_eq!(
+            check_properties(bad.as_object().unwrap()).unwrap_err().code,
+            "invalid_property"
+        );
+        let bad = json!({"tags": ["a"]});
+        assert_eq!(
+            check_properties(bad.as_object().unwrap()).unwrap_err().field.as_deref(),
+            Some("tags")
+        );
+        let ok = json!({"firstname": "Ana", "lastname": null});
+        let changes = check_properties(ok.as_object().unwrap()).unwrap();
+        assert_eq!(changes["lastname"], None);
+    }
+
+    #[test]
+    fn null_clears_a_property_on_merge() {
+        let merged = merge(
+            props(&[("firstname", "Ana"), ("city", "Rio")]),
+            [("city".to_string(), None)].into_iter().collect(),
+        );
+        assert_eq!(merged, props(&[("firstname", "Ana")]));
+    }
+
+    #[test]
+    fn phone_searches_accept_every_written_form() {
+        assert_eq!(
+            phone_search_suffixes("+55 (11) 91234-5678"),
+            Some(vec!["5511912345678".to_string()])
+        );
+        assert_eq!(
+            phone_search_suffixes("0048 512 345 678"),
+            Some(vec!["0048512345678".to_string(), "48512345678".to_string()])
+        );
+        assert_eq!(phone_search_suffixes("ana"), None);
+        assert_eq!(phone_search_suffixes("123"), None);
+    }
+}

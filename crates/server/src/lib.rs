@@ -1,0 +1,21 @@
+//! Recado, the hub: configuration, HTTP routes, services and workers. `main.rs`
+//! only parses the command line; tests build the same [`app::Application`].
+
+pub mod app;
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod consent;
+pub mod contacts;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod list;
+pub mod openapi;
+pub mod ops;
+pub mod sms_api;
+pub mod users;
+pub mod workers;
+
+pub use app::{AppState, Application};

@@ -1,0 +1,106 @@
+use anyhow::Context;
+use clap::Parser;
+use recado::cli::{Cli, Command, SmsCommand, WorkspaceCommand};
+use recado::config::{self, Settings};
+use recado::{bootstrap, demo, sms_api, Application};
+use recado_store::Store;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let env = |k: &str| std::env::var(k).ok();
+    let settings = config::load(cli.config.as_deref(), &env, cli.overrides())?;
+    init_tracing(&settings);
+    match cli.command {
+        Command::Serve { demo: with_demo } => serve(settings, with_demo).await,
+        Command::Migrate => {
+            let store = open(&settings).await?;
+            store.migrate().await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let store = open(&settings).await?;
+            let path = file.to_str().context("backup path must be UTF-8")?;
+            store.backup_sqlite(path).await?;
+            println!("backup written to {path}");
+            Ok(())
+        }
+        Command::Sms {
+            command:
+                SmsCommand::Analyze {
+                    text,
+                    policy,
+                    national_language,
+                    max_segments,
+                },
+        } => {
+            let input = serde_json::json!({"text": text, "policy": policy, "national_language": national_language, "max_segments": max_segments});
+            let input: sms_api::AnalyzeInput = serde_json::from_value(input)
+                .context("policy is transliterate or auto; national language is pt, es or tr")?;
+            match sms_api::run(&input) {
+                Ok(analysis) => {
+                    println!("{}", serde_json::to_string_pretty(&analysis)?);
+                    Ok(())
+                }
+                Err(e) => anyhow::bail!("{}: {}", e.code, e.message),
+            }
+        }
+        Command::Workspace {
+            command:
+                WorkspaceCommand::Create {
+                    name,
+                    admin_email,
+                    default_country,
+                },
+        } => {
+            let store = open(&settings).await?;
+            store.migrate().await?;
+            let token = recado::auth::generate_token();
+            let clock = recado_core::clock::SystemClock;
+            let id =
+                bootstrap::create_workspace_with_admin(&store, &name, default_country, &admin_email, &token, &clock)
+                    .await?;
+            println!("workspace {name} created ({id})\nadmin API token (shown once): {token}");
+            Ok(())
+        }
+    }
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<Store> {
+    if settings.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)?;
+    }
+    Ok(Store::connect(&settings.database_url).await?)
+}
+
+async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    if let Some(token) = &app.generated_admin_token {
+        println!("Admin API token (shown once, keep it safe): {token}");
+    }
+    if with_demo {
+        demo::fill_if_empty(&app.state).await?;
+    }
+    let addr = app.state.settings.listen.ip();
+    println!("Recado is listening on http://{addr}:{}", app.port());
+    let shutdown = app.shutdown_handle();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = shutdown.send(true);
+    });
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+fn init_tracing(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RECADO_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if settings.log_json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

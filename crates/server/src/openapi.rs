@@ -1,0 +1,55 @@
+//! The OpenAPI document served at `/api/openapi.json`, generated from the
+//! handlers' annotations so it cannot drift from the code.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Recado API", description = "Self-hosted business messaging hub: contacts, consent, WhatsApp, SMS and voice."),
+    paths(
+        crate::ops::healthz,
+        crate::ops::list_jobs,
+        crate::contacts::routes::create_contact,
+        crate::contacts::routes::get_contact,
+        crate::contacts::routes::update_contact,
+        crate::contacts::routes::delete_contact,
+        crate::contacts::routes::list_contacts,
+        crate::contacts::routes::timeline,
+        crate::contacts::import::import_csv,
+        crate::consent::routes::get_subscriptions,
+        crate::consent::routes::put_subscription,
+        crate::consent::routes::history,
+        crate::consent::routes::bulk,
+        crate::consent::keywords::list,
+        crate::consent::keywords::add,
+        crate::consent::keywords::remove,
+        crate::users::create_user,
+        crate::users::list_users,
+        crate::users::delete_user,
+        crate::users::create_token,
+        crate::users::get_workspace,
+        crate::users::update_workspace,
+        crate::users::create_workspace,
+        crate::sms_api::analyze,
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

@@ -1,0 +1,152 @@
+//! Operations: health, Prometheus metrics, the OpenAPI document, and the job
+//! list admins use to see dead jobs.
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::ApiResult;
+use crate::extract::ApiQuery;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/openapi.json", get(openapi))
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new().route("/jobs", get(list_jobs))
+}
+
+/// The process-wide Prometheus recorder (metrics macros write to a global one).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Fails only when a recorder is already installed (several apps in
+            // one test process): the first one keeps serving all of them.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// Counts and times every request by route template (never by raw path, which
+/// would carry ids and blow up the label set).
+pub async fn track_requests(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("recado_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("recado_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    status: &'static str,
+}
+
+/// 200 once the database answers.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(Health { status: "ok" }).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable" })).into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(crate::openapi::document())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct JobQuery {
+    status: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct JobView {
+    id: String,
+    kind: String,
+    status: String,
+    attempts: i64,
+    max_attempts: i64,
+    run_at: String,
+    last_error: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+/// Jobs of the caller's workspace, newest first (admin); `?status=dead` shows
+/// the ones that used up their attempts.
+#[utoipa::path(get, path = "/api/v1/jobs", params(("status" = Option<String>, Query)), responses((status = 200)))]
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<JobQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require_admin()?;
+    let limit = recado_store::clamp_limit(q.limit);
+    let jobs = state
+        .store
+        .jobs(
+            Some(&caller.workspace_id),
+            q.status.as_deref(),
+            q.cursor.as_deref(),
+            limit,
+        )
+        .await?;
+    let next = if jobs.len() as i64 == limit {
+        jobs.last().map(|j| j.id.clone())
+    } else {
+        None
+    };
+    let ts = recado_core::clock::to_rfc3339;
+    let items: Vec<JobView> = jobs
+        .into_iter()
+        .map(|j| JobView {
+            run_at: ts(j.run_at),
+            created_at: ts(j.created_at),
+            updated_at: ts(j.updated_at),
+            id: j.id,
+            kind: j.kind,
+            status: j.status,
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            last_error: j.last_error,
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items, "next_cursor": next })))
+}

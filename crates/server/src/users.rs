@@ -1,0 +1,334 @@
+//! Users, API tokens and workspaces.
+
+use crate::app::AppState;
+use crate::auth::{generate_token, hash_password, hash_token, Caller, Role};
+use crate::bootstrap::{create_workspace_with_admin, DEFAULT_WORKSPACE};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::list::{page, ListBody};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use recado_core::ids::{new_id, IdKind};
+use recado_store::workspaces::User;
+use recado_store::StoreError;
+use serde::{Deserialize, Serialize};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/users", post(create_user).get(list_users))
+        .route("/users/{id}", delete(delete_user))
+        .route("/tokens", post(create_token))
+        .route("/workspace", get(get_workspace).patch(update_workspace))
+        .route("/workspaces", post(create_workspace))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    email: String,
+    name: String,
+    password: String,
+    role: Role,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    id: String,
+    email: String,
+    name: String,
+    role: String,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        UserView {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            role: u.role,
+        }
+    }
+}
+
+/// Shortest password accepted for web sign-in.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+fn check_email(email: &str) -> ApiResult<String> {
+    let email = email.trim().to_lowercase();
+    let ok = email
+        .split_once('@')
+        .is_some_and(|(u, d)| !u.is_empty() && !d.is_empty() && !email.contains(char::is_whitespace));
+    if !ok {
+        return Err(ApiError::invalid(
+            "invalid_email",
+            "email",
+            "e-mail must look like name@domain",
+        ));
+    }
+    Ok(email)
+}
+
+#[utoipa::path(post, path = "/api/v1/users", request_body = NewUser, responses((status = 201, body = UserView), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<NewUser>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    caller.require_admin()?;
+    let email = check_email(&input.email)?;
+    let name = input.name.trim().to_string();
+    if name.is_empty() {
+        return Err(ApiError::invalid("invalid_name", "name", "name must not be empty"));
+    }
+    if input.password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::invalid(
+            "weak_password",
+            "password",
+            format!("passwords have at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    let user = User {
+        id: new_id(IdKind::User),
+        workspace_id: caller.workspace_id.clone(),
+        email,
+        name,
+        role: input.role.as_str().to_string(),
+        password_hash: Some(hash_password(&input.password)?),
+        created_at: state.clock.now_ms(),
+    };
+    state.store.create_user(&user).await.map_err(|e| match e {
+        StoreError::Conflict(_) => {
+            ApiError::conflict("email_taken", "a user with this e-mail exists").with_field("email")
+        }
+        other => other.into(),
+    })?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/users", responses((status = 200)))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<ListBody<UserView>>> {
+    let limit = recado_store::clamp_limit(q.limit);
+    let users = state
+        .store
+        .list_users(&caller.workspace_id, q.cursor.as_deref(), limit)
+        .await?;
+    Ok(Json(page(users, limit, |u| &u.id, UserView::from)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/{id}", responses((status = 204), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn delete_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require_admin()?;
+    let user = state.store.user(&caller.workspace_id, &id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found("user"),
+        other => other.into(),
+    })?;
+    // A workspace without an admin could never be managed again.
+    if user.role == "admin" && state.store.count_admins(&caller.workspace_id).await? <= 1 {
+        return Err(ApiError::conflict(
+            "last_admin",
+            "the last admin of a workspace cannot be deleted",
+        ));
+    }
+    state.store.delete_user(&caller.workspace_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    name: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenCreated {
+    id: String,
+    /// Shown only in this response; only its hash is stored.
+    token: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/tokens", request_body = NewToken, responses((status = 201, body = TokenCreated)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<NewToken>,
+) -> ApiResult<(StatusCode, Json<TokenCreated>)> {
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid(
+            "invalid_name",
+            "name",
+            "token names are 1 to 100 characters",
+        ));
+    }
+    let id = new_id(IdKind::Token);
+    let token = generate_token();
+    state
+        .store
+        .create_token(
+            &id,
+            &caller.workspace_id,
+            &caller.user_id,
+            name,
+            &hash_token(&token),
+            state.clock.now_ms(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(TokenCreated { id, token })))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WorkspaceView {
+    id: String,
+    name: String,
+    default_country: Option<String>,
+    timezone: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/workspace", responses((status = 200, body = WorkspaceView)))]
+pub async fn get_workspace(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<WorkspaceView>> {
+    let ws = state.store.workspace(&caller.workspace_id).await?;
+    Ok(Json(WorkspaceView {
+        id: ws.id,
+        name: ws.name,
+        default_country: ws.default_country,
+        timezone: ws.timezone,
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceSettings {
+    /// ISO 3166-1 alpha-2; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    default_country: Option<Option<String>>,
+    /// IANA time zone name such as `America/Sao_Paulo`.
+    timezone: Option<String>,
+}
+
+fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[utoipa::path(patch, path = "/api/v1/workspace", request_body = WorkspaceSettings, responses((status = 200, body = WorkspaceView)))]
+pub async fn update_workspace(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<WorkspaceSettings>,
+) -> ApiResult<Json<WorkspaceView>> {
+    caller.require_admin()?;
+    let ws = state.store.workspace(&caller.workspace_id).await?;
+    let default_country = match input.default_country {
+        None => ws.default_country,
+        Some(None) => None,
+        Some(Some(c)) => {
+            let c = c.trim().to_ascii_uppercase();
+            if recado_core::phone::calling_code_of(&c).is_none() {
+                return Err(ApiError::invalid(
+                    "invalid_country",
+                    "default_country",
+                    format!("`{c}` is not an ISO 3166-1 alpha-2 code"),
+                ));
+            }
+            Some(c)
+        }
+    };
+    let timezone = input.timezone.map(|t| t.trim().to_string()).unwrap_or(ws.timezone);
+    if timezone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(ApiError::invalid(
+            "invalid_timezone",
+            "timezone",
+            format!("`{timezone}` is not an IANA time zone"),
+        ));
+    }
+    state
+        .store
+        .update_workspace_settings(&ws.id, default_country.as_deref(), &timezone)
+        .await?;
+    Ok(Json(WorkspaceView {
+        id: ws.id,
+        name: ws.name,
+        default_country,
+        timezone,
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWorkspace {
+    name: String,
+    default_country: Option<String>,
+    admin_email: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WorkspaceCreated {
+    id: String,
+    name: String,
+    /// The new workspace admin's API token, shown once.
+    admin_token: String,
+}
+
+/// Creates another workspace (another business on this hub). Only admins of
+/// the `default` workspace, the hub's operators, may do this.
+#[utoipa::path(post, path = "/api/v1/workspaces", request_body = NewWorkspace, responses((status = 201, body = WorkspaceCreated)))]
+pub async fn create_workspace(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<NewWorkspace>,
+) -> ApiResult<(StatusCode, Json<WorkspaceCreated>)> {
+    caller.require_admin()?;
+    let own = state.store.workspace(&caller.workspace_id).await?;
+    if own.name != DEFAULT_WORKSPACE {
+        return Err(ApiError::forbidden());
+    }
+    let name = input.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid(
+            "invalid_name",
+            "name",
+            "workspace names are 1 to 100 characters",
+        ));
+    }
+    let country = input.default_country.map(|c| c.trim().to_ascii_uppercase());
+    if let Some(c) = &country {
+        if recado_core::phone::calling_code_of(c).is_none() {
+            return Err(ApiError::invalid(
+                "invalid_country",
+                "default_country",
+                format!("`{c}` is not an ISO 3166-1 alpha-2 code"),
+            ));
+        }
+    }
+    let email = check_email(&input.admin_email)?;
+    let token = generate_token();
+    let id = create_workspace_with_admin(&state.store, &name, country, &email, &token, state.clock.as_ref())
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(what) => ApiError::conflict("conflict", what),
+            other => other.into(),
+        })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(WorkspaceCreated {
+            id,
+            name,
+            admin_token: token,
+        }),
+    ))
+}
