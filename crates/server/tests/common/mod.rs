@@ -1,0 +1,140 @@
+//! `spawn_app()`: the real hub on a random port with its own fresh database
+//! (SQLite or PostgreSQL, per `RECADO_TEST_BACKEND`), plus a small client.
+#![allow(dead_code)]
+
+use recado::config::{Secret, Settings};
+use recado::Application;
+use recado_core::clock::{Clock, ManualClock};
+use recado_store::testing::TestDatabase;
+use serde_json::Value;
+use std::sync::Arc;
+
+pub const ADMIN_TOKEN: &str = "rcd_test_admin_token_0123456789abcdef";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub token: String,
+    pub app_state: recado::AppState,
+    pub clock: ManualClock,
+    _db: TestDatabase,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the hub with test settings adjusted by `adjust`.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDatabase::new().await;
+    let dir = db
+        .data_dir()
+        .cloned()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("recado-pg-{}", ulid_like())));
+    let mut settings = Settings::for_tests(&db.url, dir);
+    settings.admin_token = Some(Secret::new(ADMIN_TOKEN));
+    adjust(&mut settings);
+    let clock = ManualClock::new(chrono::Utc::now());
+    let app = Application::build_with_clock(settings, Arc::new(clock.clone()) as Arc<dyn Clock>)
+        .await
+        .expect("app builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let app_state = app.state.clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        token: ADMIN_TOKEN.to_string(),
+        app_state,
+        clock,
+        _db: db,
+    }
+}
+
+fn ulid_like() -> String {
+    recado_core::ids::new_id(recado_core::ids::IdKind::Workspace)
+}
+
+/// A response's status and JSON body (Null when the body is not JSON).
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+    pub fn field(&self) -> &str {
+        self.body["error"]["field"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
+        let res = req.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap_or_default();
+        Reply {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.get_as(path, &self.token).await
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> Reply {
+        self.send(self.client.get(self.url(path)).bearer_auth(token)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.post_as(path, body, &self.token).await
+    }
+
+    pub async fn post_as(&self, path: &str, body: Value, token: &str) -> Reply {
+        self.send(self.client.post(self.url(path)).bearer_auth(token).json(&body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.send(self.client.put(self.url(path)).bearer_auth(&self.token).json(&body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.send(self.client.patch(self.url(path)).bearer_auth(&self.token).json(&body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(self.client.delete(self.url(path)).bearer_auth(&self.token))
+            .await
+    }
+
+    /// Creates a contact and returns its id.
+    pub async fn contact(&self, properties: Value) -> String {
+        let r = self
+            .post("/api/v1/contacts", serde_json::json!({ "properties": properties }))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_str().unwrap().to_string()
+    }
+
+    /// A second workspace and its admin token.
+    pub async fn other_workspace(&self, name: &str) -> String {
+        let r = self
+            .post(
+                "/api/v1/workspaces",
+                serde_json::json!({"name": name, "admin_email": format!("admin@{name}.example")}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["admin_token"].as_str().unwrap().to_string()
+    }
+}

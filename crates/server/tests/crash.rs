@@ -1,0 +1,125 @@
+//! Nothing acknowledged is lost on a crash: the real binary is killed with
+//! SIGKILL in the middle of a burst of contact writes, restarted on the same
+//! database, and every write that got its 201 must still be there.
+
+use recado_store::testing::TestDatabase;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "rcd_crash_test_token_0123456789abcdef";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(db: &TestDatabase, data_dir: &std::path::Path, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_recado"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &db.url,
+        ])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("RECADO_ADMIN_TOKEN", TOKEN)
+        .env("RECADO_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start recado")
+}
+
+async fn wait_healthy(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("hub at {base} did not become healthy");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_during_a_burst_of_contact_writes_loses_no_acknowledged_write() {
+    let db = TestDatabase::new().await;
+    let data_dir = std::env::temp_dir().join(format!(
+        "recado-crash-{}",
+        recado_core::ids::new_id(recado_core::ids::IdKind::Job)
+    ));
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let mut server = start(&db, &data_dir, port);
+    wait_healthy(&client, &base).await;
+
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let (client, base, acknowledged) = (client.clone(), base.clone(), acknowledged.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0.. {
+                let body = serde_json::json!({"properties": {"firstname": format!("w{w}-{i}"), "mobilephone": "+5511912345678"}});
+                match client.post(format!("{base}/api/v1/contacts")).bearer_auth(TOKEN).json(&body).send().await {
+                    Ok(r) if r.status().as_u16() == 201 => {
+                        let v: serde_json::Value = r.json().await.unwrap_or_default();
+                        if let Some(id) = v["id"].as_str() {
+                            acknowledged.lock().unwrap().push(id.to_string());
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => break, // the server is gone
+                }
+            }
+        }));
+    }
+    // Let the burst run, then kill the process without any chance to flush.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while acknowledged.lock().unwrap().len() < 200 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.kill().expect("SIGKILL");
+    server.wait().ok();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let acked = acknowledged.lock().unwrap().clone();
+    assert!(acked.len() >= 200, "the burst acknowledged only {} writes", acked.len());
+
+    let mut server = start(&db, &data_dir, port);
+    wait_healthy(&client, &base).await;
+    let mut missing = Vec::new();
+    for id in &acked {
+        let r = client
+            .get(format!("{base}/api/v1/contacts/{id}"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        if r.status().as_u16() != 200 {
+            missing.push(id.clone());
+        }
+    }
+    server.kill().ok();
+    server.wait().ok();
+    let _ = std::fs::remove_dir_all(&data_dir);
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged writes were lost: {:?}",
+        missing.len(),
+        acked.len(),
+        &missing[..missing.len().min(5)]
+    );
+}

@@ -1,0 +1,50 @@
+mod common;
+use common::spawn_app;
+
+#[tokio::test]
+async fn healthz_answers_ok_once_the_database_is_reachable() {
+    let app = spawn_app().await;
+    let r = app.send(app.client.get(app.url("/healthz"))).await;
+    assert_eq!((r.status, r.body["status"].as_str()), (200, Some("ok")));
+}
+
+#[tokio::test]
+async fn api_without_a_valid_token_is_401_with_the_error_body() {
+    let app = spawn_app().await;
+    let r = app.send(app.client.get(app.url("/api/v1/contacts"))).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+    assert!(r.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    let r = app.get_as("/api/v1/contacts", "rcd_not_a_real_token").await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_with_request_counts() {
+    let app = spawn_app().await;
+    app.get("/api/v1/contacts").await;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("recado_http_requests_total"), "{text}");
+}
+
+#[tokio::test]
+async fn openapi_document_lists_the_contract_paths() {
+    let app = spawn_app().await;
+    let r = app.send(app.client.get(app.url("/api/openapi.json"))).await;
+    assert_eq!(r.status, 200);
+    for path in [
+        "/api/v1/contacts",
+        "/api/v1/contacts/{id}/subscriptions/{channel}",
+        "/api/v1/sms/analyze",
+        "/api/v1/subscriptions/bulk",
+    ] {
+        assert!(r.body["paths"][path].is_object(), "missing {path}");
+    }
+}
