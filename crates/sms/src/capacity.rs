@@ -102,13 +102,7 @@ mod tests {
                 multi: 146
             }
         );
-        assert_eq!(
-            Capacity::ucs2(),
-            Capacity {
-                single: 70,
-                multi: 67
-            }
-        );
+        assert_eq!(Capacity::ucs2(), Capacity { single: 70, multi: 67 });
     }
 
     #[test]

@@ -62,9 +62,7 @@ impl Decoded {
 pub enum DecodeError {
     #[error("user data header is truncated or malformed")]
     MalformedHeader,
-    #[error(
-        "data_coding 0x{0:02X} is not text Recado can decode (binary, compressed or reserved)"
-    )]
+    #[error("data_coding 0x{0:02X} is not text Recado can decode (binary, compressed or reserved)")]
     UnsupportedDataCoding(u8),
     #[error("national language 0x{0:02X} in the user data header has no tables here")]
     UnsupportedNationalLanguage(u8),
@@ -120,10 +118,7 @@ pub fn decode_with(
             if body.len() % 2 != 0 {
                 return Err(DecodeError::OddUcs2Length);
             }
-            let units: Vec<u16> = body
-                .chunks_exact(2)
-                .map(|p| u16::from_be_bytes([p[0], p[1]]))
-                .collect();
+            let units: Vec<u16> = body.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]])).collect();
             let text = String::from_utf16_lossy(&units);
             utf16 = Some(units);
             text
@@ -184,18 +179,12 @@ fn language(id: Option<u8>) -> Result<Option<NationalLanguage>, DecodeError> {
     }
 }
 
-fn gsm7_septets(
-    user_data: &[u8],
-    header_len: usize,
-    options: DecodeOptions,
-) -> Result<Vec<u8>, DecodeError> {
+fn gsm7_septets(user_data: &[u8], header_len: usize, options: DecodeOptions) -> Result<Vec<u8>, DecodeError> {
     let body = &user_data[header_len..];
     match options.gsm7_layout {
         Gsm7Layout::Unpacked => {
             let body = match options.user_data_length {
-                Some(udl) => body
-                    .get(..udl as usize)
-                    .ok_or(DecodeError::BadUserDataLength(udl))?,
+                Some(udl) => body.get(..udl as usize).ok_or(DecodeError::BadUserDataLength(udl))?,
                 None => body,
             };
             match body.iter().find(|&&b| b > 0x7F) {
@@ -207,9 +196,7 @@ fn gsm7_septets(
             let header_septets = udh_septets(header_len as u32) as usize;
             let available = user_data.len() * 8 / 7;
             let total = match options.user_data_length {
-                Some(udl) if (udl as usize) <= available && udl as usize >= header_septets => {
-                    udl as usize
-                }
+                Some(udl) if (udl as usize) <= available && udl as usize >= header_septets => udl as usize,
                 Some(udl) => return Err(DecodeError::BadUserDataLength(udl)),
                 None => available.max(header_septets),
             };
@@ -284,9 +271,7 @@ pub fn join(parts: &[Decoded]) -> Result<String, JoinError> {
     }
     let mut ordered: Vec<(Concatenation, &Decoded)> = Vec::with_capacity(parts.len());
     for (index, part) in parts.iter().enumerate() {
-        let c = part
-            .concatenation()
-            .ok_or(JoinError::NotConcatenated { index })?;
+        let c = part.concatenation().ok_or(JoinError::NotConcatenated { index })?;
         ordered.push((c, part));
     }
     let first = ordered[0].0;

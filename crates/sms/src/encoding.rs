@@ -35,13 +35,7 @@ pub fn analyze(text: &str, opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeErr
     // Fast path: plain ASCII that the default alphabet carries as is.
     if opts.national_language.is_none() && text.is_ascii() {
         if let Some(seg) = count_ascii(text.as_bytes()) {
-            return Ok(gsm_analysis(
-                text.to_owned(),
-                Vec::new(),
-                seg,
-                &alphabet::DEFAULT,
-                opts,
-            ));
+            return Ok(gsm_analysis(text.to_owned(), Vec::new(), seg, &alphabet::DEFAULT, opts));
         }
     }
 
@@ -77,13 +71,17 @@ pub fn analyze(text: &str, opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeErr
         Outcome::Failed(default_culprits) => {
             // Report the culprits of the table set that came closest, so that a user
             // who chose a national language is not told about characters it carries.
-            let culprits = failures.into_iter().fold(default_culprits, |closest, c| {
-                if c.len() < closest.len() {
-                    c
-                } else {
-                    closest
-                }
-            });
+            let culprits =
+                failures.into_iter().fold(
+                    default_culprits,
+                    |closest, c| {
+                        if c.len() < closest.len() {
+                            c
+                        } else {
+                            closest
+                        }
+                    },
+                );
             let seg = count_ucs2(text);
             Ok(Analysis {
                 encoding: Encoding::Ucs2,
@@ -206,10 +204,13 @@ fn evaluate<'t>(text: &'t str, alphabet: &'static Alphabet, transliterating: boo
 
 fn rebuild(text: &str, alphabet: &Alphabet, transliterating: bool) -> (String, Vec<Replacement>) {
     let mut builder = Building {
+        source: text,
+        run: 0..0,
         text: String::with_capacity(text.len() + 8),
-        replaced: Vec::new(),
+        replaced: Vec::with_capacity(4),
     };
     walk(text, alphabet, transliterating, &mut builder);
+    builder.flush();
     (builder.text, builder.replaced)
 }
 
@@ -250,17 +251,35 @@ impl<'t> Visitor<'t> for Counting<'t> {
     }
 }
 
-struct Building {
+/// Rebuilds the text. Runs of kept characters are copied in one go: `kept` slices
+/// are sub-slices of `source`, so a run is just a byte range of it.
+struct Building<'t> {
+    source: &'t str,
+    run: std::ops::Range<usize>,
     text: String,
     replaced: Vec<Replacement>,
 }
 
-impl<'t> Visitor<'t> for Building {
+impl Building<'_> {
+    fn flush(&mut self) {
+        self.text.push_str(&self.source[self.run.clone()]);
+        self.run = self.run.end..self.run.end;
+    }
+}
+
+impl<'t> Visitor<'t> for Building<'t> {
     fn septets(&mut self, _: u32) {}
-    fn kept(&mut self, source: &'t str) {
-        self.text.push_str(source);
+    #[inline(always)]
+    fn kept(&mut self, kept: &'t str) {
+        let start = kept.as_ptr() as usize - self.source.as_ptr() as usize;
+        if start != self.run.end {
+            self.flush();
+            self.run = start..start;
+        }
+        self.run.end = start + kept.len();
     }
     fn replaced(&mut self, from: &'t str, to: &str) {
+        self.flush();
         self.text.push_str(to);
         if !self.replaced.iter().any(|r| r.from == from) {
             self.replaced.push(Replacement {
@@ -289,10 +308,13 @@ fn walk<'t, V: Visitor<'t>>(text: &'t str, alphabet: &Alphabet, transliterating:
                 continue;
             }
         }
-        let Some(c) = text[i..].chars().next() else {
-            break;
+        let (c, end) = match decode_latin1(bytes, i) {
+            Some(c) => (c, i + 2),
+            None => match text[i..].chars().next() {
+                Some(c) => (c, i + c.len_utf8()),
+                None => break,
+            },
         };
-        let end = i + c.len_utf8();
         if transliterating && starts_combining_mark(bytes, end) {
             let (composed, cluster_end) = compose_cluster(text, c, end);
             let mut buf = [0u8; 4];
@@ -300,9 +322,7 @@ fn walk<'t, V: Visitor<'t>>(text: &'t str, alphabet: &Alphabet, transliterating:
             if entry != 0 {
                 v.septets(entry_cost(entry));
                 v.replaced(&text[i..cluster_end], composed.encode_utf8(&mut buf));
-            } else if let Some(to) =
-                transliterate(composed).filter(|to| representable(alphabet, to))
-            {
+            } else if let Some(to) = transliterate(composed).filter(|to| representable(alphabet, to)) {
                 emit_replacement(alphabet, v, &text[i..cluster_end], to);
             } else {
                 v.failed(&text[i..end]);
@@ -324,6 +344,19 @@ fn walk<'t, V: Visitor<'t>>(text: &'t str, alphabet: &Alphabet, transliterating:
             v.failed(&text[i..end]);
         }
         i = end;
+    }
+}
+
+/// Decodes U+0080–U+00FF (two-byte UTF-8 starting C2 or C3) without the general
+/// decoder: accented Latin letters are most of the non-ASCII text Recado sees.
+#[inline(always)]
+fn decode_latin1(bytes: &[u8], i: usize) -> Option<char> {
+    match bytes[i] {
+        lead @ (0xC2 | 0xC3) => {
+            let cont = *bytes.get(i + 1)?;
+            Some(char::from((lead & 0x03) << 6 | (cont & 0x3F)))
+        }
+        _ => None,
     }
 }
 

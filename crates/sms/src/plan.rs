@@ -90,11 +90,7 @@ pub enum PlanError {
 
 /// Analyses `text` and cuts it into parts. `concat_reference` identifies the message
 /// in the concatenation header of every part (callers rotate it per recipient).
-pub fn plan(
-    text: &str,
-    opts: &AnalyzeOptions,
-    concat_reference: u8,
-) -> Result<SegmentPlan, PlanError> {
+pub fn plan(text: &str, opts: &AnalyzeOptions, concat_reference: u8) -> Result<SegmentPlan, PlanError> {
     let analysis = analyze(text, opts)?;
     if analysis.segments > MAX_PARTS {
         return Err(PlanError::TooManyParts {
@@ -137,10 +133,7 @@ fn gsm7_parts(analysis: &Analysis, reference: u8) -> Vec<Part> {
     for (i, c) in text.char_indices() {
         let entry = alphabet.lookup(c);
         // The analysis only ever sends characters its own alphabet carries.
-        assert!(
-            entry != 0,
-            "analysis text holds {c:?}, which its alphabet lacks"
-        );
+        assert!(entry != 0, "analysis text holds {c:?}, which its alphabet lacks");
         items.spans.push(i..i + c.len_utf8());
         items.costs.push(entry_cost(entry));
         entries.push(entry);
@@ -158,11 +151,8 @@ fn gsm7_parts(analysis: &Analysis, reference: u8) -> Vec<Part> {
                 }
                 septets.push(entry_code(entry));
             }
-            let header = UserDataHeader::for_part(
-                concatenation(reference, total, index),
-                tables.single,
-                tables.locking,
-            );
+            let header =
+                UserDataHeader::for_part(concatenation(reference, total, index), tables.single, tables.locking);
             let udh = header.to_bytes();
             let payload = pack_septets(&septets, fill_bits(udh.len() as u32));
             Part {
@@ -196,12 +186,8 @@ fn ucs2_parts(analysis: &Analysis, reference: u8) -> Vec<Part> {
         .enumerate()
         .map(|(index, range)| {
             let part_text = &text[span_of(&items.spans, &range)];
-            let payload: Vec<u8> = part_text
-                .encode_utf16()
-                .flat_map(u16::to_be_bytes)
-                .collect();
-            let udh = UserDataHeader::for_part(concatenation(reference, total, index), None, None)
-                .to_bytes();
+            let payload: Vec<u8> = part_text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+            let udh = UserDataHeader::for_part(concatenation(reference, total, index), None, None).to_bytes();
             Part {
                 sequence: index as u8 + 1,
                 text: part_text.to_owned(),

@@ -136,11 +136,7 @@ mod tests {
         let gsm = Capacity::gsm7(0);
         let seg = count(&[1; 160], gsm);
         assert_eq!(
-            (
-                seg.segments,
-                seg.units_per_segment,
-                seg.remaining_in_segment
-            ),
+            (seg.segments, seg.units_per_segment, seg.remaining_in_segment),
             (1, 160, 0)
         );
         assert_eq!(split(&[1; 160], gsm).len(), 1);

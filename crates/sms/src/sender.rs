@@ -45,9 +45,7 @@ pub enum SenderError {
     NumericTooLong { digits: usize },
     #[error("numeric sender must have digits after '+'")]
     NoDigits,
-    #[error(
-        "numeric sender may only contain digits after '+'; found {found:?} at position {position}"
-    )]
+    #[error("numeric sender may only contain digits after '+'; found {found:?} at position {position}")]
     NotADigit { found: char, position: usize },
     #[error("alphanumeric sender has {chars} characters; at most 11 are allowed")]
     AlphanumericTooLong { chars: usize },
@@ -70,15 +68,8 @@ pub fn validate_sender(s: &str) -> Result<Sender, SenderError> {
         if digits.is_empty() {
             return Err(SenderError::NoDigits);
         }
-        if let Some((i, found)) = digits
-            .chars()
-            .enumerate()
-            .find(|(_, c)| !c.is_ascii_digit())
-        {
-            return Err(SenderError::NotADigit {
-                found,
-                position: i + 2,
-            });
+        if let Some((i, found)) = digits.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
+            return Err(SenderError::NotADigit { found, position: i + 2 });
         }
         return numeric(s, digits.len());
     }
@@ -90,10 +81,7 @@ pub fn validate_sender(s: &str) -> Result<Sender, SenderError> {
         .enumerate()
         .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == ' '))
     {
-        return Err(SenderError::InvalidCharacter {
-            found,
-            position: i + 1,
-        });
+        return Err(SenderError::InvalidCharacter { found, position: i + 1 });
     }
     if s.starts_with(' ') || s.ends_with(' ') {
         return Err(SenderError::SurroundingSpace);

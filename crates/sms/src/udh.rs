@@ -87,17 +87,11 @@ impl UserDataHeader {
     /// Parses the header at the start of `user_data`; returns it and its length in
     /// octets, UDHL included.
     pub fn parse(user_data: &[u8]) -> Result<(UserDataHeader, usize), DecodeError> {
-        let (&udhl, rest) = user_data
-            .split_first()
-            .ok_or(DecodeError::MalformedHeader)?;
-        let mut ies = rest
-            .get(..udhl as usize)
-            .ok_or(DecodeError::MalformedHeader)?;
+        let (&udhl, rest) = user_data.split_first().ok_or(DecodeError::MalformedHeader)?;
+        let mut ies = rest.get(..udhl as usize).ok_or(DecodeError::MalformedHeader)?;
         let mut header = UserDataHeader::default();
         while let [iei, len, tail @ ..] = ies {
-            let data = tail
-                .get(..*len as usize)
-                .ok_or(DecodeError::MalformedHeader)?;
+            let data = tail.get(..*len as usize).ok_or(DecodeError::MalformedHeader)?;
             match (*iei, data) {
                 (IEI_CONCAT_8, &[reference, total, sequence]) => {
                     header.concatenation = Some(Concatenation {

@@ -1,8 +1,7 @@
 //! The acceptance rules of SPEC §5 and the SMS analysis issue, one test per rule.
 
 use recado_sms::{
-    analyze, plan, Analysis, AnalyzeError, AnalyzeOptions, Encoding, NationalLanguage, Policy,
-    Replacement, ShiftTables,
+    analyze, plan, Analysis, AnalyzeError, AnalyzeOptions, Encoding, NationalLanguage, Policy, Replacement, ShiftTables,
 };
 
 fn run(text: &str) -> Analysis {
@@ -79,10 +78,7 @@ fn ucs2_70_units_fit_one_segment_and_71_need_two() {
     assert_eq!((a.encoding, a.segments, a.units), (Encoding::Ucs2, 1, 70));
     assert_eq!((a.units_per_segment, a.remaining_in_segment), (70, 0));
     let a = run(&"ち".repeat(71));
-    assert_eq!(
-        (a.segments, a.units_per_segment, a.remaining_in_segment),
-        (2, 67, 63)
-    );
+    assert_eq!((a.segments, a.units_per_segment, a.remaining_in_segment), (2, 67, 63));
 }
 
 #[test]
@@ -121,11 +117,7 @@ fn auto_policy_sends_portuguese_promotion_in_ucs2() {
 #[test]
 fn portuguese_tables_keep_the_accents_and_count_the_shift_header() {
     for policy in [Policy::Transliterate, Policy::Auto] {
-        let a = with(
-            "Promoção válida até amanhã",
-            policy,
-            Some(NationalLanguage::Pt),
-        );
+        let a = with("Promoção válida até amanhã", policy, Some(NationalLanguage::Pt));
         assert_eq!(a.encoding, Encoding::Gsm7, "{policy:?}");
         assert_eq!(a.text, "Promoção válida até amanhã");
         assert!(a.replaced.is_empty());
@@ -133,10 +125,7 @@ fn portuguese_tables_keep_the_accents_and_count_the_shift_header() {
         // The locking table carries every accent in one septet; its 4-octet header
         // leaves 155 septets in a lone message.
         assert_eq!(a.shift_tables.locking, Some(NationalLanguage::Pt));
-        assert_eq!(
-            (a.units, a.units_per_segment, a.remaining_in_segment),
-            (26, 155, 129)
-        );
+        assert_eq!((a.units, a.units_per_segment, a.remaining_in_segment), (26, 155, 129));
     }
 }
 
@@ -155,11 +144,7 @@ fn portuguese_shift_header_is_on_the_wire_of_a_single_part() {
 
 #[test]
 fn national_tables_are_not_used_when_plain_gsm7_is_as_cheap() {
-    let a = with(
-        "Hello, world!",
-        Policy::Transliterate,
-        Some(NationalLanguage::Pt),
-    );
+    let a = with("Hello, world!", Policy::Transliterate, Some(NationalLanguage::Pt));
     assert_eq!(a.national_language, None);
     assert_eq!(a.shift_tables, ShiftTables::DEFAULT);
     assert_eq!(a.units_per_segment, 160);
@@ -232,12 +217,7 @@ fn both_national_tables_are_chosen_when_cheapest() {
         }
     );
     assert_eq!(
-        (
-            a.segments,
-            a.units,
-            a.units_per_segment,
-            a.remaining_in_segment
-        ),
+        (a.segments, a.units, a.units_per_segment, a.remaining_in_segment),
         (1, 152, 152, 0)
     );
     let p = plan(
@@ -266,19 +246,12 @@ fn six_segments_exceed_a_max_of_five() {
         max_segments: 6,
         ..AnalyzeOptions::default()
     };
-    assert!(
-        !analyze(&"z".repeat(6 * 153), &opts)
-            .unwrap()
-            .exceeds_max_segments
-    );
+    assert!(!analyze(&"z".repeat(6 * 153), &opts).unwrap().exceeds_max_segments);
 }
 
 #[test]
 fn empty_text_is_an_error() {
-    assert_eq!(
-        analyze("", &AnalyzeOptions::default()),
-        Err(AnalyzeError::EmptyText)
-    );
+    assert_eq!(analyze("", &AnalyzeOptions::default()), Err(AnalyzeError::EmptyText));
     assert_eq!(AnalyzeError::EmptyText.to_string(), "text is empty");
 }
 
@@ -357,11 +330,7 @@ fn analysis_serializes_to_the_api_shape() {
             "exceeds_max_segments": false
         })
     );
-    let a = with(
-        "Promoção",
-        Policy::Transliterate,
-        Some(NationalLanguage::Pt),
-    );
+    let a = with("Promoção", Policy::Transliterate, Some(NationalLanguage::Pt));
     let json = serde_json::to_value(&a).unwrap();
     assert_eq!(json["encoding"], "GSM-7");
     assert_eq!(json["national_language"], "pt");
@@ -379,7 +348,6 @@ fn options_deserialize_with_defaults() {
     assert_eq!(opts.policy, Policy::Transliterate);
     assert_eq!(opts.national_language, Some(NationalLanguage::Pt));
     assert_eq!(opts.max_segments, 5);
-    let opts: AnalyzeOptions =
-        serde_json::from_str(r#"{"policy": "auto", "max_segments": 3}"#).unwrap();
+    let opts: AnalyzeOptions = serde_json::from_str(r#"{"policy": "auto", "max_segments": 3}"#).unwrap();
     assert_eq!((opts.policy, opts.max_segments), (Policy::Auto, 3));
 }

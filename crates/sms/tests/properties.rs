@@ -2,8 +2,8 @@
 
 use proptest::prelude::*;
 use recado_sms::{
-    analyze, decode, decode_with, join, plan, AnalyzeOptions, DecodeOptions, Encoding,
-    NationalLanguage, Policy, SegmentPlan, USER_DATA_OCTETS,
+    analyze, decode, decode_with, join, plan, AnalyzeOptions, DecodeOptions, Encoding, NationalLanguage, Policy,
+    SegmentPlan, USER_DATA_OCTETS,
 };
 
 /// Every character of the default alphabet and its extension table.
@@ -40,15 +40,9 @@ fn national_text() -> impl Strategy<Value = (NationalLanguage, String)> {
         (Tr, TR_LOCKING, TR_SINGLE),
     ]
     .into_iter()
-    .map(|(l, locking, single)| {
-        (
-            l,
-            &*Box::leak(format!("{locking}{single}").into_boxed_str()),
-        )
-    })
+    .map(|(l, locking, single)| (l, &*Box::leak(format!("{locking}{single}").into_boxed_str())))
     .collect();
-    prop::sample::select(sets)
-        .prop_flat_map(|(language, chars)| (Just(language), text_from(chars, 400)))
+    prop::sample::select(sets).prop_flat_map(|(language, chars)| (Just(language), text_from(chars, 400)))
 }
 
 fn text_from(alphabet: &'static str, max: usize) -> impl Strategy<Value = String> {
@@ -60,8 +54,7 @@ fn text_from(alphabet: &'static str, max: usize) -> impl Strategy<Value = String
 fn gsm_text() -> impl Strategy<Value = String> {
     prop_oneof![
         text_from(GSM, 400),
-        (text_from(GSM, 8), 140usize..330, text_from(GSM, 20))
-            .prop_map(|(a, n, b)| format!("{a}{}{b}", "x".repeat(n))),
+        (text_from(GSM, 8), 140usize..330, text_from(GSM, 20)).prop_map(|(a, n, b)| format!("{a}{}{b}", "x".repeat(n))),
     ]
 }
 
@@ -79,10 +72,7 @@ fn check_plan(p: &SegmentPlan) -> String {
     let mut decoded = Vec::new();
     for part in &p.parts {
         let user_data = part.user_data();
-        assert!(
-            user_data.len() <= USER_DATA_OCTETS as usize,
-            "140 octets at most"
-        );
+        assert!(user_data.len() <= USER_DATA_OCTETS as usize, "140 octets at most");
         assert!(part.units <= a.units_per_segment, "part within capacity");
         assert_eq!(part.udhi, !part.udh.is_empty());
         assert_eq!(part.data_coding, a.encoding.data_coding());
@@ -107,17 +97,11 @@ fn check_plan(p: &SegmentPlan) -> String {
         if boundary_cr {
             assert_eq!(by_octets.text, part.text[..part.text.len() - 1]);
         } else {
-            assert_eq!(
-                by_octets.text, part.text,
-                "decode(encode(part)) from octets"
-            );
+            assert_eq!(by_octets.text, part.text, "decode(encode(part)) from octets");
         }
         if p.parts.len() > 1 {
             let c = exact.concatenation().unwrap();
-            assert_eq!(
-                (c.total as usize, c.sequence),
-                (p.parts.len(), part.sequence)
-            );
+            assert_eq!((c.total as usize, c.sequence), (p.parts.len(), part.sequence));
         } else {
             assert!(exact.concatenation().is_none());
         }

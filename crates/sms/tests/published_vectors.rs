@@ -1,9 +1,7 @@
 //! Published test vectors: `reference/sms.md` §5 (library test suites) and the classic
 //! septet packing examples, cross-checked with an independent packer.
 
-use recado_sms::{
-    analyze, decode, pack_septets, plan, AnalyzeOptions, Encoding, Policy, DATA_CODING_GSM7,
-};
+use recado_sms::{analyze, decode, pack_septets, plan, AnalyzeOptions, Encoding, Policy, DATA_CODING_GSM7};
 
 fn gsm(text: &str) -> (Encoding, u32, u32) {
     let a = analyze(text, &AnalyzeOptions::default()).unwrap();
@@ -55,35 +53,21 @@ fn twilio_calculator_vectors() {
     assert_eq!(gsm(&format!("🇮🇹{}", digits(66))), (Encoding::Ucs2, 1, 70));
     assert_eq!(gsm(&format!("🏳️‍🌈{}", digits(64))), (Encoding::Ucs2, 1, 70));
     for c in ["|", "^", "€", "{", "}", "[", "]", "~", "\\"] {
-        assert_eq!(
-            gsm(&format!("{c}{}", digits(158))),
-            (Encoding::Gsm7, 1, 160),
-            "{c}"
-        );
-        assert_eq!(
-            gsm(&format!("{c}{}", digits(159))),
-            (Encoding::Gsm7, 2, 161),
-            "{c}"
-        );
+        assert_eq!(gsm(&format!("{c}{}", digits(158))), (Encoding::Gsm7, 1, 160), "{c}");
+        assert_eq!(gsm(&format!("{c}{}", digits(159))), (Encoding::Gsm7, 2, 161), "{c}");
     }
     for c in ["Á", "Ú", "ú", "ç", "í", "Í", "ó", "Ó"] {
         assert_eq!(auto(&c.repeat(70)), (Encoding::Ucs2, 1, 70), "{c}");
         assert_eq!(auto(&c.repeat(71)).1, 2, "{c}");
     }
-    assert_eq!(
-        gsm(&format!("😀{}", "]".repeat(68))),
-        (Encoding::Ucs2, 1, 70)
-    );
+    assert_eq!(gsm(&format!("😀{}", "]".repeat(68))), (Encoding::Ucs2, 1, 70));
     assert_eq!(gsm(&format!("😀{}", "]".repeat(69))).1, 2);
 }
 
 #[test]
 fn smsutil_vectors() {
     assert_eq!(part_units(&"1".repeat(160)), [160]);
-    assert_eq!(
-        part_units(&format!("{}{}", "1".repeat(160), "2".repeat(10))),
-        [153, 17]
-    );
+    assert_eq!(part_units(&format!("{}{}", "1".repeat(160), "2".repeat(10))), [153, 17]);
     let text = format!("{}{}", "1".repeat(145), "{".repeat(15));
     assert_eq!(part_units(&text), [153, 22]);
     assert_eq!(part_chars(&text), [149, 11]);
@@ -96,10 +80,7 @@ fn smsutil_vectors() {
     let bytes: Vec<usize> = p.parts.iter().map(|p| p.payload.len()).collect();
     assert_eq!(bytes, [132, 132, 56]);
     assert_eq!(gsm(&"ち".repeat(70)).1, 1);
-    assert_eq!(
-        part_units(&format!("{}{}", "ち".repeat(70), "は".repeat(10))),
-        [67, 13]
-    );
+    assert_eq!(part_units(&format!("{}{}", "ち".repeat(70), "は".repeat(10))), [67, 13]);
 }
 
 #[test]
@@ -168,19 +149,13 @@ fn planned_parts_carry_the_expected_bytes() {
     let part = &p.parts[0];
     assert!(part.udh.is_empty() && !part.udhi);
     assert_eq!(part.data_coding, DATA_CODING_GSM7);
-    assert_eq!(
-        part.payload,
-        [0xE8, 0x32, 0x9B, 0xFD, 0x46, 0x97, 0xD9, 0xEC, 0x37]
-    );
+    assert_eq!(part.payload, [0xE8, 0x32, 0x9B, 0xFD, 0x46, 0x97, 0xD9, 0xEC, 0x37]);
     // A concatenated part: 6-octet header, one fill bit, then the septets.
     let text = format!("{}hellohello", "h".repeat(153));
     let p = plan(&text, &AnalyzeOptions::default(), 0xCC).unwrap();
     let second = &p.parts[1];
     assert_eq!(second.udh, [0x05, 0x00, 0x03, 0xCC, 0x02, 0x02]);
-    assert_eq!(
-        second.payload,
-        [0xD0, 0x65, 0x36, 0xFB, 0x8D, 0x2E, 0xB3, 0xD9, 0x6F]
-    );
+    assert_eq!(second.payload, [0xD0, 0x65, 0x36, 0xFB, 0x8D, 0x2E, 0xB3, 0xD9, 0x6F]);
     assert_eq!(p.parts[0].udh, [0x05, 0x00, 0x03, 0xCC, 0x02, 0x01]);
     assert_eq!(p.parts[0].user_data().len(), 140);
     let decoded = decode(&second.user_data(), second.data_coding, second.udhi).unwrap();

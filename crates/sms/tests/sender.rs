@@ -8,14 +8,8 @@ fn numeric_senders_accept_digits_and_a_leading_plus() {
         validate_sender("+351912345678"),
         Ok(Sender::Numeric("+351912345678".into()))
     );
-    assert_eq!(
-        validate_sender("12345"),
-        Ok(Sender::Numeric("12345".into()))
-    );
-    assert_eq!(
-        validate_sender("123456789012345").unwrap().as_str(),
-        "123456789012345"
-    );
+    assert_eq!(validate_sender("12345"), Ok(Sender::Numeric("12345".into())));
+    assert_eq!(validate_sender("123456789012345").unwrap().as_str(), "123456789012345");
 }
 
 #[test]
@@ -46,10 +40,7 @@ fn plus_followed_by_letters_is_rejected() {
 
 #[test]
 fn alphanumeric_senders_accept_letters_digits_and_spaces_up_to_11() {
-    assert_eq!(
-        validate_sender("ACME"),
-        Ok(Sender::Alphanumeric("ACME".into()))
-    );
+    assert_eq!(validate_sender("ACME"), Ok(Sender::Alphanumeric("ACME".into())));
     assert_eq!(
         validate_sender("Loja 24 SA").unwrap(),
         Sender::Alphanumeric("Loja 24 SA".into())

@@ -63,11 +63,7 @@ pub(crate) struct Alphabet {
 }
 
 impl Alphabet {
-    const fn new(
-        tables: ShiftTables,
-        locking: &'static [char; 128],
-        single: &'static [char; 128],
-    ) -> Alphabet {
+    const fn new(tables: ShiftTables, locking: &'static [char; 128], single: &'static [char; 128]) -> Alphabet {
         let mut latin1 = [0 as Entry; 256];
         // Single shift first, so that a character present in both tables ends up
         // with its cheaper one-septet locking-table code.
@@ -156,40 +152,23 @@ pub(crate) fn entry_code(entry: Entry) -> u8 {
 }
 
 use tables::{
-    DEFAULT_LOCKING, DEFAULT_SINGLE, PORTUGUESE_LOCKING, PORTUGUESE_SINGLE, SPANISH_SINGLE,
-    TURKISH_LOCKING, TURKISH_SINGLE,
+    DEFAULT_LOCKING, DEFAULT_SINGLE, PORTUGUESE_LOCKING, PORTUGUESE_SINGLE, SPANISH_SINGLE, TURKISH_LOCKING,
+    TURKISH_SINGLE,
 };
 use NationalLanguage::{Es, Pt, Tr};
 
-const fn tables(
-    single: Option<NationalLanguage>,
-    locking: Option<NationalLanguage>,
-) -> ShiftTables {
+const fn tables(single: Option<NationalLanguage>, locking: Option<NationalLanguage>) -> ShiftTables {
     ShiftTables { single, locking }
 }
 
-pub(crate) static DEFAULT: Alphabet =
-    Alphabet::new(tables(None, None), &DEFAULT_LOCKING, &DEFAULT_SINGLE);
-static PT_SINGLE: Alphabet =
-    Alphabet::new(tables(Some(Pt), None), &DEFAULT_LOCKING, &PORTUGUESE_SINGLE);
-static PT_LOCKING: Alphabet =
-    Alphabet::new(tables(None, Some(Pt)), &PORTUGUESE_LOCKING, &DEFAULT_SINGLE);
-static PT_BOTH: Alphabet = Alphabet::new(
-    tables(Some(Pt), Some(Pt)),
-    &PORTUGUESE_LOCKING,
-    &PORTUGUESE_SINGLE,
-);
-static ES_SINGLE: Alphabet =
-    Alphabet::new(tables(Some(Es), None), &DEFAULT_LOCKING, &SPANISH_SINGLE);
-static TR_SINGLE: Alphabet =
-    Alphabet::new(tables(Some(Tr), None), &DEFAULT_LOCKING, &TURKISH_SINGLE);
-static TR_LOCKING: Alphabet =
-    Alphabet::new(tables(None, Some(Tr)), &TURKISH_LOCKING, &DEFAULT_SINGLE);
-static TR_BOTH: Alphabet = Alphabet::new(
-    tables(Some(Tr), Some(Tr)),
-    &TURKISH_LOCKING,
-    &TURKISH_SINGLE,
-);
+pub(crate) static DEFAULT: Alphabet = Alphabet::new(tables(None, None), &DEFAULT_LOCKING, &DEFAULT_SINGLE);
+static PT_SINGLE: Alphabet = Alphabet::new(tables(Some(Pt), None), &DEFAULT_LOCKING, &PORTUGUESE_SINGLE);
+static PT_LOCKING: Alphabet = Alphabet::new(tables(None, Some(Pt)), &PORTUGUESE_LOCKING, &DEFAULT_SINGLE);
+static PT_BOTH: Alphabet = Alphabet::new(tables(Some(Pt), Some(Pt)), &PORTUGUESE_LOCKING, &PORTUGUESE_SINGLE);
+static ES_SINGLE: Alphabet = Alphabet::new(tables(Some(Es), None), &DEFAULT_LOCKING, &SPANISH_SINGLE);
+static TR_SINGLE: Alphabet = Alphabet::new(tables(Some(Tr), None), &DEFAULT_LOCKING, &TURKISH_SINGLE);
+static TR_LOCKING: Alphabet = Alphabet::new(tables(None, Some(Tr)), &TURKISH_LOCKING, &DEFAULT_SINGLE);
+static TR_BOTH: Alphabet = Alphabet::new(tables(Some(Tr), Some(Tr)), &TURKISH_LOCKING, &TURKISH_SINGLE);
 
 /// The national alphabets worth trying for a language, cheapest header first.
 /// Spanish has only a single shift table (Annex A.3.2 is void).
