@@ -71,17 +71,11 @@ pub fn analyze(text: &str, opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeErr
         Outcome::Failed(default_culprits) => {
             // Report the culprits of the table set that came closest, so that a user
             // who chose a national language is not told about characters it carries.
-            let culprits =
-                failures.into_iter().fold(
-                    default_culprits,
-                    |closest, c| {
-                        if c.len() < closest.len() {
-                            c
-                        } else {
-                            closest
-                        }
-                    },
-                );
+            // (On a tie the default alphabet's list wins: `min_by_key` keeps the first.)
+            let culprits = std::iter::once(default_culprits)
+                .chain(failures)
+                .min_by_key(Vec::len)
+                .unwrap_or_default();
             let seg = count_ucs2(text);
             Ok(Analysis {
                 encoding: Encoding::Ucs2,
