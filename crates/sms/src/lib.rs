@@ -29,8 +29,8 @@ pub use capacity::{fill_bits, gsm7_septets, ucs2_units, udh_octets, USER_DATA_OC
 pub use decode::{decode, decode_with, join, Charset, DecodeError, DecodeOptions, Decoded, Gsm7Layout, JoinError};
 pub use encoding::analyze;
 pub use pack::{pack_septets, unpack_septets};
-pub use plan::{plan, Part, PlanError, SegmentPlan, DATA_CODING_GSM7, DATA_CODING_UCS2, ESM_CLASS_UDHI};
-pub use sender::{validate_sender, Sender, SenderError};
+pub use plan::{plan, Part, PlanError, SegmentPlan, DATA_CODING_GSM7, DATA_CODING_UCS2, ESM_CLASS_UDHI, MAX_PARTS};
+pub use sender::{validate_sender, Sender, SenderError, MAX_ALPHANUMERIC_CHARS, MAX_NUMERIC_DIGITS};
 pub use transliterate::transliterate;
 pub use udh::{Concatenation, UserDataHeader};
 
