@@ -4,12 +4,17 @@
 //! agree and forked only where they differ (job claiming, row locks).
 
 mod backend;
+pub mod channels;
 pub mod consent;
 pub mod contacts;
+pub mod idempotency;
 pub mod jobs;
 pub mod keywords;
+pub mod messages;
 pub mod testing;
 pub mod timeline;
+pub mod webhooks;
+pub mod whatsapp;
 pub mod workspaces;
 
 pub use backend::{migration_names as backend_migration_names, Backend, BackendKind, Store};

@@ -1,0 +1,654 @@
+//! Messages (both directions), their delivery events, and the threads and
+//! tickets inbound messages create.
+
+use crate::jobs::NewJob;
+use crate::{insert_job, on_reader, on_writer, Backend, Result, Store, StoreError};
+use recado_core::ids::{new_id, IdKind};
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct MessageRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub channel: String,
+    pub channel_id: String,
+    pub thread_id: Option<String>,
+    pub contact_id: Option<String>,
+    pub direction: String,
+    pub status: String,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub text: Option<String>,
+    /// Type-specific content as JSON (media, location, template parameters…).
+    pub content: String,
+    pub template: Option<String>,
+    pub campaign: Option<String>,
+    pub sender: Option<String>,
+    pub recipient: Option<String>,
+    pub provider_message_id: Option<String>,
+    pub segments: Option<i64>,
+    pub encoding: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub quarantined: bool,
+    pub counted: bool,
+    pub send_attempted_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub const MESSAGE_COLUMNS: &str = "id, workspace_id, channel, channel_id, thread_id, contact_id, direction, status, type, text, content, \
+     template, campaign, sender, recipient, provider_message_id, segments, encoding, error_code, error_message, quarantined, counted, \
+     send_attempted_at, created_at, updated_at";
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct MessageEvent {
+    pub id: String,
+    pub message_id: String,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub at: i64,
+    pub details: String,
+}
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct ThreadRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub contact_id: String,
+    pub channel: String,
+    pub channel_id: String,
+    pub account: String,
+    pub last_message_at: i64,
+    pub last_inbound_at: Option<i64>,
+    pub session_started_at: Option<i64>,
+    pub unread: i64,
+    pub created_at: i64,
+}
+
+pub const THREAD_COLUMNS: &str =
+    "id, workspace_id, contact_id, channel, channel_id, account, last_message_at, last_inbound_at, session_started_at, unread, created_at";
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct TicketRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub thread_id: String,
+    pub status: String,
+    pub owner_id: Option<String>,
+    pub priority: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+pub const TICKET_COLUMNS: &str =
+    "id, workspace_id, thread_id, status, owner_id, priority, created_at, updated_at, closed_at";
+
+/// How long a customer-service session stays open after the last inbound
+/// message; threads record when the current session started.
+pub const SESSION_MS: i64 = 24 * 3600 * 1000;
+
+/// A timeline entry written with a message.
+#[derive(Clone, Debug)]
+pub struct TimelineNote<'a> {
+    pub kind: &'a str,
+    pub details: serde_json::Value,
+}
+
+/// An inbound message to record.
+#[derive(Clone, Debug)]
+pub struct InboundWrite<'a> {
+    pub message: &'a MessageRecord,
+    /// The hub-side account the message arrived at (phone number id, our number).
+    pub account: &'a str,
+    pub at: i64,
+    pub timeline: TimelineNote<'a>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InboundOutcome {
+    pub message_id: String,
+    pub thread_id: String,
+    pub ticket_id: Option<String>,
+    /// The provider delivered this message before; nothing was written.
+    pub duplicate: bool,
+}
+
+/// A counted WhatsApp conversation to record with an outbound message.
+#[derive(Clone, Debug)]
+pub struct ConversationWrite<'a> {
+    pub recipient: &'a str,
+    pub business_initiated: bool,
+}
+
+/// Limits checked in the same transaction that records the conversation, so
+/// concurrent sends cannot overrun them.
+#[derive(Clone, Debug)]
+pub struct QuotaCheck {
+    pub period_start: i64,
+    pub period_end: i64,
+    pub limit: u64,
+    /// Messaging-tier cap of unique business-initiated recipients per rolling
+    /// 24 hours for the channel, if any.
+    pub tier_cap: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutboundRefusal {
+    QuotaExhausted,
+    MessagingLimitReached,
+}
+
+/// An outbound message to record with what goes with it.
+#[derive(Clone, Debug)]
+pub struct OutboundWrite<'a> {
+    pub message: &'a MessageRecord,
+    /// Thread to file the message in (created when missing).
+    pub account: Option<&'a str>,
+    pub conversation: Option<ConversationWrite<'a>>,
+    pub quota: Option<QuotaCheck>,
+    pub job: Option<NewJob<'a>>,
+    pub timeline: Option<TimelineNote<'a>>,
+}
+
+/// A change to an existing message's delivery state.
+#[derive(Clone, Debug, Default)]
+pub struct DeliveryUpdate {
+    pub status: Option<String>,
+    pub provider_message_id: Option<String>,
+    pub error_code: Option<Option<String>>,
+    pub error_message: Option<Option<String>>,
+    pub events: Vec<(String, serde_json::Value)>,
+    pub timeline: Vec<(String, serde_json::Value)>,
+}
+
+macro_rules! insert_message {
+    ($tx:expr, $m:expr) => {{
+        let m: &MessageRecord = $m;
+        sqlx::query(
+            "INSERT INTO messages (id, workspace_id, channel, channel_id, thread_id, contact_id, direction, status, type, text, content, \
+             template, campaign, sender, recipient, provider_message_id, segments, encoding, error_code, error_message, quarantined, counted, \
+             send_attempted_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
+        )
+        .bind(&m.id)
+        .bind(&m.workspace_id)
+        .bind(&m.channel)
+        .bind(&m.channel_id)
+        .bind(&m.thread_id)
+        .bind(&m.contact_id)
+        .bind(&m.direction)
+        .bind(&m.status)
+        .bind(&m.kind)
+        .bind(&m.text)
+        .bind(&m.content)
+        .bind(&m.template)
+        .bind(&m.campaign)
+        .bind(&m.sender)
+        .bind(&m.recipient)
+        .bind(&m.provider_message_id)
+        .bind(m.segments)
+        .bind(&m.encoding)
+        .bind(&m.error_code)
+        .bind(&m.error_message)
+        .bind(m.quarantined)
+        .bind(m.counted)
+        .bind(m.send_attempted_at)
+        .bind(m.created_at)
+        .bind(m.updated_at)
+        .execute($tx)
+        .await
+    }};
+}
+
+macro_rules! insert_event {
+    ($tx:expr, $ws:expr, $message_id:expr, $kind:expr, $at:expr, $details:expr) => {
+        sqlx::query("INSERT INTO message_events (id, workspace_id, message_id, type, at, details) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(new_id(IdKind::Event))
+            .bind($ws)
+            .bind($message_id)
+            .bind($kind)
+            .bind($at)
+            .bind($details.to_string())
+            .execute($tx)
+            .await
+    };
+}
+
+macro_rules! insert_timeline {
+    ($tx:expr, $m:expr, $kind:expr, $at:expr, $details:expr) => {{
+        let m: &MessageRecord = $m;
+        match &m.contact_id {
+            Some(contact_id) => sqlx::query(
+                "INSERT INTO timeline_events (id, workspace_id, contact_id, type, at, message_id, campaign, sender, details) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(new_id(IdKind::Event))
+            .bind(&m.workspace_id)
+            .bind(contact_id)
+            .bind($kind)
+            .bind($at)
+            .bind(&m.id)
+            .bind(&m.campaign)
+            .bind(&m.sender)
+            .bind($details.to_string())
+            .execute($tx)
+            .await
+            .map(|_| ()),
+            None => Ok(()),
+        }
+    }};
+}
+
+impl Store {
+    /// Records an inbound message: its thread (created or extended, with the
+    /// session it opens), an open ticket when the thread has none, the message,
+    /// its `received` event and a timeline entry. A message the provider
+    /// delivered before is reported as a duplicate and writes nothing.
+    pub async fn record_inbound(&self, w: &InboundWrite<'_>) -> Result<InboundOutcome> {
+        let m = w.message;
+        let contact_id = m
+            .contact_id
+            .as_deref()
+            .ok_or_else(|| StoreError::Corrupt("inbound message without contact".into()))?;
+        let existing_sql =
+            format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel_id = $1 AND provider_message_id = $2");
+        let thread_sql = format!("SELECT {THREAD_COLUMNS} FROM threads WHERE workspace_id = $1 AND contact_id = $2 AND channel_id = $3 AND account = $4");
+        let open_ticket_sql =
+            "SELECT id FROM tickets WHERE thread_id = $1 AND status = 'open' ORDER BY id DESC LIMIT 1";
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            if let Some(provider_id) = &m.provider_message_id {
+                let existing: Option<MessageRecord> = sqlx::query_as(&existing_sql)
+                    .bind(&m.channel_id)
+                    .bind(provider_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(e) = existing {
+                    return Ok(InboundOutcome {
+                        message_id: e.id,
+                        thread_id: e.thread_id.unwrap_or_default(),
+                        ticket_id: None,
+                        duplicate: true,
+                    });
+                }
+            }
+            let thread: Option<ThreadRecord> = sqlx::query_as(&thread_sql)
+                .bind(&m.workspace_id)
+                .bind(contact_id)
+                .bind(&m.channel_id)
+                .bind(w.account)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let thread_id = match thread {
+                None => {
+                    let id = new_id(IdKind::Thread);
+                    sqlx::query(
+                        "INSERT INTO threads (id, workspace_id, contact_id, channel, channel_id, account, last_message_at, last_inbound_at, \
+                         session_started_at, unread, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, 1, $7)",
+                    )
+                    .bind(&id)
+                    .bind(&m.workspace_id)
+                    .bind(contact_id)
+                    .bind(&m.channel)
+                    .bind(&m.channel_id)
+                    .bind(w.account)
+                    .bind(w.at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| StoreError::unique_as_conflict(e, "thread created concurrently"))?;
+                    id
+                }
+                Some(t) => {
+                    // A session is open for 24 h after the last inbound message;
+                    // an inbound message after that starts a new one.
+                    let open = t.last_inbound_at.is_some_and(|last| w.at < last + SESSION_MS);
+                    let session_started_at = if open { t.session_started_at } else { Some(w.at) };
+                    sqlx::query(
+                        "UPDATE threads SET last_message_at = $1, last_inbound_at = $2, session_started_at = $3, unread = unread + 1 WHERE id = $4",
+                    )
+                    .bind(t.last_message_at.max(w.at))
+                    .bind(t.last_inbound_at.unwrap_or(w.at).max(w.at))
+                    .bind(session_started_at)
+                    .bind(&t.id)
+                    .execute(&mut *tx)
+                    .await?;
+                    t.id
+                }
+            };
+            let open_ticket: Option<String> = sqlx::query_scalar(open_ticket_sql)
+                .bind(&thread_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let ticket_id = match open_ticket {
+                Some(id) => id,
+                None => {
+                    let id = new_id(IdKind::Ticket);
+                    sqlx::query(
+                        "INSERT INTO tickets (id, workspace_id, thread_id, status, owner_id, priority, created_at, updated_at) \
+                         VALUES ($1, $2, $3, 'open', NULL, 'normal', $4, $4)",
+                    )
+                    .bind(&id)
+                    .bind(&m.workspace_id)
+                    .bind(&thread_id)
+                    .bind(w.at)
+                    .execute(&mut *tx)
+                    .await?;
+                    id
+                }
+            };
+            let mut record = m.clone();
+            record.thread_id = Some(thread_id.clone());
+            insert_message!(&mut *tx, &record)
+                .map_err(|e| StoreError::unique_as_conflict(e, "message stored concurrently"))?;
+            insert_event!(
+                &mut *tx,
+                &m.workspace_id,
+                &m.id,
+                "received",
+                w.at,
+                serde_json::json!({})
+            )?;
+            insert_timeline!(&mut *tx, &record, w.timeline.kind, w.at, &w.timeline.details)?;
+            tx.commit().await?;
+            Ok(InboundOutcome {
+                message_id: m.id.clone(),
+                thread_id,
+                ticket_id: Some(ticket_id),
+                duplicate: false,
+            })
+        })
+    }
+
+    /// Records an outbound message with its thread, counted conversation,
+    /// send job and timeline entry in one transaction. When `quota` is given,
+    /// the monthly limit and the tier cap are checked inside that transaction
+    /// (under a per-workspace lock on PostgreSQL) and a refusal writes nothing.
+    pub async fn record_outbound(&self, w: &OutboundWrite<'_>) -> Result<Result<MessageRecord, OutboundRefusal>> {
+        let m = w.message;
+        let lock = match self.backend() {
+            Backend::Postgres { .. } => Some("SELECT pg_advisory_xact_lock(hashtext($1))"),
+            Backend::Sqlite { .. } => None,
+        };
+        let thread_sql = format!("SELECT {THREAD_COLUMNS} FROM threads WHERE workspace_id = $1 AND contact_id = $2 AND channel_id = $3 AND account = $4");
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            if let (Some(quota), Some(conversation)) = (&w.quota, &w.conversation) {
+                if let Some(lock) = lock {
+                    sqlx::query(lock).bind(&m.workspace_id).execute(&mut *tx).await?;
+                }
+                let used: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM wa_conversations WHERE workspace_id = $1 AND at >= $2 AND at < $3",
+                )
+                .bind(&m.workspace_id)
+                .bind(quota.period_start)
+                .bind(quota.period_end)
+                .fetch_one(&mut *tx)
+                .await?;
+                if used as u64 >= quota.limit {
+                    return Ok(Err(OutboundRefusal::QuotaExhausted));
+                }
+                if let (Some(cap), true) = (quota.tier_cap, conversation.business_initiated) {
+                    let window_start = m.created_at - SESSION_MS;
+                    let recipients: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(DISTINCT recipient) FROM wa_conversations WHERE channel_id = $1 AND business_initiated = $2 AND at > $3",
+                    )
+                    .bind(&m.channel_id)
+                    .bind(true)
+                    .bind(window_start)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let already: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM wa_conversations WHERE channel_id = $1 AND business_initiated = $2 AND at > $3 AND recipient = $4",
+                    )
+                    .bind(&m.channel_id)
+                    .bind(true)
+                    .bind(window_start)
+                    .bind(conversation.recipient)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if already == 0 && recipients as u64 >= cap {
+                        return Ok(Err(OutboundRefusal::MessagingLimitReached));
+                    }
+                }
+            }
+            let mut record = m.clone();
+            if let (Some(account), Some(contact_id)) = (w.account, &m.contact_id) {
+                let thread: Option<ThreadRecord> = sqlx::query_as(&thread_sql)
+                    .bind(&m.workspace_id)
+                    .bind(contact_id)
+                    .bind(&m.channel_id)
+                    .bind(account)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let thread_id = match thread {
+                    Some(t) => {
+                        sqlx::query("UPDATE threads SET last_message_at = $1 WHERE id = $2 AND last_message_at < $1")
+                            .bind(m.created_at)
+                            .bind(&t.id)
+                            .execute(&mut *tx)
+                            .await?;
+                        t.id
+                    }
+                    None => {
+                        let id = new_id(IdKind::Thread);
+                        sqlx::query(
+                            "INSERT INTO threads (id, workspace_id, contact_id, channel, channel_id, account, last_message_at, last_inbound_at, \
+                             session_started_at, unread, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, 0, $7)",
+                        )
+                        .bind(&id)
+                        .bind(&m.workspace_id)
+                        .bind(contact_id)
+                        .bind(&m.channel)
+                        .bind(&m.channel_id)
+                        .bind(account)
+                        .bind(m.created_at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| StoreError::unique_as_conflict(e, "thread created concurrently"))?;
+                        id
+                    }
+                };
+                record.thread_id = Some(thread_id);
+            }
+            insert_message!(&mut *tx, &record)?;
+            insert_event!(
+                &mut *tx,
+                &m.workspace_id,
+                &m.id,
+                &m.status,
+                m.created_at,
+                serde_json::json!({})
+            )?;
+            if let Some(conversation) = &w.conversation {
+                sqlx::query(
+                    "INSERT INTO wa_conversations (id, workspace_id, channel_id, contact_id, recipient, message_id, business_initiated, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(new_id(IdKind::Event))
+                .bind(&m.workspace_id)
+                .bind(&m.channel_id)
+                .bind(m.contact_id.as_deref().unwrap_or(""))
+                .bind(conversation.recipient)
+                .bind(&m.id)
+                .bind(conversation.business_initiated)
+                .bind(m.created_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(job) = &w.job {
+                insert_job!(&mut *tx, job, m.created_at)?;
+            }
+            if let Some(note) = &w.timeline {
+                insert_timeline!(&mut *tx, &record, note.kind, m.created_at, &note.details)?;
+            }
+            tx.commit().await?;
+            Ok(Ok(record))
+        })
+    }
+
+    pub async fn message(&self, workspace_id: &str, id: &str) -> Result<MessageRecord> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE workspace_id = $1 AND id = $2");
+        on_reader!(self, |pool| sqlx::query_as::<_, MessageRecord>(&sql)
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?)
+        .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn message_by_provider_id(&self, channel_id: &str, provider_id: &str) -> Result<Option<MessageRecord>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel_id = $1 AND provider_message_id = $2");
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, MessageRecord>(&sql)
+            .bind(channel_id)
+            .bind(provider_id)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    pub async fn message_events(&self, message_id: &str) -> Result<Vec<MessageEvent>> {
+        let sql = "SELECT id, message_id, type, at, details FROM message_events WHERE message_id = $1 ORDER BY id";
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, MessageEvent>(sql)
+            .bind(message_id)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Messages of a thread, oldest first.
+    pub async fn thread_messages(&self, workspace_id: &str, thread_id: &str, limit: i64) -> Result<Vec<MessageRecord>> {
+        let sql = format!(
+            "SELECT * FROM (SELECT {MESSAGE_COLUMNS} FROM messages WHERE workspace_id = $1 AND thread_id = $2 ORDER BY id DESC LIMIT $3) recent ORDER BY id"
+        );
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, MessageRecord>(&sql)
+            .bind(workspace_id)
+            .bind(thread_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Marks that a provider request is about to be made for `id`; a send
+    /// found with this mark after a crash is uncertain, never repeated.
+    pub async fn mark_send_attempted(&self, id: &str, now: i64) -> Result<()> {
+        on_writer!(self, |pool| {
+            sqlx::query("UPDATE messages SET send_attempted_at = $1, updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Reads a message, lets `decide` compute the update from its current
+    /// state and writes it with its events, in one transaction.
+    pub async fn update_delivery(
+        &self,
+        id: &str,
+        now: i64,
+        decide: impl FnOnce(&MessageRecord) -> Option<DeliveryUpdate>,
+    ) -> Result<Option<MessageRecord>> {
+        let select = match self.backend() {
+            Backend::Sqlite { .. } => format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"),
+            Backend::Postgres { .. } => format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1 FOR UPDATE"),
+        };
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let Some(current): Option<MessageRecord> =
+                sqlx::query_as(&select).bind(id).fetch_optional(&mut *tx).await?
+            else {
+                return Err(StoreError::NotFound);
+            };
+            let Some(update) = decide(&current) else {
+                return Ok(None);
+            };
+            let mut next = current.clone();
+            if let Some(s) = update.status {
+                next.status = s;
+            }
+            if let Some(p) = update.provider_message_id {
+                next.provider_message_id = Some(p);
+            }
+            if let Some(c) = update.error_code {
+                next.error_code = c;
+            }
+            if let Some(msg) = update.error_message {
+                next.error_message = msg;
+            }
+            next.updated_at = now;
+            sqlx::query(
+                "UPDATE messages SET status = $1, provider_message_id = $2, error_code = $3, error_message = $4, updated_at = $5 WHERE id = $6",
+            )
+            .bind(&next.status)
+            .bind(&next.provider_message_id)
+            .bind(&next.error_code)
+            .bind(&next.error_message)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::unique_as_conflict(e, "provider message id used by another message"))?;
+            for (kind, details) in &update.events {
+                insert_event!(&mut *tx, &next.workspace_id, &next.id, kind, now, details)?;
+            }
+            for (kind, details) in &update.timeline {
+                insert_timeline!(&mut *tx, &next, kind.as_str(), now, details)?;
+            }
+            tx.commit().await?;
+            Ok(Some(next))
+        })
+    }
+}
+
+impl Store {
+    pub async fn thread(&self, workspace_id: &str, id: &str) -> Result<ThreadRecord> {
+        let sql = format!("SELECT {THREAD_COLUMNS} FROM threads WHERE workspace_id = $1 AND id = $2");
+        on_reader!(self, |pool| sqlx::query_as::<_, ThreadRecord>(&sql)
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?)
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// The thread of a contact on one channel account, if any.
+    pub async fn thread_for(
+        &self,
+        workspace_id: &str,
+        contact_id: &str,
+        channel_id: &str,
+        account: &str,
+    ) -> Result<Option<ThreadRecord>> {
+        let sql = format!("SELECT {THREAD_COLUMNS} FROM threads WHERE workspace_id = $1 AND contact_id = $2 AND channel_id = $3 AND account = $4");
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_as::<_, ThreadRecord>(&sql)
+                .bind(workspace_id)
+                .bind(contact_id)
+                .bind(channel_id)
+                .bind(account)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// The newest ticket of a thread.
+    pub async fn current_ticket(&self, thread_id: &str) -> Result<Option<TicketRecord>> {
+        let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE thread_id = $1 ORDER BY id DESC LIMIT 1");
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, TicketRecord>(&sql)
+            .bind(thread_id)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    /// Whether a business message went out in the thread since `since`.
+    pub async fn has_outbound_since(&self, thread_id: &str, since: i64) -> Result<bool> {
+        let n: i64 = on_reader!(self, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE thread_id = $1 AND direction = 'out' AND created_at >= $2 AND status <> 'not_sent'")
+                .bind(thread_id)
+                .bind(since)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(n > 0)
+    }
+}

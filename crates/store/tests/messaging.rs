@@ -1,0 +1,378 @@
+//! Messaging storage, on both backends: inbound dedupe, threads and tickets,
+//! sessions, quota and tier checks, delivery updates, webhook events and
+//! idempotency keys.
+
+use recado_core::ids::{new_id, IdKind};
+use recado_store::contacts::ContactWrite;
+use recado_store::messages::{
+    ConversationWrite, DeliveryUpdate, InboundWrite, MessageRecord, OutboundRefusal, OutboundWrite, QuotaCheck,
+    TimelineNote, SESSION_MS,
+};
+use recado_store::testing::TestDatabase;
+use recado_store::webhooks::IncomingWebhook;
+use recado_store::workspaces::Workspace;
+use recado_store::Store;
+use std::collections::BTreeMap;
+
+struct Fixture {
+    store: Store,
+    ws: String,
+    contact: String,
+    _db: TestDatabase,
+}
+
+async fn fixture() -> Fixture {
+    let db = TestDatabase::new().await;
+    let store = db.store().await;
+    let ws = new_id(IdKind::Workspace);
+    store
+        .create_workspace(&Workspace {
+            id: ws.clone(),
+            name: "acme".into(),
+            default_country: None,
+            timezone: "UTC".into(),
+            created_at: 0,
+        })
+        .await
+        .unwrap();
+    let contact = new_id(IdKind::Contact);
+    let props: BTreeMap<String, String> = [("firstname".to_string(), "Ana".to_string())].into();
+    let phones: BTreeMap<String, String> = [("whatsapp_phone".to_string(), "+5511912345678".to_string())].into();
+    store
+        .insert_contact(&ContactWrite {
+            workspace_id: &ws,
+            id: &contact,
+            properties: &props,
+            phones: &phones,
+            now: 0,
+        })
+        .await
+        .unwrap();
+    Fixture {
+        store,
+        ws,
+        contact,
+        _db: db,
+    }
+}
+
+fn message(f: &Fixture, direction: &str, provider_id: Option<&str>, at: i64) -> MessageRecord {
+    MessageRecord {
+        id: new_id(IdKind::Message),
+        workspace_id: f.ws.clone(),
+        channel: "whatsapp".into(),
+        channel_id: "ch_1".into(),
+        thread_id: None,
+        contact_id: Some(f.contact.clone()),
+        direction: direction.into(),
+        status: if direction == "in" {
+            "received".into()
+        } else {
+            "queued".into()
+        },
+        kind: "text".into(),
+        text: Some("hi".into()),
+        content: "{}".into(),
+        template: None,
+        campaign: None,
+        sender: Some("+5511912345678".into()),
+        recipient: Some("pn_1".into()),
+        provider_message_id: provider_id.map(str::to_string),
+        segments: None,
+        encoding: None,
+        error_code: None,
+        error_message: None,
+        quarantined: false,
+        counted: false,
+        send_attempted_at: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn inbound<'a>(m: &'a MessageRecord, at: i64) -> InboundWrite<'a> {
+    InboundWrite {
+        message: m,
+        account: "pn_1",
+        at,
+        timeline: TimelineNote {
+            kind: "WHATSAPP_RECEIVED",
+            details: serde_json::json!({}),
+        },
+    }
+}
+
+#[tokio::test]
+async fn the_same_provider_message_twice_is_stored_once() {
+    let f = fixture().await;
+    let first = message(&f, "in", Some("wamid.A"), 1_000);
+    let again = message(&f, "in", Some("wamid.A"), 1_000);
+    let a = f.store.record_inbound(&inbound(&first, 1_000)).await.unwrap();
+    let b = f.store.record_inbound(&inbound(&again, 1_000)).await.unwrap();
+    assert!(!a.duplicate);
+    assert!(b.duplicate);
+    assert_eq!(b.message_id, first.id);
+    assert_eq!(f.store.thread_messages(&f.ws, &a.thread_id, 50).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn inbound_messages_share_a_thread_and_an_open_ticket() {
+    let f = fixture().await;
+    let a = f
+        .store
+        .record_inbound(&inbound(&message(&f, "in", Some("wamid.1"), 1_000), 1_000))
+        .await
+        .unwrap();
+    let b = f
+        .store
+        .record_inbound(&inbound(&message(&f, "in", Some("wamid.2"), 2_000), 2_000))
+        .await
+        .unwrap();
+    assert_eq!(a.thread_id, b.thread_id);
+    assert_eq!(a.ticket_id, b.ticket_id);
+    let timeline = f.store.timeline(&f.ws, &f.contact, None, 10).await.unwrap();
+    assert_eq!(timeline.iter().filter(|e| e.kind == "WHATSAPP_RECEIVED").count(), 2);
+}
+
+#[tokio::test]
+async fn an_inbound_message_after_the_window_starts_a_new_session() {
+    let f = fixture().await;
+    let a = f
+        .store
+        .record_inbound(&inbound(&message(&f, "in", Some("wamid.1"), 1_000), 1_000))
+        .await
+        .unwrap();
+    f.store
+        .record_inbound(&inbound(&message(&f, "in", Some("wamid.2"), 5_000), 5_000))
+        .await
+        .unwrap();
+    let thread = f.store.thread(&f.ws, &a.thread_id).await.unwrap();
+    assert_eq!(
+        (thread.session_started_at, thread.last_inbound_at),
+        (Some(1_000), Some(5_000)),
+        "inside the window the session continues"
+    );
+    let late = 5_000 + SESSION_MS;
+    f.store
+        .record_inbound(&inbound(&message(&f, "in", Some("wamid.3"), late), late))
+        .await
+        .unwrap();
+    let thread = f.store.thread(&f.ws, &a.thread_id).await.unwrap();
+    assert_eq!(thread.session_started_at, Some(late));
+}
+
+fn quota(limit: u64, tier_cap: Option<u64>) -> QuotaCheck {
+    QuotaCheck {
+        period_start: 0,
+        period_end: i64::MAX,
+        limit,
+        tier_cap,
+    }
+}
+
+#[tokio::test]
+async fn counted_conversations_stop_at_the_monthly_limit() {
+    let f = fixture().await;
+    for i in 0..3 {
+        let m = message(&f, "out", None, 10 + i);
+        let w = OutboundWrite {
+            message: &m,
+            account: Some("pn_1"),
+            conversation: Some(ConversationWrite {
+                recipient: "+5511912345678",
+                business_initiated: true,
+            }),
+            quota: Some(quota(2, None)),
+            job: None,
+            timeline: None,
+        };
+        let result = f.store.record_outbound(&w).await.unwrap();
+        if i < 2 {
+            assert!(result.is_ok());
+        } else {
+            assert_eq!(result.unwrap_err(), OutboundRefusal::QuotaExhausted);
+            assert!(
+                matches!(
+                    f.store.message(&f.ws, &m.id).await,
+                    Err(recado_store::StoreError::NotFound)
+                ),
+                "a refusal writes nothing"
+            );
+        }
+    }
+    assert_eq!(f.store.count_conversations(&f.ws, 0, i64::MAX).await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn the_tier_cap_counts_unique_recipients_in_a_rolling_day() {
+    let f = fixture().await;
+    let send = |recipient: &'static str, at: i64| {
+        let m = message(&f, "out", None, at);
+        let store = f.store.clone();
+        async move {
+            let w = OutboundWrite {
+                message: &m,
+                account: None,
+                conversation: Some(ConversationWrite {
+                    recipient,
+                    business_initiated: true,
+                }),
+                quota: Some(quota(1_000, Some(2))),
+                job: None,
+                timeline: None,
+            };
+            store.record_outbound(&w).await.unwrap()
+        }
+    };
+    assert!(send("+1", 100).await.is_ok());
+    assert!(send("+2", 200).await.is_ok());
+    assert!(
+        send("+1", 300).await.is_ok(),
+        "a recipient already in the window takes no new slot"
+    );
+    assert_eq!(
+        send("+3", 400).await.unwrap_err(),
+        OutboundRefusal::MessagingLimitReached
+    );
+    assert!(send("+3", 300 + SESSION_MS).await.is_ok(), "the window rolls");
+}
+
+#[tokio::test]
+async fn delivery_updates_read_modify_write_with_events() {
+    let f = fixture().await;
+    let m = message(&f, "out", None, 10);
+    f.store
+        .record_outbound(&OutboundWrite {
+            message: &m,
+            account: Some("pn_1"),
+            conversation: None,
+            quota: None,
+            job: None,
+            timeline: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let updated = f
+        .store
+        .update_delivery(&m.id, 20, |current| {
+            assert_eq!(current.status, "queued");
+            Some(DeliveryUpdate {
+                status: Some("sent".into()),
+                provider_message_id: Some("wamid.X".into()),
+                events: vec![("sent".into(), serde_json::json!({}))],
+                timeline: vec![("WHATSAPP_SENT".into(), serde_json::json!({}))],
+                ..Default::default()
+            })
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(updated.status, "sent");
+    assert_eq!(
+        f.store
+            .message_by_provider_id("ch_1", "wamid.X")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        m.id
+    );
+    let events: Vec<String> = f
+        .store
+        .message_events(&m.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(events, vec!["queued", "sent"]);
+    assert!(
+        f.store.update_delivery(&m.id, 30, |_| None).await.unwrap().is_none(),
+        "no change writes nothing"
+    );
+}
+
+#[tokio::test]
+async fn identical_webhook_deliveries_are_stored_once_with_one_job() {
+    let f = fixture().await;
+    let event = |id: &'static str| IncomingWebhook {
+        id,
+        workspace_id: &f.ws,
+        channel_id: "ch_1",
+        dedupe_key: "digest-1",
+        body: "{}",
+        received_at: 5,
+    };
+    assert!(f
+        .store
+        .store_webhook(&event("evt_1"), "whatsapp.webhook")
+        .await
+        .unwrap());
+    assert!(!f
+        .store
+        .store_webhook(&event("evt_2"), "whatsapp.webhook")
+        .await
+        .unwrap());
+    assert_eq!(f.store.count_webhook_events("ch_1").await.unwrap(), 1);
+    assert_eq!(f.store.jobs(Some(&f.ws), None, None, 50).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn idempotency_keys_return_the_first_request() {
+    let f = fixture().await;
+    assert!(f
+        .store
+        .claim_idempotency(&f.ws, "k1", "hash-a", 0, 1_000)
+        .await
+        .unwrap()
+        .is_none());
+    let pending = f
+        .store
+        .claim_idempotency(&f.ws, "k1", "hash-a", 1, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pending.status_code, 0);
+    f.store
+        .finish_idempotency(&f.ws, "k1", 202, "{\"id\":\"msg_1\"}")
+        .await
+        .unwrap();
+    let done = f
+        .store
+        .claim_idempotency(&f.ws, "k1", "hash-b", 2, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((done.status_code, done.request_hash.as_str()), (202, "hash-a"));
+    assert!(
+        f.store
+            .claim_idempotency(&f.ws, "k1", "hash-b", 2_000, 1_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "expired keys are forgotten"
+    );
+}
+
+#[tokio::test]
+async fn notifications_are_recorded_once_per_period_and_threshold() {
+    let f = fixture().await;
+    let d = serde_json::json!({});
+    assert!(f
+        .store
+        .add_notification(&f.ws, "usage_threshold", 0, 70, &d, 1)
+        .await
+        .unwrap());
+    assert!(!f
+        .store
+        .add_notification(&f.ws, "usage_threshold", 0, 70, &d, 2)
+        .await
+        .unwrap());
+    assert!(f
+        .store
+        .add_notification(&f.ws, "usage_threshold", 100, 70, &d, 3)
+        .await
+        .unwrap());
+    assert_eq!(f.store.notifications(&f.ws, None, Some(0), 50).await.unwrap().len(), 1);
+}
