@@ -9,3 +9,4 @@ pub mod keywords;
 pub mod phone;
 pub mod properties;
 pub mod tokens;
+pub mod whatsapp;
