@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod consent;
+pub mod delivery;
 pub mod ids;
 pub mod keywords;
 pub mod phone;
