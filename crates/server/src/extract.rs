@@ -54,7 +54,7 @@ pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes,
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         use serde_json::error::Category;
@@ -63,7 +63,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 ApiError::bad_request(format!("the body is not valid JSON: {inner}"))
             }
             Category::Data => {
-                let field = if path == "." { None } else { Some(path) };
+                // A missing or unknown member is reported at its parent's path.
+                let message = inner.to_string();
+                let member = ["missing field `", "unknown field `"]
+                    .iter()
+                    .find_map(|p| message.strip_prefix(p))
+                    .and_then(|rest| rest.split('`').next());
+                let field = match (path.as_str(), member) {
+                    (".", None) => None,
+                    (".", Some(m)) => Some(m.to_string()),
+                    (p, Some(m)) if p.rsplit('.').next() != Some(m) => Some(format!("{p}.{m}")),
+                    _ => Some(path),
+                };
                 let mut e = ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid_value",
@@ -75,7 +86,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 e
             }
         }
-    })
+    })?;
+    // Anything after the first JSON value makes the body unparseable.
+    de.end()
+        .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
 }
 
 /// Query parameters with contract errors (422 and the parameter's name).
