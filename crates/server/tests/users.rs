@@ -1,0 +1,376 @@
+//! Users, API tokens and workspaces: who may create them, what is shown, and
+//! that a deleted user's tokens stop working.
+
+mod common;
+use common::{spawn_app, Reply, TestApp};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+async fn create_user(app: &TestApp, email: &str, role: &str) -> Reply {
+    app.post(
+        "/api/v1/users",
+        json!({"email": email, "name": "Test User", "password": "correct horse battery", "role": role}),
+    )
+    .await
+}
+
+/// A token for `user_id`, stored the way the hub stores tokens (the API only
+/// mints tokens for the caller).
+async fn token_for(app: &TestApp, user_id: &str) -> String {
+    let workspace_id = app.get("/api/v1/workspace").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = recado::auth::generate_token();
+    app.app_state
+        .store
+        .create_token(
+            &recado_core::ids::new_id(recado_core::ids::IdKind::Token),
+            &workspace_id,
+            user_id,
+            "tests",
+            &recado::auth::hash_token(&token),
+            app.app_state.clock.now_ms(),
+        )
+        .await
+        .expect("token stored");
+    token
+}
+
+async fn user_with_token(app: &TestApp, email: &str, role: &str) -> (String, String) {
+    let r = create_user(app, email, role).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let token = token_for(app, &id).await;
+    (id, token)
+}
+
+fn keys(v: &Value) -> BTreeSet<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
+#[tokio::test]
+async fn creating_a_user_returns_its_public_fields_and_no_password() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/v1/users",
+            json!({"email": "Bia@Example.com", "name": "Bia", "password": "correct horse battery", "role": "agent"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(keys(&r.body), BTreeSet::from(["id", "email", "name", "role"]));
+    assert_eq!(
+        (&r.body["email"], &r.body["name"], &r.body["role"]),
+        (&json!("bia@example.com"), &json!("Bia"), &json!("agent"))
+    );
+    assert!(r.body["id"].as_str().is_some_and(|id| !id.is_empty()));
+    let text = r.body.to_string();
+    assert!(!text.contains("correct horse") && !text.contains("argon2"), "{text}");
+
+    let r = create_user(&app, "admin2@example.com", "admin").await;
+    assert_eq!((r.status, &r.body["role"]), (201, &json!("admin")), "{}", r.body);
+}
+
+#[tokio::test]
+async fn only_admins_create_users() {
+    let app = spawn_app().await;
+    let (_, agent) = user_with_token(&app, "agent@example.com", "agent").await;
+    let r = app
+        .post_as(
+            "/api/v1/users",
+            json!({"email": "x@example.com", "name": "X", "password": "correct horse battery", "role": "admin"}),
+            &agent,
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
+    let emails: Vec<Value> = app.get("/api/v1/users").await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].clone())
+        .collect();
+    assert!(!emails.contains(&json!("x@example.com")));
+    // Nor delete them.
+    let admin = app.get("/api/v1/users").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .send(
+            app.client
+                .delete(app.url(&format!("/api/v1/users/{admin}")))
+                .bearer_auth(&agent),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn duplicate_email_is_409() {
+    let app = spawn_app().await;
+    assert_eq!(create_user(&app, "bia@example.com", "agent").await.status, 201);
+    for email in ["bia@example.com", "BIA@example.com", "admin@localhost"] {
+        let r = create_user(&app, email, "agent").await;
+        assert_eq!(r.status, 409, "{email}: {}", r.body);
+        assert!(!r.code().is_empty());
+    }
+    // An e-mail used in another workspace is taken too (sign-in is by e-mail).
+    let other = app.other_workspace("acme").await;
+    let r = app
+        .post_as(
+            "/api/v1/users",
+            json!({"email": "bia@example.com", "name": "Bia", "password": "correct horse battery", "role": "agent"}),
+            &other,
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+}
+
+#[tokio::test]
+async fn short_password_is_422_weak_password() {
+    let app = spawn_app().await;
+    for password in ["", "short", "123456789"] {
+        let r = app
+            .post(
+                "/api/v1/users",
+                json!({"email": "bia@example.com", "name": "Bia", "password": password, "role": "agent"}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code(), r.field()),
+            (422, "weak_password", "password"),
+            "{}",
+            r.body
+        );
+    }
+    let r = app
+        .post(
+            "/api/v1/users",
+            json!({"email": "bia@example.com", "name": "Bia", "password": "1234567890", "role": "agent"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}
+
+#[tokio::test]
+async fn invalid_user_fields_are_422() {
+    let app = spawn_app().await;
+    let base = json!({"email": "bia@example.com", "name": "Bia", "password": "correct horse battery", "role": "agent"});
+    for (field, value) in [
+        ("email", json!("not an email")),
+        ("name", json!("  ")),
+        ("role", json!("owner")),
+    ] {
+        let mut body = base.clone();
+        body[field] = value;
+        let r = app.post("/api/v1/users", body).await;
+        assert_eq!((r.status, r.field()), (422, field), "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn users_are_listed_without_secrets() {
+    let app = spawn_app().await;
+    let a = create_user(&app, "a@example.com", "agent").await.body;
+    let b = create_user(&app, "b@example.com", "admin").await.body;
+    let r = app.get("/api/v1/users").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(keys(&r.body), BTreeSet::from(["items", "next_cursor"]));
+    let items = r.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["email"], "admin@localhost");
+    assert_eq!(items[0]["role"], "admin");
+    assert_eq!(items[1..], [a, b]);
+    for u in items {
+        assert_eq!(keys(u), BTreeSet::from(["id", "email", "name", "role"]), "{u}");
+    }
+    let r = app.get("/api/v1/users?limit=2").await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 2);
+    let cursor = r.body["next_cursor"].as_str().expect("a cursor").to_string();
+    let r = app.get(&format!("/api/v1/users?limit=2&cursor={cursor}")).await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(r.body["items"][0]["email"], "b@example.com");
+
+    // Another workspace lists only its own users.
+    let other = app.other_workspace("acme").await;
+    let r = app.get_as("/api/v1/users", &other).await;
+    let emails: Vec<&Value> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| &u["email"])
+        .collect();
+    assert_eq!(emails, [&json!("admin@acme.example")]);
+}
+
+#[tokio::test]
+async fn deleting_a_user_is_204_and_their_tokens_stop_working() {
+    let app = spawn_app().await;
+    let (id, token) = user_with_token(&app, "agent@example.com", "agent").await;
+    // A second token the user made for themselves.
+    let r = app.post_as("/api/v1/tokens", json!({"name": "laptop"}), &token).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let second = r.body["token"].as_str().unwrap().to_string();
+    for t in [&token, &second] {
+        assert_eq!(app.get_as("/api/v1/contacts", t).await.status, 200);
+    }
+
+    let r = app.delete(&format!("/api/v1/users/{id}")).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    for t in [&token, &second] {
+        let r = app.get_as("/api/v1/contacts", t).await;
+        assert_eq!((r.status, r.code()), (401, "unauthorized"), "{}", r.body);
+    }
+    let listed = app.get("/api/v1/users").await.body;
+    assert!(
+        listed["items"].as_array().unwrap().iter().all(|u| u["id"] != json!(id)),
+        "{listed}"
+    );
+    let r = app.delete(&format!("/api/v1/users/{id}")).await;
+    assert_eq!((r.status, r.code()), (404, "not_found"), "{}", r.body);
+
+    // Users of another workspace cannot be deleted from here.
+    let other = app.other_workspace("acme").await;
+    let theirs = app.get_as("/api/v1/users", &other).await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app.delete(&format!("/api/v1/users/{theirs}")).await;
+    assert_eq!((r.status, r.code()), (404, "not_found"), "{}", r.body);
+    assert_eq!(app.get_as("/api/v1/contacts", &other).await.status, 200);
+}
+
+#[tokio::test]
+async fn the_last_admin_cannot_be_deleted() {
+    let app = spawn_app().await;
+    let first = app.get("/api/v1/users").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app.delete(&format!("/api/v1/users/{first}")).await;
+    assert_eq!((r.status, r.code()), (409, "last_admin"), "{}", r.body);
+    assert_eq!(app.get("/api/v1/contacts").await.status, 200);
+
+    // An agent does not count as an admin.
+    create_user(&app, "agent@example.com", "agent").await;
+    let r = app.delete(&format!("/api/v1/users/{first}")).await;
+    assert_eq!((r.status, r.code()), (409, "last_admin"), "{}", r.body);
+
+    // With a second admin, the first may go; then the second is the last.
+    let (second, second_token) = user_with_token(&app, "admin2@example.com", "admin").await;
+    let r = app.delete(&format!("/api/v1/users/{first}")).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(app.get("/api/v1/contacts").await.status, 401);
+    let r = app
+        .send(
+            app.client
+                .delete(app.url(&format!("/api/v1/users/{second}")))
+                .bearer_auth(&second_token),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "last_admin"), "{}", r.body);
+    assert_eq!(app.get_as("/api/v1/users", &second_token).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_new_token_is_shown_once_and_works() {
+    let app = spawn_app().await;
+    let r = app.post("/api/v1/tokens", json!({"name": "ci"})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(keys(&r.body), BTreeSet::from(["id", "token"]));
+    let token = r.body["token"].as_str().unwrap().to_string();
+    assert_ne!(token, app.token);
+    let r2 = app.post("/api/v1/tokens", json!({"name": "ci"})).await;
+    assert_ne!(r2.body["token"], json!(token));
+    assert_ne!(r2.body["id"], r.body["id"]);
+
+    // The token acts as its user, in its user's workspace and role.
+    let id = app.contact(json!({"firstname": "Ana"})).await;
+    let r = app.get_as(&format!("/api/v1/contacts/{id}"), &token).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .post_as(
+            "/api/v1/users",
+            json!({"email": "b@example.com", "name": "B", "password": "correct horse battery", "role": "agent"}),
+            &token,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    // An agent's token carries the agent role.
+    let (_, agent) = user_with_token(&app, "agent@example.com", "agent").await;
+    let r = app.post_as("/api/v1/tokens", json!({"name": "mine"}), &agent).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let agent_minted = r.body["token"].as_str().unwrap().to_string();
+    let r = app
+        .post_as(
+            "/api/v1/users",
+            json!({"email": "c@example.com", "name": "C", "password": "correct horse battery", "role": "admin"}),
+            &agent_minted,
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
+
+    let r = app.post("/api/v1/tokens", json!({"name": "  "})).await;
+    assert_eq!((r.status, r.field()), (422, "name"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn only_admins_of_the_default_workspace_create_workspaces() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/v1/workspaces",
+            json!({"name": "acme", "admin_email": "boss@acme.example", "default_country": "br"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["name"], "acme");
+    let acme = r.body["admin_token"].as_str().unwrap().to_string();
+    let r = app.get_as("/api/v1/workspace", &acme).await;
+    assert_eq!(
+        (&r.body["name"], &r.body["default_country"]),
+        (&json!("acme"), &json!("BR")),
+        "{}",
+        r.body
+    );
+
+    // The new workspace's admin may manage it, but not create workspaces.
+    let r = app
+        .post_as(
+            "/api/v1/workspaces",
+            json!({"name": "beta", "admin_email": "boss@beta.example"}),
+            &acme,
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
+    let r = app
+        .post_as(
+            "/api/v1/users",
+            json!({"email": "agent@acme.example", "name": "A", "password": "correct horse battery", "role": "agent"}),
+            &acme,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    // Neither may an agent of the default workspace.
+    let (_, agent) = user_with_token(&app, "agent@example.com", "agent").await;
+    let r = app
+        .post_as(
+            "/api/v1/workspaces",
+            json!({"name": "gamma", "admin_email": "boss@gamma.example"}),
+            &agent,
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
+
+    // Names are unique.
+    let r = app
+        .post(
+            "/api/v1/workspaces",
+            json!({"name": "acme", "admin_email": "other@acme.example"}),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+}
