@@ -26,8 +26,12 @@ pub struct InboundMessage {
     pub waba_id: String,
     pub phone_number_id: String,
     pub display_phone_number: Option<String>,
-    /// The sender's WhatsApp id, digits as sent (no `+`).
+    /// The sender's WhatsApp id, digits as sent (no `+`). When WhatsApp withholds the phone
+    /// number (users with usernames), this is the business-scoped user id instead, which is
+    /// also in `from_user_id`; callers that need a phone number check `from_user_id`.
     pub from: String,
+    /// Business-scoped user id (`from_user_id`, e.g. `US.1349…`) when WhatsApp sends one.
+    pub from_user_id: Option<String>,
     pub profile_name: Option<String>,
     /// The wamid; the same id delivered twice is the same message.
     pub id: String,
@@ -230,7 +234,10 @@ pub(crate) fn parse_message(env: &Envelope<'_>, msg: &Value, path: &str) -> Resu
         path: format!("{path}.{key}"),
     };
     let id = json::non_empty(msg, "id").ok_or_else(|| need("id"))?;
-    let from = json::non_empty(msg, "from").ok_or_else(|| need("from"))?;
+    let from_user_id = json::non_empty(msg, "from_user_id");
+    let from = json::non_empty(msg, "from")
+        .or_else(|| from_user_id.clone())
+        .ok_or_else(|| need("from"))?;
     let timestamp = json::integer(msg, "timestamp").ok_or_else(|| need("timestamp"))?;
     let ty = json::string(msg, "type").unwrap_or_else(|| "unknown".into());
     let errors = ProviderError::list(msg);
@@ -240,6 +247,7 @@ pub(crate) fn parse_message(env: &Envelope<'_>, msg: &Value, path: &str) -> Resu
         display_phone_number: env.display_phone_number.map(str::to_string),
         profile_name: profile_name(env.contacts, &from),
         from,
+        from_user_id,
         id,
         timestamp,
         context_message_id: msg.get("context").and_then(|c| json::non_empty(c, "id")),

@@ -31,6 +31,6 @@ pub use send::{
 pub use signature::{sign, verify_signature, verify_token_matches};
 pub use templates::{build_components, Template, TemplateParamError, TemplateParams, TemplateVariables};
 pub use webhook::{
-    parse_webhook, AccountErrors, ProviderError, ProviderStatus, StatusUpdate, TemplateStatusUpdate, WebhookItem,
-    WebhookParseError,
+    parse_webhook, AccountErrors, ProviderError, ProviderStatus, StatusUpdate, TemplateStatusUpdate,
+    UserPreferenceUpdate, WebhookItem, WebhookParseError,
 };

@@ -293,6 +293,20 @@ pub fn template_status(
     envelope(waba_id, "message_template_status_update", value)
 }
 
+/// A `user_preferences` delivery: `value` is `stop` or `resume` of marketing messages.
+pub fn user_preference(phone_number_id: &str, wa_id: &str, value: &str, ts: i64) -> Vec<u8> {
+    let detail = format!("User requested to {value} marketing messages");
+    let value = json!({
+        "messaging_product": "whatsapp",
+        "metadata": { "display_phone_number": TEST_DISPLAY_PHONE_NUMBER, "phone_number_id": phone_number_id },
+        "contacts": [{ "wa_id": wa_id }],
+        "user_preferences": [{
+            "wa_id": wa_id, "detail": detail, "category": "marketing_messages", "value": value, "timestamp": ts
+        }]
+    });
+    envelope(TEST_WABA_ID, "user_preferences", value)
+}
+
 /// Merges several deliveries into one body (all their entries, in order), as Meta batches.
 pub fn combine(bodies: &[Vec<u8>]) -> Vec<u8> {
     let entries: Vec<Value> = bodies

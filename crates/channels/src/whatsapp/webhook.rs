@@ -17,6 +17,9 @@ use super::inbound::{self, InboundMessage};
 use super::json;
 
 /// One thing a delivery told the hub, in the order it appeared in the body.
+// Items live only while one delivery is processed and are matched by value, so boxing the
+// larger message variant would cost an allocation per message for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum WebhookItem {
     /// A message a contact sent (`value.messages[]`).
@@ -27,6 +30,9 @@ pub enum WebhookItem {
     TemplateStatus(TemplateStatusUpdate),
     /// Errors not tied to one message (`value.errors[]`), e.g. an account or app problem.
     Errors(AccountErrors),
+    /// A contact stopped or resumed marketing messages in WhatsApp's own settings
+    /// (`user_preferences`).
+    UserPreference(UserPreferenceUpdate),
     /// A `changes[].field` the hub does not act on (quality updates, account updates, echoes,
     /// groups, …), or a status value it does not know.
     Ignored { field: String },
@@ -137,6 +143,22 @@ pub struct AccountErrors {
     pub errors: Vec<ProviderError>,
 }
 
+/// `user_preferences`: the contact changed a messaging preference inside WhatsApp.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserPreferenceUpdate {
+    pub waba_id: String,
+    pub phone_number_id: String,
+    /// The contact's WhatsApp id (digits, no `+`).
+    pub wa_id: String,
+    /// `marketing_messages` for the marketing opt-out.
+    pub category: String,
+    /// `stop` or `resume`.
+    pub value: String,
+    pub detail: Option<String>,
+    /// Unix seconds.
+    pub timestamp: i64,
+}
+
 /// Why a body was refused: the server answers 400 and stores nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookParseError {
@@ -194,6 +216,7 @@ pub fn parse_webhook(raw: &[u8]) -> Result<Vec<WebhookItem>, WebhookParseError> 
                 "message_template_status_update" => items.push(WebhookItem::TemplateStatus(parse_template_status(
                     &waba_id, value, &path,
                 )?)),
+                "user_preferences" => parse_user_preferences(&waba_id, value, &path, &mut items)?,
                 other => items.push(WebhookItem::Ignored {
                     field: other.to_string(),
                 }),
@@ -286,4 +309,27 @@ fn parse_template_status(waba_id: &str, value: &Value, path: &str) -> Result<Tem
         reason: json::non_empty(value, "reason"),
         category: json::non_empty(value, "message_template_category"),
     })
+}
+
+fn parse_user_preferences(
+    waba_id: &str,
+    value: &Value,
+    path: &str,
+    items: &mut Vec<WebhookItem>,
+) -> Result<(), WebhookParseError> {
+    let phone_number_id = value.get("metadata").and_then(|m| json::string(m, "phone_number_id"));
+    for (k, pref) in json::array(value, "user_preferences").iter().enumerate() {
+        let path = format!("{path}.user_preferences[{k}]");
+        let req = |key: &str| json::non_empty(pref, key).ok_or_else(|| missing(format!("{path}.{key}")));
+        items.push(WebhookItem::UserPreference(UserPreferenceUpdate {
+            waba_id: waba_id.to_string(),
+            phone_number_id: phone_number_id.clone().unwrap_or_default(),
+            wa_id: req("wa_id")?,
+            category: req("category")?,
+            value: req("value")?,
+            detail: json::non_empty(pref, "detail"),
+            timestamp: json::integer(pref, "timestamp").ok_or_else(|| missing(format!("{path}.timestamp")))?,
+        }));
+    }
+    Ok(())
 }

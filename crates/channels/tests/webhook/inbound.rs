@@ -372,3 +372,13 @@ fn profile_name_is_matched_on_wa_id_among_several_contacts() {
         Some("Bia")
     );
 }
+
+#[test]
+fn a_sender_without_phone_number_is_identified_by_the_business_scoped_user_id() {
+    let msg = json!({ "from_user_id": "US.13491208655302741918", "id": "wamid.U", "timestamp": "1", "type": "text", "text": { "body": "oi" } });
+    let m = only_message(&delivery(msg));
+    assert_eq!(m.from, "US.13491208655302741918");
+    assert_eq!(m.from_user_id.as_deref(), Some("US.13491208655302741918"));
+    let with_phone = only_message(&delivery(message("text", json!({ "body": "oi" }))));
+    assert_eq!(with_phone.from_user_id, None);
+}

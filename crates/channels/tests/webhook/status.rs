@@ -202,3 +202,25 @@ fn batch_with_several_entries_changes_and_messages_keeps_body_order() {
         ]
     );
 }
+
+#[test]
+fn marketing_preference_changes_are_routed_from_user_preferences() {
+    use recado_channels::whatsapp::UserPreferenceUpdate;
+    let items = parse_webhook(&recado_channels::whatsapp::testkit::user_preference(
+        PHONE_ID,
+        "5511900000001",
+        "stop",
+        1_739_321_024,
+    ))
+    .unwrap();
+    let expected = UserPreferenceUpdate {
+        waba_id: recado_channels::whatsapp::testkit::TEST_WABA_ID.into(),
+        phone_number_id: PHONE_ID.into(),
+        wa_id: "5511900000001".into(),
+        category: "marketing_messages".into(),
+        value: "stop".into(),
+        detail: Some("User requested to stop marketing messages".into()),
+        timestamp: 1_739_321_024,
+    };
+    assert_eq!(items, vec![WebhookItem::UserPreference(expected)]);
+}
