@@ -8,7 +8,7 @@
 //!   mid-request), so the send is uncertain and must be reconciled from status webhooks
 //!   (`biz_opaque_callback_data`), never resent blindly;
 //! - [`SendError::Provider`]: the provider answered with an error; see
-//!   [`classify`](super::errors::classify);
+//!   [`classify`];
 //! - [`SendError::Decode`]: an answer that could not be read; after a 2xx on a send this is
 //!   uncertain too, since the provider accepted something.
 

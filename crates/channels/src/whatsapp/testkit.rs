@@ -1,7 +1,7 @@
 //! Webhook bodies shaped like Meta's, for the tests and benchmarks of crates that receive them.
 //!
 //! Every builder returns the raw bytes of a complete delivery; sign them with
-//! [`signed`] (or [`sign`](super::signature::sign)) to get the `X-Hub-Signature-256` value.
+//! [`signed`] (or [`sign`]) to get the `X-Hub-Signature-256` value.
 //! Several bodies can be merged into one delivery with [`combine`].
 //!
 //! ```
