@@ -89,6 +89,8 @@ async fn good_lines_are_kept_and_each_bad_line_is_reported_with_its_line_number(
     }
     assert!(message_of(&r, 3).contains("phone"), "{}", r.body);
     assert!(message_of(&r, 4).contains("email"), "{}", r.body);
+    assert_eq!(message_of(&r, 5), "the line has 3 fields but the header has 6");
+    assert_eq!(message_of(&r, 8), "the line has 7 fields but the header has 6");
     for e in r.body["errors"].as_array().unwrap() {
         let mut keys: Vec<&String> = e.as_object().unwrap().keys().collect();
         keys.sort();
@@ -192,6 +194,43 @@ carla@example.com,+351 912 345 678,,Carla
 }
 
 #[tokio::test]
+async fn line_numbers_count_crlf_line_ends_blank_lines_and_quoted_line_breaks() {
+    let app = spawn_app().await;
+    // A spreadsheet export: byte order mark and CRLF line ends.
+    let csv = "\u{feff}firstname,email\r\nAna,ana@example.com\r\nBad,nope\r\n\"Two\r\nlines\",x@\r\nOk,ok@example.com\r\nShort\r\n";
+    let r = import(&app, csv).await;
+    assert_eq!(
+        (&r.body["created"], &r.body["failed"]),
+        (&json!(2), &json!(3)),
+        "{}",
+        r.body
+    );
+    assert_eq!(error_lines(&r), vec![3, 4, 7], "{}", r.body);
+
+    // Blank lines are skipped but still counted.
+    let csv = "firstname,email\n\nBia,bia@example.com\n\n\nBad,nope\n,\n\"x\ny\",still-bad\nlast,z@\n";
+    let r = import(&app, csv).await;
+    assert_eq!(
+        (&r.body["created"], &r.body["failed"]),
+        (&json!(1), &json!(4)),
+        "{}",
+        r.body
+    );
+    assert_eq!(error_lines(&r), vec![6, 7, 8, 10], "{}", r.body);
+    assert_eq!(message_of(&r, 7), "the line is empty");
+
+    // Old Mac line ends (a lone CR) end lines too.
+    let r = import(&app, "firstname,email\rCid,cid@example.com\rBad,nope\r").await;
+    assert_eq!(
+        (&r.body["created"], &r.body["failed"]),
+        (&json!(1), &json!(1)),
+        "{}",
+        r.body
+    );
+    assert_eq!(error_lines(&r), vec![3], "{}", r.body);
+}
+
+#[tokio::test]
 async fn a_bad_header_column_is_422_and_imports_nothing() {
     let app = spawn_app().await;
     let r = import(&app, "firstname,E-mail\nAna,ana@example.com\n").await;
@@ -201,6 +240,9 @@ async fn a_bad_header_column_is_422_and_imports_nothing() {
         "{}",
         r.body
     );
+    // A column named twice would leave one of its values unused.
+    let r = import(&app, "email,firstname,email\na@example.com,Ana,b@example.com\n").await;
+    assert_eq!((r.status, r.field()), (422, "email"), "{}", r.body);
     let r = import(&app, "\n").await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(all_contacts(&app).await.is_empty());

@@ -81,16 +81,25 @@ pub async fn import_csv(State(state): State<AppState>, caller: Caller, req: Requ
             format!("column `{bad}` is not a property name (a-z, 0-9, _)"),
         ));
     }
+    if let Some(dup) = headers
+        .iter()
+        .enumerate()
+        .find_map(|(i, h)| headers[..i].contains(h).then_some(h))
+    {
+        return Err(ApiError::invalid(
+            "invalid_csv",
+            dup.clone(),
+            format!("column `{dup}` appears twice in the header"),
+        ));
+    }
 
     let mut report = ImportReport::default();
+    let mut lines = LineCounter::new(text);
     for record in reader.records() {
         let (line, outcome) = match record {
-            Err(e) => (
-                e.position().map(|p| p.line()).unwrap_or(0),
-                Err(format!("the line cannot be read: {e}")),
-            ),
+            Err(e) => (lines.line_at(e.position()), Err(unreadable(&e))),
             Ok(record) => {
-                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                let line = lines.line_at(record.position());
                 let row: Map<String, Value> = headers
                     .iter()
                     .zip(record.iter())
@@ -110,6 +119,56 @@ pub async fn import_csv(State(state): State<AppState>, caller: Caller, req: Requ
         }
     }
     Ok(Json(report))
+}
+
+/// Why a line could not be read, without the reader's own position (which
+/// may disagree with the reported line).
+fn unreadable(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("the line has {len} fields but the header has {expected_len}")
+        }
+        _ => format!("the line cannot be read: {e}"),
+    }
+}
+
+/// The line a record starts on (the header is line 1). The CSV reader's own
+/// line count can point at the line breaks before a record (after CRLF line
+/// ends or blank lines), so lines are counted from the record's byte offset,
+/// past those breaks. Records come in file order, so counting goes forward only.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        LineCounter {
+            bytes: text.as_bytes(),
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    fn line_at(&mut self, position: Option<&csv::Position>) -> u64 {
+        let Some(position) = position else {
+            return 0;
+        };
+        let mut start = (position.byte() as usize).clamp(self.offset, self.bytes.len());
+        while start < self.bytes.len() && matches!(self.bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        for (i, &b) in self.bytes[self.offset..start].iter().enumerate() {
+            let at = self.offset + i;
+            // `\n`, `\r\n` and a lone `\r` each end one line.
+            if b == b'\n' || (b == b'\r' && self.bytes.get(at + 1) != Some(&b'\n')) {
+                self.line += 1;
+            }
+        }
+        self.offset = start;
+        self.line
+    }
 }
 
 /// Ok(true) when created, Ok(false) when an existing contact was updated.
