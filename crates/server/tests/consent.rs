@@ -535,10 +535,20 @@ async fn custom_keywords_are_listed_added_and_removed_by_admins() {
         .send(app.client.delete(app.url("/api/v1/keywords/BAJA")).bearer_auth(&agent))
         .await;
     assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
-    let r = app.delete("/api/v1/keywords/BAJA").await;
+    // A keyword is removed by any case of it, as it is matched.
+    let r = app.delete("/api/v1/keywords/baja").await;
     assert_eq!(r.status, 204, "{}", r.body);
     let r = app.delete("/api/v1/keywords/BAJA").await;
     assert_eq!((r.status, r.code()), (404, "not_found"), "{}", r.body);
+    let r = app
+        .post(
+            "/api/v1/keywords",
+            json!({"word": "SAÍDA", "kind": "opt_out", "language": "pt"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = app.delete("/api/v1/keywords/sa%C3%ADda").await;
+    assert_eq!(r.status, 204, "{}", r.body);
     assert_eq!(
         app.get("/api/v1/keywords").await.body["items"]
             .as_array()

@@ -114,9 +114,19 @@ pub async fn add(
 #[utoipa::path(delete, path = "/api/v1/keywords/{word}", responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn remove(State(state): State<AppState>, caller: Caller, Path(word): Path<String>) -> ApiResult<StatusCode> {
     caller.require_admin()?;
+    // A keyword is the same keyword in any case or normalisation form (as when
+    // it was added), so it is removed by that form too.
+    let wanted = fold_keyword(&word);
+    let stored = state
+        .store
+        .custom_keywords(&caller.workspace_id)
+        .await?
+        .into_iter()
+        .find(|k| fold_keyword(&k.word) == wanted)
+        .ok_or_else(|| ApiError::not_found("keyword"))?;
     state
         .store
-        .remove_custom_keyword(&caller.workspace_id, word.trim())
+        .remove_custom_keyword(&caller.workspace_id, &stored.word)
         .await
         .map_err(|e| match e {
             recado_store::StoreError::NotFound => ApiError::not_found("keyword"),
