@@ -53,7 +53,6 @@ pub async fn create_workspace_with_admin(
         timezone: "UTC".into(),
         created_at: now,
     };
-    store.create_workspace(&ws).await?;
     let admin = User {
         id: new_id(IdKind::User),
         workspace_id: ws.id.clone(),
@@ -63,16 +62,9 @@ pub async fn create_workspace_with_admin(
         password_hash: None,
         created_at: now,
     };
-    store.create_user(&admin).await?;
+    // One transaction: a taken name or e-mail leaves nothing behind.
     store
-        .create_token(
-            &new_id(IdKind::Token),
-            &ws.id,
-            &admin.id,
-            "bootstrap",
-            &hash_token(token),
-            now,
-        )
+        .create_workspace_with_admin(&ws, &admin, &new_id(IdKind::Token), "bootstrap", &hash_token(token))
         .await?;
     Ok(ws.id)
 }

@@ -374,3 +374,36 @@ async fn only_admins_of_the_default_workspace_create_workspaces() {
         .await;
     assert_eq!(r.status, 409, "{}", r.body);
 }
+
+#[tokio::test]
+async fn a_refused_workspace_leaves_nothing_behind() {
+    let app = spawn_app().await;
+    // The admin e-mail is taken: no workspace without an admin is left behind.
+    for email in ["admin@localhost", "ADMIN@localhost"] {
+        let r = app
+            .post("/api/v1/workspaces", json!({"name": "beta", "admin_email": email}))
+            .await;
+        assert_eq!(r.status, 409, "{}", r.body);
+    }
+    let r = app
+        .post(
+            "/api/v1/workspaces",
+            json!({"name": "beta", "admin_email": "boss@beta.example"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let beta = r.body["admin_token"].as_str().unwrap().to_string();
+    let r = app.get_as("/api/v1/users", &beta).await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.body);
+
+    // A taken name leaves no user behind: the e-mail stays free.
+    let r = app
+        .post(
+            "/api/v1/workspaces",
+            json!({"name": "beta", "admin_email": "second@beta.example"}),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = create_user(&app, "second@beta.example", "agent").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}

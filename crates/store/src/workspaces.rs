@@ -51,6 +51,57 @@ impl Store {
         Ok(())
     }
 
+    /// A workspace, its first admin and the admin's token, all or nothing: a
+    /// taken name or e-mail leaves no workspace without an admin behind.
+    pub async fn create_workspace_with_admin(
+        &self,
+        ws: &Workspace,
+        admin: &User,
+        token_id: &str,
+        token_name: &str,
+        token_hash: &str,
+    ) -> Result<()> {
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO workspaces (id, name, default_country, timezone, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&ws.id)
+            .bind(&ws.name)
+            .bind(&ws.default_country)
+            .bind(&ws.timezone)
+            .bind(ws.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::unique_as_conflict(e, "workspace name taken"))?;
+            sqlx::query(
+                "INSERT INTO users (id, workspace_id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&admin.id)
+            .bind(&admin.workspace_id)
+            .bind(&admin.email)
+            .bind(&admin.name)
+            .bind(&admin.role)
+            .bind(&admin.password_hash)
+            .bind(admin.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::unique_as_conflict(e, "email already in use"))?;
+            sqlx::query("INSERT INTO api_tokens (id, workspace_id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(token_id)
+                .bind(&ws.id)
+                .bind(&admin.id)
+                .bind(token_name)
+                .bind(token_hash)
+                .bind(ws.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::unique_as_conflict(e, "token exists"))?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     pub async fn workspace(&self, id: &str) -> Result<Workspace> {
         let sql = "SELECT id, name, default_country, timezone, created_at FROM workspaces WHERE id = $1";
         on_reader!(self, |pool| sqlx::query_as::<_, Workspace>(sql)
