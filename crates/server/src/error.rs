@@ -83,6 +83,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::not_found("record"),
+            StoreError::Conflict(what) if what == recado_store::workspaces::LAST_ADMIN => {
+                ApiError::conflict("last_admin", what)
+            }
             StoreError::Conflict(what) => ApiError::conflict("conflict", what),
             other => ApiError::internal(other),
         }

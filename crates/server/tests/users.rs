@@ -17,10 +17,14 @@ async fn create_user(app: &TestApp, email: &str, role: &str) -> Reply {
 /// A token for `user_id`, stored the way the hub stores tokens (the API only
 /// mints tokens for the caller).
 async fn token_for(app: &TestApp, user_id: &str) -> String {
-    let workspace_id = app.get("/api/v1/workspace").await.body["id"]
-        .as_str()
+    let workspace_id = app
+        .app_state
+        .store
+        .workspace_by_name("default")
+        .await
         .unwrap()
-        .to_string();
+        .expect("the default workspace")
+        .id;
     let token = recado::auth::generate_token();
     app.app_state
         .store
@@ -406,4 +410,71 @@ async fn a_refused_workspace_leaves_nothing_behind() {
     assert_eq!(r.status, 409, "{}", r.body);
     let r = create_user(&app, "second@beta.example", "agent").await;
     assert_eq!(r.status, 201, "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_admins_deleting_each_other_at_once_leave_one_admin() {
+    let app = spawn_app().await;
+    let mut survivor = (
+        app.get("/api/v1/users").await.body["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        app.token.clone(),
+    );
+    for i in 0..10 {
+        let r = app
+            .post_as(
+                "/api/v1/users",
+                json!({"email": format!("admin{i}@example.com"), "name": "Admin", "password": "correct horse battery", "role": "admin"}),
+                &survivor.1,
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let other = r.body["id"].as_str().unwrap().to_string();
+        let other_token = token_for(&app, &other).await;
+        let (a, b) = tokio::join!(
+            app.send(
+                app.client
+                    .delete(app.url(&format!("/api/v1/users/{other}")))
+                    .bearer_auth(&survivor.1)
+            ),
+            app.send(
+                app.client
+                    .delete(app.url(&format!("/api/v1/users/{}", survivor.0)))
+                    .bearer_auth(&other_token)
+            ),
+        );
+        // Exactly one of them goes; the other is refused as the last admin
+        // (or finds its token gone with its user).
+        let statuses = [a.status, b.status];
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 204).count(),
+            1,
+            "round {i}: {statuses:?} {} {}",
+            a.body,
+            b.body
+        );
+        for r in [&a, &b] {
+            assert!(
+                r.status == 204
+                    || (r.status, r.code()) == (409, "last_admin")
+                    || (r.status, r.code()) == (401, "unauthorized"),
+                "round {i}: {} {}",
+                r.status,
+                r.body
+            );
+        }
+        if b.status == 204 {
+            survivor = (other, other_token);
+        }
+        let r = app.get_as("/api/v1/users", &survivor.1).await;
+        let admins = r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["role"] == "admin")
+            .count();
+        assert_eq!(admins, 1, "round {i}: {}", r.body);
+    }
 }

@@ -1,6 +1,9 @@
 //! Workspaces, users and API tokens.
 
-use crate::{on_reader, on_writer, Result, Store, StoreError};
+use crate::{on_reader, on_writer, Backend, Result, Store, StoreError};
+
+/// The conflict [`Store::delete_user`] reports for a workspace's last admin.
+pub const LAST_ADMIN: &str = "the last admin of a workspace cannot be deleted";
 
 #[derive(Clone, Debug, sqlx::FromRow, PartialEq)]
 pub struct Workspace {
@@ -214,10 +217,36 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes a user and, with it, every token of theirs.
+    /// Deletes a user and, with it, every token of theirs. The last admin of a
+    /// workspace is never deleted ([`LAST_ADMIN`] conflict): the check and the
+    /// delete share one transaction, with the workspace's admins locked on
+    /// PostgreSQL, so two admins deleting each other at once cannot both win.
     pub async fn delete_user(&self, workspace_id: &str, id: &str) -> Result<()> {
-        let done = on_writer!(self, |pool| {
+        let admins_sql = match self.backend() {
+            Backend::Sqlite { .. } => "SELECT id FROM users WHERE workspace_id = $1 AND role = 'admin' ORDER BY id",
+            Backend::Postgres { .. } => {
+                "SELECT id FROM users WHERE workspace_id = $1 AND role = 'admin' ORDER BY id FOR UPDATE"
+            }
+        };
+        on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
+            let role: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE workspace_id = $1 AND id = $2")
+                .bind(workspace_id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(role) = role else {
+                return Err(StoreError::NotFound);
+            };
+            if role == "admin" {
+                let admins: Vec<String> = sqlx::query_scalar(admins_sql)
+                    .bind(workspace_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                if !admins.iter().any(|a| a != id) {
+                    return Err(StoreError::Conflict(LAST_ADMIN.to_string()));
+                }
+            }
             sqlx::query("DELETE FROM api_tokens WHERE workspace_id = $1 AND user_id = $2")
                 .bind(workspace_id)
                 .bind(id)
@@ -230,11 +259,10 @@ impl Store {
                 .await?
                 .rows_affected();
             tx.commit().await?;
-            n
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
         });
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
         Ok(())
     }
 
