@@ -20,10 +20,7 @@ use recado_channels::whatsapp::send::{
 use recado_channels::whatsapp::templates::{build_components, Template, TemplateParams};
 use serde_json::{json, Value};
 
-#[path = "support/meta_schema.rs"]
-mod meta_schema;
-
-use meta_schema::{compile, inline, schemas, validator};
+use recado_channels::whatsapp::contract::{compile, inline, schemas, validator};
 
 fn errors(body: &Value) -> Vec<String> {
     validator()

@@ -23,6 +23,12 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub metrics: PrometheusHandle,
+    /// Encrypts provider secrets at rest.
+    pub secrets: Arc<crate::secrets::SecretBox>,
+    /// The HTTP client for provider APIs (connection pools shared).
+    pub http: reqwest::Client,
+    pub webhook_writer: crate::webhook_writer::WebhookWriter,
+    pub live: tokio::sync::broadcast::Sender<crate::live::LiveEvent>,
 }
 
 type ServerFuture = Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>;
@@ -48,11 +54,22 @@ impl Application {
         let store = Store::connect(&settings.database_url).await?;
         store.migrate().await?;
         let generated_admin_token = bootstrap::first_start(&store, &settings, clock.as_ref()).await?;
+        let secrets =
+            crate::secrets::SecretBox::load(settings.secret_key.as_ref().map(|k| k.expose()), &settings.data_dir)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(std::time::Duration::from_secs(30))
+            .build()?;
+        let webhook_writer = crate::webhook_writer::WebhookWriter::start(store.clone());
         let state = AppState {
             store,
             clock,
             settings: Arc::new(settings),
             metrics: ops::metrics_handle(),
+            secrets: Arc::new(secrets),
+            http,
+            webhook_writer,
+            live: crate::live::channel(),
         };
         let listener = TcpListener::bind(state.settings.listen).await?;
         let port = listener.local_addr()?.port();
@@ -97,10 +114,14 @@ pub fn router(state: AppState) -> Router {
         .merge(consent::routes())
         .merge(users::routes())
         .merge(ops::api_routes())
-        .merge(crate::sms_api::routes());
+        .merge(crate::sms_api::routes())
+        .merge(crate::channels::routes())
+        .merge(crate::messages::routes())
+        .merge(crate::whatsapp::api_routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(ops::routes())
+        .merge(crate::whatsapp::webhook_routes())
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -35,6 +35,9 @@ pub struct Settings {
     pub database_url: String,
     pub public_url: String,
     pub admin_token: Option<Secret>,
+    /// Key for provider secrets at rest (base64, 32 bytes); else `secret.key`
+    /// in the data directory.
+    pub secret_key: Option<Secret>,
     /// ISO country used for national numbers when a contact gives no hint; set
     /// on the `default` workspace at first start.
     pub default_country: Option<String>,
@@ -172,6 +175,9 @@ pub fn load(
         admin_token: env("RECADO_ADMIN_TOKEN")
             .filter(|t| !t.trim().is_empty())
             .map(Secret::new),
+        secret_key: env("RECADO_SECRET_KEY")
+            .filter(|t| !t.trim().is_empty())
+            .map(Secret::new),
         default_country,
         workers: merged.workers.unwrap_or(2),
         max_body_bytes: merged.max_body_bytes.unwrap_or(2 * 1024 * 1024),
@@ -193,6 +199,7 @@ impl Settings {
             database_url: database_url.to_string(),
             public_url: "http://127.0.0.1".to_string(),
             admin_token: None,
+            secret_key: None,
             default_country: None,
             workers: 0,
             max_body_bytes: 2 * 1024 * 1024,

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod bootstrap;
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod consent;
@@ -12,10 +13,16 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod list;
+pub mod live;
+pub mod messages;
 pub mod openapi;
 pub mod ops;
+pub mod secrets;
+pub mod sms;
 pub mod sms_api;
 pub mod users;
+pub mod webhook_writer;
+pub mod whatsapp;
 pub mod workers;
 
 pub use app::{AppState, Application};

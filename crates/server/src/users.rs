@@ -219,6 +219,12 @@ pub struct WorkspaceSettings {
     default_country: Option<Option<String>>,
     /// IANA time zone name such as `America/Sao_Paulo`.
     timezone: Option<String>,
+    /// Reply confirming an opt-in keyword (`null` restores the built-in text).
+    #[serde(default, deserialize_with = "double_option")]
+    opt_in_reply: Option<Option<String>>,
+    /// Reply confirming an opt-out keyword (`null` restores the built-in text).
+    #[serde(default, deserialize_with = "double_option")]
+    opt_out_reply: Option<Option<String>>,
 }
 
 fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
@@ -260,6 +266,27 @@ pub async fn update_workspace(
         .store
         .update_workspace_settings(&ws.id, default_country.as_deref(), &timezone)
         .await?;
+    if input.opt_in_reply.is_some() || input.opt_out_reply.is_some() {
+        let (old_in, old_out) = state.store.keyword_replies(&ws.id).await?;
+        let pick = |new: Option<Option<String>>, old: Option<String>| match new {
+            None => old,
+            Some(v) => v.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
+        };
+        let (opt_in, opt_out) = (pick(input.opt_in_reply, old_in), pick(input.opt_out_reply, old_out));
+        for (field, text) in [("opt_in_reply", &opt_in), ("opt_out_reply", &opt_out)] {
+            if text.as_ref().is_some_and(|t| t.chars().count() > 1024) {
+                return Err(ApiError::invalid(
+                    "invalid_reply",
+                    field,
+                    "keyword replies are at most 1024 characters",
+                ));
+            }
+        }
+        state
+            .store
+            .set_keyword_replies(&ws.id, opt_in.as_deref(), opt_out.as_deref())
+            .await?;
+    }
     Ok(Json(WorkspaceView {
         id: ws.id,
         name: ws.name,

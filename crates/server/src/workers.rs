@@ -37,7 +37,9 @@ impl Registry {
 
     /// The handlers the hub ships with.
     pub fn builtin() -> Registry {
-        Registry::default()
+        let mut registry = Registry::default();
+        crate::whatsapp::register_jobs(&mut registry);
+        registry
     }
 }
 

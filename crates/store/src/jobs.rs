@@ -232,3 +232,20 @@ impl Store {
         }))
     }
 }
+
+impl Store {
+    /// Whether a job of `kind` is waiting for a workspace (for self-scheduling
+    /// periodic jobs that must not multiply).
+    pub async fn has_queued_job(&self, kind: &str, workspace_id: &str) -> Result<bool> {
+        let n: i64 = on_reader!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM jobs WHERE kind = $1 AND workspace_id = $2 AND status IN ('queued', 'running')",
+            )
+            .bind(kind)
+            .bind(workspace_id)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(n > 0)
+    }
+}

@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod idempotency;
 pub mod jobs;
 pub mod keywords;
+pub mod links;
 pub mod messages;
 pub mod testing;
 pub mod timeline;

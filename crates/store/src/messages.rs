@@ -652,3 +652,34 @@ impl Store {
         Ok(n > 0)
     }
 }
+
+impl Store {
+    /// The latest inbound message time of a contact on a channel (`whatsapp`),
+    /// across its threads: what the session window runs from.
+    pub async fn latest_inbound_at(&self, workspace_id: &str, contact_id: &str, channel: &str) -> Result<Option<i64>> {
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT MAX(last_inbound_at) FROM threads WHERE workspace_id = $1 AND contact_id = $2 AND channel = $3",
+            )
+            .bind(workspace_id)
+            .bind(contact_id)
+            .bind(channel)
+            .fetch_one(pool)
+            .await?
+        }))
+    }
+}
+
+impl Store {
+    /// Undoes `mark_send_attempted` when the provider certainly did not get
+    /// the request (connection refused, told to retry), so a retry may send.
+    pub async fn clear_send_attempted(&self, id: &str) -> Result<()> {
+        on_writer!(self, |pool| {
+            sqlx::query("UPDATE messages SET send_attempted_at = NULL WHERE id = $1")
+                .bind(id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+}

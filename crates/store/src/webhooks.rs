@@ -23,19 +23,19 @@ pub struct IncomingWebhook<'a> {
     pub dedupe_key: &'a str,
     pub body: &'a str,
     pub received_at: i64,
+    /// The job that will process the event.
+    pub job_kind: &'a str,
 }
 
 impl Store {
     /// Stores the event and enqueues its processing job in one transaction.
     /// Returns false when the same delivery was already stored.
-    pub async fn store_webhook(&self, event: &IncomingWebhook<'_>, job_kind: &str) -> Result<bool> {
-        self.store_webhooks(std::slice::from_ref(event), job_kind)
-            .await
-            .map(|v| v[0])
+    pub async fn store_webhook(&self, event: &IncomingWebhook<'_>) -> Result<bool> {
+        self.store_webhooks(std::slice::from_ref(event)).await.map(|v| v[0])
     }
 
     /// Many events in one transaction (group commit): one fsync for all.
-    pub async fn store_webhooks(&self, events: &[IncomingWebhook<'_>], job_kind: &str) -> Result<Vec<bool>> {
+    pub async fn store_webhooks(&self, events: &[IncomingWebhook<'_>]) -> Result<Vec<bool>> {
         let mut inserted = Vec::with_capacity(events.len());
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -55,7 +55,7 @@ impl Store {
                 .rows_affected();
                 if n == 1 {
                     let job = NewJob {
-                        kind: job_kind,
+                        kind: e.job_kind,
                         workspace_id: Some(e.workspace_id),
                         payload: serde_json::json!({ "event_id": e.id }),
                         run_at: e.received_at,

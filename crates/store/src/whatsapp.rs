@@ -207,3 +207,33 @@ impl Store {
         }))
     }
 }
+
+impl Store {
+    /// The workspace's own keyword confirmation texts (opt-in, opt-out), if set.
+    pub async fn keyword_replies(&self, workspace_id: &str) -> Result<(Option<String>, Option<String>)> {
+        let row: Option<(Option<String>, Option<String>)> = on_reader!(self, |pool| {
+            sqlx::query_as("SELECT opt_in_reply, opt_out_reply FROM workspaces WHERE id = $1")
+                .bind(workspace_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn set_keyword_replies(
+        &self,
+        workspace_id: &str,
+        opt_in: Option<&str>,
+        opt_out: Option<&str>,
+    ) -> Result<()> {
+        on_writer!(self, |pool| {
+            sqlx::query("UPDATE workspaces SET opt_in_reply = $1, opt_out_reply = $2 WHERE id = $3")
+                .bind(opt_in)
+                .bind(opt_out)
+                .bind(workspace_id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+}

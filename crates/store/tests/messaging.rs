@@ -303,17 +303,10 @@ async fn identical_webhook_deliveries_are_stored_once_with_one_job() {
         dedupe_key: "digest-1",
         body: "{}",
         received_at: 5,
+        job_kind: "whatsapp.webhook",
     };
-    assert!(f
-        .store
-        .store_webhook(&event("evt_1"), "whatsapp.webhook")
-        .await
-        .unwrap());
-    assert!(!f
-        .store
-        .store_webhook(&event("evt_2"), "whatsapp.webhook")
-        .await
-        .unwrap());
+    assert!(f.store.store_webhook(&event("evt_1")).await.unwrap());
+    assert!(!f.store.store_webhook(&event("evt_2")).await.unwrap());
     assert_eq!(f.store.count_webhook_events("ch_1").await.unwrap(), 1);
     assert_eq!(f.store.jobs(Some(&f.ws), None, None, 50).await.unwrap().len(), 1);
 }

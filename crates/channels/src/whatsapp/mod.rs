@@ -9,6 +9,8 @@
 //! - [`testkit`]: webhook bodies for tests and benchmarks of the crates that use this one.
 
 pub mod client;
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod errors;
 pub mod inbound;
 pub mod limits;

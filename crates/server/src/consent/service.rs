@@ -114,3 +114,16 @@ fn kind_label(kind: KeywordKind) -> &'static str {
         KeywordKind::OptOut => "opt-out",
     }
 }
+
+/// The short reply that confirms a keyword change: the workspace's own text
+/// when it set one, else the built-in text in the keyword's language.
+pub async fn confirmation_text(store: &Store, workspace_id: &str, found: &KeywordMatch) -> Result<String, ApiError> {
+    let (opt_in, opt_out) = store.keyword_replies(workspace_id).await?;
+    let custom = match found.kind {
+        KeywordKind::OptIn => opt_in,
+        KeywordKind::OptOut => opt_out,
+    };
+    Ok(custom.unwrap_or_else(|| {
+        recado_core::keywords::default_confirmation(found.kind, found.language.as_deref()).to_string()
+    }))
+}

@@ -2,6 +2,8 @@
 //! (SQLite or PostgreSQL, per `RECADO_TEST_BACKEND`), plus a small client.
 #![allow(dead_code)]
 
+pub mod cloud_api;
+
 use recado::config::{Secret, Settings};
 use recado::Application;
 use recado_core::clock::{Clock, ManualClock};
@@ -136,5 +138,32 @@ impl TestApp {
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
         r.body["admin_token"].as_str().unwrap().to_string()
+    }
+
+    /// Runs due jobs until none is left (workers are off in tests).
+    pub async fn run_jobs(&self) -> usize {
+        let registry = recado::workers::Registry::builtin();
+        let mut n = 0;
+        while recado::workers::run_once(&self.app_state, &registry, "test-worker")
+            .await
+            .expect("queue reachable")
+        {
+            n += 1;
+            assert!(n < 10_000, "jobs keep coming");
+        }
+        n
+    }
+
+    /// Posts a raw webhook body with the given signature header.
+    pub async fn post_webhook(&self, path: &str, body: Vec<u8>, signature: Option<&str>) -> Reply {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(sig) = signature {
+            req = req.header("x-hub-signature-256", sig);
+        }
+        self.send(req).await
     }
 }

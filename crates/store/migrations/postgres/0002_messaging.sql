@@ -157,3 +157,6 @@ CREATE TABLE idempotency_keys (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (workspace_id, key)
 );
+
+ALTER TABLE workspaces ADD COLUMN opt_in_reply TEXT;
+ALTER TABLE workspaces ADD COLUMN opt_out_reply TEXT;

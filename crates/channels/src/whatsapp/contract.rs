@@ -1,5 +1,8 @@
 //! Meta's `Message` send schema with its `$ref`s inlined and the quirks of
 //! `shared/specs/README.md` fixed (see the contract test's header for the list).
+//!
+//! Built only with the `contract` feature: the adapter's own contract test and
+//! the server's end-to-end tests check every body they send with it.
 
 use std::sync::OnceLock;
 
@@ -149,4 +152,16 @@ fn merge_all_of(mut merged: Map<String, Value>, branches: Vec<Value>) -> Value {
         merged.insert("additionalProperties".into(), json!(false));
     }
     Value::Object(merged)
+}
+
+/// Panics with the validator's findings when `body` is not a valid send request.
+pub fn assert_valid_send_body(body: &Value) {
+    let errors: Vec<String> = validator()
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "request body does not match Meta's Message schema: {errors:?}\n{body}"
+    );
 }

@@ -1,0 +1,7 @@
+//! `POST /api/v1/messages` and `GET /api/v1/messages/{id}`: one entry point
+//! for every channel, with idempotency keys.
+
+pub mod routes;
+pub mod view;
+
+pub use routes::routes;

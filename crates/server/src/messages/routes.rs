@@ -1,0 +1,332 @@
+use super::view::{message_view, MessageView};
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::channels::routes::{decode, load, LoadedChannel};
+use crate::contacts::routes_support::{contacts_for, workspace_of};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{parse_json, read_body};
+use crate::whatsapp::send::{send, SendPlan, SendSource, TemplateInput, WhatsAppContent};
+use axum::extract::{Path, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use recado_channels::whatsapp::send::{Interactive, MediaKind};
+use recado_channels::whatsapp::OutboundContent;
+use recado_store::contacts::Contact;
+use recado_store::workspaces::Workspace;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/messages", post(create_message))
+        .route("/messages/{id}", get(get_message))
+}
+
+#[derive(Deserialize, utoipa::ToSchema, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct MediaInput {
+    #[schema(value_type = String)]
+    pub kind: MediaKind,
+    pub link: Option<String>,
+    pub id: Option<String>,
+    pub caption: Option<String>,
+    pub filename: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct MessageInput {
+    /// `whatsapp`, `sms` or `voice`.
+    pub channel: String,
+    pub contact_id: Option<String>,
+    /// A number in E.164 when there is no contact id; the contact is found or created.
+    pub to: Option<String>,
+    pub channel_id: Option<String>,
+    /// WhatsApp: the phone_number_id to send from.
+    pub from: Option<String>,
+    pub text: Option<String>,
+    pub template: Option<TemplateInput>,
+    pub media: Option<MediaInput>,
+    #[schema(value_type = Option<Object>)]
+    pub interactive: Option<Interactive>,
+    pub campaign: Option<String>,
+    pub policy: Option<String>,
+    pub shorten_urls: Option<bool>,
+    #[schema(value_type = Option<Object>)]
+    pub utm: Option<serde_json::Value>,
+}
+
+/// How long an idempotency key is remembered.
+const IDEMPOTENCY_TTL_MS: i64 = 24 * 3600 * 1000;
+
+#[utoipa::path(post, path = "/api/v1/messages", request_body = MessageInput,
+    responses((status = 202, body = MessageView), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_message(State(state): State<AppState>, caller: Caller, req: Request) -> Response {
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty());
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if !is_json {
+        return ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        )
+        .into_response();
+    }
+    let body = match read_body(req, &state).await {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let Some(key) = key else {
+        return handle(&state, &caller, &body).await.into_response();
+    };
+    if key.len() > 255 {
+        return ApiError::invalid(
+            "invalid_idempotency_key",
+            "Idempotency-Key",
+            "keys are at most 255 characters",
+        )
+        .into_response();
+    }
+    let hash = hex::encode(Sha256::digest(&body));
+    let now = state.clock.now_ms();
+    match state
+        .store
+        .claim_idempotency(&caller.workspace_id, &key, &hash, now, IDEMPOTENCY_TTL_MS)
+        .await
+    {
+        Err(e) => ApiError::from(e).into_response(),
+        Ok(Some(previous)) if previous.request_hash != hash => ApiError::conflict(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with another request body",
+        )
+        .into_response(),
+        Ok(Some(previous)) if previous.status_code == 0 => ApiError::conflict(
+            "idempotency_key_in_use",
+            "a request with this Idempotency-Key is still being handled",
+        )
+        .into_response(),
+        Ok(Some(previous)) => {
+            let status = StatusCode::from_u16(previous.status_code as u16).unwrap_or(StatusCode::OK);
+            (status, [(header::CONTENT_TYPE, "application/json")], previous.response).into_response()
+        }
+        Ok(None) => {
+            let response = handle(&state, &caller, &body).await;
+            let (status, text) = match &response {
+                Ok((status, Json(view))) => (*status, serde_json::to_string(view).unwrap_or_default()),
+                Err(e) => (
+                    e.status,
+                    serde_json::to_string(
+                        &serde_json::json!({"error": {"code": e.code, "message": e.message, "field": e.field}}),
+                    )
+                    .unwrap_or_default(),
+                ),
+            };
+            if status.is_server_error() {
+                let _ = state.store.release_idempotency(&caller.workspace_id, &key).await;
+            } else if let Err(e) = state
+                .store
+                .finish_idempotency(&caller.workspace_id, &key, status.as_u16(), &text)
+                .await
+            {
+                return ApiError::from(e).into_response();
+            }
+            response.into_response()
+        }
+    }
+}
+
+async fn handle(state: &AppState, caller: &Caller, body: &[u8]) -> ApiResult<(StatusCode, Json<MessageView>)> {
+    let input: MessageInput = parse_json(body)?;
+    let ws = workspace_of(state, caller).await?;
+    let record = match input.channel.as_str() {
+        "whatsapp" => send_whatsapp(state, &ws, input).await?,
+        "sms" | "voice" => {
+            return Err(ApiError::invalid(
+                "no_channel",
+                "channel",
+                format!("the workspace has no {} channel connected", input.channel),
+            ));
+        }
+        other => {
+            return Err(ApiError::invalid(
+                "invalid_channel",
+                "channel",
+                format!("`{other}` is not a channel (whatsapp, sms, voice)"),
+            ))
+        }
+    };
+    let events = state.store.message_events(&record.id).await?;
+    Ok((StatusCode::ACCEPTED, Json(message_view(record, events))))
+}
+
+/// The channel a send uses: the one named, or the only one of its kind.
+pub async fn pick_channel(
+    state: &AppState,
+    ws: &Workspace,
+    channel_id: Option<&str>,
+    prefix: &str,
+) -> ApiResult<LoadedChannel> {
+    if let Some(id) = channel_id {
+        let c = load(state, &ws.id, id).await?;
+        if !c.record.kind.starts_with(prefix) {
+            return Err(ApiError::invalid(
+                "invalid_channel",
+                "channel_id",
+                format!("channel {id} is not a {prefix} channel"),
+            ));
+        }
+        return Ok(c);
+    }
+    let mut all = state.store.channels(&ws.id, Some(prefix)).await?;
+    match all.len() {
+        0 => Err(ApiError::invalid(
+            "no_channel",
+            "channel",
+            format!("the workspace has no {prefix} channel connected"),
+        )),
+        1 => decode(state, all.remove(0)),
+        _ => Err(ApiError::invalid(
+            "channel_id_required",
+            "channel_id",
+            format!("the workspace has several {prefix} channels: name one with channel_id"),
+        )),
+    }
+}
+
+/// The contact of a send: by id, or by number (created when unknown).
+pub async fn resolve_contact(
+    state: &AppState,
+    ws: &Workspace,
+    contact_id: Option<&str>,
+    to: Option<&str>,
+    phone_property: &str,
+) -> ApiResult<Contact> {
+    let contacts = contacts_for(state, ws);
+    if let Some(id) = contact_id {
+        return contacts.get(id).await;
+    }
+    let Some(to) = to else {
+        return Err(ApiError::invalid(
+            "contact_required",
+            "contact_id",
+            "name the recipient with contact_id or to",
+        ));
+    };
+    let ctx = recado_core::phone::PhoneContext {
+        mobile_prefix: None,
+        country: None,
+        default_country: ws.default_country.as_deref(),
+    };
+    let e164 =
+        recado_core::phone::normalize(to, &ctx).map_err(|e| ApiError::invalid("invalid_phone", "to", e.to_string()))?;
+    if let Some(c) = state.store.contact_by_phone(&ws.id, &e164).await? {
+        return Ok(c);
+    }
+    contacts
+        .create([(phone_property.to_string(), Some(e164))].into_iter().collect())
+        .await
+}
+
+async fn send_whatsapp(
+    state: &AppState,
+    ws: &Workspace,
+    input: MessageInput,
+) -> ApiResult<recado_store::messages::MessageRecord> {
+    let content = match (&input.template, &input.text, input.media, input.interactive) {
+        (Some(t), None, None, None) => WhatsAppContent::Template(t.clone()),
+        (None, Some(text), None, None) => {
+            if text.trim().is_empty() {
+                return Err(ApiError::invalid("empty_text", "text", "the text is empty"));
+            }
+            WhatsAppContent::FreeForm(OutboundContent::Text {
+                body: text.clone(),
+                preview_url: text.contains("http"),
+            })
+        }
+        (None, caption, Some(m), None) => WhatsAppContent::FreeForm(OutboundContent::Media {
+            kind: m.kind,
+            link: m.link,
+            id: m.id,
+            caption: m.caption.or(caption.clone()),
+            filename: m.filename,
+        }),
+        (None, None, None, Some(i)) => WhatsAppContent::FreeForm(OutboundContent::Interactive(i)),
+        (None, None, None, None) => {
+            return Err(ApiError::invalid(
+                "content_required",
+                "text",
+                "send a text, template, media or interactive message",
+            ))
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "ambiguous_content",
+                "template",
+                "send one of text, template, media or interactive",
+            ))
+        }
+    };
+    let channel = pick_channel(state, ws, input.channel_id.as_deref(), "whatsapp").await?;
+    let account = match &input.from {
+        Some(from) if channel.whatsapp.has_number(from) => from.clone(),
+        Some(from) => {
+            return Err(ApiError::invalid(
+                "invalid_sender",
+                "from",
+                format!("`{from}` is not a phone_number_id of this WhatsApp account"),
+            ))
+        }
+        None => channel.whatsapp.phone_numbers[0].phone_number_id.clone(),
+    };
+    let contact = resolve_contact(
+        state,
+        ws,
+        input.contact_id.as_deref(),
+        input.to.as_deref(),
+        "whatsapp_phone",
+    )
+    .await?;
+    let campaign = input.campaign.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    send(
+        state,
+        SendPlan {
+            workspace: ws,
+            channel: &channel,
+            account,
+            contact: &contact,
+            content,
+            campaign,
+            source: SendSource::Api,
+        },
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/messages/{id}", responses((status = 200, body = MessageView), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MessageView>> {
+    let m = state
+        .store
+        .message(&caller.workspace_id, &id)
+        .await
+        .map_err(|e| match e {
+            recado_store::StoreError::NotFound => ApiError::not_found("message"),
+            other => other.into(),
+        })?;
+    let events = state.store.message_events(&m.id).await?;
+    Ok(Json(message_view(m, events)))
+}

@@ -1,0 +1,153 @@
+//! The simulated WhatsApp account (`whatsapp_sandbox`): approved templates to
+//! try, outbound messages that become delivered then read, and inbound
+//! messages injected through the same path as a signed webhook.
+
+use super::status::transition;
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::channels::routes::{load, LoadedChannel};
+use crate::channels::ChannelKind;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::workers::JobError;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use recado_core::delivery::OutboundStatus;
+use recado_core::ids::{new_id, IdKind};
+use recado_store::messages::MessageRecord;
+use recado_store::whatsapp::TemplateRecord;
+use serde::Deserialize;
+use serde_json::json;
+
+/// Templates every sandbox account has, approved.
+fn sandbox_templates() -> Vec<(&'static str, &'static str, &'static str, serde_json::Value)> {
+    vec![
+        (
+            "hello_world",
+            "en_US",
+            "UTILITY",
+            json!([{"type": "BODY", "text": "Hello from Recado! This is a sandbox message."}]),
+        ),
+        (
+            "order_update",
+            "pt_BR",
+            "UTILITY",
+            json!([{"type": "BODY", "text": "Olá {{1}}, o seu pedido {{2}} foi enviado.", "example": {"body_text": [["Ana", "4521"]]}}]),
+        ),
+        (
+            "promo_offer",
+            "en_US",
+            "MARKETING",
+            json!([
+                {"type": "BODY", "text": "Hi {{1}}, this week's offer: {{2}}.", "example": {"body_text": [["Ana", "20% off"]]}},
+                {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Stop promotions"}]}
+            ]),
+        ),
+    ]
+}
+
+pub async fn seed_templates(state: &AppState, channel: &LoadedChannel) -> ApiResult<usize> {
+    let now = state.clock.now_ms();
+    let records: Vec<TemplateRecord> = sandbox_templates()
+        .into_iter()
+        .map(|(name, language, category, components)| TemplateRecord {
+            id: new_id(IdKind::Event),
+            workspace_id: channel.record.workspace_id.clone(),
+            channel_id: channel.record.id.clone(),
+            provider_template_id: Some(format!("sandbox-{name}")),
+            name: name.into(),
+            language: language.into(),
+            category: category.into(),
+            status: "APPROVED".into(),
+            components: components.to_string(),
+            updated_at: now,
+        })
+        .collect();
+    state.store.upsert_templates(&records).await?;
+    Ok(records.len())
+}
+
+/// The sandbox "provider": accepted at once, then delivered, then read.
+pub async fn deliver(state: &AppState, message: &MessageRecord) -> Result<(), JobError> {
+    let provider_id = format!("wamid.sandbox.{}", message.id);
+    for status in [OutboundStatus::Sent, OutboundStatus::Delivered, OutboundStatus::Read] {
+        let id = provider_id.clone();
+        state
+            .store
+            .update_delivery(&message.id, state.clock.now_ms(), |current| {
+                transition(current, status, None, Some(&id)).map(|t| t.update)
+            })
+            .await
+            .map_err(|e| JobError::Retry {
+                message: e.to_string(),
+                retry_after_ms: None,
+            })?;
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimulateInput {
+    /// The contact's number in E.164.
+    from: String,
+    name: Option<String>,
+    text: String,
+    /// Marks the message as flagged by WhatsApp's content policy.
+    #[serde(default)]
+    policy_violation: bool,
+}
+
+/// Injects an inbound text message into a sandbox account: the body is built
+/// and signed like Meta's and goes through the webhook intake.
+#[utoipa::path(post, path = "/api/v1/channels/{id}/simulate", request_body = SimulateInput, responses((status = 202, description = "{message_id (provider id)}")))]
+pub async fn simulate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<SimulateInput>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let channel = load(&state, &caller.workspace_id, &id).await?;
+    if channel.whatsapp.kind != ChannelKind::WhatsappSandbox {
+        return Err(ApiError::conflict(
+            "not_a_sandbox",
+            "only whatsapp_sandbox channels simulate inbound messages",
+        ));
+    }
+    let from = recado_core::phone::normalize(&input.from, &Default::default())
+        .map_err(|e| ApiError::invalid("invalid_phone", "from", e.to_string()))?;
+    if input.text.trim().is_empty() {
+        return Err(ApiError::invalid("empty_text", "text", "the text is empty"));
+    }
+    let number = &channel.whatsapp.phone_numbers[0];
+    let wamid = format!("wamid.sim.{}", new_id(IdKind::Message));
+    let mut message = json!({
+        "from": from.trim_start_matches('+'),
+        "id": wamid,
+        "timestamp": (state.clock.now_ms() / 1000).to_string(),
+        "type": "text",
+        "text": { "body": input.text },
+    });
+    if input.policy_violation {
+        message["errors"] = json!([{ "code": 368, "title": "Temporarily blocked for policies violations", "message": "content policy" }]);
+    }
+    let body = json!({
+        "object": "whatsapp_business_account",
+        "entry": [{
+            "id": channel.whatsapp.waba_id.clone().unwrap_or_else(|| "sandbox-waba".into()),
+            "changes": [{
+                "field": "messages",
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": { "display_phone_number": number.display_phone_number, "phone_number_id": number.phone_number_id },
+                    "contacts": [{ "profile": { "name": input.name.unwrap_or_default() }, "wa_id": from.trim_start_matches('+') }],
+                    "messages": [message],
+                }
+            }]
+        }]
+    });
+    let raw = serde_json::to_vec(&body).map_err(ApiError::internal)?;
+    super::webhook::ingest(&state, &channel, &raw).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "provider_message_id": wamid }))))
+}

@@ -1,0 +1,630 @@
+//! Sending on WhatsApp. `prepare` applies every rule before anything is
+//! stored (session window, consent, template approval and parameters, the
+//! monthly conversation limit and the tier cap); the message is then stored
+//! with its send job, and `send_job` talks to the provider.
+
+use super::status::{timeline_kind, transition};
+use super::JOB_SEND;
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::channels::routes::LoadedChannel;
+use crate::contacts::routes_support::{contacts_for, workspace_of};
+use crate::error::{ApiError, ApiResult};
+use crate::workers::JobError;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::Datelike;
+use recado_channels::whatsapp::{
+    build_components, classify, ErrorAction, OutboundContent, SendError, SendRequest, Template, TemplateParams,
+};
+use recado_core::consent::SubscriptionStatus;
+use recado_core::delivery::OutboundStatus;
+use recado_core::ids::{new_id, IdKind};
+use recado_core::whatsapp::{counts_as_conversation, usage_period, SessionWindow};
+use recado_store::contacts::Contact;
+use recado_store::jobs::{Job, NewJob};
+use recado_store::messages::{
+    ConversationWrite, DeliveryUpdate, MessageRecord, OutboundRefusal, OutboundWrite, QuotaCheck, TimelineNote,
+};
+use recado_store::workspaces::Workspace;
+use serde::Deserialize;
+use serde_json::json;
+
+/// A template to send, as the API names it.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateInput {
+    pub name: String,
+    pub language: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub parameters: TemplateParams,
+}
+
+/// What to send: free-form content (only inside a session) or a template.
+#[derive(Clone, Debug)]
+pub enum WhatsAppContent {
+    FreeForm(OutboundContent),
+    Template(TemplateInput),
+}
+
+/// Who sends: the API, a user in the inbox, a workflow, the hub itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendSource {
+    Api,
+    Inbox,
+    Workflow,
+    Crm,
+    System,
+}
+
+impl SendSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendSource::Api => "API",
+            SendSource::Inbox => "INBOX",
+            SendSource::Workflow => "WORKFLOW",
+            SendSource::Crm => "CRM",
+            SendSource::System => "SYSTEM",
+        }
+    }
+}
+
+/// `{SOURCE}_{CHANNEL}_{YEAR}_{MONTH}`, the campaign of a send without one.
+pub fn default_campaign(source: SendSource, channel: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    format!(
+        "{}_{}_{}_{:02}",
+        source.as_str(),
+        channel.to_ascii_uppercase(),
+        now.year(),
+        now.month()
+    )
+}
+
+pub struct SendPlan<'a> {
+    pub workspace: &'a Workspace,
+    pub channel: &'a LoadedChannel,
+    pub account: String,
+    pub contact: &'a Contact,
+    pub content: WhatsAppContent,
+    pub campaign: Option<String>,
+    pub source: SendSource,
+}
+
+/// The phone number a WhatsApp message goes to.
+pub fn whatsapp_number(contact: &Contact) -> Option<&str> {
+    contact
+        .phones
+        .get("whatsapp_phone")
+        .or_else(|| contact.phones.get("mobilephone"))
+        .map(String::as_str)
+}
+
+fn refusal(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::new(status, code, message)
+}
+
+/// Checks every rule, stores the message and its send job, and returns it
+/// (status `queued`). A refused send is stored as `not_sent` with the reason,
+/// recorded on the timeline, and returned as the error.
+pub async fn send(state: &AppState, plan: SendPlan<'_>) -> ApiResult<MessageRecord> {
+    let now = state.clock.now_ms();
+    let now_dt = state.clock.now();
+    let contact = plan.contact;
+    let channel = plan.channel;
+    let campaign = plan
+        .campaign
+        .clone()
+        .unwrap_or_else(|| default_campaign(plan.source, "whatsapp", now_dt));
+    let recipient = whatsapp_number(contact).map(str::to_string);
+    let (kind, text, content_json, template_json) = describe(&plan.content);
+    let mut message = MessageRecord {
+        id: new_id(IdKind::Message),
+        workspace_id: plan.workspace.id.clone(),
+        channel: "whatsapp".into(),
+        channel_id: channel.record.id.clone(),
+        thread_id: None,
+        contact_id: Some(contact.id.clone()),
+        direction: "out".into(),
+        status: OutboundStatus::Queued.as_str().into(),
+        kind,
+        text,
+        content: content_json.to_string(),
+        template: template_json.map(|t| t.to_string()),
+        campaign: Some(campaign),
+        sender: Some(plan.account.clone()),
+        recipient: recipient.clone(),
+        provider_message_id: None,
+        segments: None,
+        encoding: None,
+        error_code: None,
+        error_message: None,
+        quarantined: false,
+        counted: false,
+        send_attempted_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let Some(recipient) = recipient else {
+        let e = ApiError::invalid("no_whatsapp_phone", "contact_id", "the contact has no WhatsApp number");
+        return Err(record_refusal(state, &message, e).await);
+    };
+    let thread = state
+        .store
+        .thread_for(&plan.workspace.id, &contact.id, &channel.record.id, &plan.account)
+        .await?;
+    let session = SessionWindow {
+        last_inbound_at_ms: thread.as_ref().and_then(|t| t.last_inbound_at),
+    };
+    let session_open = session.is_open(now);
+    let business_initiated = !session_open;
+
+    match &plan.content {
+        WhatsAppContent::FreeForm(content) => {
+            if !session_open {
+                let e = refusal(
+                    StatusCode::CONFLICT,
+                    "outside_session_window",
+                    "the 24-hour session is closed: only an approved template can be sent",
+                );
+                return Err(record_refusal(state, &message, e).await);
+            }
+            if let Err(e) = recado_channels::whatsapp::validate(&SendRequest {
+                to: recipient.clone(),
+                content: content.clone(),
+                biz_opaque_callback_data: None,
+                reply_to: None,
+            }) {
+                return Err(ApiError::invalid("invalid_content", "text", e.to_string()));
+            }
+        }
+        WhatsAppContent::Template(input) => {
+            // Templates are business-initiated: only to subscribed contacts.
+            if !is_subscribed(state, contact).await? {
+                let e = refusal(
+                    StatusCode::CONFLICT,
+                    "not_subscribed",
+                    "the contact is not subscribed to WhatsApp",
+                );
+                return Err(record_refusal(state, &message, e).await);
+            }
+            let stored = state
+                .store
+                .template(&channel.record.id, &input.name, &input.language)
+                .await?;
+            let Some(stored) = stored.filter(|t| t.status.eq_ignore_ascii_case("APPROVED")) else {
+                let e = ApiError::invalid(
+                    "template_not_approved",
+                    "template",
+                    format!(
+                        "template `{}` ({}) is not approved on this account",
+                        input.name, input.language
+                    ),
+                );
+                return Err(record_refusal(state, &message, e).await);
+            };
+            let definition = template_of(&stored);
+            let components = match build_components(&definition.variables(), &input.parameters) {
+                Ok(c) => c,
+                Err(err) => {
+                    let e = ApiError::invalid(
+                        "template_parameters",
+                        format!("template.parameters.{}", err.component()),
+                        err.to_string(),
+                    );
+                    return Err(record_refusal(state, &message, e).await);
+                }
+            };
+            let content = OutboundContent::Template {
+                name: input.name.clone(),
+                language: input.language.clone(),
+                components,
+            };
+            message.content = json!({ "content": content }).to_string();
+            message.text = Some(render_template_text(&definition, &input.parameters));
+        }
+    }
+
+    let usage = state.store.usage_settings(&plan.workspace.id).await?;
+    let first_business_in_session = match (&thread, session_open) {
+        (Some(t), true) => {
+            !state
+                .store
+                .has_outbound_since(&t.id, t.session_started_at.unwrap_or(0))
+                .await?
+        }
+        _ => false,
+    };
+    let counted = counts_as_conversation(session_open, first_business_in_session, usage.wa_count_user_initiated);
+    message.counted = counted;
+    let quota = if counted {
+        let tz: chrono_tz::Tz = usage.timezone.parse().unwrap_or(chrono_tz::UTC);
+        let period = usage_period(now_dt, usage.wa_billing_anchor_day as u32, tz).map_err(ApiError::internal)?;
+        Some(QuotaCheck {
+            period_start: period.start.timestamp_millis(),
+            period_end: period.end.timestamp_millis(),
+            limit: (usage.wa_monthly_limit.max(0) as u64)
+                .saturating_add(usage.wa_packs.max(0) as u64 * recado_core::whatsapp::PACK_SIZE),
+            tier_cap: channel.whatsapp.tier.cap(),
+        })
+    } else {
+        None
+    };
+    let job = NewJob {
+        kind: JOB_SEND,
+        workspace_id: Some(&plan.workspace.id),
+        payload: json!({ "message_id": message.id }),
+        run_at: now,
+        max_attempts: 8,
+    };
+    let write = OutboundWrite {
+        message: &message,
+        account: Some(&plan.account),
+        conversation: counted.then_some(ConversationWrite {
+            recipient: &recipient,
+            business_initiated,
+        }),
+        quota,
+        job: Some(job),
+        timeline: Some(TimelineNote {
+            kind: "WHATSAPP_QUEUED",
+            details: json!({ "type": message.kind }),
+        }),
+    };
+    match state.store.record_outbound(&write).await? {
+        Ok(stored) => {
+            if counted {
+                super::usage::notify_thresholds(state, &plan.workspace.id).await?;
+            }
+            crate::live::publish(
+                state,
+                &stored.workspace_id,
+                stored.thread_id.as_deref().unwrap_or(""),
+                &stored.id,
+            );
+            Ok(stored)
+        }
+        Err(OutboundRefusal::QuotaExhausted) => {
+            let e = refusal(
+                StatusCode::CONFLICT,
+                "quota_exhausted",
+                "the monthly WhatsApp conversation limit is reached",
+            );
+            Err(record_refusal(state, &message, e).await)
+        }
+        Err(OutboundRefusal::MessagingLimitReached) => {
+            let e = refusal(
+                StatusCode::CONFLICT,
+                "messaging_limit_reached",
+                "the account's messaging limit tier is reached for the rolling 24 hours",
+            );
+            Err(record_refusal(state, &message, e).await)
+        }
+    }
+}
+
+/// Stores a refused send as `not_sent` with its reason and a timeline entry,
+/// then hands back the error for the caller.
+pub async fn record_refusal(state: &AppState, message: &MessageRecord, error: ApiError) -> ApiError {
+    let mut refused = message.clone();
+    refused.status = OutboundStatus::NotSent.as_str().into();
+    refused.error_code = Some(error.code.to_string());
+    refused.error_message = Some(error.message.clone());
+    refused.counted = false;
+    let write = OutboundWrite {
+        message: &refused,
+        account: refused.sender.as_deref(),
+        conversation: None,
+        quota: None,
+        job: None,
+        timeline: Some(TimelineNote {
+            kind: "WHATSAPP_NOT_SENT",
+            details: json!({ "reason": error.code }),
+        }),
+    };
+    if let Err(e) = state.store.record_outbound(&write).await {
+        tracing::error!(error = %e, "could not record a refused send");
+    }
+    error
+}
+
+async fn is_subscribed(state: &AppState, contact: &Contact) -> ApiResult<bool> {
+    let subs = state.store.subscriptions(&contact.workspace_id, &contact.id).await?;
+    Ok(subs
+        .iter()
+        .any(|s| s.channel == "whatsapp" && s.status == SubscriptionStatus::Subscribed.as_str()))
+}
+
+pub fn template_of(stored: &recado_store::whatsapp::TemplateRecord) -> Template {
+    Template {
+        id: stored.provider_template_id.clone().unwrap_or_default(),
+        name: stored.name.clone(),
+        language: stored.language.clone(),
+        category: stored.category.clone(),
+        status: stored.status.clone(),
+        components: serde_json::from_str(&stored.components).unwrap_or_default(),
+    }
+}
+
+/// The body text of a template with its parameters filled, for timelines,
+/// the inbox and search.
+pub fn render_template_text(template: &Template, params: &TemplateParams) -> String {
+    let body = template
+        .components
+        .as_array()
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c["type"].as_str().is_some_and(|t| t.eq_ignore_ascii_case("BODY")))
+        })
+        .and_then(|c| c["text"].as_str())
+        .unwrap_or(&template.name)
+        .to_string();
+    let mut out = body;
+    for (i, value) in params.body.iter().enumerate() {
+        out = out.replace(&format!("{{{{{}}}}}", i + 1), value);
+    }
+    out
+}
+
+fn describe(content: &WhatsAppContent) -> (String, Option<String>, serde_json::Value, Option<serde_json::Value>) {
+    match content {
+        WhatsAppContent::FreeForm(c) => {
+            let (kind, text) = match c {
+                OutboundContent::Text { body, .. } => ("text".to_string(), Some(body.clone())),
+                OutboundContent::Media { kind, caption, .. } => (kind.as_str().to_string(), caption.clone()),
+                OutboundContent::Interactive(i) => ("interactive".to_string(), Some(interactive_body(i))),
+                OutboundContent::Template { name, .. } => ("template".to_string(), Some(name.clone())),
+                OutboundContent::Reaction { emoji, .. } => ("reaction".to_string(), Some(emoji.clone())),
+                OutboundContent::Location { name, .. } => ("location".to_string(), name.clone()),
+            };
+            (kind, text, json!({ "content": c }), None)
+        }
+        WhatsAppContent::Template(t) => (
+            "template".to_string(),
+            None,
+            json!({}),
+            Some(json!({ "name": t.name, "language": t.language, "parameters": t.parameters })),
+        ),
+    }
+}
+
+fn interactive_body(i: &recado_channels::whatsapp::send::Interactive) -> String {
+    match i {
+        recado_channels::whatsapp::send::Interactive::Buttons { body, .. } => body.clone(),
+        recado_channels::whatsapp::send::Interactive::List { body, .. } => body.clone(),
+    }
+}
+
+/// The confirmation of a keyword change, sent inside the session the keyword
+/// message just opened.
+pub async fn send_system_reply(
+    state: &AppState,
+    channel: &LoadedChannel,
+    contact: &Contact,
+    account: &str,
+    text: &str,
+) -> Result<(), JobError> {
+    let workspace = state
+        .store
+        .workspace(&contact.workspace_id)
+        .await
+        .map_err(|e| JobError::Retry {
+            message: e.to_string(),
+            retry_after_ms: None,
+        })?;
+    let plan = SendPlan {
+        workspace: &workspace,
+        channel,
+        account: account.to_string(),
+        contact,
+        content: WhatsAppContent::FreeForm(OutboundContent::Text {
+            body: text.to_string(),
+            preview_url: false,
+        }),
+        campaign: None,
+        source: SendSource::System,
+    };
+    match send(state, plan).await {
+        Ok(_) => Ok(()),
+        // A refused confirmation (e.g. the limit is reached) is recorded; the
+        // consent change itself stands.
+        Err(e) if e.status.is_client_error() => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn retry(e: impl std::fmt::Display) -> JobError {
+    JobError::Retry {
+        message: e.to_string(),
+        retry_after_ms: None,
+    }
+}
+
+/// Sends a queued message to the provider. A send that may have reached the
+/// provider before a crash is never repeated: it becomes `uncertain` and is
+/// reconciled by the status webhooks (which echo the hub's id).
+pub async fn send_job(state: AppState, job: Job) -> Result<(), JobError> {
+    let payload = job.payload_json();
+    let id = payload["message_id"]
+        .as_str()
+        .ok_or_else(|| JobError::Permanent("payload without message_id".into()))?;
+    let workspace_id = job.workspace_id.clone().unwrap_or_default();
+    let message = match state.store.message(&workspace_id, id).await {
+        Ok(m) => m,
+        Err(recado_store::StoreError::NotFound) => return Err(JobError::Permanent(format!("message {id} is gone"))),
+        Err(e) => return Err(retry(e)),
+    };
+    if message.status != OutboundStatus::Queued.as_str() {
+        return Ok(());
+    }
+    let now = state.clock.now_ms();
+    if message.send_attempted_at.is_some() {
+        set_status(&state, &message, OutboundStatus::Uncertain, None).await?;
+        return Ok(());
+    }
+    let record = state.store.channel_by_id(&message.channel_id).await.map_err(retry)?;
+    let Some(record) = record else {
+        set_status(
+            &state,
+            &message,
+            OutboundStatus::Failed,
+            Some(("channel_deleted".into(), "the channel was deleted".into())),
+        )
+        .await?;
+        return Ok(());
+    };
+    let channel = crate::channels::routes::decode(&state, record)?;
+    let content: OutboundContent = serde_json::from_value(
+        serde_json::from_str::<serde_json::Value>(&message.content).unwrap_or_default()["content"].clone(),
+    )
+    .map_err(|e| JobError::Permanent(format!("stored content unreadable: {e}")))?;
+    let request = SendRequest {
+        to: message.recipient.clone().unwrap_or_default(),
+        content,
+        biz_opaque_callback_data: Some(message.id.clone()),
+        reply_to: None,
+    };
+    let account = message.sender.clone().unwrap_or_default();
+    state.store.mark_send_attempted(&message.id, now).await.map_err(retry)?;
+    let Some(client) = channel.whatsapp.client(&state.http) else {
+        return super::sandbox::deliver(&state, &message).await;
+    };
+    match client.send(&account, &request).await {
+        Ok(sent) => {
+            apply_report(&state, &message.id, OutboundStatus::Sent, None, Some(&sent.id)).await?;
+            Ok(())
+        }
+        Err(SendError::Provider {
+            http_status,
+            code,
+            message: text,
+            details,
+            retry_after_ms,
+        }) => match classify(code, Some(http_status)) {
+            ErrorAction::RetryLater => {
+                state.store.clear_send_attempted(&message.id).await.map_err(retry)?;
+                Err(JobError::Retry {
+                    message: format!("provider asked to retry later ({code}: {text})"),
+                    retry_after_ms,
+                })
+            }
+            ErrorAction::NotSent { reason } => {
+                let m = format!("{code}: {}", details.unwrap_or(text));
+                set_status(&state, &message, OutboundStatus::NotSent, Some((reason.into(), m))).await
+            }
+            ErrorAction::OptedOut => {
+                apply_report(&state, &message.id, OutboundStatus::Failed, Some((code, text)), None).await?;
+                unsubscribe_provider(&state, &message).await
+            }
+            ErrorAction::Permanent { reason } => {
+                let m = format!("{code}: {}", details.unwrap_or(text));
+                set_status(&state, &message, OutboundStatus::Failed, Some((reason.into(), m))).await
+            }
+        },
+        Err(SendError::Connect(e)) => {
+            state.store.clear_send_attempted(&message.id).await.map_err(retry)?;
+            Err(JobError::Retry {
+                message: format!("provider unreachable: {e}"),
+                retry_after_ms: None,
+            })
+        }
+        Err(SendError::Timeout) => set_status(&state, &message, OutboundStatus::Uncertain, None).await,
+        Err(SendError::Decode(e)) => {
+            // The provider answered but not as documented: it may have sent.
+            tracing::warn!(message = %message.id, error = %e, "unreadable provider answer");
+            set_status(&state, &message, OutboundStatus::Uncertain, None).await
+        }
+    }
+}
+
+async fn unsubscribe_provider(state: &AppState, message: &MessageRecord) -> Result<(), JobError> {
+    let Some(contact_id) = &message.contact_id else {
+        return Ok(());
+    };
+    let Ok(contact) = state.store.contact(&message.workspace_id, contact_id).await else {
+        return Ok(());
+    };
+    let request = recado_core::consent::ChangeRequest {
+        channel: recado_core::consent::Channel::Whatsapp,
+        status: SubscriptionStatus::Unsubscribed,
+        legal_basis: None,
+        explanation: Some("WhatsApp reported that the contact stopped marketing messages (131050)".into()),
+        source: recado_core::consent::ConsentSource::Provider,
+    };
+    crate::consent::service::change(&state.store, &contact, &request, "system", state.clock.now_ms()).await?;
+    Ok(())
+}
+
+/// Applies a provider report through the same transition as status webhooks.
+pub async fn apply_report(
+    state: &AppState,
+    id: &str,
+    status: OutboundStatus,
+    error: Option<(i64, String)>,
+    provider_id: Option<&str>,
+) -> Result<(), JobError> {
+    state
+        .store
+        .update_delivery(id, state.clock.now_ms(), |current| {
+            transition(current, status, error, provider_id).map(|t| t.update)
+        })
+        .await
+        .map_err(retry)?;
+    Ok(())
+}
+
+/// Sets a status decided by the hub (not a provider report).
+async fn set_status(
+    state: &AppState,
+    message: &MessageRecord,
+    status: OutboundStatus,
+    error: Option<(String, String)>,
+) -> Result<(), JobError> {
+    let (code, text) = match error {
+        Some((c, t)) => (Some(c), Some(t)),
+        None => (None, None),
+    };
+    state
+        .store
+        .update_delivery(&message.id, state.clock.now_ms(), |current| {
+            if current.status != OutboundStatus::Queued.as_str() && status != OutboundStatus::Uncertain {
+                return None;
+            }
+            Some(DeliveryUpdate {
+                status: Some(status.as_str().into()),
+                error_code: code.clone().map(Some),
+                error_message: text.clone().map(Some),
+                events: vec![(status.as_str().into(), json!({}))],
+                timeline: vec![(
+                    timeline_kind(status).into(),
+                    json!({ "status": status.as_str(), "error": code }),
+                )],
+                ..Default::default()
+            })
+        })
+        .await
+        .map_err(retry)?;
+    Ok(())
+}
+
+/// `GET /api/v1/contacts/{id}/whatsapp/session`.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/whatsapp/session", responses((status = 200, description = "{open, expires_at}")))]
+pub async fn get_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let ws = workspace_of(&state, &caller).await?;
+    contacts_for(&state, &ws).get(&id).await?;
+    let last = state.store.latest_inbound_at(&ws.id, &id, "whatsapp").await?;
+    let window = SessionWindow {
+        last_inbound_at_ms: last,
+    };
+    let now = state.clock.now_ms();
+    let open = window.is_open(now);
+    Ok(Json(json!({
+        "open": open,
+        "expires_at": if open { window.expires_at_ms().map(recado_core::clock::to_rfc3339) } else { None },
+    })))
+}
