@@ -236,6 +236,16 @@ async fn missing_or_bad_token_is_401_and_wrong_role_403_in_the_same_shape() {
     assert_error(&r, 401, "unauthorized");
     let r = app.get_as("/api/v1/users", "").await;
     assert_error(&r, 401, "unauthorized");
+    // Only admins of the default workspace may create workspaces.
+    let other = app.other_workspace("acme").await;
+    let r = app
+        .post_as(
+            "/api/v1/workspaces",
+            json!({"name": "beta", "admin_email": "boss@beta.example"}),
+            &other,
+        )
+        .await;
+    assert_error(&r, 403, "forbidden");
     still_serving(&app).await;
 }
 
