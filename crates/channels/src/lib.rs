@@ -6,4 +6,5 @@
 //! - [`whatsapp`]: Meta's WhatsApp Cloud API and BSPs that expose the same message format
 //!   (360dialog), from webhook signature checks to the HTTP client.
 
+pub mod sms;
 pub mod whatsapp;

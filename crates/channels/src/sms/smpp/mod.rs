@@ -1,0 +1,1 @@
+//! SMPP 3.4 / 5.0 as an ESME.
