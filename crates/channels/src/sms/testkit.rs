@@ -1,4 +1,10 @@
-//! Provider callbacks for tests: form posts signed like the provider signs them.
+//! For the tests of this crate and of the crates that use it: provider callbacks signed like
+//! the provider signs them, and [`TestSmsc`], a launcher for the SMSC of the interop tests
+//! (`tests/smsc/`, built on the npm `smpp` package, so the ESME meets code that is not its own).
+
+mod smsc;
+
+pub use smsc::{TestSmsc, SMSC_PASSWORD, SMSC_SYSTEM_ID};
 
 use super::http::signature;
 

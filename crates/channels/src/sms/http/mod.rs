@@ -3,7 +3,7 @@
 //! empty TwiML.
 //!
 //! - [`client`]: the send request, its exact form fields and the error mapping.
-//! - [`signature`]: computing and checking `X-Twilio-Signature`.
+//! - [`signature`](mod@signature): computing and checking `X-Twilio-Signature`.
 //! - [`callbacks`]: status callbacks and inbound messages from the provider's form posts.
 //! - [`errors`]: what a provider error code means for the message.
 
