@@ -192,6 +192,11 @@ impl TestSmsc {
         assert_eq!(status, 200, "{answer}");
     }
 
+    /// Process id of the SMSC (for CPU accounting in benchmarks).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Stops the SMSC now.
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
