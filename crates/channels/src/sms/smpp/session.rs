@@ -71,7 +71,11 @@ pub(crate) async fn run(
     while !shared.shutting_down() {
         let outcome = match shared.config.validate() {
             Err(e) => Err(format!("invalid SMPP settings: {e}")),
-            Ok(()) => connect_and_bind(&shared).await,
+            // A shutdown does not wait for a connect or a bind that hangs.
+            Ok(()) => tokio::select! {
+                outcome = connect_and_bind(&shared.config) => outcome,
+                _ = shared.shutdown.changed() => continue,
+            },
         };
         match outcome {
             Ok((connection, sequence)) => {
@@ -131,8 +135,7 @@ pub(crate) fn backoff(config: &SmppConfig, failures: u32) -> Duration {
     Duration::from_millis(rand::thread_rng().gen_range(low..=base))
 }
 
-async fn connect_and_bind(shared: &Shared) -> Result<(Connection, Sequence), String> {
-    let config = &shared.config;
+async fn connect_and_bind(config: &SmppConfig) -> Result<(Connection, Sequence), String> {
     let limit = config.response_timeout();
     let address = format!("{}:{}", config.host, config.port);
     let stream = match timeout(limit, TcpStream::connect(&address)).await {
