@@ -111,6 +111,7 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(contacts::routes())
+        .merge(crate::inbox::routes())
         .merge(consent::routes())
         .merge(users::routes())
         .merge(ops::api_routes())

@@ -12,6 +12,7 @@ pub mod contacts;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod inbox;
 pub mod list;
 pub mod live;
 pub mod messages;

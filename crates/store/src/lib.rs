@@ -8,6 +8,7 @@ pub mod channels;
 pub mod consent;
 pub mod contacts;
 pub mod idempotency;
+pub mod inbox;
 pub mod jobs;
 pub mod keywords;
 pub mod links;
