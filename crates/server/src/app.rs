@@ -118,11 +118,13 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::sms_api::routes())
         .merge(crate::channels::routes())
         .merge(crate::messages::routes())
-        .merge(crate::whatsapp::api_routes());
+        .merge(crate::whatsapp::api_routes())
+        .merge(crate::outbound_webhooks::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(ops::routes())
         .merge(crate::whatsapp::webhook_routes())
+        .merge(crate::sms::public_routes())
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

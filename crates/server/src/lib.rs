@@ -18,6 +18,7 @@ pub mod live;
 pub mod messages;
 pub mod openapi;
 pub mod ops;
+pub mod outbound_webhooks;
 pub mod secrets;
 pub mod sms;
 pub mod sms_api;

@@ -55,6 +55,10 @@ use utoipa::{Modify, OpenApi};
         crate::whatsapp::templates::list_templates,
         crate::whatsapp::templates::sync_templates,
         crate::whatsapp::sandbox::simulate,
+        crate::outbound_webhooks::create,
+        crate::outbound_webhooks::list,
+        crate::outbound_webhooks::remove,
+        crate::outbound_webhooks::enable,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

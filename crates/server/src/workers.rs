@@ -39,6 +39,8 @@ impl Registry {
     pub fn builtin() -> Registry {
         let mut registry = Registry::default();
         crate::whatsapp::register_jobs(&mut registry);
+        crate::sms::register_jobs(&mut registry);
+        crate::outbound_webhooks::register_jobs(&mut registry);
         registry
     }
 }

@@ -1,7 +1,7 @@
 //! The consent ledger: the current subscription per contact and channel, and
 //! its append-only history.
 
-use crate::{on_reader, on_writer, Backend, Result, Store, StoreError};
+use crate::{emit_in_tx, on_reader, on_writer, Backend, Result, Store, StoreError};
 use recado_core::consent::{Channel, ConsentSource, Decision, LegalBasis, SubscriptionState, SubscriptionStatus};
 use recado_core::ids::{new_id, IdKind};
 
@@ -235,6 +235,16 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(StoreError::from)?;
+            let event = serde_json::json!({
+                "contact_id": ctx.contact_id, "channel": channel, "status": record.status, "legal_basis": record.legal_basis,
+                "explanation": record.explanation, "source": source, "actor": ctx.actor, "at": recado_core::clock::to_rfc3339(ctx.now),
+            });
+            let emitted: Result<()> = async {
+                emit_in_tx!(tx, ctx.workspace_id, "consent.changed", &event, ctx.now);
+                Ok(())
+            }
+            .await;
+            emitted?;
             tx.commit().await.map_err(StoreError::from)?;
             Ok(ChangeOutcome::Changed(record))
         })

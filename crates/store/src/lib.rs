@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod keywords;
 pub mod links;
 pub mod messages;
+pub mod outbound;
 pub mod testing;
 pub mod timeline;
 pub mod webhooks;

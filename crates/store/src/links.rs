@@ -55,3 +55,65 @@ impl Store {
         Ok(())
     }
 }
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct MessagePart {
+    pub channel_id: String,
+    pub provider_part_id: String,
+    pub message_id: String,
+    pub part_index: i64,
+    pub state: String,
+}
+
+impl Store {
+    /// Remembers the provider id of every part of a message (state `accepted`).
+    pub async fn insert_message_parts(&self, channel_id: &str, message_id: &str, part_ids: &[String]) -> Result<()> {
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for (i, part) in part_ids.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO message_parts (channel_id, provider_part_id, message_id, part_index, state) VALUES ($1, $2, $3, $4, 'accepted') \
+                     ON CONFLICT (channel_id, provider_part_id) DO NOTHING",
+                )
+                .bind(channel_id)
+                .bind(part)
+                .bind(message_id)
+                .bind(i as i64)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Records a part's delivery state and returns every part of its message
+    /// (None when the part id is unknown).
+    pub async fn set_part_state(
+        &self,
+        channel_id: &str,
+        provider_part_id: &str,
+        state: &str,
+    ) -> Result<Option<Vec<MessagePart>>> {
+        let select = "SELECT channel_id, provider_part_id, message_id, part_index, state FROM message_parts WHERE message_id = \
+                      (SELECT message_id FROM message_parts WHERE channel_id = $1 AND provider_part_id = $2) ORDER BY part_index";
+        on_writer!(self, |pool| {
+            let n = sqlx::query("UPDATE message_parts SET state = $1 WHERE channel_id = $2 AND provider_part_id = $3")
+                .bind(state)
+                .bind(channel_id)
+                .bind(provider_part_id)
+                .execute(pool)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Ok(None);
+            }
+        });
+        let parts = on_writer!(self, |pool| sqlx::query_as::<_, MessagePart>(select)
+            .bind(channel_id)
+            .bind(provider_part_id)
+            .fetch_all(pool)
+            .await?);
+        Ok(Some(parts))
+    }
+}

@@ -2,7 +2,7 @@
 //! tickets inbound messages create.
 
 use crate::jobs::NewJob;
-use crate::{insert_job, on_reader, on_writer, Backend, Result, Store, StoreError};
+use crate::{emit_in_tx, insert_job, on_reader, on_writer, Backend, Result, Store, StoreError};
 use recado_core::ids::{new_id, IdKind};
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
@@ -350,6 +350,13 @@ impl Store {
                 serde_json::json!({})
             )?;
             insert_timeline!(&mut *tx, &record, w.timeline.kind, w.at, &w.timeline.details)?;
+            let event = serde_json::json!({
+                "message_id": record.id, "contact_id": record.contact_id, "channel": record.channel, "channel_id": record.channel_id,
+                "thread_id": record.thread_id, "type": record.kind, "quarantined": record.quarantined,
+                "text": if record.quarantined { None } else { record.text.clone() }, "from": record.sender,
+                "at": recado_core::clock::to_rfc3339(w.at),
+            });
+            emit_in_tx!(tx, &record.workspace_id, "message.received", &event, w.at);
             tx.commit().await?;
             Ok(InboundOutcome {
                 message_id: m.id.clone(),
@@ -593,6 +600,15 @@ impl Store {
             }
             for (kind, details) in &update.timeline {
                 insert_timeline!(&mut *tx, &next, kind.as_str(), now, details)?;
+            }
+            if next.status != current.status {
+                let event = serde_json::json!({
+                    "message_id": next.id, "contact_id": next.contact_id, "channel": next.channel, "status": next.status,
+                    "previous_status": current.status, "provider_message_id": next.provider_message_id,
+                    "error": next.error_code.as_ref().map(|c| serde_json::json!({"code": c, "message": next.error_message})),
+                    "campaign": next.campaign, "at": recado_core::clock::to_rfc3339(now),
+                });
+                emit_in_tx!(tx, &next.workspace_id, "message.status", &event, now);
             }
             tx.commit().await?;
             Ok(Some(next))

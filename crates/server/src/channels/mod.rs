@@ -4,6 +4,8 @@
 
 pub mod config;
 pub mod routes;
+pub mod sms_config;
 
 pub use config::{ChannelKind, WhatsAppChannel};
 pub use routes::routes;
+pub use sms_config::{SmsChannel, SmsKind};

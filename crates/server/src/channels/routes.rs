@@ -1,4 +1,5 @@
 use super::config::{ChannelKind, WhatsAppChannel};
+use super::sms_config::{SmsChannel, SmsKind};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -62,8 +63,7 @@ pub struct LoadedChannel {
 }
 
 pub fn decode(state: &AppState, record: ChannelRecord) -> ApiResult<LoadedChannel> {
-    let kind = ChannelKind::parse(&record.kind)
-        .ok_or_else(|| ApiError::internal(format!("unknown channel kind {}", record.kind)))?;
+    let kind = ChannelKind::parse(&record.kind).ok_or_else(|| ApiError::not_found("WhatsApp channel"))?;
     let config: Value = serde_json::from_str(&record.config).map_err(ApiError::internal)?;
     let secrets = state.secrets.open(&record.secrets).map_err(ApiError::internal)?;
     let whatsapp = WhatsAppChannel::from_stored(kind, &config, &secrets)?;
@@ -76,6 +76,49 @@ pub async fn load(state: &AppState, workspace_id: &str, id: &str) -> ApiResult<L
         other => other.into(),
     })?;
     decode(state, record)
+}
+
+/// A stored SMS channel with its decrypted settings.
+pub struct LoadedSms {
+    pub record: ChannelRecord,
+    pub sms: SmsChannel,
+}
+
+pub fn decode_sms(state: &AppState, record: ChannelRecord) -> ApiResult<LoadedSms> {
+    let kind = SmsKind::parse(&record.kind).ok_or_else(|| ApiError::not_found("SMS channel"))?;
+    let config: Value = serde_json::from_str(&record.config).map_err(ApiError::internal)?;
+    let secrets = state.secrets.open(&record.secrets).map_err(ApiError::internal)?;
+    let sms = SmsChannel::from_stored(kind, &config, &secrets)?;
+    Ok(LoadedSms { record, sms })
+}
+
+pub async fn load_sms(state: &AppState, workspace_id: &str, id: &str) -> ApiResult<LoadedSms> {
+    let record = state.store.channel(workspace_id, id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found("channel"),
+        other => other.into(),
+    })?;
+    decode_sms(state, record)
+}
+
+fn sms_view(state: &AppState, c: &LoadedSms) -> ChannelView {
+    ChannelView {
+        id: c.record.id.clone(),
+        kind: c.record.kind.clone(),
+        name: c.record.name.clone(),
+        webhook_url: format!("{}/webhooks/sms/{}", state.settings.public_url, c.record.id),
+        verify_token_hint: None,
+        config: c.sms.public_config(),
+        created_at: recado_core::clock::to_rfc3339(c.record.created_at),
+    }
+}
+
+/// The view of any stored channel.
+fn any_view(state: &AppState, record: ChannelRecord) -> ApiResult<ChannelView> {
+    if SmsKind::parse(&record.kind).is_some() {
+        Ok(sms_view(state, &decode_sms(state, record)?))
+    } else {
+        Ok(view(state, &decode(state, record)?))
+    }
 }
 
 fn view(state: &AppState, c: &LoadedChannel) -> ChannelView {
@@ -131,19 +174,33 @@ pub async fn create_channel(
     ApiJson(input): ApiJson<ChannelInput>,
 ) -> ApiResult<(StatusCode, Json<ChannelView>)> {
     caller.require_admin()?;
+    let name = check_name(&input.name)?;
+    let now = state.clock.now_ms();
+    if let Some(kind) = SmsKind::parse(&input.kind) {
+        let sms = SmsChannel::from_input(kind, &input.config, None)?;
+        let record = ChannelRecord {
+            id: new_id(IdKind::Channel),
+            workspace_id: caller.workspace_id.clone(),
+            kind: kind.as_str().to_string(),
+            name,
+            config: sms.public_config().to_string(),
+            secrets: state.secrets.seal(&sms.secrets()),
+            created_at: now,
+            updated_at: now,
+        };
+        state.store.insert_channel(&record, &[]).await?;
+        let loaded = LoadedSms { record, sms };
+        crate::sms::providers::channel_changed(&state, &loaded).await;
+        return Ok((StatusCode::CREATED, Json(sms_view(&state, &loaded))));
+    }
     let kind = ChannelKind::parse(&input.kind).ok_or_else(|| {
         ApiError::invalid(
             "invalid_kind",
             "kind",
-            format!(
-                "`{}` is not a channel kind this hub offers (whatsapp_cloud, whatsapp_360dialog, whatsapp_sandbox)",
-                input.kind
-            ),
+            format!("`{}` is not a channel kind this hub offers (whatsapp_cloud, whatsapp_360dialog, whatsapp_sandbox, sms_sandbox, sms_http, sms_smpp)", input.kind),
         )
     })?;
-    let name = check_name(&input.name)?;
     let whatsapp = WhatsAppChannel::from_input(kind, &input.config, None)?;
-    let now = state.clock.now_ms();
     let record = ChannelRecord {
         id: new_id(IdKind::Channel),
         workspace_id: caller.workspace_id.clone(),
@@ -174,7 +231,7 @@ pub async fn create_channel(
 pub async fn list_channels(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let mut items = Vec::new();
     for record in state.store.channels(&caller.workspace_id, None).await? {
-        items.push(view(&state, &decode(&state, record)?));
+        items.push(any_view(&state, record)?);
     }
     Ok(Json(serde_json::json!({ "items": items, "next_cursor": null })))
 }
@@ -186,7 +243,15 @@ pub async fn get_channel(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ChannelView>> {
     caller.require_admin()?;
-    Ok(Json(view(&state, &load(&state, &caller.workspace_id, &id).await?)))
+    let record = state
+        .store
+        .channel(&caller.workspace_id, &id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("channel"),
+            other => other.into(),
+        })?;
+    Ok(Json(any_view(&state, record)?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/channels/{id}", request_body = ChannelPatch, responses((status = 200, body = ChannelView)))]
@@ -197,7 +262,34 @@ pub async fn update_channel(
     ApiJson(input): ApiJson<ChannelPatch>,
 ) -> ApiResult<Json<ChannelView>> {
     caller.require_admin()?;
-    let current = load(&state, &caller.workspace_id, &id).await?;
+    let stored = state
+        .store
+        .channel(&caller.workspace_id, &id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("channel"),
+            other => other.into(),
+        })?;
+    if SmsKind::parse(&stored.kind).is_some() {
+        let current = decode_sms(&state, stored)?;
+        let name = match &input.name {
+            Some(n) => check_name(n)?,
+            None => current.record.name.clone(),
+        };
+        let sms = SmsChannel::from_input(current.sms.kind, &input.config.unwrap_or_default(), Some(&current.sms))?;
+        let record = ChannelRecord {
+            name,
+            config: sms.public_config().to_string(),
+            secrets: state.secrets.seal(&sms.secrets()),
+            updated_at: state.clock.now_ms(),
+            ..current.record
+        };
+        state.store.update_channel(&record, &[]).await?;
+        let loaded = LoadedSms { record, sms };
+        crate::sms::providers::channel_changed(&state, &loaded).await;
+        return Ok(Json(sms_view(&state, &loaded)));
+    }
+    let current = decode(&state, stored)?;
     let name = match &input.name {
         Some(n) => check_name(n)?,
         None => current.record.name.clone(),

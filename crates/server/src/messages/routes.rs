@@ -52,7 +52,12 @@ pub struct MessageInput {
     #[schema(value_type = Option<Object>)]
     pub interactive: Option<Interactive>,
     pub campaign: Option<String>,
+    /// SMS: `transliterate` or `auto` (default: the channel's).
     pub policy: Option<String>,
+    /// SMS: `pt`, `es` or `tr` to allow national shift tables.
+    pub national_language: Option<String>,
+    /// SMS: ISO country whose calling code a `to` without prefix gets.
+    pub country: Option<String>,
     pub shorten_urls: Option<bool>,
     #[schema(value_type = Option<Object>)]
     pub utm: Option<serde_json::Value>,
@@ -151,12 +156,13 @@ async fn handle(state: &AppState, caller: &Caller, body: &[u8]) -> ApiResult<(St
     let ws = workspace_of(state, caller).await?;
     let record = match input.channel.as_str() {
         "whatsapp" => send_whatsapp(state, &ws, input).await?,
-        "sms" | "voice" => {
+        "sms" => send_sms(state, &ws, input).await?,
+        "voice" => {
             return Err(ApiError::invalid(
                 "no_channel",
                 "channel",
-                format!("the workspace has no {} channel connected", input.channel),
-            ));
+                "the workspace has no voice channel connected",
+            ))
         }
         other => {
             return Err(ApiError::invalid(
@@ -329,4 +335,148 @@ pub async fn get_message(
         })?;
     let events = state.store.message_events(&m.id).await?;
     Ok(Json(message_view(m, events)))
+}
+
+async fn send_sms(
+    state: &AppState,
+    ws: &Workspace,
+    input: MessageInput,
+) -> ApiResult<recado_store::messages::MessageRecord> {
+    use crate::sms::send::{send, sms_number, SmsPlan};
+    let text = input
+        .text
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| ApiError::invalid("empty_text", "text", "an SMS needs a text"))?;
+    if input.template.is_some() || input.media.is_some() || input.interactive.is_some() {
+        return Err(ApiError::invalid(
+            "invalid_content",
+            "template",
+            "SMS carries text only",
+        ));
+    }
+    let policy = match input.policy.as_deref() {
+        None => None,
+        Some("transliterate") => Some(recado_sms::Policy::Transliterate),
+        Some("auto") => Some(recado_sms::Policy::Auto),
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "invalid_policy",
+                "policy",
+                format!("`{other}` is not a policy (transliterate, auto)"),
+            ))
+        }
+    };
+    let national_language = match input.national_language.as_deref() {
+        None => None,
+        Some("pt") => Some(recado_sms::NationalLanguage::Pt),
+        Some("es") => Some(recado_sms::NationalLanguage::Es),
+        Some("tr") => Some(recado_sms::NationalLanguage::Tr),
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "invalid_national_language",
+                "national_language",
+                format!("`{other}` is not pt, es or tr"),
+            ))
+        }
+    };
+    let utm: crate::sms::compose::Utm = match input.utm {
+        None => Default::default(),
+        Some(v) => serde_json::from_value(v).map_err(|e| {
+            ApiError::invalid(
+                "invalid_utm",
+                "utm",
+                format!("utm takes source, medium, campaign, term, content: {e}"),
+            )
+        })?,
+    };
+    let channel = pick_sms_channel(state, ws, input.channel_id.as_deref()).await?;
+    let from = channel.sms.pick_sender(input.from.as_deref())?;
+    let (contact, to) = match (&input.contact_id, &input.to) {
+        (Some(id), _) => {
+            let contact = contacts_for(state, ws).get(id).await?;
+            let to = sms_number(&contact)
+                .map(str::to_string)
+                .ok_or_else(|| ApiError::invalid("no_phone", "contact_id", "the contact has no phone number"))?;
+            (contact, to)
+        }
+        (None, Some(to)) => {
+            let country = input.country.as_deref().map(|c| c.trim().to_ascii_uppercase());
+            let ctx = recado_core::phone::PhoneContext {
+                mobile_prefix: None,
+                country: country.as_deref(),
+                default_country: ws.default_country.as_deref(),
+            };
+            let e164 = recado_core::phone::normalize(to, &ctx)
+                .map_err(|e| ApiError::invalid("invalid_phone", "to", e.to_string()))?;
+            let contact = match state.store.contact_by_phone(&ws.id, &e164).await? {
+                Some(c) => c,
+                None => {
+                    contacts_for(state, ws)
+                        .create([("mobilephone".to_string(), Some(e164.clone()))].into_iter().collect())
+                        .await?
+                }
+            };
+            (contact, e164)
+        }
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "contact_required",
+                "contact_id",
+                "name the recipient with contact_id or to",
+            ))
+        }
+    };
+    let campaign = input.campaign.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let plan = SmsPlan {
+        workspace: ws,
+        channel: &channel,
+        contact: &contact,
+        to,
+        from,
+        text,
+        campaign,
+        source: SendSource::Api,
+        policy,
+        national_language,
+        shorten_urls: input.shorten_urls.unwrap_or(false),
+        utm,
+    };
+    send(state, plan).await
+}
+
+async fn pick_sms_channel(
+    state: &AppState,
+    ws: &Workspace,
+    channel_id: Option<&str>,
+) -> ApiResult<crate::channels::routes::LoadedSms> {
+    use crate::channels::routes::decode_sms;
+    if let Some(id) = channel_id {
+        let record = state.store.channel(&ws.id, id).await.map_err(|e| match e {
+            recado_store::StoreError::NotFound => ApiError::not_found("channel"),
+            other => other.into(),
+        })?;
+        if !record.kind.starts_with("sms") {
+            return Err(ApiError::invalid(
+                "invalid_channel",
+                "channel_id",
+                format!("channel {id} is not an SMS channel"),
+            ));
+        }
+        return decode_sms(state, record);
+    }
+    let mut all = state.store.channels(&ws.id, Some("sms")).await?;
+    match all.len() {
+        0 => Err(ApiError::invalid(
+            "no_channel",
+            "channel",
+            "the workspace has no SMS channel connected",
+        )),
+        1 => decode_sms(state, all.remove(0)),
+        _ => Err(ApiError::invalid(
+            "channel_id_required",
+            "channel_id",
+            "the workspace has several SMS channels: name one with channel_id",
+        )),
+    }
 }

@@ -91,9 +91,9 @@ pub async fn deliver(state: &AppState, message: &MessageRecord) -> Result<(), Jo
 #[serde(deny_unknown_fields)]
 pub struct SimulateInput {
     /// The contact's number in E.164.
-    from: String,
-    name: Option<String>,
-    text: String,
+    pub from: String,
+    pub name: Option<String>,
+    pub text: String,
     /// Marks the message as flagged by WhatsApp's content policy.
     #[serde(default)]
     policy_violation: bool,
@@ -108,11 +108,22 @@ pub async fn simulate(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<SimulateInput>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let record = state
+        .store
+        .channel(&caller.workspace_id, &id)
+        .await
+        .map_err(|e| match e {
+            recado_store::StoreError::NotFound => ApiError::not_found("channel"),
+            other => other.into(),
+        })?;
+    if record.kind == "sms_sandbox" {
+        return crate::sms::sandbox::simulate(&state, record, &input.from, &input.text).await;
+    }
     let channel = load(&state, &caller.workspace_id, &id).await?;
     if channel.whatsapp.kind != ChannelKind::WhatsappSandbox {
         return Err(ApiError::conflict(
             "not_a_sandbox",
-            "only whatsapp_sandbox channels simulate inbound messages",
+            "only sandbox channels (whatsapp_sandbox, sms_sandbox) simulate inbound messages",
         ));
     }
     let from = recado_core::phone::normalize(&input.from, &Default::default())

@@ -68,6 +68,7 @@ pub async fn notify_thresholds(state: &AppState, workspace_id: &str) -> ApiResul
             .await?
         {
             tracing::info!(workspace = %workspace_id, percent, "WhatsApp usage threshold reached");
+            crate::outbound_webhooks::emit(state, workspace_id, "usage.threshold", details.clone()).await;
             new.push(percent);
         }
     }

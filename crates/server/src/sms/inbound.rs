@@ -1,0 +1,138 @@
+//! Inbound SMS from any provider: the contact (found by number or created),
+//! the message in the contact's SMS thread with `SMS_RESPONSE` on the
+//! timeline, and keyword consent for the `sms` channel.
+
+use crate::app::AppState;
+use crate::channels::routes::LoadedSms;
+use crate::consent::service::{apply_inbound_keyword, confirmation_text};
+use crate::contacts::service::Contacts;
+use crate::error::ApiError;
+use crate::whatsapp::send::SendSource;
+use recado_core::consent::Channel;
+use recado_core::ids::{new_id, IdKind};
+use recado_core::keywords::KeywordKind;
+use recado_store::consent::ChangeOutcome;
+use recado_store::messages::{InboundWrite, MessageRecord, TimelineNote};
+use serde_json::json;
+
+pub struct InboundSms<'a> {
+    pub from: &'a str,
+    /// The hub-side number or sender the message was sent to.
+    pub to: &'a str,
+    pub text: &'a str,
+    pub provider_message_id: Option<&'a str>,
+}
+
+/// Records an inbound SMS. Returns the stored message id, or None when the
+/// provider delivered the same message before.
+pub async fn receive(state: &AppState, channel: &LoadedSms, sms: InboundSms<'_>) -> Result<Option<String>, ApiError> {
+    let ws = state.store.workspace(&channel.record.workspace_id).await?;
+    let ctx = recado_core::phone::PhoneContext {
+        mobile_prefix: None,
+        country: None,
+        default_country: ws.default_country.as_deref(),
+    };
+    let from = recado_core::phone::normalize(sms.from, &ctx)
+        .map_err(|e| ApiError::invalid("invalid_phone", "from", e.to_string()))?;
+    let contacts = Contacts {
+        store: &state.store,
+        clock: state.clock.as_ref(),
+        workspace_id: &ws.id,
+        default_country: ws.default_country.as_deref(),
+    };
+    let contact = match state.store.contact_by_phone(&ws.id, &from).await? {
+        Some(c) => c,
+        None => {
+            contacts
+                .create([("mobilephone".to_string(), Some(from.clone()))].into_iter().collect())
+                .await?
+        }
+    };
+    let now = state.clock.now_ms();
+    let message = MessageRecord {
+        id: new_id(IdKind::Message),
+        workspace_id: ws.id.clone(),
+        channel: "sms".into(),
+        channel_id: channel.record.id.clone(),
+        thread_id: None,
+        contact_id: Some(contact.id.clone()),
+        direction: "in".into(),
+        status: "received".into(),
+        kind: "text".into(),
+        text: Some(sms.text.to_string()),
+        content: "{}".into(),
+        template: None,
+        campaign: None,
+        sender: Some(from.clone()),
+        recipient: Some(sms.to.to_string()),
+        provider_message_id: sms.provider_message_id.map(str::to_string),
+        segments: None,
+        encoding: None,
+        error_code: None,
+        error_message: None,
+        quarantined: false,
+        counted: false,
+        send_attempted_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let write = InboundWrite {
+        message: &message,
+        account: sms.to,
+        at: now,
+        timeline: TimelineNote {
+            kind: "SMS_RESPONSE",
+            details: json!({ "to": sms.to }),
+        },
+    };
+    let outcome = state.store.record_inbound(&write).await?;
+    if outcome.duplicate {
+        return Ok(None);
+    }
+    crate::live::publish(state, &ws.id, &outcome.thread_id, &outcome.message_id);
+    if let Some((found, ChangeOutcome::Changed(_))) =
+        apply_inbound_keyword(&state.store, &contact, Channel::Sms, sms.text, now).await?
+    {
+        if found.kind == KeywordKind::OptOut {
+            state
+                .store
+                .add_timeline_event(&recado_store::timeline::NewTimelineEvent {
+                    workspace_id: &ws.id,
+                    contact_id: &contact.id,
+                    kind: "SMS_UNSUBSCRIBED",
+                    at: now,
+                    message_id: Some(&message.id),
+                    campaign: None,
+                    sender: Some(&from),
+                    details: json!({ "source": "keyword", "keyword": found.keyword }),
+                })
+                .await?;
+        }
+        // The confirmation goes back through the same channel and sender.
+        let reply = confirmation_text(&state.store, &ws.id, &found).await?;
+        if let Ok(sender) = channel
+            .sms
+            .pick_sender(Some(sms.to))
+            .or_else(|_| channel.sms.pick_sender(None))
+        {
+            let plan = super::send::SmsPlan {
+                workspace: &ws,
+                channel,
+                contact: &contact,
+                to: from.clone(),
+                from: sender,
+                text: reply,
+                campaign: None,
+                source: SendSource::System,
+                policy: None,
+                national_language: None,
+                shorten_urls: false,
+                utm: Default::default(),
+            };
+            if let Err(e) = super::send::send(state, plan).await {
+                tracing::warn!(error = %e.message, "keyword confirmation SMS not sent");
+            }
+        }
+    }
+    Ok(Some(outcome.message_id))
+}

@@ -1,0 +1,108 @@
+//! Provider dispatch for SMS: the built-in sandbox here; the HTTP and SMPP
+//! providers in their own modules. Every provider reports back through
+//! `receipts::apply`, so the state machine is the same whoever delivers.
+
+use super::receipts;
+use super::JOB_SANDBOX_RECEIPT;
+use crate::app::AppState;
+use crate::channels::routes::LoadedSms;
+use crate::channels::sms_config::SmsProviderSettings;
+use crate::workers::JobError;
+use recado_core::delivery::OutboundStatus;
+use recado_store::jobs::{Job, NewJob};
+use recado_store::messages::MessageRecord;
+use serde_json::json;
+
+fn retry(e: impl std::fmt::Display) -> JobError {
+    JobError::Retry {
+        message: e.to_string(),
+        retry_after_ms: None,
+    }
+}
+
+/// Submits a stored message to its channel's provider.
+pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageRecord) -> Result<(), JobError> {
+    match &channel.sms.provider {
+        SmsProviderSettings::Sandbox(settings) => {
+            let provider_id = format!("sbx-{}", message.id);
+            receipts::apply(state, &message.id, OutboundStatus::Sent, None, Some(&provider_id)).await?;
+            let job = NewJob {
+                kind: JOB_SANDBOX_RECEIPT,
+                workspace_id: Some(&message.workspace_id),
+                payload: json!({ "message_id": message.id }),
+                run_at: state.clock.now_ms() + settings.latency_ms as i64,
+                max_attempts: 5,
+            };
+            state
+                .store
+                .enqueue_job(&job, state.clock.now_ms())
+                .await
+                .map_err(retry)?;
+            Ok(())
+        }
+        SmsProviderSettings::Http(_) => super::http::submit(state, channel, message).await,
+        // `sms_smpp` channels cannot be created until the SMPP session manager is part of the hub.
+        SmsProviderSettings::Smpp(_) => Err(JobError::Permanent("this hub has no SMPP sessions".into())),
+    }
+}
+
+/// Whether the sandbox delivers a message: a stable function of its id, so
+/// a given message always ends the same way and the share matches the ratio.
+pub fn sandbox_delivers(message_id: &str, ratio: f64) -> bool {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(message_id.as_bytes());
+    let draw = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")) as f64 / u64::MAX as f64;
+    draw < ratio
+}
+
+/// The sandbox's delivery receipt, after the configured latency.
+pub async fn sandbox_receipt_job(state: AppState, job: Job) -> Result<(), JobError> {
+    let payload = job.payload_json();
+    let id = payload["message_id"]
+        .as_str()
+        .ok_or_else(|| JobError::Permanent("payload without message_id".into()))?;
+    let message = state
+        .store
+        .message(job.workspace_id.as_deref().unwrap_or(""), id)
+        .await
+        .map_err(retry)?;
+    let record = state
+        .store
+        .channel_by_id(&message.channel_id)
+        .await
+        .map_err(retry)?
+        .ok_or_else(|| JobError::Permanent("channel deleted".into()))?;
+    let channel = crate::channels::routes::decode_sms(&state, record)?;
+    let SmsProviderSettings::Sandbox(settings) = &channel.sms.provider else {
+        return Err(JobError::Permanent("not a sandbox channel".into()));
+    };
+    if sandbox_delivers(&message.id, settings.delivery_ratio) {
+        receipts::apply(&state, &message.id, OutboundStatus::Delivered, None, None).await?;
+    } else {
+        let error = (
+            settings.failure_code.clone(),
+            "the sandbox network did not deliver the message".to_string(),
+        );
+        receipts::apply(&state, &message.id, OutboundStatus::NotDelivered, Some(error), None).await?;
+    }
+    Ok(())
+}
+
+/// Called when an SMS channel is created or changed (for providers that keep
+/// a connection).
+pub async fn channel_changed(_state: &AppState, _channel: &LoadedSms) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sandbox_delivers_about_the_configured_share_and_always_the_same_way() {
+        let ids: Vec<String> = (0..2000).map(|i| format!("msg_{i}")).collect();
+        let delivered = ids.iter().filter(|id| sandbox_delivers(id, 0.7)).count();
+        assert!((1300..=1500).contains(&delivered), "{delivered}");
+        assert!(ids.iter().all(|id| sandbox_delivers(id, 1.0)));
+        assert!(ids.iter().all(|id| !sandbox_delivers(id, 0.0)));
+        assert_eq!(sandbox_delivers("msg_7", 0.5), sandbox_delivers("msg_7", 0.5));
+    }
+}

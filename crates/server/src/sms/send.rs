@@ -1,0 +1,266 @@
+//! Sending an SMS: consent, sender, tokens, links and the segment limit are
+//! checked and applied before anything is stored; the message is stored with
+//! its send job and short links; `send_job` hands it to the provider.
+
+use super::compose::{compose, random_code, Utm};
+use super::unsubscribe::{sign, UnsubscribeClaim};
+use super::JOB_SEND;
+use crate::app::AppState;
+use crate::channels::routes::LoadedSms;
+use crate::error::{ApiError, ApiResult};
+use crate::whatsapp::send::{default_campaign, SendSource};
+use crate::workers::JobError;
+use axum::http::StatusCode;
+use recado_core::consent::SubscriptionStatus;
+use recado_core::delivery::OutboundStatus;
+use recado_core::ids::{new_id, IdKind};
+use recado_sms::{analyze, AnalyzeOptions, NationalLanguage, Policy};
+use recado_store::contacts::Contact;
+use recado_store::jobs::{Job, NewJob};
+use recado_store::links::ShortLink;
+use recado_store::messages::{MessageRecord, OutboundWrite, TimelineNote};
+use recado_store::workspaces::Workspace;
+use serde_json::json;
+
+pub struct SmsPlan<'a> {
+    pub workspace: &'a Workspace,
+    pub channel: &'a LoadedSms,
+    pub contact: &'a Contact,
+    /// Destination in E.164.
+    pub to: String,
+    pub from: String,
+    pub text: String,
+    pub campaign: Option<String>,
+    pub source: SendSource,
+    pub policy: Option<Policy>,
+    pub national_language: Option<NationalLanguage>,
+    pub shorten_urls: bool,
+    pub utm: Utm,
+}
+
+/// The phone number an SMS goes to: mobile first.
+pub fn sms_number(contact: &Contact) -> Option<&str> {
+    contact
+        .phones
+        .get("mobilephone")
+        .or_else(|| contact.phones.get("phone"))
+        .or_else(|| contact.phones.get("whatsapp_phone"))
+        .map(String::as_str)
+}
+
+pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> ApiResult<MessageRecord> {
+    let now = state.clock.now_ms();
+    let id = new_id(IdKind::Message);
+    let campaign = plan
+        .campaign
+        .clone()
+        .unwrap_or_else(|| default_campaign(plan.source, "sms", state.clock.now()));
+    let mut message = MessageRecord {
+        id: id.clone(),
+        workspace_id: plan.workspace.id.clone(),
+        channel: "sms".into(),
+        channel_id: plan.channel.record.id.clone(),
+        thread_id: None,
+        contact_id: Some(plan.contact.id.clone()),
+        direction: "out".into(),
+        status: OutboundStatus::Queued.as_str().into(),
+        kind: "text".into(),
+        text: Some(plan.text.clone()),
+        content: "{}".into(),
+        template: None,
+        campaign: Some(campaign),
+        sender: Some(plan.from.clone()),
+        recipient: Some(plan.to.clone()),
+        provider_message_id: None,
+        segments: None,
+        encoding: None,
+        error_code: None,
+        error_message: None,
+        quarantined: false,
+        counted: false,
+        send_attempted_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    // Business-initiated: only to subscribed contacts. The hub's own replies
+    // (keyword confirmations) answer the contact and are exempt.
+    if plan.source != SendSource::System && !is_subscribed(state, plan.contact).await? {
+        let e = ApiError::new(
+            StatusCode::CONFLICT,
+            "not_subscribed",
+            "the contact is not subscribed to SMS",
+        );
+        return Err(record_refusal(state, &message, e).await);
+    }
+    let claim = UnsubscribeClaim {
+        workspace_id: plan.workspace.id.clone(),
+        contact_id: plan.contact.id.clone(),
+        message_id: id.clone(),
+    };
+    let unsub_url = format!(
+        "{}/u/{}",
+        state.settings.public_url,
+        sign(state.secrets.signing_key(), &claim)
+    );
+    let shorten_base = plan.shorten_urls.then_some(state.settings.public_url.as_str());
+    let composed = compose(
+        &plan.text,
+        &plan.contact.properties,
+        &unsub_url,
+        &plan.utm,
+        shorten_base,
+        random_code,
+    );
+    let options = AnalyzeOptions {
+        policy: plan.policy.unwrap_or(plan.channel.sms.policy),
+        national_language: plan.national_language,
+        max_segments: plan.channel.sms.max_segments,
+    };
+    let analysis = match analyze(&composed.text, &options) {
+        Ok(a) => a,
+        Err(_) => {
+            let e = ApiError::invalid("empty_text", "text", "the text is empty once filled");
+            return Err(record_refusal(state, &message, e).await);
+        }
+    };
+    message.text = Some(analysis.text.clone());
+    message.segments = Some(analysis.segments as i64);
+    message.encoding = Some(analysis.encoding.as_str().to_string());
+    message.content = json!({
+        "policy": options.policy,
+        "national_language": analysis.national_language,
+        "replaced": analysis.replaced,
+        "ucs2_chars": analysis.ucs2_chars,
+        "links": composed.links.iter().map(|l| json!({"target": l.target, "code": l.code})).collect::<Vec<_>>(),
+    })
+    .to_string();
+    if analysis.exceeds_max_segments {
+        let e = ApiError::invalid(
+            "too_many_segments",
+            "text",
+            format!(
+                "the text needs {} parts; at most {} are allowed",
+                analysis.segments, options.max_segments
+            ),
+        );
+        return Err(record_refusal(state, &message, e).await);
+    }
+    let links: Vec<ShortLink> = composed
+        .links
+        .iter()
+        .filter_map(|l| {
+            l.code.as_ref().map(|code| ShortLink {
+                code: code.clone(),
+                workspace_id: plan.workspace.id.clone(),
+                message_id: id.clone(),
+                contact_id: Some(plan.contact.id.clone()),
+                target_url: l.target.clone(),
+                clicks: 0,
+                created_at: now,
+            })
+        })
+        .collect();
+    if !links.is_empty() {
+        state.store.insert_short_links(&links).await?;
+    }
+    let job = NewJob {
+        kind: JOB_SEND,
+        workspace_id: Some(&plan.workspace.id),
+        payload: json!({ "message_id": id }),
+        run_at: now,
+        max_attempts: 8,
+    };
+    let write = OutboundWrite {
+        message: &message,
+        account: Some(&plan.from),
+        conversation: None,
+        quota: None,
+        job: Some(job),
+        timeline: Some(TimelineNote {
+            kind: "SMS_QUEUED",
+            details: json!({ "segments": analysis.segments, "encoding": analysis.encoding.as_str() }),
+        }),
+    };
+    match state.store.record_outbound(&write).await? {
+        Ok(stored) => Ok(stored),
+        Err(_) => Err(ApiError::internal("SMS sends have no quota")),
+    }
+}
+
+/// Stores a refused send as `not_sent` with `SMS_NOT_SENT` on the timeline.
+pub async fn record_refusal(state: &AppState, message: &MessageRecord, error: ApiError) -> ApiError {
+    let mut refused = message.clone();
+    refused.status = OutboundStatus::NotSent.as_str().into();
+    refused.error_code = Some(error.code.to_string());
+    refused.error_message = Some(error.message.clone());
+    let write = OutboundWrite {
+        message: &refused,
+        account: refused.sender.as_deref(),
+        conversation: None,
+        quota: None,
+        job: None,
+        timeline: Some(TimelineNote {
+            kind: "SMS_NOT_SENT",
+            details: json!({ "reason": error.code }),
+        }),
+    };
+    if let Err(e) = state.store.record_outbound(&write).await {
+        tracing::error!(error = %e, "could not record a refused SMS");
+    }
+    error
+}
+
+async fn is_subscribed(state: &AppState, contact: &Contact) -> ApiResult<bool> {
+    let subs = state.store.subscriptions(&contact.workspace_id, &contact.id).await?;
+    Ok(subs
+        .iter()
+        .any(|s| s.channel == "sms" && s.status == SubscriptionStatus::Subscribed.as_str()))
+}
+
+fn retry(e: impl std::fmt::Display) -> JobError {
+    JobError::Retry {
+        message: e.to_string(),
+        retry_after_ms: None,
+    }
+}
+
+/// Hands a queued SMS to its provider. As with WhatsApp, a request that may
+/// have reached the provider before a crash is never repeated: the message
+/// becomes `uncertain` and receipts settle it.
+pub async fn send_job(state: AppState, job: Job) -> Result<(), JobError> {
+    let payload = job.payload_json();
+    let id = payload["message_id"]
+        .as_str()
+        .ok_or_else(|| JobError::Permanent("payload without message_id".into()))?;
+    let workspace_id = job.workspace_id.clone().unwrap_or_default();
+    let message = match state.store.message(&workspace_id, id).await {
+        Ok(m) => m,
+        Err(recado_store::StoreError::NotFound) => return Err(JobError::Permanent(format!("message {id} is gone"))),
+        Err(e) => return Err(retry(e)),
+    };
+    if message.status != OutboundStatus::Queued.as_str() {
+        return Ok(());
+    }
+    if message.send_attempted_at.is_some() {
+        super::receipts::apply(&state, &message.id, OutboundStatus::Uncertain, None, None).await?;
+        return Ok(());
+    }
+    let Some(record) = state.store.channel_by_id(&message.channel_id).await.map_err(retry)? else {
+        super::receipts::apply(
+            &state,
+            &message.id,
+            OutboundStatus::NotSent,
+            Some(("channel_deleted".into(), "the channel was deleted".into())),
+            None,
+        )
+        .await?;
+        return Ok(());
+    };
+    let channel = crate::channels::routes::decode_sms(&state, record)?;
+    state
+        .store
+        .mark_send_attempted(&message.id, state.clock.now_ms())
+        .await
+        .map_err(retry)?;
+    super::providers::submit(&state, &channel, &message).await
+}

@@ -1,0 +1,308 @@
+//! The SMS channel end to end with the built-in sandbox provider: consent,
+//! senders, segments, tokens, short links with UTM, the unsubscribe page,
+//! delivery events and inbound replies.
+
+mod common;
+use chrono::Datelike;
+use common::{spawn_app, TestApp};
+use recado_core::clock::Clock;
+use serde_json::{json, Value};
+
+async fn setup(config: Value) -> (TestApp, String) {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "sms_sandbox", "name": "SMS", "config": config}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.body["webhook_url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/webhooks/sms/{}", r.body["id"].as_str().unwrap())));
+    let id = r.body["id"].as_str().unwrap().to_string();
+    (app, id)
+}
+
+async fn subscribed_contact(app: &TestApp, phone: &str, firstname: &str) -> String {
+    let id = app.contact(json!({"firstname": firstname, "mobilephone": phone})).await;
+    let r = app
+        .put(
+            &format!("/api/v1/contacts/{id}/subscriptions/sms"),
+            json!({"status": "subscribed", "legal_basis": "consent", "explanation": "signed up"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    id
+}
+
+async fn timeline_kinds(app: &TestApp, contact: &str) -> Vec<String> {
+    let r = app.get(&format!("/api/v1/contacts/{contact}/timeline")).await;
+    let mut kinds: Vec<String> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect();
+    kinds.reverse();
+    kinds.retain(|k| k.starts_with("SMS_"));
+    kinds
+}
+
+#[tokio::test]
+async fn an_sms_to_a_subscribed_contact_is_sent_then_delivered_and_refused_otherwise() {
+    let (app, _) = setup(json!({"senders": ["Recado"]})).await;
+    let ana = subscribed_contact(&app, "+5511912345678", "Ana").await;
+    let r = app
+        .post(
+            "/api/v1/messages",
+            json!({"channel": "sms", "contact_id": ana, "text": "Olá {{contact.firstname}}, seu pedido chegou!"}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(
+        r.body["text"], "Ola Ana, seu pedido chegou!",
+        "tokens filled, transliterated by default"
+    );
+    assert_eq!(
+        (r.body["encoding"].as_str(), r.body["segments"].as_i64()),
+        (Some("GSM-7"), Some(1))
+    );
+    let now = app.clock.now();
+    assert_eq!(r.body["campaign"], format!("API_SMS_{}_{:02}", now.year(), now.month()));
+    app.run_jobs().await;
+    assert_eq!(
+        timeline_kinds(&app, &ana).await,
+        vec!["SMS_QUEUED", "SMS_SENT", "SMS_DELIVERED"]
+    );
+    let m = app
+        .get(&format!("/api/v1/messages/{}", r.body["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(m.body["status"], "delivered");
+    assert_eq!(
+        (m.body["from"].as_str(), m.body["to"].as_str()),
+        (Some("Recado"), Some("+5511912345678"))
+    );
+
+    let bia = app
+        .contact(json!({"firstname": "Bia", "mobilephone": "+5511987654321"}))
+        .await;
+    let refused = app
+        .post(
+            "/api/v1/messages",
+            json!({"channel": "sms", "contact_id": bia, "text": "Oferta"}),
+        )
+        .await;
+    assert_eq!((refused.status, refused.code()), (409, "not_subscribed"));
+    assert_eq!(timeline_kinds(&app, &bia).await, vec!["SMS_NOT_SENT"]);
+    app.run_jobs().await;
+    let m = app.get(&format!("/api/v1/contacts/{bia}/timeline")).await;
+    let id = m.body["items"][0]["message_id"].as_str().unwrap();
+    assert_eq!(
+        app.get(&format!("/api/v1/messages/{id}")).await.body["status"],
+        "not_sent"
+    );
+}
+
+#[tokio::test]
+async fn undelivered_messages_end_not_delivered_with_the_failure_code() {
+    let (app, _) = setup(json!({"senders": ["Recado"], "delivery_ratio": 0.0, "failure_code": "30003"})).await;
+    let ana = subscribed_contact(&app, "+5511912345678", "Ana").await;
+    let r = app
+        .post(
+            "/api/v1/messages",
+            json!({"channel": "sms", "contact_id": ana, "text": "hi"}),
+        )
+        .await;
+    app.run_jobs().await;
+    let m = app
+        .get(&format!("/api/v1/messages/{}", r.body["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(
+        (m.body["status"].as_str(), m.body["error"]["code"].as_str()),
+        (Some("not_delivered"), Some("30003"))
+    );
+    assert_eq!(
+        timeline_kinds(&app, &ana).await,
+        vec!["SMS_QUEUED", "SMS_SENT", "SMS_NOT_DELIVERED"]
+    );
+}
+
+#[tokio::test]
+async fn invalid_senders_and_texts_over_five_parts_are_refused_before_sending() {
+    let (app, _) = setup(json!({})).await;
+    let ana = subscribed_contact(&app, "+5511912345678", "Ana").await;
+    for sender in ["ABCDEFGHIJKL", "+12ab"] {
+        let r = app
+            .post(
+                "/api/v1/messages",
+                json!({"channel": "sms", "contact_id": ana, "from": sender, "text": "hi"}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code(), r.field()),
+            (422, "invalid_sender", "from"),
+            "{sender}"
+        );
+    }
+    let long = "a".repeat(153 * 5 + 1);
+    let r = app
+        .post(
+            "/api/v1/messages",
+            json!({"channel": "sms", "contact_id": ana, "from": "Recado", "text": long}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (422, "too_many_segments"));
+    app.run_jobs().await;
+    assert_eq!(timeline_kinds(&app, &ana).await, vec!["SMS_NOT_SENT"]);
+}
+
+#[tokio::test]
+async fn short_links_redirect_with_utm_and_record_clicks_and_the_unsubscribe_page_is_per_contact() {
+    let (app, _) = setup(json!({"senders": ["Recado"]})).await;
+    let ana = subscribed_contact(&app, "+5511912345678", "Ana").await;
+    let bia = subscribed_contact(&app, "+5511987654321", "Bia").await;
+    let body = |id: &str| {
+        json!({"channel": "sms", "contact_id": id, "text": "Oferta: https://loja.example/promo?x=1 Sair: {UNSUB_URL}",
+               "shorten_urls": true, "utm": {"source": "sms", "campaign": "nov"}})
+    };
+    let a = app.post("/api/v1/messages", body(&ana)).await;
+    let b = app.post("/api/v1/messages", body(&bia)).await;
+    assert_eq!((a.status, b.status), (202, 202), "{}", a.body);
+    app.run_jobs().await;
+    let text = a.body["text"].as_str().unwrap();
+    let short = text.split_whitespace().find(|w| w.contains("/s/")).unwrap();
+    let unsub = text.split_whitespace().find(|w| w.contains("/u/")).unwrap();
+    let code = short.rsplit('/').next().unwrap();
+    assert!(
+        code.len() >= 8 && code.chars().all(|c| c.is_ascii_alphanumeric()),
+        "{code}"
+    );
+    assert!(!text.contains("loja.example"), "the long URL is replaced: {text}");
+
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let follow = no_redirect.get(app.url(&format!("/s/{code}"))).send().await.unwrap();
+    assert_eq!(follow.status().as_u16(), 302);
+    assert_eq!(
+        follow.headers()["location"],
+        "https://loja.example/promo?x=1&utm_source=sms&utm_campaign=nov"
+    );
+    assert!(timeline_kinds(&app, &ana).await.contains(&"SMS_CLICKED".to_string()));
+    assert!(!timeline_kinds(&app, &bia).await.contains(&"SMS_CLICKED".to_string()));
+    assert_eq!(
+        no_redirect
+            .get(app.url("/s/NoSuchCode1"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+
+    let token = unsub.rsplit('/').next().unwrap();
+    let page = app.client.get(app.url(&format!("/u/{token}"))).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("<form method=\"post\""));
+    let subs = |id: String| {
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/contacts/{id}/subscriptions")).await.body["sms"]["status"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    assert_eq!(
+        subs(ana.clone()).await,
+        "subscribed",
+        "viewing the page changes nothing"
+    );
+
+    // A tampered token (another contact's id under Ana's signature) does nothing.
+    let (payload, tag) = token.split_once('.').unwrap();
+    let tampered = format!("{}X.{tag}", payload);
+    assert_eq!(
+        app.client
+            .post(app.url(&format!("/u/{tampered}")))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    assert_eq!(
+        app.client
+            .post(app.url("/u/forged.token"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    assert_eq!(subs(ana.clone()).await, "subscribed");
+
+    let done = app.client.post(app.url(&format!("/u/{token}"))).send().await.unwrap();
+    assert_eq!(done.status().as_u16(), 200);
+    assert_eq!(subs(ana.clone()).await, "unsubscribed");
+    assert_eq!(subs(bia.clone()).await, "subscribed", "only that contact");
+    let history = app
+        .get(&format!("/api/v1/contacts/{ana}/subscriptions/sms/history"))
+        .await;
+    assert_eq!(history.body["items"][0]["source"], "unsubscribe_link");
+    assert!(timeline_kinds(&app, &ana)
+        .await
+        .contains(&"SMS_UNSUBSCRIBED".to_string()));
+}
+
+#[tokio::test]
+async fn an_inbound_stop_unsubscribes_the_sender_and_replies_are_recorded() {
+    let (app, channel) = setup(json!({"senders": ["Recado"]})).await;
+    let ana = subscribed_contact(&app, "+5511912345678", "Ana").await;
+    let r = app
+        .post(
+            &format!("/api/v1/channels/{channel}/simulate"),
+            json!({"from": "+5511912345678", "text": "Obrigada!"}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let r = app
+        .post(
+            &format!("/api/v1/channels/{channel}/simulate"),
+            json!({"from": "+5511912345678", "text": " stop "}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    app.run_jobs().await;
+    let subs = app.get(&format!("/api/v1/contacts/{ana}/subscriptions")).await;
+    assert_eq!(
+        (subs.body["sms"]["status"].as_str(), subs.body["sms"]["source"].as_str()),
+        (Some("unsubscribed"), Some("keyword"))
+    );
+    let kinds = timeline_kinds(&app, &ana).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "SMS_RESPONSE").count(), 2);
+    assert!(kinds.contains(&"SMS_UNSUBSCRIBED".to_string()));
+    // The opt-out was confirmed with a reply even though the contact is now unsubscribed.
+    assert!(kinds.contains(&"SMS_SENT".to_string()), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn a_number_without_prefix_takes_the_chosen_countrys_calling_code() {
+    let (app, _) = setup(json!({"senders": ["Recado"]})).await;
+    let r = app
+        .post(
+            "/api/v1/messages",
+            json!({"channel": "sms", "to": "612 345 678", "country": "ES", "text": "Hola"}),
+        )
+        .await;
+    // A new contact has no consent yet: refused, but the number was read in Spain.
+    assert_eq!((r.status, r.code()), (409, "not_subscribed"));
+    let c = app.get("/api/v1/contacts?q=%2B34612345678").await;
+    assert_eq!(c.body["items"][0]["phones"]["mobilephone"], "+34612345678");
+}

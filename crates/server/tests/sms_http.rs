@@ -1,0 +1,180 @@
+//! The Twilio-compatible HTTP provider against a stand-in on loopback:
+//! requests valid against Twilio's OpenAPI description, signed status
+//! callbacks, inbound messages, and back-off on 429.
+
+mod common;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::Router;
+use common::{spawn_app, TestApp};
+use recado_channels::sms::testkit::{inbound_form, signed_form, status_callback_form};
+use serde_json::json;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+const TOKEN: &str = "twilio-auth-token";
+
+#[derive(Clone, Default)]
+struct StandIn {
+    forms: Arc<Mutex<Vec<Vec<(String, String)>>>>,
+    queued_errors: Arc<Mutex<VecDeque<(u16, u64)>>>,
+}
+
+async fn messages(State(s): State<StandIn>, body: axum::body::Bytes) -> axum::response::Response {
+    let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let n = {
+        let mut forms = s.forms.lock().unwrap();
+        forms.push(form);
+        forms.len()
+    };
+    if let Some((status, retry_after)) = s.queued_errors.lock().unwrap().pop_front() {
+        let mut r = (
+            StatusCode::from_u16(status).unwrap(),
+            axum::Json(json!({"code": 20429, "message": "Too Many Requests", "status": status})),
+        )
+            .into_response();
+        r.headers_mut()
+            .insert("retry-after", retry_after.to_string().parse().unwrap());
+        return r;
+    }
+    (
+        StatusCode::CREATED,
+        axum::Json(json!({"sid": format!("SM{n:032}"), "status": "queued"})),
+    )
+        .into_response()
+}
+
+async fn setup() -> (TestApp, StandIn, String) {
+    let app = spawn_app().await;
+    let standin = StandIn::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = Router::new()
+        .route("/2010-04-01/Accounts/{sid}/Messages.json", post(messages))
+        .with_state(standin.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let r = app
+        .post("/api/v1/channels", json!({"kind": "sms_http", "name": "Provider", "config": {"base_url": base, "account_sid": "AC123", "auth_token": TOKEN, "senders": ["+15017122661"]}}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(!r.body.to_string().contains(TOKEN));
+    (app, standin, r.body["id"].as_str().unwrap().to_string())
+}
+
+async fn subscribed(app: &TestApp) -> String {
+    let id = app
+        .contact(json!({"firstname": "Ana", "mobilephone": "+5511912345678"}))
+        .await;
+    app.put(
+        &format!("/api/v1/contacts/{id}/subscriptions/sms"),
+        json!({"status": "subscribed", "legal_basis": "consent", "explanation": "form"}),
+    )
+    .await;
+    id
+}
+
+async fn post_callback(app: &TestApp, channel: &str, form: &[(String, String)], signature: &str) -> u16 {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    app.client
+        .post(app.url(&format!("/webhooks/sms/{channel}")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn sends_use_the_messages_api_with_a_form_valid_against_twilios_spec_and_receipts_follow() {
+    let (app, standin, channel) = setup().await;
+    let ana = subscribed(&app).await;
+    let r = app
+        .post(
+            "/api/v1/messages",
+            json!({"channel": "sms", "contact_id": ana, "text": "Seu código é 1234"}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    app.run_jobs().await;
+    let forms = standin.forms.lock().unwrap().clone();
+    assert_eq!(forms.len(), 1);
+    recado_channels::sms::http::contract::assert_valid_create_message(&forms[0]);
+    let field = |k: &str| forms[0].iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert_eq!(field("To").as_deref(), Some("+5511912345678"));
+    assert_eq!(field("From").as_deref(), Some("+15017122661"));
+    assert_eq!(
+        field("StatusCallback"),
+        Some(format!("http://127.0.0.1/webhooks/sms/{channel}"))
+    );
+    let mid = r.body["id"].as_str().unwrap();
+    let m = app.get(&format!("/api/v1/messages/{mid}")).await;
+    assert_eq!(m.body["status"], "sent");
+    let sid = m.body["provider_message_id"].as_str().unwrap().to_string();
+
+    let url = format!("http://127.0.0.1/webhooks/sms/{channel}");
+    let form = status_callback_form(&sid, "delivered", None);
+    let (_, signature) = signed_form(TOKEN, &url, &form);
+    assert_eq!(post_callback(&app, &channel, &form, "forged+signature=").await, 401);
+    app.run_jobs().await;
+    assert_eq!(
+        app.get(&format!("/api/v1/messages/{mid}")).await.body["status"],
+        "sent",
+        "a bad signature changes nothing"
+    );
+    assert_eq!(post_callback(&app, &channel, &form, &signature).await, 200);
+    app.run_jobs().await;
+    assert_eq!(
+        app.get(&format!("/api/v1/messages/{mid}")).await.body["status"],
+        "delivered"
+    );
+}
+
+#[tokio::test]
+async fn a_429_from_the_provider_is_retried_after_its_back_off_and_sent_once() {
+    let (app, standin, _) = setup().await;
+    let ana = subscribed(&app).await;
+    standin.queued_errors.lock().unwrap().push_back((429, 30));
+    let r = app
+        .post(
+            "/api/v1/messages",
+            json!({"channel": "sms", "contact_id": ana, "text": "hello"}),
+        )
+        .await;
+    app.run_jobs().await;
+    let mid = r.body["id"].as_str().unwrap();
+    assert_eq!(
+        app.get(&format!("/api/v1/messages/{mid}")).await.body["status"],
+        "queued"
+    );
+    app.clock.advance(chrono::Duration::seconds(31));
+    app.run_jobs().await;
+    assert_eq!(app.get(&format!("/api/v1/messages/{mid}")).await.body["status"], "sent");
+    assert_eq!(
+        standin.forms.lock().unwrap().len(),
+        2,
+        "one refused attempt, one accepted: sent once"
+    );
+}
+
+#[tokio::test]
+async fn a_signed_inbound_stop_unsubscribes_the_sender() {
+    let (app, _standin, channel) = setup().await;
+    let ana = subscribed(&app).await;
+    let url = format!("http://127.0.0.1/webhooks/sms/{channel}");
+    let form = inbound_form("SMin1", "+5511912345678", "+15017122661", "STOP");
+    let (_, signature) = signed_form(TOKEN, &url, &form);
+    assert_eq!(post_callback(&app, &channel, &form, &signature).await, 200);
+    app.run_jobs().await;
+    let subs = app.get(&format!("/api/v1/contacts/{ana}/subscriptions")).await;
+    assert_eq!(
+        (subs.body["sms"]["status"].as_str(), subs.body["sms"]["source"].as_str()),
+        (Some("unsubscribed"), Some("keyword"))
+    );
+}
