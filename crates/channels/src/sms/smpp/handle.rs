@@ -69,7 +69,10 @@ struct Inner {
 }
 
 /// Spawns the session task for `config` (on the current tokio runtime) and returns its handle.
-/// Events go to `events`; the session waits when that channel is full, so keep it drained.
+///
+/// Events go to `events`. The session waits when that channel is full (a receipt or an MO is
+/// acknowledged to the SMSC only once handed on), and while it waits it reads nothing, not
+/// even submit responses: drain the channel from a task that never waits for a `submit`.
 pub fn start(config: SmppConfig, events: mpsc::Sender<SmppEvent>) -> SmppHandle {
     let (requests_tx, requests_rx) = mpsc::channel(QUEUE_CAPACITY);
     let (bound_tx, bound_rx) = watch::channel(false);

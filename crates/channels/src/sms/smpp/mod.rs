@@ -40,7 +40,7 @@ pub enum SmppEvent {
     /// The connection or the bind failed or ended; the session reconnects by itself.
     Disconnected { reason: String },
     /// A delivery receipt for one submitted part (`message_id` as the SMSC returned it in
-    /// `submit_sm_resp`).
+    /// `submit_sm_resp`). It can arrive before `submit` has returned that id.
     Receipt {
         message_id: String,
         state: DeliveryState,
