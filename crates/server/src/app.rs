@@ -29,6 +29,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     pub webhook_writer: crate::webhook_writer::WebhookWriter,
     pub live: tokio::sync::broadcast::Sender<crate::live::LiveEvent>,
+    pub channel_cache: Arc<crate::channel_cache::ChannelCache>,
+    pub smpp: Arc<crate::sms::smpp::SmppSessions>,
 }
 
 type ServerFuture = Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>;
@@ -70,11 +72,14 @@ impl Application {
             http,
             webhook_writer,
             live: crate::live::channel(),
+            channel_cache: Default::default(),
+            smpp: Default::default(),
         };
         let listener = TcpListener::bind(state.settings.listen).await?;
         let port = listener.local_addr()?.port();
         let (shutdown, shutdown_rx) = watch::channel(false);
         workers::spawn(&state, shutdown_rx.clone());
+        crate::sms::smpp::start_all(&state).await;
         let router = router(state.clone());
         let mut rx = shutdown_rx;
         let server = Box::pin(async move {

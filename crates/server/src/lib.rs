@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod bootstrap;
+pub mod channel_cache;
 pub mod channels;
 pub mod cli;
 pub mod config;

@@ -161,3 +161,15 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Channels of one kind across every workspace (for connections a node
+    /// keeps open, such as SMPP binds).
+    pub async fn channels_of_kind(&self, kind: &str) -> Result<Vec<ChannelRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM channels WHERE kind = $1 AND deleted_at IS NULL ORDER BY id");
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, ChannelRecord>(&sql)
+            .bind(kind)
+            .fetch_all(pool)
+            .await?))
+    }
+}

@@ -315,6 +315,7 @@ pub async fn update_channel(
         .store
         .update_channel(&record, &numbers(&record.id, &whatsapp))
         .await?;
+    state.channel_cache.forget(&record.id);
     Ok(Json(view(&state, &LoadedChannel { record, whatsapp })))
 }
 
@@ -333,5 +334,6 @@ pub async fn delete_channel(
             StoreError::NotFound => ApiError::not_found("channel"),
             other => other.into(),
         })?;
+    state.channel_cache.forget(&id);
     Ok(StatusCode::NO_CONTENT)
 }

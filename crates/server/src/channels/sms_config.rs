@@ -14,10 +14,10 @@ pub enum SmsKind {
 
 impl SmsKind {
     pub fn parse(s: &str) -> Option<SmsKind> {
-        // `sms_smpp` joins the accepted kinds with the SMPP session manager.
         match s {
             "sms_sandbox" => Some(SmsKind::Sandbox),
             "sms_http" => Some(SmsKind::Http),
+            "sms_smpp" => Some(SmsKind::Smpp),
             _ => None,
         }
     }
@@ -91,8 +91,9 @@ fn invalid(key: &str, message: impl Into<String>) -> ApiError {
 fn text(config: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
     match config.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
-        Some(_) => Err(invalid(key, format!("`{key}` must be a non-empty string"))),
+        // An empty string means "not set" (e.g. an SMPP system_type left blank).
+        Some(Value::String(s)) => Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty())),
+        Some(_) => Err(invalid(key, format!("`{key}` must be a string"))),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod public;
 pub mod receipts;
 pub mod sandbox;
 pub mod send;
+pub mod smpp;
 pub mod unsubscribe;
 
 use crate::app::AppState;
@@ -34,6 +35,14 @@ pub fn register_jobs(registry: &mut crate::workers::Registry) {
     registry.register(
         http::JOB_WEBHOOK,
         std::sync::Arc::new(|state, job| Box::pin(http::process_job(state, job))),
+    );
+    registry.register(
+        smpp::JOB_RECEIPT,
+        std::sync::Arc::new(|state, job| Box::pin(smpp::receipt_job(state, job))),
+    );
+    registry.register(
+        smpp::JOB_INBOUND,
+        std::sync::Arc::new(|state, job| Box::pin(smpp::inbound_job(state, job))),
     );
     registry.register(
         JOB_SANDBOX_RECEIPT,

@@ -41,8 +41,7 @@ pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageReco
             Ok(())
         }
         SmsProviderSettings::Http(_) => super::http::submit(state, channel, message).await,
-        // `sms_smpp` channels cannot be created until the SMPP session manager is part of the hub.
-        SmsProviderSettings::Smpp(_) => Err(JobError::Permanent("this hub has no SMPP sessions".into())),
+        SmsProviderSettings::Smpp(_) => super::smpp::submit(state, channel, message).await,
     }
 }
 
@@ -90,7 +89,11 @@ pub async fn sandbox_receipt_job(state: AppState, job: Job) -> Result<(), JobErr
 
 /// Called when an SMS channel is created or changed (for providers that keep
 /// a connection).
-pub async fn channel_changed(_state: &AppState, _channel: &LoadedSms) {}
+pub async fn channel_changed(state: &AppState, channel: &LoadedSms) {
+    if let SmsProviderSettings::Smpp(_) = channel.sms.provider {
+        super::smpp::restart(state, channel).await;
+    }
+}
 
 #[cfg(test)]
 mod tests {

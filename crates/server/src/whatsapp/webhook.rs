@@ -15,8 +15,12 @@ use recado_channels::whatsapp::{verify_signature, verify_token_matches};
 use recado_core::ids::{new_id, IdKind};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
 
-async fn channel_for_webhook(state: &AppState, channel_id: &str) -> ApiResult<LoadedChannel> {
+async fn channel_for_webhook(state: &AppState, channel_id: &str) -> ApiResult<Arc<LoadedChannel>> {
+    if let Some(hit) = state.channel_cache.get(channel_id) {
+        return Ok(hit);
+    }
     let record = state
         .store
         .channel_by_id(channel_id)
@@ -25,7 +29,9 @@ async fn channel_for_webhook(state: &AppState, channel_id: &str) -> ApiResult<Lo
     if ChannelKind::parse(&record.kind).is_none() {
         return Err(ApiError::not_found("channel"));
     }
-    decode(state, record)
+    let channel = Arc::new(decode(state, record)?);
+    state.channel_cache.put(channel_id, channel.clone());
+    Ok(channel)
 }
 
 /// Meta's subscription check: echo `hub.challenge` when `hub.verify_token`
