@@ -68,6 +68,81 @@ pub async fn fill_if_empty(state: &AppState) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!(e.message))?;
         }
     }
-    println!("demo data added: {} contacts with consent", DEMO_CONTACTS.len());
+    add_sandbox_channels(state, &ws.id).await?;
+    println!(
+        "demo data added: {} contacts with consent, sandbox WhatsApp and SMS channels, two conversations",
+        DEMO_CONTACTS.len()
+    );
+    Ok(())
+}
+
+/// Sandbox WhatsApp and SMS channels and a couple of conversations, through
+/// the same paths the API uses.
+async fn add_sandbox_channels(state: &AppState, workspace_id: &str) -> anyhow::Result<()> {
+    use crate::channels::routes::LoadedChannel;
+    use crate::channels::{ChannelKind, SmsChannel, SmsKind, WhatsAppChannel};
+    use recado_core::ids::{new_id, IdKind};
+    use recado_store::channels::{ChannelNumber, ChannelRecord};
+    let now = state.clock.now_ms();
+    let whatsapp = WhatsAppChannel::from_input(ChannelKind::WhatsappSandbox, &serde_json::Map::new(), None)
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let record = ChannelRecord {
+        id: new_id(IdKind::Channel),
+        workspace_id: workspace_id.to_string(),
+        kind: ChannelKind::WhatsappSandbox.as_str().into(),
+        name: "WhatsApp (sandbox)".into(),
+        config: whatsapp.public_config().to_string(),
+        secrets: state.secrets.seal(&whatsapp.secrets()),
+        created_at: now,
+        updated_at: now,
+    };
+    let numbers: Vec<ChannelNumber> = whatsapp
+        .phone_numbers
+        .iter()
+        .map(|n| ChannelNumber {
+            channel_id: record.id.clone(),
+            phone_number_id: n.phone_number_id.clone(),
+            display_phone_number: n.display_phone_number.clone(),
+        })
+        .collect();
+    state.store.insert_channel(&record, &numbers).await?;
+    let channel = LoadedChannel { record, whatsapp };
+    crate::whatsapp::sandbox::seed_templates(state, &channel)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+
+    let sms_config =
+        serde_json::json!({"senders": ["Recado", "+15550002222"], "latency_ms": 1500, "delivery_ratio": 0.9});
+    let sms = SmsChannel::from_input(SmsKind::Sandbox, sms_config.as_object().expect("object"), None)
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let sms_record = ChannelRecord {
+        id: new_id(IdKind::Channel),
+        workspace_id: workspace_id.to_string(),
+        kind: SmsKind::Sandbox.as_str().into(),
+        name: "SMS (sandbox)".into(),
+        config: sms.public_config().to_string(),
+        secrets: state.secrets.seal(&sms.secrets()),
+        created_at: now,
+        updated_at: now,
+    };
+    state.store.insert_channel(&sms_record, &[]).await?;
+
+    // Two customers write in on WhatsApp, as a signed webhook would bring them.
+    for (from, name, text) in [
+        ("+5511912345678", "Ana", "Olá! O meu pedido 4521 já foi enviado?"),
+        ("+34612345678", "Lucía", "Hola, ¿tienen la talla M?"),
+    ] {
+        let body = recado_channels::whatsapp::testkit::inbound_text(
+            &channel.whatsapp.phone_numbers[0].phone_number_id,
+            from.trim_start_matches('+'),
+            name,
+            &format!("wamid.demo.{}", new_id(IdKind::Message)),
+            now / 1000,
+            text,
+        );
+        crate::whatsapp::webhook::ingest(state, &channel, &body)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+    }
     Ok(())
 }
