@@ -32,8 +32,10 @@ async fn endpoint() -> String {
                         continue;
                     };
                     let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                    let length: usize =
-                        head.lines().find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))).unwrap_or(0);
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                        .unwrap_or(0);
                     while buf.len() < end + 4 + length {
                         match socket.read(&mut chunk).await {
                             Ok(0) | Err(_) => return,
@@ -59,12 +61,21 @@ async fn endpoint() -> String {
 
 #[tokio::main]
 async fn main() {
-    let messages: usize = std::env::var("HTTP_BENCH_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
-    let concurrency: usize = std::env::var("HTTP_BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+    let messages: usize = std::env::var("HTTP_BENCH_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let concurrency: usize = std::env::var("HTTP_BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
     let base = endpoint().await;
     let mut config = HttpSmsConfig::new("AC0123456789abcdef0123456789abcdef", "token");
     config.base_url = base;
-    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
     let client = Arc::new(HttpSmsClient::new(config, http));
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -74,7 +85,16 @@ async fn main() {
         tasks.push(tokio::spawn(async move {
             let mut ok = 0usize;
             while next.fetch_add(1, Ordering::Relaxed) < messages {
-                if client.send("+15017122661", "+5511912345678", "Seu pedido 4521 saiu para entrega.", "http://127.0.0.1/cb").await.is_ok() {
+                if client
+                    .send(
+                        "+15017122661",
+                        "+5511912345678",
+                        "Seu pedido 4521 saiu para entrega.",
+                        "http://127.0.0.1/cb",
+                    )
+                    .await
+                    .is_ok()
+                {
                     ok += 1;
                 }
             }
@@ -86,5 +106,8 @@ async fn main() {
         ok += t.await.unwrap();
     }
     let elapsed = started.elapsed().as_secs_f64();
-    println!("{ok} of {messages} messages accepted in {elapsed:.2} s = {:.0} messages/s ({concurrency} concurrent requests)", ok as f64 / elapsed);
+    println!(
+        "{ok} of {messages} messages accepted in {elapsed:.2} s = {:.0} messages/s ({concurrency} concurrent requests)",
+        ok as f64 / elapsed
+    );
 }
