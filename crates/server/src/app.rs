@@ -130,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .merge(crate::whatsapp::webhook_routes())
         .merge(crate::sms::public_routes())
+        .merge(crate::ui::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -23,6 +23,7 @@ pub mod outbound_webhooks;
 pub mod secrets;
 pub mod sms;
 pub mod sms_api;
+pub mod ui;
 pub mod users;
 pub mod webhook_writer;
 pub mod whatsapp;

@@ -1,0 +1,187 @@
+// Recado web UI: live updates over server-sent events, the session
+// countdown, the composer and the template picker. Pages work without it;
+// this only saves reloads.
+(function () {
+  "use strict";
+
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+  const conversation = $("#conversation");
+  const listPane = $("#list-pane");
+  const threadId = conversation ? conversation.dataset.thread : null;
+
+  function activeView() {
+    const a = $("#view-nav a.active");
+    return a ? a.dataset.view : "";
+  }
+
+  async function fetchHtml(url) {
+    const r = await fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } });
+    if (r.status === 401 || r.redirected) { window.location.reload(); return null; }
+    if (!r.ok) return null;
+    return { html: await r.text(), response: r };
+  }
+
+  function toast(text, href) {
+    const box = $("#toasts");
+    if (!box) return;
+    const t = document.createElement(href ? "a" : "div");
+    t.className = "toast";
+    t.textContent = text;
+    if (href) t.href = href;
+    box.appendChild(t);
+    setTimeout(() => t.remove(), 8000);
+  }
+
+  function notify(text, href) {
+    toast(text, href);
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    if (!document.hidden && href === null) return;
+    const n = new Notification("Recado", { body: text, tag: "recado-" + (href || "") });
+    n.onclick = () => { window.focus(); if (href) window.location.href = href; };
+  }
+
+  async function refreshNav() {
+    const got = await fetchHtml("/inbox/nav?view=" + encodeURIComponent(activeView()));
+    if (got) $("#view-nav").innerHTML = got.html;
+  }
+
+  async function refreshList() {
+    if (!listPane) return;
+    const q = new URLSearchParams({ view: listPane.dataset.view, q: listPane.dataset.q });
+    const got = await fetchHtml("/inbox/list?" + q.toString());
+    if (got) $("#thread-list").innerHTML = got.html;
+  }
+
+  function scrollToEnd() {
+    const m = $("#messages");
+    if (m) m.scrollTop = m.scrollHeight;
+  }
+
+  async function refreshMessages() {
+    const got = await fetchHtml("/inbox/threads/" + threadId + "/messages");
+    if (!got) return;
+    const open = got.response.headers.get("x-session-open");
+    if (open !== null && open !== conversation.dataset.sessionOpen) {
+      // The composer changes (template picker ⇄ free text): load the page anew.
+      window.location.reload();
+      return;
+    }
+    const before = new Set($$("#messages > li").map((li) => li.dataset.id));
+    $("#messages").innerHTML = got.html;
+    const fresh = $$("#messages > li.in").filter((li) => !before.has(li.dataset.id));
+    if (fresh.length) {
+      fresh.forEach((li) => li.classList.add("fresh"));
+      const text = fresh[fresh.length - 1].querySelector(".text");
+      notify("New message: " + (text ? text.textContent.slice(0, 80) : "(media)"), null);
+    }
+    scrollToEnd();
+  }
+
+  async function onMessage(data) {
+    if (threadId && data.thread_id === threadId) {
+      await refreshMessages();
+    } else {
+      await refreshList();
+      const row = $('li.thread[data-thread="' + data.thread_id + '"] .who');
+      const href = "/inbox/threads/" + data.thread_id;
+      if (!threadId && row) notify("New message from " + row.textContent, href);
+      else if (threadId) notify("New message in another conversation", href);
+    }
+    await refreshNav();
+  }
+
+  function connect() {
+    if (!window.EventSource || !(conversation || listPane)) return;
+    let opened = false;
+    const es = new EventSource("/inbox/events");
+    es.addEventListener("ready", () => {
+      // A reconnect may have missed messages: refresh what is shown.
+      if (opened) { if (threadId) refreshMessages(); refreshList(); refreshNav(); }
+      opened = true;
+      document.body.dataset.live = "on";
+    });
+    es.addEventListener("resync", () => { if (threadId) refreshMessages(); refreshList(); refreshNav(); });
+    es.addEventListener("message", (e) => {
+      try { onMessage(JSON.parse(e.data)); } catch (_) { /* a malformed event changes nothing */ }
+    });
+  }
+
+  function countdown() {
+    const el = $("#countdown");
+    if (!conversation || !el) return;
+    const end = Date.now() + Number(conversation.dataset.remainingMs || 0);
+    const tick = () => {
+      const left = end - Date.now();
+      if (left <= 0) { window.location.reload(); return; }
+      const minutes = Math.floor(left / 60000);
+      const h = Math.floor(minutes / 60), m = minutes % 60;
+      el.textContent = h > 0 ? h + " h " + m + " min" : (m > 0 ? m + " min" : "less than a minute");
+    };
+    tick();
+    setInterval(tick, 30000);
+  }
+
+  function composer() {
+    const form = $("#reply-form");
+    if (form) {
+      const text = $("#reply-text");
+      const chars = $("#reply-chars");
+      const count = () => { chars.textContent = text.value.length ? text.value.length + " / 4096" : ""; };
+      text.addEventListener("input", count);
+      text.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
+      });
+      form.addEventListener("submit", () => { $("#send-reply").disabled = true; });
+    }
+    const picker = $("#template-form");
+    const select = $("#template-select");
+    if (picker && select) {
+      const show = () => {
+        $$(".template-fields", picker).forEach((fs) => {
+          const on = fs.dataset.template === select.value;
+          fs.hidden = !on;
+          $$("input", fs).forEach((i) => { i.disabled = !on; });
+        });
+      };
+      const preview = (fs) => {
+        const p = $(".preview", fs);
+        let body = p.dataset.body;
+        $$('input[data-part="body"]', fs).forEach((i) => {
+          body = body.split("{{" + i.dataset.var + "}}").join(i.value || "{{" + i.dataset.var + "}}");
+        });
+        p.textContent = body;
+      };
+      select.addEventListener("change", show);
+      $$(".template-fields", picker).forEach((fs) => fs.addEventListener("input", () => preview(fs)));
+      picker.addEventListener("submit", () => { $("#send-template").disabled = true; });
+      show();
+    }
+  }
+
+  function dialogs() {
+    const open = $("#open-subscribe");
+    const dialog = $("#subscribe-dialog");
+    if (open && dialog && dialog.showModal) {
+      open.addEventListener("click", (e) => { e.preventDefault(); dialog.showModal(); });
+      const cancel = $("#cancel-subscribe");
+      if (cancel) cancel.addEventListener("click", (e) => { e.preventDefault(); dialog.close(); });
+    }
+  }
+
+  function notifications() {
+    const b = $("#enable-notifications");
+    if (!b || !("Notification" in window) || Notification.permission !== "default") return;
+    b.hidden = false;
+    b.addEventListener("click", () => Notification.requestPermission().then(() => { b.hidden = true; }));
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    scrollToEnd();
+    countdown();
+    composer();
+    dialogs();
+    notifications();
+    connect();
+  });
+})();

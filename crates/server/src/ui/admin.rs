@@ -1,0 +1,157 @@
+//! Admin pages: the workspace's users, adding one, resetting a password.
+
+use super::login::admins_only;
+use super::page::{html, Chrome, UiResult};
+use super::session::{urlencode, Posted, WebUser};
+use crate::app::AppState;
+use crate::auth::{hash_password, Role};
+use crate::users::MIN_PASSWORD_CHARS;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use recado_core::ids::{new_id, IdKind};
+use recado_store::workspaces::User;
+use recado_store::StoreError;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    chrome: Chrome,
+    users: Vec<User>,
+    notice: Option<(bool, String)>,
+    min_password: usize,
+}
+
+#[derive(Deserialize, Default)]
+pub struct UsersQuery {
+    error: Option<String>,
+    done: Option<String>,
+}
+
+fn message(code: &str) -> String {
+    match code {
+        "email_taken" => "A user with this e-mail exists.".into(),
+        "invalid_email" => "The e-mail must look like name@domain.".into(),
+        "invalid_name" => "Give the user a name.".into(),
+        "weak_password" => format!("Passwords have at least {MIN_PASSWORD_CHARS} characters."),
+        "invalid_role" => "The role is admin or agent.".into(),
+        "created" => "User added. They can sign in now.".into(),
+        "reset" => "Password changed; the user was signed out everywhere.".into(),
+        other => format!("Not possible ({other})."),
+    }
+}
+
+pub async fn users_page(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(q): Query<UsersQuery>,
+) -> UiResult<Response> {
+    if !user.is_admin() {
+        return Ok(admins_only());
+    }
+    let users = state.store.list_users(user.workspace_id(), None, 500).await?;
+    let notice = match (q.error, q.done) {
+        (Some(code), _) => Some((true, message(&code))),
+        (None, Some(done)) => Some((false, message(&done))),
+        _ => None,
+    };
+    html(UsersPage {
+        chrome: Chrome::build(&state, &user, "Users", "").await?,
+        users,
+        notice,
+        min_password: MIN_PASSWORD_CHARS,
+    })
+}
+
+fn back(query: &str) -> Response {
+    Redirect::to(&format!("/admin/users?{query}")).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn add_user(State(state): State<AppState>, posted: Posted<NewUserForm>) -> UiResult<Response> {
+    if !posted.user.is_admin() {
+        return Ok(admins_only());
+    }
+    let f = posted.form;
+    let email = f.email.trim().to_lowercase();
+    let valid_email = email
+        .split_once('@')
+        .is_some_and(|(u, d)| !u.is_empty() && !d.is_empty() && !email.contains(char::is_whitespace));
+    let refusal = if !valid_email {
+        Some("invalid_email")
+    } else if f.name.trim().is_empty() {
+        Some("invalid_name")
+    } else if f.password.chars().count() < MIN_PASSWORD_CHARS {
+        Some("weak_password")
+    } else if Role::parse(&f.role).is_none() {
+        Some("invalid_role")
+    } else {
+        None
+    };
+    if let Some(code) = refusal {
+        return Ok(back(&format!("error={code}")));
+    }
+    let password = f.password;
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(crate::error::ApiError::internal)??;
+    let new = User {
+        id: new_id(IdKind::User),
+        workspace_id: posted.user.workspace_id().to_string(),
+        email,
+        name: f.name.trim().to_string(),
+        role: f.role,
+        password_hash: Some(hash),
+        created_at: state.clock.now_ms(),
+    };
+    match state.store.create_user(&new).await {
+        Ok(()) => Ok(back("done=created")),
+        Err(StoreError::Conflict(_)) => Ok(back("error=email_taken")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    password: String,
+}
+
+/// Sets a new password and ends the user's sessions, so a leaked session
+/// does not outlive the reset.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<PasswordForm>,
+) -> UiResult<Response> {
+    if !posted.user.is_admin() {
+        return Ok(admins_only());
+    }
+    let ws = posted.user.workspace_id().to_string();
+    state.store.user(&ws, &id).await.map_err(|e| match e {
+        StoreError::NotFound => crate::error::ApiError::not_found("user"),
+        other => other.into(),
+    })?;
+    let password = posted.form.password;
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Ok(back(&format!("error=weak_password&user={}", urlencode(&id))));
+    }
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(crate::error::ApiError::internal)??;
+    state.store.set_user_password(&ws, &id, &hash).await?;
+    state.store.delete_user_web_sessions(&ws, &id).await?;
+    Ok(back("done=reset"))
+}

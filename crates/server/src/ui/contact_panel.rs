@@ -1,0 +1,215 @@
+//! The contact panel of a conversation: properties, subscriptions with their
+//! history, the timeline, and the manual subscription change (which asks for
+//! the legal basis and an explanation, as the consent rules require).
+
+use super::page::{local_time, UiResult};
+use super::session::{urlencode, Posted};
+use crate::app::AppState;
+use crate::contacts::routes_support::contacts_for;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use recado_core::consent::{ChangeRequest, Channel, ConsentSource, LegalBasis, SubscriptionStatus};
+use recado_store::consent::not_specified_record;
+use serde::Deserialize;
+
+pub struct HistoryRow {
+    pub status: String,
+    pub legal_basis: String,
+    pub explanation: String,
+    pub source: String,
+    pub actor: String,
+    pub at: String,
+}
+
+pub struct SubscriptionRow {
+    pub channel: String,
+    pub status: String,
+    pub legal_basis: String,
+    pub source: String,
+    pub updated: String,
+    pub history: Vec<HistoryRow>,
+}
+
+pub struct TimelineRow {
+    pub kind: String,
+    pub at: String,
+    pub details: String,
+}
+
+pub struct ContactPanel {
+    pub id: String,
+    pub name: String,
+    pub properties: Vec<(String, String)>,
+    pub subscriptions: Vec<SubscriptionRow>,
+    pub timeline: Vec<TimelineRow>,
+}
+
+/// The legal bases a manual subscription may give, with their labels.
+pub const LEGAL_BASES: [(&str, &str); 6] = [
+    ("consent", "Consent"),
+    ("legitimate_interest_prospect", "Legitimate interest: prospect"),
+    ("legitimate_interest_client", "Legitimate interest: client"),
+    ("legitimate_interest_other", "Legitimate interest: other"),
+    ("contract", "Contract"),
+    ("not_applicable", "Not applicable"),
+];
+
+/// How many history entries and timeline events the panel shows.
+const PANEL_ROWS: i64 = 20;
+
+pub async fn panel(
+    state: &AppState,
+    workspace_id: &str,
+    contact_id: &str,
+    tz: &chrono_tz::Tz,
+) -> UiResult<ContactPanel> {
+    let ws = state.store.workspace(workspace_id).await?;
+    let contact = contacts_for(state, &ws).get(contact_id).await?;
+    let name = crate::inbox::service::contact_name(serde_json::to_string(&contact.properties).ok().as_deref())
+        .or_else(|| contact.phones.values().next().cloned())
+        .unwrap_or_else(|| "Unknown contact".into());
+    let stored = state.store.subscriptions(workspace_id, contact_id).await?;
+    let mut subscriptions = Vec::new();
+    for channel in Channel::ALL {
+        let r = stored
+            .iter()
+            .find(|r| r.channel == channel.as_str())
+            .cloned()
+            .unwrap_or_else(|| not_specified_record(channel));
+        let history = state
+            .store
+            .subscription_history(workspace_id, contact_id, channel, None, PANEL_ROWS)
+            .await?
+            .into_iter()
+            .map(|h| HistoryRow {
+                status: h.status,
+                legal_basis: h.legal_basis.unwrap_or_default(),
+                explanation: h.explanation.unwrap_or_default(),
+                source: h.source,
+                actor: h.actor,
+                at: local_time(h.at, tz),
+            })
+            .collect();
+        subscriptions.push(SubscriptionRow {
+            channel: channel.as_str().into(),
+            legal_basis: r.legal_basis.unwrap_or_default(),
+            source: if r.updated_at > 0 { r.source } else { String::new() },
+            updated: if r.updated_at > 0 {
+                local_time(r.updated_at, tz)
+            } else {
+                String::new()
+            },
+            status: r.status,
+            history,
+        });
+    }
+    let timeline = state
+        .store
+        .timeline(workspace_id, contact_id, None, PANEL_ROWS)
+        .await?
+        .into_iter()
+        .map(|e| TimelineRow {
+            details: summary(&e.details, e.campaign.as_deref()),
+            kind: e.kind,
+            at: local_time(e.at, tz),
+        })
+        .collect();
+    let mut properties: Vec<(String, String)> = contact.properties.into_iter().collect();
+    for (k, v) in contact.phones {
+        if let Some(p) = properties.iter_mut().find(|(name, _)| *name == k) {
+            p.1 = v;
+        }
+    }
+    Ok(ContactPanel {
+        id: contact.id,
+        name,
+        properties,
+        subscriptions,
+        timeline,
+    })
+}
+
+/// One line of a timeline event's details: its scalar values.
+fn summary(details: &str, campaign: Option<&str>) -> String {
+    let v: serde_json::Value = serde_json::from_str(details).unwrap_or_default();
+    let mut parts: Vec<String> = v
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| *k != "channel_id")
+                .filter_map(|(k, v)| match v {
+                    serde_json::Value::String(s) if !s.is_empty() => Some(format!("{k}: {s}")),
+                    serde_json::Value::Number(n) => Some(format!("{k}: {n}")),
+                    serde_json::Value::Bool(b) => Some(format!("{k}: {b}")),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(c) = campaign {
+        parts.push(format!("campaign: {c}"));
+    }
+    parts.join(" · ")
+}
+
+#[derive(Deserialize)]
+pub struct SubscribeForm {
+    channel: String,
+    status: String,
+    #[serde(default)]
+    legal_basis: String,
+    #[serde(default)]
+    explanation: String,
+    /// The conversation to go back to.
+    thread: String,
+}
+
+/// `POST /inbox/contacts/{id}/subscriptions`: a manual change, with the
+/// same rules and history as the API's.
+pub async fn subscribe(
+    State(state): State<AppState>,
+    Path(contact_id): Path<String>,
+    posted: Posted<SubscribeForm>,
+) -> UiResult<Response> {
+    let f = posted.form;
+    let ws_id = posted.user.workspace_id().to_string();
+    let back = |query: String| {
+        let thread = if recado_core::ids::is_id_of(recado_core::ids::IdKind::Thread, &f.thread) {
+            f.thread.clone()
+        } else {
+            String::new()
+        };
+        Redirect::to(&format!("/inbox/threads/{thread}?{query}#contact")).into_response()
+    };
+    let refused = |code: &str| back(format!("error={}", urlencode(code)));
+    let Ok(channel) = f.channel.parse::<Channel>() else {
+        return Ok(refused("invalid_channel"));
+    };
+    let status = match f.status.parse::<SubscriptionStatus>() {
+        Ok(s) if s != SubscriptionStatus::NotSpecified => s,
+        _ => return Ok(refused("invalid_status")),
+    };
+    let legal_basis = match f.legal_basis.trim() {
+        "" => None,
+        b => match b.parse::<LegalBasis>() {
+            Ok(b) => Some(b),
+            Err(_) => return Ok(refused("invalid_legal_basis")),
+        },
+    };
+    let explanation = Some(f.explanation.trim().to_string()).filter(|e| !e.is_empty());
+    let ws = state.store.workspace(&ws_id).await?;
+    let contact = contacts_for(&state, &ws).get(&contact_id).await?;
+    let request = ChangeRequest {
+        channel,
+        status,
+        legal_basis,
+        explanation,
+        source: ConsentSource::Manual,
+    };
+    let now = state.clock.now_ms();
+    match crate::consent::service::change(&state.store, &contact, &request, posted.user.user_id(), now).await {
+        Ok(_) => Ok(back("subscribed=1".into())),
+        Err(e) if e.status.is_client_error() => Ok(refused(e.code)),
+        Err(e) => Err(e.into()),
+    }
+}

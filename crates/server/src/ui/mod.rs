@@ -1,0 +1,88 @@
+//! The web UI agents work in: server-rendered pages (askama templates,
+//! checked at compile time) with a little JavaScript for live updates
+//! (server-sent events) and the composer. Pages stay readable with
+//! JavaScript off; every form post carries a CSRF token. Assets are
+//! embedded in the binary.
+
+pub mod admin;
+pub mod compose;
+pub mod contact_panel;
+pub mod conversation;
+pub mod inbox_page;
+pub mod live;
+pub mod login;
+pub mod media;
+pub mod page;
+pub mod render;
+pub mod session;
+
+use crate::app::AppState;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+const APP_CSS: &str = include_str!("../../assets/app.css");
+const APP_JS: &str = include_str!("../../assets/app.js");
+const ICON: &[u8] = include_bytes!("../../assets/icon.svg");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(login::home))
+        .route("/login", get(login::login_page).post(login::login))
+        .route("/logout", post(login::logout))
+        .route("/inbox", get(inbox_page::page))
+        .route("/inbox/list", get(inbox_page::list_fragment))
+        .route("/inbox/nav", get(inbox_page::nav_fragment))
+        .route("/inbox/events", get(live::events))
+        .route("/inbox/views", post(inbox_page::save_view))
+        .route("/inbox/views/{id}/delete", post(inbox_page::delete_view))
+        .route("/inbox/threads/{id}", get(conversation::page))
+        .route("/inbox/threads/{id}/messages", get(conversation::messages_fragment))
+        .route("/inbox/threads/{id}/reply", post(compose::reply))
+        .route("/inbox/threads/{id}/template", post(compose::send_template))
+        .route("/inbox/threads/{id}/ticket", post(compose::ticket))
+        .route("/inbox/contacts/{id}/subscriptions", post(contact_panel::subscribe))
+        .route("/inbox/media/{id}", get(media::media))
+        .route("/admin/users", get(admin::users_page).post(admin::add_user))
+        .route("/admin/users/{id}/password", post(admin::reset_password))
+        .layer(axum::middleware::map_response(page_headers))
+        .route(
+            "/assets/app.css",
+            get(|| async { asset("text/css; charset=utf-8", APP_CSS.as_bytes()) }),
+        )
+        .route(
+            "/assets/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", APP_JS.as_bytes()) }),
+        )
+        .route("/assets/icon.svg", get(|| async { asset("image/svg+xml", ICON) }))
+}
+
+fn asset(content_type: &'static str, body: &'static [u8]) -> Response {
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r
+}
+
+/// Pages run only the hub's own script and styles, cannot be framed, and
+/// are never cached (they show personal data).
+async fn page_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    if !h.contains_key("content-security-policy") {
+        h.insert(
+            "content-security-policy",
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; \
+                 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+    }
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
