@@ -1,5 +1,5 @@
 //! Thread lists for the inbox views. A thread's current ticket is its newest
-//! one (`tickets_thread_latest` makes that one index probe per thread); lists
+//! one (`tickets_thread_latest` serves that lookup); lists
 //! are ordered by the last message, newest first, and paged by
 //! `(last_message_at, id)`.
 
@@ -100,8 +100,12 @@ pub struct TicketChange {
     pub priority: Option<String>,
 }
 
+/// A thread with its current ticket: the one no newer ticket of the thread
+/// follows. Written as an anti-join, which PostgreSQL runs as one hash join
+/// over the tickets and SQLite as one index probe per thread.
 const FROM_THREADS: &str = "FROM threads t \
-     LEFT JOIN tickets k ON k.id = (SELECT MAX(k2.id) FROM tickets k2 WHERE k2.thread_id = t.id)";
+     LEFT JOIN tickets k ON k.thread_id = t.id \
+     AND NOT EXISTS (SELECT 1 FROM tickets k2 WHERE k2.thread_id = k.thread_id AND k2.id > k.id)";
 
 /// The filter's conditions with their placeholders: $1 workspace, $2 status,
 /// $3 channel, $4 owner mode, $5 owner id, $6 search matcher, $7 phone digits.
