@@ -127,8 +127,24 @@
     if (form) {
       const text = $("#reply-text");
       const chars = $("#reply-chars");
-      const count = () => { chars.textContent = text.value.length ? text.value.length + " / 4096" : ""; };
-      text.addEventListener("input", count);
+      const meterUrl = form.dataset.meter;
+      if (meterUrl) {
+        // SMS: the server fills the text for this contact and measures it.
+        const out = $("#sms-meter");
+        let timer = null;
+        const measure = async () => {
+          const body = new URLSearchParams({ csrf: form.elements.csrf.value, text: text.value });
+          const r = await fetch(meterUrl, { method: "POST", credentials: "same-origin", body });
+          if (!r.ok) return;
+          const m = await r.json();
+          out.textContent = text.value.length ? m.summary : "";
+          out.classList.toggle("over", m.too_long);
+        };
+        text.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(measure, 150); });
+      } else {
+        const count = () => { chars.textContent = text.value.length ? text.value.length + " / 4096" : ""; };
+        text.addEventListener("input", count);
+      }
       text.addEventListener("keydown", (e) => {
         if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
       });

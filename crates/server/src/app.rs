@@ -31,6 +31,7 @@ pub struct AppState {
     pub live: tokio::sync::broadcast::Sender<crate::live::LiveEvent>,
     pub channel_cache: Arc<crate::channel_cache::ChannelCache>,
     pub smpp: Arc<crate::sms::smpp::SmppSessions>,
+    pub sign_in: Arc<crate::ui::throttle::SignInThrottle>,
 }
 
 type ServerFuture = Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>;
@@ -39,8 +40,8 @@ pub struct Application {
     port: u16,
     server: ServerFuture,
     pub state: AppState,
-    /// The admin token generated at first start, to be printed once.
-    pub generated_admin_token: Option<String>,
+    /// The admin token and password generated at first start, to be printed once.
+    pub first_start: bootstrap::FirstStart,
     shutdown: watch::Sender<bool>,
 }
 
@@ -55,7 +56,7 @@ impl Application {
         }
         let store = Store::connect(&settings.database_url).await?;
         store.migrate().await?;
-        let generated_admin_token = bootstrap::first_start(&store, &settings, clock.as_ref()).await?;
+        let first_start = bootstrap::first_start(&store, &settings, clock.as_ref()).await?;
         let secrets =
             crate::secrets::SecretBox::load(settings.secret_key.as_ref().map(|k| k.expose()), &settings.data_dir)?;
         let http = reqwest::Client::builder()
@@ -74,6 +75,7 @@ impl Application {
             live: crate::live::channel(),
             channel_cache: Default::default(),
             smpp: Default::default(),
+            sign_in: Default::default(),
         };
         let listener = TcpListener::bind(state.settings.listen).await?;
         let port = listener.local_addr()?.port();
@@ -93,7 +95,7 @@ impl Application {
             port,
             server,
             state,
-            generated_admin_token,
+            first_start,
             shutdown,
         })
     }

@@ -35,6 +35,9 @@ pub struct Settings {
     pub database_url: String,
     pub public_url: String,
     pub admin_token: Option<Secret>,
+    /// Web sign-in password of the first admin (empty database only); else
+    /// one is generated and printed once.
+    pub admin_password: Option<Secret>,
     /// Key for provider secrets at rest (base64, 32 bytes); else `secret.key`
     /// in the data directory.
     pub secret_key: Option<Secret>,
@@ -167,6 +170,16 @@ pub fn load(
             )));
         }
     }
+    let admin_password = env("RECADO_ADMIN_PASSWORD").filter(|t| !t.trim().is_empty());
+    if admin_password
+        .as_ref()
+        .is_some_and(|p| p.chars().count() < crate::users::MIN_PASSWORD_CHARS)
+    {
+        return Err(ConfigError::Invalid(format!(
+            "RECADO_ADMIN_PASSWORD has fewer than {} characters",
+            crate::users::MIN_PASSWORD_CHARS
+        )));
+    }
     Ok(Settings {
         listen,
         data_dir,
@@ -175,6 +188,7 @@ pub fn load(
         admin_token: env("RECADO_ADMIN_TOKEN")
             .filter(|t| !t.trim().is_empty())
             .map(Secret::new),
+        admin_password: admin_password.map(Secret::new),
         secret_key: env("RECADO_SECRET_KEY")
             .filter(|t| !t.trim().is_empty())
             .map(Secret::new),
@@ -199,6 +213,7 @@ impl Settings {
             database_url: database_url.to_string(),
             public_url: "http://127.0.0.1".to_string(),
             admin_token: None,
+            admin_password: None,
             secret_key: None,
             default_country: None,
             workers: 0,
@@ -267,17 +282,29 @@ mod tests {
         assert!(err.to_string().contains("database URL"));
         let err = load(None, &env_of(&[("RECADO_DEFAULT_COUNTRY", "XX")]), Overrides::default()).unwrap_err();
         assert!(err.to_string().contains("default country"));
+        let err = load(
+            None,
+            &env_of(&[("RECADO_ADMIN_PASSWORD", "short")]),
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("RECADO_ADMIN_PASSWORD"));
     }
 
     #[test]
-    fn admin_token_is_read_from_the_environment_and_never_printed() {
+    fn admin_token_and_password_are_read_from_the_environment_and_never_printed() {
         let s = load(
             None,
-            &env_of(&[("RECADO_ADMIN_TOKEN", "s3cret-token")]),
+            &env_of(&[
+                ("RECADO_ADMIN_TOKEN", "s3cret-token"),
+                ("RECADO_ADMIN_PASSWORD", "s3cret-password"),
+            ]),
             Overrides::default(),
         )
         .unwrap();
         assert_eq!(s.admin_token.as_ref().unwrap().expose(), "s3cret-token");
+        assert_eq!(s.admin_password.as_ref().unwrap().expose(), "s3cret-password");
         assert!(!format!("{s:?}").contains("s3cret-token"));
+        assert!(!format!("{s:?}").contains("s3cret-password"));
     }
 }

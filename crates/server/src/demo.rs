@@ -70,7 +70,7 @@ pub async fn fill_if_empty(state: &AppState) -> anyhow::Result<()> {
     }
     add_sandbox_channels(state, &ws.id).await?;
     println!(
-        "demo data added: {} contacts with consent, sandbox WhatsApp and SMS channels, two conversations",
+        "demo data added: {} contacts with consent, sandbox WhatsApp and SMS channels, three conversations",
         DEMO_CONTACTS.len()
     );
     Ok(())
@@ -126,6 +126,16 @@ async fn add_sandbox_channels(state: &AppState, workspace_id: &str) -> anyhow::R
         updated_at: now,
     };
     state.store.insert_channel(&sms_record, &[]).await?;
+    // And one by SMS, to the channel's long number.
+    crate::sms::sandbox::simulate(
+        state,
+        sms_record,
+        "+48512345678",
+        Some("+15550002222"),
+        "Dzień dobry, czy mogę zmienić adres dostawy?",
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.message))?;
 
     // Two customers write in on WhatsApp, as a signed webhook would bring them.
     for (from, name, text) in [

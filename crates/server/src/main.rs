@@ -57,11 +57,19 @@ async fn main() -> anyhow::Result<()> {
             let store = open(&settings).await?;
             store.migrate().await?;
             let token = recado::auth::generate_token();
+            let password = recado::auth::generate_password();
+            let password_hash = recado::auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e.message))?;
+            let admin = bootstrap::NewAdmin {
+                email: &admin_email,
+                token: &token,
+                password_hash: &password_hash,
+            };
             let clock = recado_core::clock::SystemClock;
-            let id =
-                bootstrap::create_workspace_with_admin(&store, &name, default_country, &admin_email, &token, &clock)
-                    .await?;
-            println!("workspace {name} created ({id})\nadmin API token (shown once): {token}");
+            let id = bootstrap::create_workspace_with_admin(&store, &name, default_country, &admin, &clock).await?;
+            println!(
+                "workspace {name} created ({id})\nadmin API token (shown once): {token}\n\
+                 web sign-in: {admin_email} with password {password} (shown once)"
+            );
             Ok(())
         }
     }
@@ -76,8 +84,14 @@ async fn open(settings: &Settings) -> anyhow::Result<Store> {
 
 async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
-    if let Some(token) = &app.generated_admin_token {
+    if let Some(token) = &app.first_start.token {
         println!("Admin API token (shown once, keep it safe): {token}");
+    }
+    if let Some(password) = &app.first_start.password {
+        println!(
+            "Web sign-in: {} with password {password} (shown once; change it under Users)",
+            bootstrap::FIRST_ADMIN_EMAIL
+        );
     }
     if with_demo {
         demo::fill_if_empty(&app.state).await?;

@@ -1,8 +1,8 @@
 //! Users, API tokens and workspaces.
 
 use crate::app::AppState;
-use crate::auth::{generate_token, hash_password, hash_token, Caller, Role};
-use crate::bootstrap::{create_workspace_with_admin, DEFAULT_WORKSPACE};
+use crate::auth::{generate_password, generate_token, hash_password, hash_token, Caller, Role};
+use crate::bootstrap::{create_workspace_with_admin, NewAdmin, DEFAULT_WORKSPACE};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::list::{page, ListBody};
@@ -55,6 +55,18 @@ impl From<User> for UserView {
 /// Shortest password accepted for web sign-in.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
+/// 422 `weak_password` for a password shorter than the minimum.
+pub fn check_password(password: &str) -> ApiResult<()> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::invalid(
+            "weak_password",
+            "password",
+            format!("passwords have at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
 fn check_email(email: &str) -> ApiResult<String> {
     let email = email.trim().to_lowercase();
     let ok = email
@@ -82,13 +94,7 @@ pub async fn create_user(
     if name.is_empty() {
         return Err(ApiError::invalid("invalid_name", "name", "name must not be empty"));
     }
-    if input.password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ApiError::invalid(
-            "weak_password",
-            "password",
-            format!("passwords have at least {MIN_PASSWORD_CHARS} characters"),
-        ));
-    }
+    check_password(&input.password)?;
     let user = User {
         id: new_id(IdKind::User),
         workspace_id: caller.workspace_id.clone(),
@@ -301,6 +307,8 @@ pub struct NewWorkspace {
     name: String,
     default_country: Option<String>,
     admin_email: String,
+    /// The admin's web sign-in password; generated and returned when absent.
+    admin_password: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -309,6 +317,9 @@ pub struct WorkspaceCreated {
     name: String,
     /// The new workspace admin's API token, shown once.
     admin_token: String,
+    /// The admin's web sign-in password when none was given, shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    admin_password: Option<String>,
 }
 
 /// Creates another workspace (another business on this hub). Only admins of
@@ -344,7 +355,23 @@ pub async fn create_workspace(
     }
     let email = check_email(&input.admin_email)?;
     let token = generate_token();
-    let id = create_workspace_with_admin(&state.store, &name, country, &email, &token, state.clock.as_ref())
+    let (password, generated_password) = match input.admin_password {
+        Some(p) => {
+            check_password(&p)?;
+            (p, None)
+        }
+        None => {
+            let p = generate_password();
+            (p.clone(), Some(p))
+        }
+    };
+    let password_hash = hash_password(&password)?;
+    let admin = NewAdmin {
+        email: &email,
+        token: &token,
+        password_hash: &password_hash,
+    };
+    let id = create_workspace_with_admin(&state.store, &name, country, &admin, state.clock.as_ref())
         .await
         .map_err(|e| match e {
             StoreError::Conflict(what) => ApiError::conflict("conflict", what),
@@ -356,6 +383,7 @@ pub async fn create_workspace(
             id,
             name,
             admin_token: token,
+            admin_password: generated_password,
         }),
     ))
 }

@@ -48,3 +48,41 @@ async fn openapi_document_lists_the_contract_paths() {
         assert!(r.body["paths"][path].is_object(), "missing {path}");
     }
 }
+
+#[tokio::test]
+async fn demo_data_fills_an_empty_workspace_once_with_contacts_channels_and_conversations() {
+    let app = spawn_app().await;
+    recado::demo::fill_if_empty(&app.app_state).await.unwrap();
+    app.run_jobs().await;
+    let contacts = app.get("/api/v1/contacts").await;
+    assert_eq!(contacts.body["items"].as_array().unwrap().len(), 5);
+    let channels = app.get("/api/v1/channels").await;
+    let kinds: Vec<&str> = channels.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"whatsapp_sandbox") && kinds.contains(&"sms_sandbox"),
+        "{kinds:?}"
+    );
+    let open = app.get("/api/v1/threads?status=open").await;
+    let channels: Vec<&str> = open.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["channel"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        channels.iter().filter(|c| **c == "whatsapp").count(),
+        2,
+        "{}",
+        open.body
+    );
+    assert_eq!(channels.iter().filter(|c| **c == "sms").count(), 1, "{}", open.body);
+    // A second start with data changes nothing.
+    recado::demo::fill_if_empty(&app.app_state).await.unwrap();
+    let again = app.get("/api/v1/contacts").await;
+    assert_eq!(again.body["items"].as_array().unwrap().len(), 5);
+}

@@ -499,3 +499,114 @@ async fn lists_page_by_last_activity_with_a_cursor() {
     assert_eq!(rest[0]["contact_name"], "Customer 0");
     assert!(second.body["next_cursor"].is_null());
 }
+
+#[tokio::test]
+async fn sms_threads_are_answered_by_sms_from_the_number_the_contact_wrote_to() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado", "+15550001111"]}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let channel = r.body["id"].as_str().unwrap().to_string();
+    let ana = app
+        .contact(json!({"firstname": "Ana", "mobilephone": "+5511912345678"}))
+        .await;
+    let r = app
+        .post(
+            &format!("/api/v1/channels/{channel}/simulate"),
+            json!({"from": "+5511912345678", "to": "+15550001111", "text": "Oi, ainda tem?"}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    app.run_jobs().await;
+    let threads = app.get("/api/v1/threads?channel=sms").await;
+    assert_eq!(threads.body["items"].as_array().unwrap().len(), 1, "{}", threads.body);
+    let thread = threads.body["items"][0]["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/threads/{thread}/messages");
+
+    // An SMS is a business message: it needs the contact's SMS subscription.
+    let refused = app.post(&path, json!({"text": "Temos sim!"})).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (409, "not_subscribed"),
+        "{}",
+        refused.body
+    );
+    let template = app
+        .post(&path, json!({"template": {"name": "hello_world", "language": "en_US"}}))
+        .await;
+    assert_eq!(
+        (template.status, template.code()),
+        (422, "template_not_supported"),
+        "{}",
+        template.body
+    );
+
+    let sub = app
+        .put(
+            &format!("/api/v1/contacts/{ana}/subscriptions/sms"),
+            json!({"status": "subscribed", "legal_basis": "consent", "explanation": "asked by SMS"}),
+        )
+        .await;
+    assert_eq!(sub.status, 200, "{}", sub.body);
+    let sent = app
+        .post(&path, json!({"text": "Olá {{contact.firstname}}, temos sim!"}))
+        .await;
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    assert_eq!(
+        (
+            sent.body["channel"].as_str(),
+            sent.body["from"].as_str(),
+            sent.body["to"].as_str(),
+            sent.body["thread_id"].as_str()
+        ),
+        (
+            Some("sms"),
+            Some("+15550001111"),
+            Some("+5511912345678"),
+            Some(thread.as_str())
+        ),
+        "{}",
+        sent.body
+    );
+    // Filled for the contact and transliterated to GSM-7 (the default policy).
+    assert_eq!(sent.body["text"], "Ola Ana, temos sim!");
+    assert_eq!(
+        sent.body["campaign"].as_str().map(|c| c.starts_with("INBOX_SMS_")),
+        Some(true)
+    );
+    app.run_jobs().await;
+    let r = app.get(&format!("/api/v1/threads/{thread}")).await;
+    let last = r.body["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["direction"].as_str(), last["status"].as_str()),
+        (Some("out"), Some("delivered")),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn a_simulated_message_to_a_number_the_channel_does_not_have_is_refused() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
+        )
+        .await;
+    let channel = r.body["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/api/v1/channels/{channel}/simulate"),
+            json!({"from": "+5511912345678", "to": "+15559999999", "text": "Oi"}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (422, "invalid_sender"), "{}", r.body);
+    assert_eq!(r.body["error"]["field"], "to");
+    let threads = app.get("/api/v1/threads").await;
+    assert_eq!(threads.body["items"].as_array().unwrap().len(), 0);
+}

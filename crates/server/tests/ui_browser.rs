@@ -417,3 +417,97 @@ async fn pages_read_without_javascript_and_admins_manage_users() {
     b.wait_for_text("Wrong e-mail or password.").await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn an_agent_starts_a_whatsapp_conversation_from_a_contact_and_answers_an_sms() {
+    let Some((driver, chromium)) = tools() else { return };
+    let d = desk().await;
+    let ana = d
+        .app
+        .contact(json!({"firstname": "Ana", "lastname": "Souza", "whatsapp_phone": format!("+{CUSTOMER}")}))
+        .await;
+    for channel in ["whatsapp", "sms"] {
+        let sub = d
+            .app
+            .put(
+                &format!("/api/v1/contacts/{ana}/subscriptions/{channel}"),
+                json!({"status": "subscribed", "legal_basis": "consent", "explanation": "signed up in the shop"}),
+            )
+            .await;
+        assert_eq!(sub.status, 200, "{}", sub.body);
+    }
+    let b = Browser::start(&driver, &chromium, true).await;
+    let base = &d.app.base;
+    b.sign_in(base, AGENT, PASSWORD).await;
+
+    // Find the contact and write first, with an approved template.
+    b.click("#contacts-link").await;
+    b.wait_for("#contact-search").await;
+    b.type_into("#contact-search", "souza").await;
+    b.click("#contacts-pane .list-search button").await;
+    b.wait_for("li.contact-row").await;
+    b.click("li.contact-row a").await;
+    b.wait_for("#template-form").await;
+    assert!(b.text_of("#conversations").await.contains("No conversation"));
+    b.select("#template-select", "order_update|pt_BR").await;
+    b.type_into("input[name='order_update|pt_BR.body.1']", "Ana").await;
+    b.type_into("input[name='order_update|pt_BR.body.2']", "4521").await;
+    assert_eq!(
+        b.text_of("fieldset[data-template='order_update|pt_BR'] .preview").await,
+        "Olá Ana, pedido 4521 enviado."
+    );
+    b.screenshot("09-contact").await;
+    b.click("#send-template").await;
+    b.wait_for_text("Message queued for sending.").await;
+    assert!(b.path().await.starts_with("/inbox/threads/"));
+    d.app.run_jobs().await;
+    let sent = d.api.requests();
+    assert_eq!(sent.len(), 1, "the template reached the Cloud API");
+    assert_eq!(sent[0].body["type"], "template");
+    assert_eq!(sent[0].body["to"], format!("+{CUSTOMER}"));
+
+    // An SMS from the same customer is answered by SMS, with the cost shown as one types.
+    let r = d
+        .app
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
+        )
+        .await;
+    let sms = r.body["id"].as_str().unwrap().to_string();
+    let r = d
+        .app
+        .post(
+            &format!("/api/v1/channels/{sms}/simulate"),
+            json!({"from": format!("+{CUSTOMER}"), "text": "Ainda tem o modelo azul?"}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    d.app.run_jobs().await;
+    let thread = d.app.get("/api/v1/threads?channel=sms").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    b.goto(&format!("{base}/inbox/threads/{thread}")).await;
+    b.wait_for("#reply-form[data-meter]").await;
+    b.type_into("#reply-text", "Olá {{contact.firstname}}, temos sim!")
+        .await;
+    b.wait_for_text("GSM-7 · 1 part · 141 characters left").await;
+    b.screenshot("10-sms-conversation").await;
+    b.click("#send-reply").await;
+    b.wait_for_text("Message queued for sending.").await;
+    d.app.run_jobs().await;
+    let r = d.app.get(&format!("/api/v1/threads/{thread}")).await;
+    let last = r.body["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            last["direction"].as_str(),
+            last["status"].as_str(),
+            last["text"].as_str()
+        ),
+        (Some("out"), Some("delivered"), Some("Ola Ana, temos sim!")),
+        "{}",
+        r.body
+    );
+    b.close().await;
+}

@@ -667,6 +667,33 @@ impl Store {
         });
         Ok(n > 0)
     }
+
+    /// Every thread of a contact, the most recently active first.
+    pub async fn threads_of_contact(&self, workspace_id: &str, contact_id: &str) -> Result<Vec<ThreadRecord>> {
+        let sql = format!(
+            "SELECT {THREAD_COLUMNS} FROM threads WHERE workspace_id = $1 AND contact_id = $2 \
+             ORDER BY last_message_at DESC, id DESC"
+        );
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, ThreadRecord>(&sql)
+            .bind(workspace_id)
+            .bind(contact_id)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// The address the contact last wrote from in a thread (their phone number
+    /// on SMS), where a reply goes.
+    pub async fn last_inbound_sender(&self, thread_id: &str) -> Result<Option<String>> {
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_scalar::<_, String>(
+                "SELECT sender FROM messages WHERE thread_id = $1 AND direction = 'in' AND sender IS NOT NULL \
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(thread_id)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
 }
 
 impl Store {

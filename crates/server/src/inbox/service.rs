@@ -6,7 +6,9 @@ use super::filters::{check_owner, PRIORITIES, STATUSES};
 use crate::app::AppState;
 use crate::contacts::routes_support::contacts_for;
 use crate::error::{ApiError, ApiResult};
+use crate::sms::send::{sms_number, SmsPlan};
 use crate::whatsapp::send::{send, SendPlan, SendSource, WhatsAppContent};
+use recado_channels::whatsapp::OutboundContent;
 use recado_core::whatsapp::SessionWindow;
 use recado_store::inbox::{InboxThread, TicketChange};
 use recado_store::messages::{MessageEvent, MessageRecord, ThreadRecord, TicketRecord};
@@ -150,26 +152,86 @@ pub async fn conversation(state: &AppState, workspace_id: &str, id: &str) -> Api
     })
 }
 
-/// Answers a thread: free-form text inside the session or a template, with
-/// every rule and refusal of `POST /messages` (it is the same send path).
+/// A thread's channel that no longer exists is a state conflict, not a 404
+/// of the thread.
+fn channel_gone(e: ApiError) -> ApiError {
+    match e.code {
+        "not_found" => ApiError::conflict("channel_deleted", "the channel of this thread was deleted"),
+        _ => e,
+    }
+}
+
+/// Answers a thread with every rule and refusal of `POST /messages` (it is
+/// the same send path): on WhatsApp free-form text inside the session or a
+/// template; on SMS a text from the number the contact wrote to.
 pub async fn reply(state: &AppState, thread: &ThreadRecord, content: WhatsAppContent) -> ApiResult<MessageRecord> {
-    if thread.channel != "whatsapp" {
-        return Err(ApiError::invalid(
+    match thread.channel.as_str() {
+        "whatsapp" => reply_whatsapp(state, thread, content).await,
+        "sms" => reply_sms(state, thread, content).await,
+        other => Err(ApiError::invalid(
             "channel_not_supported",
             "channel",
-            format!(
-                "replies from the inbox are not available on {} threads yet",
-                thread.channel
-            ),
-        ));
+            format!("replies from the inbox are not available on {other} threads"),
+        )),
     }
+}
+
+async fn reply_sms(state: &AppState, thread: &ThreadRecord, content: WhatsAppContent) -> ApiResult<MessageRecord> {
+    let text = match content {
+        WhatsAppContent::FreeForm(OutboundContent::Text { body, .. }) => body,
+        WhatsAppContent::Template(_) => {
+            return Err(ApiError::invalid(
+                "template_not_supported",
+                "template",
+                "templates are WhatsApp messages; an SMS thread is answered with text",
+            ))
+        }
+        WhatsAppContent::FreeForm(_) => {
+            return Err(ApiError::invalid("invalid_content", "text", "an SMS reply is text"));
+        }
+    };
+    let ws = state.store.workspace(&thread.workspace_id).await?;
+    let channel = crate::channels::routes::load_sms(state, &ws.id, &thread.channel_id)
+        .await
+        .map_err(channel_gone)?;
+    // The reply comes from the number the contact wrote to when the channel
+    // still has it, else from the channel's default sender.
+    let from = channel
+        .sms
+        .pick_sender(Some(&thread.account))
+        .or_else(|_| channel.sms.pick_sender(None))?;
+    let contact = contacts_for(state, &ws).get(&thread.contact_id).await?;
+    let to = match state.store.last_inbound_sender(&thread.id).await? {
+        Some(number) => number,
+        None => sms_number(&contact)
+            .map(str::to_string)
+            .ok_or_else(|| ApiError::invalid("no_phone", "contact_id", "the contact has no phone number"))?,
+    };
+    crate::sms::send::send(
+        state,
+        SmsPlan {
+            workspace: &ws,
+            channel: &channel,
+            contact: &contact,
+            to,
+            from,
+            text,
+            campaign: None,
+            source: SendSource::Inbox,
+            policy: None,
+            national_language: None,
+            shorten_urls: false,
+            utm: Default::default(),
+        },
+    )
+    .await
+}
+
+async fn reply_whatsapp(state: &AppState, thread: &ThreadRecord, content: WhatsAppContent) -> ApiResult<MessageRecord> {
     let ws = state.store.workspace(&thread.workspace_id).await?;
     let channel = crate::channels::routes::load(state, &ws.id, &thread.channel_id)
         .await
-        .map_err(|e| match e.code {
-            "not_found" => ApiError::conflict("channel_deleted", "the channel of this thread was deleted"),
-            _ => e,
-        })?;
+        .map_err(channel_gone)?;
     let contact = contacts_for(state, &ws).get(&thread.contact_id).await?;
     send(
         state,

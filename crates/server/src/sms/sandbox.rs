@@ -11,13 +11,20 @@ pub async fn simulate(
     state: &AppState,
     record: ChannelRecord,
     from: &str,
+    to: Option<&str>,
     text: &str,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let channel = crate::channels::routes::decode_sms(state, record)?;
     if text.trim().is_empty() {
         return Err(ApiError::invalid("empty_text", "text", "the text is empty"));
     }
-    let to = channel.sms.default_sender.clone().unwrap_or_else(|| "sandbox".into());
+    let to = match to {
+        Some(asked) => channel.sms.pick_sender(Some(asked)).map_err(|e| ApiError {
+            field: Some("to".into()),
+            ..e
+        })?,
+        None => channel.sms.default_sender.clone().unwrap_or_else(|| "sandbox".into()),
+    };
     let id = super::inbound::receive(
         state,
         &channel,

@@ -160,8 +160,18 @@ pub struct SubscribeForm {
     legal_basis: String,
     #[serde(default)]
     explanation: String,
-    /// The conversation to go back to.
-    thread: String,
+    /// The page to go back to: the conversation or the contact's page.
+    #[serde(default)]
+    back: String,
+}
+
+/// Where a panel form returns: the conversation it came from, or else the
+/// contact's own page; never anywhere a posted value could point elsewhere.
+pub fn panel_return(back: &str, contact_id: &str) -> String {
+    match back.strip_prefix("/inbox/threads/") {
+        Some(thread) if recado_core::ids::is_id_of(recado_core::ids::IdKind::Thread, thread) => back.to_string(),
+        _ => format!("/contacts/{}", urlencode(contact_id)),
+    }
 }
 
 /// `POST /inbox/contacts/{id}/subscriptions`: a manual change, with the
@@ -173,14 +183,8 @@ pub async fn subscribe(
 ) -> UiResult<Response> {
     let f = posted.form;
     let ws_id = posted.user.workspace_id().to_string();
-    let back = |query: String| {
-        let thread = if recado_core::ids::is_id_of(recado_core::ids::IdKind::Thread, &f.thread) {
-            f.thread.clone()
-        } else {
-            String::new()
-        };
-        Redirect::to(&format!("/inbox/threads/{thread}?{query}#contact")).into_response()
-    };
+    let base = panel_return(&f.back, &contact_id);
+    let back = |query: String| Redirect::to(&format!("{base}?{query}#contact")).into_response();
     let refused = |code: &str| back(format!("error={}", urlencode(code)));
     let Ok(channel) = f.channel.parse::<Channel>() else {
         return Ok(refused("invalid_channel"));
@@ -211,5 +215,24 @@ pub async fn subscribe(
         Ok(_) => Ok(back("subscribed=1".into())),
         Err(e) if e.status.is_client_error() => Ok(refused(e.code)),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recado_core::ids::{new_id, IdKind};
+
+    #[test]
+    fn a_panel_form_returns_only_to_a_conversation_or_the_contacts_page() {
+        let thread = new_id(IdKind::Thread);
+        let contact = new_id(IdKind::Contact);
+        let conversation = format!("/inbox/threads/{thread}");
+        assert_eq!(panel_return(&conversation, &contact), conversation);
+        let own_page = format!("/contacts/{contact}");
+        assert_eq!(panel_return("", &contact), own_page);
+        assert_eq!(panel_return("https://evil.example/", &contact), own_page);
+        assert_eq!(panel_return("/inbox/threads/../../admin", &contact), own_page);
+        assert_eq!(panel_return("//evil.example", &contact), own_page);
     }
 }

@@ -58,6 +58,8 @@ struct ConversationPage {
     notice: Option<Notice>,
     subscribe_open: bool,
     legal_bases: Vec<(&'static str, &'static str)>,
+    /// This page, where the contact panel's forms come back to.
+    panel_base: String,
 }
 
 #[derive(Template)]
@@ -86,14 +88,26 @@ pub fn countdown(ms: i64) -> String {
 }
 
 /// Words for a refusal code, shown where the agent acted.
-pub fn refusal_text(code: &str) -> String {
+pub fn refusal_text(code: &str, channel: &str) -> String {
+    let channel_name = match channel {
+        "sms" => "SMS",
+        "voice" => "voice calls",
+        _ => "WhatsApp",
+    };
     match code {
         "outside_session_window" => {
             "Not sent: the 24-hour session is closed. Only an approved template can be sent now.".into()
         }
-        "not_subscribed" => {
+        "not_subscribed" if channel == "whatsapp" => {
             "Not sent: the contact is not subscribed to WhatsApp, so templates cannot be sent to them.".into()
         }
+        "not_subscribed" => format!(
+            "Not sent: the contact is not subscribed to {channel_name}, so business messages cannot be sent to them."
+        ),
+        "too_many_segments" => "Not sent: the SMS needs more parts than this channel allows. Shorten it.".into(),
+        "template_not_supported" => "Templates are WhatsApp messages; answer an SMS with text.".into(),
+        "invalid_sender" => "Not sent: this channel has no sender to answer from. An admin can set one.".into(),
+        "no_phone" => "The contact has no phone number.".into(),
         "quota_exhausted" => "Not sent: the monthly WhatsApp conversation limit is reached.".into(),
         "messaging_limit_reached" => "Not sent: the account's messaging limit for the last 24 hours is reached.".into(),
         "template_not_approved" => "Not sent: this template is not approved on the account.".into(),
@@ -101,7 +115,7 @@ pub fn refusal_text(code: &str) -> String {
         "empty_text" | "content_required" => "Write a message first.".into(),
         "invalid_content" => "Not sent: the message is too long or not valid for WhatsApp.".into(),
         "no_whatsapp_phone" => "The contact has no valid WhatsApp number.".into(),
-        "channel_not_supported" => "Replies on this channel are not available from the inbox yet.".into(),
+        "channel_not_supported" => "Replies on this channel are not available from the inbox.".into(),
         "channel_deleted" => "The channel of this conversation was deleted.".into(),
         "legal_basis_required" => "Subscribing needs a legal basis and an explanation.".into(),
         "resubscribe_not_allowed" => {
@@ -115,7 +129,7 @@ pub fn refusal_text(code: &str) -> String {
     }
 }
 
-fn template_choices(templates: Vec<recado_store::whatsapp::TemplateRecord>) -> Vec<TemplateChoice> {
+pub fn template_choices(templates: Vec<recado_store::whatsapp::TemplateRecord>) -> Vec<TemplateChoice> {
     templates
         .into_iter()
         .filter(|t| t.status.eq_ignore_ascii_case("APPROVED"))
@@ -170,7 +184,7 @@ pub async fn page(
     let notice = match (&q.error, &q.sent, &q.changed, &q.subscribed) {
         (Some(code), ..) => Some(Notice {
             error: true,
-            text: refusal_text(code),
+            text: refusal_text(code, &c.thread.channel),
         }),
         (None, Some(_), ..) => Some(Notice {
             error: false,
@@ -228,6 +242,7 @@ pub async fn page(
         notice,
         subscribe_open: q.subscribe.is_some(),
         legal_bases: LEGAL_BASES.to_vec(),
+        panel_base: format!("/inbox/threads/{}", c.thread.id),
     })
 }
 

@@ -102,6 +102,19 @@ pub async fn login(
     }
     let next = safe_next(form.next.as_deref().unwrap_or("/inbox"));
     let email = form.email.trim().to_lowercase();
+    if let Some(wait_ms) = state.sign_in.blocked_for(&email, state.clock.now_ms()) {
+        let minutes = (wait_ms + 59_999) / 60_000;
+        return login_form(
+            &state,
+            next,
+            email,
+            Some(format!(
+                "Too many failed sign-ins for this address. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            )),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
     let user = state.store.user_by_email(&email).await?;
     let hash = user
         .as_ref()
@@ -112,6 +125,7 @@ pub async fn login(
         .await
         .unwrap_or(false);
     let Some(user) = user.filter(|u| ok && u.password_hash.is_some()) else {
+        state.sign_in.record_failure(&email, state.clock.now_ms());
         return login_form(
             &state,
             next,
@@ -120,6 +134,7 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
         );
     };
+    state.sign_in.record_success(&email);
     let token = random_token();
     let now = state.clock.now_ms();
     state

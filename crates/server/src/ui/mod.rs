@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod compose;
+pub mod contact_page;
 pub mod contact_panel;
 pub mod conversation;
 pub mod inbox_page;
@@ -15,6 +16,8 @@ pub mod media;
 pub mod page;
 pub mod render;
 pub mod session;
+pub mod sms_meter;
+pub mod throttle;
 
 use crate::app::AppState;
 use axum::http::{header, HeaderValue};
@@ -42,7 +45,11 @@ pub fn routes() -> Router<AppState> {
         .route("/inbox/threads/{id}/reply", post(compose::reply))
         .route("/inbox/threads/{id}/template", post(compose::send_template))
         .route("/inbox/threads/{id}/ticket", post(compose::ticket))
+        .route("/inbox/threads/{id}/sms-meter", post(sms_meter::meter))
         .route("/inbox/contacts/{id}/subscriptions", post(contact_panel::subscribe))
+        .route("/contacts", get(contact_page::list))
+        .route("/contacts/{id}", get(contact_page::page))
+        .route("/contacts/{id}/whatsapp", post(contact_page::start_whatsapp))
         .route("/inbox/media/{id}", get(media::media))
         .route("/admin/users", get(admin::users_page).post(admin::add_user))
         .route("/admin/users/{id}/password", post(admin::reset_password))

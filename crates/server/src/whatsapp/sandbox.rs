@@ -94,6 +94,10 @@ pub struct SimulateInput {
     pub from: String,
     pub name: Option<String>,
     pub text: String,
+    /// The hub-side number written to: a `phone_number_id` of a WhatsApp
+    /// sandbox, one of the senders of an SMS sandbox (default: the first
+    /// number, the default sender).
+    pub to: Option<String>,
     /// Marks the message as flagged by WhatsApp's content policy.
     #[serde(default)]
     policy_violation: bool,
@@ -117,7 +121,7 @@ pub async fn simulate(
             other => other.into(),
         })?;
     if record.kind == "sms_sandbox" {
-        return crate::sms::sandbox::simulate(&state, record, &input.from, &input.text).await;
+        return crate::sms::sandbox::simulate(&state, record, &input.from, input.to.as_deref(), &input.text).await;
     }
     let channel = load(&state, &caller.workspace_id, &id).await?;
     if channel.whatsapp.kind != ChannelKind::WhatsappSandbox {
@@ -131,7 +135,21 @@ pub async fn simulate(
     if input.text.trim().is_empty() {
         return Err(ApiError::invalid("empty_text", "text", "the text is empty"));
     }
-    let number = &channel.whatsapp.phone_numbers[0];
+    let number = match input.to.as_deref() {
+        None => &channel.whatsapp.phone_numbers[0],
+        Some(to) => channel
+            .whatsapp
+            .phone_numbers
+            .iter()
+            .find(|n| n.phone_number_id == to)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "invalid_sender",
+                    "to",
+                    format!("`{to}` is not a phone_number_id of this account"),
+                )
+            })?,
+    };
     let wamid = format!("wamid.sim.{}", new_id(IdKind::Message));
     let mut message = json!({
         "from": from.trim_start_matches('+'),

@@ -1,0 +1,295 @@
+//! Contact pages: finding a contact by name, property or any written form of
+//! their number; and a contact's page with the panel, their conversations,
+//! and the form that starts a WhatsApp conversation with an approved
+//! template (the only way a business may write first on WhatsApp).
+
+use super::compose::template_input;
+use super::contact_panel::{panel, ContactPanel, LEGAL_BASES};
+use super::conversation::{refusal_text, template_choices, Notice, TemplateChoice};
+use super::page::{html, local_time, timezone, Chrome, Opt, UiResult};
+use super::session::{urlencode, Posted, WebUser};
+use crate::app::AppState;
+use crate::channels::routes::decode;
+use crate::contacts::routes_support::contacts_for;
+use crate::contacts::service::phone_search_suffixes;
+use crate::inbox::service::contact_name;
+use crate::whatsapp::send::{send, SendPlan, SendSource, WhatsAppContent};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use recado_store::contacts::{Contact, ContactQuery};
+use serde::Deserialize;
+
+/// Contacts per page of the list.
+const PAGE_SIZE: i64 = 50;
+
+pub struct ContactRow {
+    pub id: String,
+    pub name: String,
+    pub phones: String,
+    pub email: String,
+}
+
+#[derive(Template)]
+#[template(path = "contacts.html")]
+struct ContactsPage {
+    chrome: Chrome,
+    q: String,
+    rows: Vec<ContactRow>,
+    older: Option<String>,
+}
+
+pub struct ConversationRow {
+    pub id: String,
+    pub channel: String,
+    pub account: String,
+    pub time: String,
+    pub unread: i64,
+}
+
+/// The "start a WhatsApp conversation" form of one WhatsApp channel.
+pub struct StartBox {
+    /// Every WhatsApp channel of the workspace (the form shows one at a time).
+    pub channels: Vec<Opt>,
+    pub channel_id: String,
+    /// The channel's phone numbers to send from.
+    pub senders: Vec<Opt>,
+    pub templates: Vec<TemplateChoice>,
+    pub subscribed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "contact.html")]
+struct ContactPage {
+    chrome: Chrome,
+    contact: ContactPanel,
+    conversations: Vec<ConversationRow>,
+    start: Option<StartBox>,
+    notice: Option<Notice>,
+    subscribe_open: bool,
+    legal_bases: Vec<(&'static str, &'static str)>,
+    panel_base: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    q: Option<String>,
+    cursor: Option<String>,
+}
+
+/// The name a list shows: first and last name, else a number, else the id.
+pub fn display_name(contact: &Contact) -> String {
+    contact_name(serde_json::to_string(&contact.properties).ok().as_deref())
+        .or_else(|| contact.phones.values().next().cloned())
+        .unwrap_or_else(|| "Unknown contact".into())
+}
+
+/// `GET /contacts?q=`: newest first; a query that looks like a phone number
+/// matches every phone property in any written form.
+pub async fn list(State(state): State<AppState>, user: WebUser, Query(q): Query<ListQuery>) -> UiResult<Response> {
+    let text = q.q.as_deref().map(str::trim).unwrap_or("").to_string();
+    let mut query = ContactQuery {
+        before_id: q.cursor.filter(|c| !c.is_empty()),
+        limit: PAGE_SIZE + 1,
+        ..Default::default()
+    };
+    if !text.is_empty() {
+        match phone_search_suffixes(&text) {
+            Some(suffixes) => query.phone_suffixes = suffixes,
+            None => query.text = Some(text.to_lowercase()),
+        }
+    }
+    let mut found = state.store.list_contacts(user.workspace_id(), &query).await?;
+    let older = if found.len() as i64 > PAGE_SIZE {
+        found.truncate(PAGE_SIZE as usize);
+        found.last().map(|c| c.id.clone())
+    } else {
+        None
+    };
+    let rows = found
+        .iter()
+        .map(|c| ContactRow {
+            id: c.id.clone(),
+            name: display_name(c),
+            phones: c.phones.values().cloned().collect::<Vec<_>>().join(", "),
+            email: c.properties.get("email").cloned().unwrap_or_default(),
+        })
+        .collect();
+    let chrome = Chrome::build(&state, &user, "Contacts", "").await?;
+    html(ContactsPage {
+        chrome,
+        q: text,
+        rows,
+        older,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct ContactQueryParams {
+    channel: Option<String>,
+    error: Option<String>,
+    subscribed: Option<String>,
+    subscribe: Option<String>,
+}
+
+/// `GET /contacts/{id}`.
+pub async fn page(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Query(q): Query<ContactQueryParams>,
+) -> UiResult<Response> {
+    let ws = user.workspace_id().to_string();
+    let tz = timezone(&state, &ws).await?;
+    let contact = panel(&state, &ws, &id, &tz).await?;
+    let conversations = state
+        .store
+        .threads_of_contact(&ws, &contact.id)
+        .await?
+        .into_iter()
+        .map(|t| ConversationRow {
+            time: local_time(t.last_message_at, &tz),
+            id: t.id,
+            channel: t.channel,
+            account: t.account,
+            unread: t.unread,
+        })
+        .collect();
+    let start = start_box(&state, &ws, q.channel.as_deref(), &contact).await?;
+    let notice = match (&q.error, &q.subscribed) {
+        (Some(code), _) => Some(Notice {
+            error: true,
+            text: refusal_text(code, "whatsapp"),
+        }),
+        (None, Some(_)) => Some(Notice {
+            error: false,
+            text: "Subscription changed.".into(),
+        }),
+        _ => None,
+    };
+    let chrome = Chrome::build(&state, &user, &contact.name, "").await?;
+    html(ContactPage {
+        chrome,
+        panel_base: format!("/contacts/{}", contact.id),
+        contact,
+        conversations,
+        start,
+        notice,
+        subscribe_open: q.subscribe.is_some(),
+        legal_bases: LEGAL_BASES.to_vec(),
+    })
+}
+
+async fn start_box(
+    state: &AppState,
+    workspace_id: &str,
+    asked: Option<&str>,
+    contact: &ContactPanel,
+) -> UiResult<Option<StartBox>> {
+    let records = state.store.channels(workspace_id, Some("whatsapp")).await?;
+    let Some(chosen) = records
+        .iter()
+        .find(|r| Some(r.id.as_str()) == asked)
+        .or_else(|| records.first())
+        .cloned()
+    else {
+        return Ok(None);
+    };
+    let channels = records
+        .iter()
+        .map(|r| Opt {
+            value: r.id.clone(),
+            label: r.name.clone(),
+            selected: r.id == chosen.id,
+        })
+        .collect();
+    let channel_id = chosen.id.clone();
+    let loaded = decode(state, chosen)?;
+    let senders = loaded
+        .whatsapp
+        .phone_numbers
+        .iter()
+        .map(|n| Opt {
+            value: n.phone_number_id.clone(),
+            label: n
+                .display_phone_number
+                .clone()
+                .unwrap_or_else(|| n.phone_number_id.clone()),
+            selected: false,
+        })
+        .collect();
+    let templates = template_choices(state.store.templates(workspace_id, Some(&channel_id)).await?);
+    let subscribed = contact
+        .subscriptions
+        .iter()
+        .any(|s| s.channel == "whatsapp" && s.status == "subscribed");
+    Ok(Some(StartBox {
+        channels,
+        channel_id,
+        senders,
+        templates,
+        subscribed,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct StartForm {
+    #[serde(default)]
+    channel_id: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    template: String,
+}
+
+/// `POST /contacts/{id}/whatsapp`: sends the chosen template through the one
+/// WhatsApp send path (consent, template and quota rules included) and opens
+/// the conversation it starts.
+pub async fn start_whatsapp(
+    State(state): State<AppState>,
+    Path(contact_id): Path<String>,
+    posted: Posted<StartForm>,
+) -> UiResult<Response> {
+    let ws = state.store.workspace(posted.user.workspace_id()).await?;
+    let contact = contacts_for(&state, &ws).get(&contact_id).await?;
+    let f = &posted.form;
+    let refused = |code: &str| {
+        Redirect::to(&format!(
+            "/contacts/{}?channel={}&error={}#start",
+            urlencode(&contact.id),
+            urlencode(&f.channel_id),
+            urlencode(code)
+        ))
+        .into_response()
+    };
+    let channel = match crate::channels::routes::load(&state, &ws.id, &f.channel_id).await {
+        Ok(c) => c,
+        Err(e) if e.status.is_client_error() => return Ok(refused("invalid_channel")),
+        Err(e) => return Err(e.into()),
+    };
+    let account = match channel.whatsapp.phone_numbers.first() {
+        Some(first) if f.from.is_empty() => first.phone_number_id.clone(),
+        _ if channel.whatsapp.has_number(&f.from) => f.from.clone(),
+        _ => return Ok(refused("invalid_sender")),
+    };
+    let Some(input) = template_input(&f.template, &posted.fields) else {
+        return Ok(refused("template_not_approved"));
+    };
+    let plan = SendPlan {
+        workspace: &ws,
+        channel: &channel,
+        account,
+        contact: &contact,
+        content: WhatsAppContent::Template(input),
+        campaign: None,
+        source: SendSource::Inbox,
+    };
+    match send(&state, plan).await {
+        Ok(message) => Ok(match message.thread_id {
+            Some(thread) => Redirect::to(&format!("/inbox/threads/{thread}?sent=1#composer")).into_response(),
+            None => Redirect::to(&format!("/contacts/{}", urlencode(&contact.id))).into_response(),
+        }),
+        Err(e) if e.status.is_client_error() => Ok(refused(e.code)),
+        Err(e) => Err(e.into()),
+    }
+}

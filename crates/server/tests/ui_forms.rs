@@ -1,0 +1,408 @@
+//! The web UI's forms over plain HTTP, on both backends: the first admin's
+//! sign-in password, the sign-in throttle, the contact pages (search, start a
+//! WhatsApp conversation with a template, workspace isolation) and answering
+//! an SMS thread with its cost meter. The browser tests cover the same pages
+//! with scripts and screenshots.
+
+mod common;
+use common::{spawn_app, spawn_app_with, TestApp};
+use recado::config::{Secret, Settings};
+use recado_store::testing::TestDatabase;
+use serde_json::{json, Value};
+
+const AGENT: &str = "agent@example.com";
+const PASSWORD: &str = "correct horse battery";
+
+/// A browser without a browser: keeps the session cookie and reads each
+/// page's CSRF token the way a form would.
+struct Web {
+    base: String,
+    http: reqwest::Client,
+    cookie: String,
+}
+
+fn value_after<'a>(html: &'a str, marker: &str) -> Option<&'a str> {
+    let start = html.find(marker)? + marker.len();
+    html[start..].split('"').next()
+}
+
+fn cookie_of(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+}
+
+impl Web {
+    fn new(base: &str) -> Web {
+        Web {
+            base: base.to_string(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookie: String::new(),
+        }
+    }
+
+    /// Fills the sign-in form; returns the response to the post.
+    async fn try_sign_in(&mut self, email: &str, password: &str) -> reqwest::Response {
+        let form = self.http.get(format!("{}/login", self.base)).send().await.unwrap();
+        let login_cookie = cookie_of(&form, "recado_login_csrf").expect("the form sets its CSRF cookie");
+        let html = form.text().await.unwrap();
+        let csrf = value_after(&html, r#"name="csrf" value=""#).unwrap().to_string();
+        let r = self
+            .http
+            .post(format!("{}/login", self.base))
+            .header("cookie", login_cookie)
+            .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        if let Some(session) = cookie_of(&r, "recado_session") {
+            self.cookie = session;
+        }
+        r
+    }
+
+    async fn sign_in(&mut self, email: &str, password: &str) {
+        let r = self.try_sign_in(email, password).await;
+        assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
+        assert!(!self.cookie.is_empty());
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// The CSRF token of a page's forms.
+    async fn csrf(&self, path: &str) -> String {
+        let (status, html) = self.get(path).await;
+        assert_eq!(status, 200, "{html}");
+        value_after(&html, r#"name="csrf" value=""#).unwrap().to_string()
+    }
+
+    /// Posts a form; returns the status and the redirect target.
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (r.status().as_u16(), location)
+    }
+}
+
+async fn with_agent() -> TestApp {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/v1/users",
+            json!({"email": AGENT, "name": "Marta Agent", "password": PASSWORD, "role": "agent"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    app
+}
+
+#[tokio::test]
+async fn the_first_admin_signs_in_with_the_password_generated_at_first_start() {
+    let db = TestDatabase::new().await;
+    let dir = db
+        .data_dir()
+        .cloned()
+        .unwrap_or_else(|| std::env::temp_dir().join(recado_core::ids::new_id(recado_core::ids::IdKind::Workspace)));
+    let app = recado::app::Application::build(Settings::for_tests(&db.url, dir))
+        .await
+        .unwrap();
+    let password = app.first_start.password.clone().expect("a generated password");
+    assert!(app.first_start.token.is_some(), "a generated token");
+    assert!(password.chars().count() >= recado::users::MIN_PASSWORD_CHARS);
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let mut web = Web::new(&base);
+    web.sign_in("admin@localhost", &password).await;
+    let (status, page) = web.get("/admin/users").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("admin@localhost"));
+}
+
+#[tokio::test]
+async fn a_given_admin_password_is_used_and_never_returned() {
+    let app = spawn_app_with(|s| s.admin_password = Some(Secret::new("given-admin-password"))).await;
+    let mut web = Web::new(&app.base);
+    web.sign_in("admin@localhost", "given-admin-password").await;
+    let users = app.get("/api/v1/users").await;
+    assert!(!users.body.to_string().contains("given-admin-password"));
+    assert!(!users.body.to_string().contains("argon2"));
+}
+
+#[tokio::test]
+async fn sign_in_is_refused_for_an_address_after_five_failures() {
+    let app = with_agent().await;
+    let mut web = Web::new(&app.base);
+    for _ in 0..5 {
+        let r = web.try_sign_in(AGENT, "wrong password!").await;
+        assert_eq!(r.status().as_u16(), 401);
+    }
+    // Even the right password is refused now, and no session is made.
+    let r = web.try_sign_in(AGENT, PASSWORD).await;
+    assert_eq!(r.status().as_u16(), 429);
+    assert!(r.text().await.unwrap().contains("Too many failed sign-ins"));
+    assert!(web.cookie.is_empty());
+    // Other addresses are not held back.
+    let r = app
+        .post(
+            "/api/v1/users",
+            json!({"email": "other@example.com", "name": "Other", "password": PASSWORD, "role": "agent"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    web.sign_in("other@example.com", PASSWORD).await;
+    // After the window the address may sign in again.
+    app.clock.advance(chrono::Duration::minutes(16));
+    let mut again = Web::new(&app.base);
+    again.sign_in(AGENT, PASSWORD).await;
+}
+
+async fn whatsapp_sandbox(app: &TestApp) -> String {
+    let r = app
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "whatsapp_sandbox", "name": "Front desk"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_contact_page_starts_a_whatsapp_conversation_with_an_approved_template() {
+    let app = with_agent().await;
+    let channel = whatsapp_sandbox(&app).await;
+    let ana = app
+        .contact(json!({"firstname": "Ana", "lastname": "Souza", "whatsapp_phone": "+5511912345678"}))
+        .await;
+    let mut web = Web::new(&app.base);
+    web.sign_in(AGENT, PASSWORD).await;
+
+    // Found by name and by a national form of the number.
+    for q in ["souza", "11%2091234-5678"] {
+        let (status, page) = web.get(&format!("/contacts?q={q}")).await;
+        assert_eq!(status, 200);
+        assert!(page.contains(&format!("/contacts/{ana}")), "{q}: {page}");
+    }
+    let (status, page) = web.get(&format!("/contacts/{ana}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Start a WhatsApp conversation"));
+    assert!(page.contains("not subscribed to WhatsApp"), "the warning shows");
+    assert!(page.contains("order_update|pt_BR"), "approved templates are offered");
+
+    let csrf = web.csrf(&format!("/contacts/{ana}")).await;
+    let path = format!("/contacts/{ana}/whatsapp");
+    let fields = |csrf: &str| -> Vec<(String, String)> {
+        [
+            ("csrf", csrf),
+            ("channel_id", channel.as_str()),
+            ("template", "order_update|pt_BR"),
+            ("order_update|pt_BR.body.1", "Ana"),
+            ("order_update|pt_BR.body.2", "4521"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let post = |f: Vec<(String, String)>| {
+        let web = &web;
+        let path = path.clone();
+        async move {
+            let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            web.post(&path, &refs).await
+        }
+    };
+    // Without the CSRF token: refused, nothing stored.
+    let (status, _) = post(fields("")).await;
+    assert_eq!(status, 403);
+    // Not subscribed: refused with the reason, back on the contact page.
+    let (status, location) = post(fields(&csrf)).await;
+    assert_eq!(status, 303);
+    assert!(location.contains("error=not_subscribed"), "{location}");
+    let sub = app
+        .put(
+            &format!("/api/v1/contacts/{ana}/subscriptions/whatsapp"),
+            json!({"status": "subscribed", "legal_basis": "consent", "explanation": "signed up in the shop"}),
+        )
+        .await;
+    assert_eq!(sub.status, 200);
+    // Missing a parameter: refused by the template rules.
+    let mut short = fields(&csrf);
+    short.retain(|(k, _)| k != "order_update|pt_BR.body.2");
+    let (_, location) = post(short).await;
+    assert!(location.contains("error=template_parameters"), "{location}");
+    // Sent: the agent lands in the new conversation.
+    let (status, location) = post(fields(&csrf)).await;
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/inbox/threads/thr_"), "{location}");
+    let thread = location
+        .trim_start_matches("/inbox/threads/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    app.run_jobs().await;
+    let r = app.get(&format!("/api/v1/threads/{thread}")).await;
+    let messages = r.body["messages"].as_array().unwrap();
+    let sent: Vec<&Value> = messages.iter().filter(|m| m["status"] != "not_sent").collect();
+    assert_eq!(sent.len(), 1, "{}", r.body);
+    assert_eq!(sent[0]["template"]["name"], "order_update", "{}", r.body);
+    assert_eq!(sent[0]["text"], "Olá Ana, o seu pedido 4521 foi enviado.");
+    assert_eq!(sent[0]["status"], "read", "the sandbox delivered it");
+    let (_, page) = web.get(&format!("/contacts/{ana}")).await;
+    assert!(
+        page.contains(&format!("/inbox/threads/{thread}")),
+        "listed under Conversations"
+    );
+
+    // Another workspace's contact is not found, and cannot be written to.
+    let other = app.other_workspace("beta").await;
+    let theirs = app
+        .post_as(
+            "/api/v1/contacts",
+            json!({"properties": {"firstname": "Beto", "whatsapp_phone": "+34612345678"}}),
+            &other,
+        )
+        .await;
+    let theirs = theirs.body["id"].as_str().unwrap().to_string();
+    let (status, page) = web.get(&format!("/contacts/{theirs}")).await;
+    assert_eq!(status, 404);
+    assert!(!page.contains("Beto"));
+    let (status, _) = web
+        .post(
+            &format!("/contacts/{theirs}/whatsapp"),
+            &[
+                ("csrf", &csrf),
+                ("channel_id", &channel),
+                ("template", "order_update|pt_BR"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (_, list) = web.get("/contacts?q=beto").await;
+    assert!(!list.contains("Beto"));
+}
+
+#[tokio::test]
+async fn an_sms_thread_is_answered_from_its_page_with_the_cost_meter() {
+    let app = with_agent().await;
+    let r = app
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
+        )
+        .await;
+    let channel = r.body["id"].as_str().unwrap().to_string();
+    let ana = app
+        .contact(json!({"firstname": "Ana", "mobilephone": "+5511912345678"}))
+        .await;
+    let sub = app
+        .put(
+            &format!("/api/v1/contacts/{ana}/subscriptions/sms"),
+            json!({"status": "subscribed", "legal_basis": "consent", "explanation": "signed up"}),
+        )
+        .await;
+    assert_eq!(sub.status, 200);
+    let r = app
+        .post(
+            &format!("/api/v1/channels/{channel}/simulate"),
+            json!({"from": "+5511912345678", "text": "Ainda tem o modelo azul?"}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    app.run_jobs().await;
+    let thread = app.get("/api/v1/threads?channel=sms").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut web = Web::new(&app.base);
+    web.sign_in(AGENT, PASSWORD).await;
+    let (status, page) = web.get(&format!("/inbox/threads/{thread}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Send SMS") && page.contains("sms-meter"), "{page}");
+    let csrf = web.csrf(&format!("/inbox/threads/{thread}")).await;
+
+    // The meter measures the text as it will be sent to this contact.
+    let meter = |text: &'static str| {
+        let web = &web;
+        let csrf = csrf.clone();
+        let url = format!("{}/inbox/threads/{thread}/sms-meter", app.base);
+        async move {
+            let r = web
+                .http
+                .post(url)
+                .header("cookie", &web.cookie)
+                .form(&[("csrf", csrf.as_str()), ("text", text)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let m = meter("Olá {{contact.firstname}}, temos sim!").await;
+    assert_eq!(
+        m["summary"], "GSM-7 · 1 part · 141 characters left · replaced á→a",
+        "{m}"
+    );
+    let long: &'static str = Box::leak("x".repeat(153 * 5 + 1).into_boxed_str());
+    let m = meter(long).await;
+    assert_eq!(m["too_long"], true, "{m}");
+    // Without its token the meter is a refused form like any other.
+    let (status, _) = web
+        .post(&format!("/inbox/threads/{thread}/sms-meter"), &[("text", "x")])
+        .await;
+    assert_eq!(status, 403);
+
+    let (status, location) = web
+        .post(
+            &format!("/inbox/threads/{thread}/reply"),
+            &[("csrf", &csrf), ("text", "Olá {{contact.firstname}}, temos sim!")],
+        )
+        .await;
+    assert_eq!((status, location.contains("sent=1")), (303, true), "{location}");
+    let (_, location) = web
+        .post(
+            &format!("/inbox/threads/{thread}/reply"),
+            &[("csrf", &csrf), ("text", long)],
+        )
+        .await;
+    assert!(location.contains("error=too_many_segments"), "{location}");
+    app.run_jobs().await;
+    let r = app.get(&format!("/api/v1/threads/{thread}")).await;
+    let delivered: Vec<&Value> = r.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "out" && m["status"] == "delivered")
+        .collect();
+    assert_eq!(delivered.len(), 1, "{}", r.body);
+    assert_eq!(delivered[0]["text"], "Ola Ana, temos sim!");
+    assert_eq!(delivered[0]["to"], "+5511912345678");
+}
