@@ -127,7 +127,7 @@ async fn add_sandbox_channels(state: &AppState, workspace_id: &str) -> anyhow::R
     };
     state.store.insert_channel(&sms_record, &[]).await?;
     // And one by SMS, to the channel's long number.
-    crate::sms::sandbox::simulate(
+    let _accepted = crate::sms::sandbox::simulate(
         state,
         sms_record,
         "+48512345678",

@@ -406,3 +406,80 @@ async fn an_sms_thread_is_answered_from_its_page_with_the_cost_meter() {
     assert_eq!(delivered[0]["text"], "Ola Ana, temos sim!");
     assert_eq!(delivered[0]["to"], "+5511912345678");
 }
+
+#[tokio::test]
+async fn a_conversation_shows_every_message_type_in_its_own_form() {
+    use recado_channels::whatsapp::testkit::{combine, Inbound};
+    let app = with_agent().await;
+    let api = common::cloud_api::CloudApi::start().await;
+    let secret = "render-secret";
+    let r = app
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "whatsapp_cloud", "name": "Main", "config": {
+                "waba_id": "WABA1", "phone_numbers": [{"phone_number_id": "1065000042", "display_phone_number": "+15550001111"}],
+                "access_token": "EAAG-token", "app_secret": secret, "verify_token": "v",
+                "graph_base_url": api.base_url, "graph_version": "v23.0", "tier": "unlimited"}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let channel = r.body["id"].as_str().unwrap().to_string();
+    let ts = recado_core::clock::Clock::now_ms(&app.clock) / 1000;
+    let from = |wamid: &str| Inbound::new("1065000042", "5511912345678", "Ana", wamid, ts);
+    let body = combine(&[
+        from("wamid.T1").text("Olá, segue o comprovante"),
+        from("wamid.R1").reaction("wamid.T1", Some("👍")),
+        from("wamid.I1").image("media-image", Some("a foto do produto")),
+        from("wamid.V1").video("media-video", None),
+        from("wamid.A1").audio("media-audio", true),
+        from("wamid.D1").document("media-doc", "factura-4521.pdf", None),
+        from("wamid.S1").sticker("media-sticker", false),
+        from("wamid.L1").location(-23.5613, -46.6565, Some("Avenida Paulista")),
+        from("wamid.C1").contacts("Bruno Lima", "+5511987654321"),
+        from("wamid.B1").button_reply("yes", "Sim, confirmo"),
+        from("wamid.U1").unsupported("poll_update"),
+        from("wamid.Q1").policy_violation().text("conteúdo proibido"),
+    ]);
+    let sig = recado_channels::whatsapp::sign(secret.as_bytes(), &body);
+    let r = app
+        .post_webhook(&format!("/webhooks/whatsapp/{channel}"), body, Some(&sig))
+        .await;
+    assert_eq!(r.status, 200);
+    app.run_jobs().await;
+    let thread = app.get("/api/v1/threads").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut web = Web::new(&app.base);
+    web.sign_in(AGENT, PASSWORD).await;
+    let (status, page) = web.get(&format!("/inbox/threads/{thread}")).await;
+    assert_eq!(status, 200);
+    for (what, expected) in [
+        ("text", "Olá, segue o comprovante"),
+        ("image", r#"class="media image""#),
+        ("image caption", "a foto do produto"),
+        ("video player", "<video src=\"/inbox/media/"),
+        ("audio player", "<audio src=\"/inbox/media/"),
+        ("voice note label", "Voice note"),
+        ("document link", ">factura-4521.pdf</a>"),
+        ("sticker", r#"class="media sticker""#),
+        (
+            "location link",
+            "https://www.openstreetmap.org/?mlat=-23.5613&#38;mlon=-46.6565",
+        ),
+        ("location name", "Avenida Paulista"),
+        ("contact card", "👤 Bruno Lima"),
+        ("contact phone", "tel:+5511987654321"),
+        ("reaction on its message", r#"<span class="reaction">👍</span>"#),
+        ("button reply", "Chose “Sim, confirmo”"),
+        ("unsupported notice", "Unsupported message:"),
+        ("quarantined notice", "flagged it under its content policy"),
+    ] {
+        assert!(page.contains(expected), "no {what} ({expected}) in the page");
+    }
+    assert!(!page.contains("conteúdo proibido"), "quarantined content never shows");
+    assert!(
+        !page.contains("kind-reaction"),
+        "a reaction shows on its message, not as one"
+    );
+}
