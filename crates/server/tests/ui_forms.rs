@@ -280,6 +280,9 @@ async fn a_contact_page_starts_a_whatsapp_conversation_with_an_approved_template
         page.contains(&format!("/inbox/threads/{thread}")),
         "listed under Conversations"
     );
+    // History and timeline name who changed the subscription, not their id.
+    assert!(page.contains("manual by Administrator"), "{page}");
+    assert!(!page.contains("usr_"), "no user ids shown");
 
     // Another workspace's contact is not found, and cannot be written to.
     let other = app.other_workspace("beta").await;

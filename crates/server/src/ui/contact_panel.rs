@@ -68,6 +68,15 @@ pub async fn panel(
     let name = crate::inbox::service::contact_name(serde_json::to_string(&contact.properties).ok().as_deref())
         .or_else(|| contact.phones.values().next().cloned())
         .unwrap_or_else(|| "Unknown contact".into());
+    // Changes name their actor by user id; people read names.
+    let names: std::collections::HashMap<String, String> = state
+        .store
+        .list_users(workspace_id, None, 500)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let actor_name = |actor: &str| names.get(actor).cloned().unwrap_or_else(|| actor.to_string());
     let stored = state.store.subscriptions(workspace_id, contact_id).await?;
     let mut subscriptions = Vec::new();
     for channel in Channel::ALL {
@@ -86,7 +95,7 @@ pub async fn panel(
                 legal_basis: h.legal_basis.unwrap_or_default(),
                 explanation: h.explanation.unwrap_or_default(),
                 source: h.source,
-                actor: h.actor,
+                actor: actor_name(&h.actor),
                 at: local_time(h.at, tz),
             })
             .collect();
@@ -109,7 +118,7 @@ pub async fn panel(
         .await?
         .into_iter()
         .map(|e| TimelineRow {
-            details: summary(&e.details, e.campaign.as_deref()),
+            details: summary(&e.details, e.campaign.as_deref(), &actor_name),
             kind: e.kind,
             at: local_time(e.at, tz),
         })
@@ -130,7 +139,7 @@ pub async fn panel(
 }
 
 /// One line of a timeline event's details: its scalar values.
-fn summary(details: &str, campaign: Option<&str>) -> String {
+fn summary(details: &str, campaign: Option<&str>, actor_name: &dyn Fn(&str) -> String) -> String {
     let v: serde_json::Value = serde_json::from_str(details).unwrap_or_default();
     let mut parts: Vec<String> = v
         .as_object()
@@ -138,6 +147,7 @@ fn summary(details: &str, campaign: Option<&str>) -> String {
             o.iter()
                 .filter(|(k, _)| *k != "channel_id")
                 .filter_map(|(k, v)| match v {
+                    serde_json::Value::String(s) if k == "actor" => Some(format!("by {}", actor_name(s))),
                     serde_json::Value::String(s) if !s.is_empty() => Some(format!("{k}: {s}")),
                     serde_json::Value::Number(n) => Some(format!("{k}: {n}")),
                     serde_json::Value::Bool(b) => Some(format!("{k}: {b}")),
