@@ -486,3 +486,62 @@ async fn a_conversation_shows_every_message_type_in_its_own_form() {
         "a reaction shows on its message, not as one"
     );
 }
+
+#[tokio::test]
+async fn an_admin_resets_a_password_which_ends_the_users_sessions() {
+    let app = spawn_app_with(|s| s.admin_password = Some(Secret::new("given-admin-password"))).await;
+    let r = app
+        .post(
+            "/api/v1/users",
+            json!({"email": AGENT, "name": "Marta Agent", "password": PASSWORD, "role": "agent"}),
+        )
+        .await;
+    let agent_id = r.body["id"].as_str().unwrap().to_string();
+    let mut agent = Web::new(&app.base);
+    agent.sign_in(AGENT, PASSWORD).await;
+    let mut admin = Web::new(&app.base);
+    admin.sign_in("admin@localhost", "given-admin-password").await;
+    let csrf = admin.csrf("/admin/users").await;
+    let path = format!("/admin/users/{agent_id}/password");
+
+    let (_, location) = admin.post(&path, &[("csrf", &csrf), ("password", "short")]).await;
+    assert!(location.contains("error=weak_password"), "{location}");
+    // An agent may not reset anyone's password, not even with a valid form.
+    let agent_csrf = agent.csrf("/inbox").await;
+    let (status, _) = agent
+        .post(&path, &[("csrf", &agent_csrf), ("password", "agent chose this")])
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = admin.post(&path, &[("password", "no token at all")]).await;
+    assert_eq!(status, 403, "a post without its CSRF token is refused");
+
+    let (status, location) = admin
+        .post(&path, &[("csrf", &csrf), ("password", "a brand new password")])
+        .await;
+    assert_eq!((status, location.contains("done=reset")), (303, true), "{location}");
+    // The agent's open session ended; the old password no longer works.
+    let (status, _) = agent.get("/inbox").await;
+    assert_eq!(status, 303, "signed out by the reset");
+    let r = Web::new(&app.base).try_sign_in(AGENT, PASSWORD).await;
+    assert_eq!(r.status().as_u16(), 401);
+    Web::new(&app.base).sign_in(AGENT, "a brand new password").await;
+
+    // Another workspace's user is not found.
+    let other = app.other_workspace("beta").await;
+    let theirs = app
+        .post_as(
+            "/api/v1/users",
+            json!({"email": "beto@example.com", "name": "Beto", "password": PASSWORD, "role": "agent"}),
+            &other,
+        )
+        .await;
+    let theirs = theirs.body["id"].as_str().unwrap().to_string();
+    let (status, _) = admin
+        .post(
+            &format!("/admin/users/{theirs}/password"),
+            &[("csrf", &csrf), ("password", "taken over password")],
+        )
+        .await;
+    assert_eq!(status, 404);
+    Web::new(&app.base).sign_in("beto@example.com", PASSWORD).await;
+}
