@@ -503,25 +503,17 @@ async fn lists_page_by_last_activity_with_a_cursor() {
 #[tokio::test]
 async fn sms_threads_are_answered_by_sms_from_the_number_the_contact_wrote_to() {
     let app = spawn_app().await;
-    let r = app
-        .post(
-            "/api/v1/channels",
-            json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado", "+15550001111"]}}),
-        )
+    let channel = app
+        .channel("sms_sandbox", "SMS", json!({"senders": ["Recado", "+15550001111"]}))
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let channel = r.body["id"].as_str().unwrap().to_string();
     let ana = app
         .contact(json!({"firstname": "Ana", "mobilephone": "+5511912345678"}))
         .await;
-    let r = app
-        .post(
-            &format!("/api/v1/channels/{channel}/simulate"),
-            json!({"from": "+5511912345678", "to": "+15550001111", "text": "Oi, ainda tem?"}),
-        )
-        .await;
-    assert_eq!(r.status, 202, "{}", r.body);
-    app.run_jobs().await;
+    app.simulate(
+        &channel,
+        json!({"from": "+5511912345678", "to": "+15550001111", "text": "Oi, ainda tem?"}),
+    )
+    .await;
     let threads = app.get("/api/v1/threads?channel=sms").await;
     assert_eq!(threads.body["items"].as_array().unwrap().len(), 1, "{}", threads.body);
     let thread = threads.body["items"][0]["id"].as_str().unwrap().to_string();
@@ -545,13 +537,7 @@ async fn sms_threads_are_answered_by_sms_from_the_number_the_contact_wrote_to() 
         template.body
     );
 
-    let sub = app
-        .put(
-            &format!("/api/v1/contacts/{ana}/subscriptions/sms"),
-            json!({"status": "subscribed", "legal_basis": "consent", "explanation": "asked by SMS"}),
-        )
-        .await;
-    assert_eq!(sub.status, 200, "{}", sub.body);
+    app.subscribe(&ana, "sms").await;
     let sent = app
         .post(&path, json!({"text": "Olá {{contact.firstname}}, temos sim!"}))
         .await;
@@ -592,13 +578,7 @@ async fn sms_threads_are_answered_by_sms_from_the_number_the_contact_wrote_to() 
 #[tokio::test]
 async fn a_simulated_message_to_a_number_the_channel_does_not_have_is_refused() {
     let app = spawn_app().await;
-    let r = app
-        .post(
-            "/api/v1/channels",
-            json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
-        )
-        .await;
-    let channel = r.body["id"].as_str().unwrap().to_string();
+    let channel = app.channel("sms_sandbox", "SMS", json!({"senders": ["Recado"]})).await;
     let r = app
         .post(
             &format!("/api/v1/channels/{channel}/simulate"),

@@ -427,14 +427,7 @@ async fn an_agent_starts_a_whatsapp_conversation_from_a_contact_and_answers_an_s
         .contact(json!({"firstname": "Ana", "lastname": "Souza", "whatsapp_phone": format!("+{CUSTOMER}")}))
         .await;
     for channel in ["whatsapp", "sms"] {
-        let sub = d
-            .app
-            .put(
-                &format!("/api/v1/contacts/{ana}/subscriptions/{channel}"),
-                json!({"status": "subscribed", "legal_basis": "consent", "explanation": "signed up in the shop"}),
-            )
-            .await;
-        assert_eq!(sub.status, 200, "{}", sub.body);
+        d.app.subscribe(&ana, channel).await;
     }
     let b = Browser::start(&driver, &chromium, true).await;
     let base = &d.app.base;
@@ -445,6 +438,8 @@ async fn an_agent_starts_a_whatsapp_conversation_from_a_contact_and_answers_an_s
     b.wait_for("#contact-search").await;
     b.type_into("#contact-search", "souza").await;
     b.click("#contacts-pane .list-search button").await;
+    // The results page carries the query in its search box.
+    b.wait_for_text(r#"value="souza""#).await;
     b.wait_for("li.contact-row").await;
     b.click("li.contact-row a").await;
     b.wait_for("#template-form").await;
@@ -467,27 +462,17 @@ async fn an_agent_starts_a_whatsapp_conversation_from_a_contact_and_answers_an_s
     assert_eq!(sent[0].body["to"], format!("+{CUSTOMER}"));
 
     // An SMS from the same customer is answered by SMS, with the cost shown as one types.
-    let r = d
+    let sms = d
         .app
-        .post(
-            "/api/v1/channels",
-            json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
-        )
+        .channel("sms_sandbox", "SMS", json!({"senders": ["Recado"]}))
         .await;
-    let sms = r.body["id"].as_str().unwrap().to_string();
-    let r = d
-        .app
-        .post(
-            &format!("/api/v1/channels/{sms}/simulate"),
+    d.app
+        .simulate(
+            &sms,
             json!({"from": format!("+{CUSTOMER}"), "text": "Ainda tem o modelo azul?"}),
         )
         .await;
-    assert_eq!(r.status, 202, "{}", r.body);
-    d.app.run_jobs().await;
-    let thread = d.app.get("/api/v1/threads?channel=sms").await.body["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let thread = d.app.first_thread("?channel=sms").await;
     b.goto(&format!("{base}/inbox/threads/{thread}")).await;
     b.wait_for("#reply-form[data-meter]").await;
     b.type_into("#reply-text", "Olá {{contact.firstname}}, temos sim!")

@@ -183,21 +183,10 @@ async fn sign_in_is_refused_for_an_address_after_five_failures() {
     again.sign_in(AGENT, PASSWORD).await;
 }
 
-async fn whatsapp_sandbox(app: &TestApp) -> String {
-    let r = app
-        .post(
-            "/api/v1/channels",
-            json!({"kind": "whatsapp_sandbox", "name": "Front desk"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.body["id"].as_str().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn a_contact_page_starts_a_whatsapp_conversation_with_an_approved_template() {
     let app = with_agent().await;
-    let channel = whatsapp_sandbox(&app).await;
+    let channel = app.channel("whatsapp_sandbox", "Front desk", json!({})).await;
     let ana = app
         .contact(json!({"firstname": "Ana", "lastname": "Souza", "whatsapp_phone": "+5511912345678"}))
         .await;
@@ -245,13 +234,7 @@ async fn a_contact_page_starts_a_whatsapp_conversation_with_an_approved_template
     let (status, location) = post(fields(&csrf)).await;
     assert_eq!(status, 303);
     assert!(location.contains("error=not_subscribed"), "{location}");
-    let sub = app
-        .put(
-            &format!("/api/v1/contacts/{ana}/subscriptions/whatsapp"),
-            json!({"status": "subscribed", "legal_basis": "consent", "explanation": "signed up in the shop"}),
-        )
-        .await;
-    assert_eq!(sub.status, 200);
+    app.subscribe(&ana, "whatsapp").await;
     // Missing a parameter: refused by the template rules.
     let mut short = fields(&csrf);
     short.retain(|(k, _)| k != "order_update|pt_BR.body.2");
@@ -315,35 +298,17 @@ async fn a_contact_page_starts_a_whatsapp_conversation_with_an_approved_template
 #[tokio::test]
 async fn an_sms_thread_is_answered_from_its_page_with_the_cost_meter() {
     let app = with_agent().await;
-    let r = app
-        .post(
-            "/api/v1/channels",
-            json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
-        )
-        .await;
-    let channel = r.body["id"].as_str().unwrap().to_string();
+    let channel = app.channel("sms_sandbox", "SMS", json!({"senders": ["Recado"]})).await;
     let ana = app
         .contact(json!({"firstname": "Ana", "mobilephone": "+5511912345678"}))
         .await;
-    let sub = app
-        .put(
-            &format!("/api/v1/contacts/{ana}/subscriptions/sms"),
-            json!({"status": "subscribed", "legal_basis": "consent", "explanation": "signed up"}),
-        )
-        .await;
-    assert_eq!(sub.status, 200);
-    let r = app
-        .post(
-            &format!("/api/v1/channels/{channel}/simulate"),
-            json!({"from": "+5511912345678", "text": "Ainda tem o modelo azul?"}),
-        )
-        .await;
-    assert_eq!(r.status, 202, "{}", r.body);
-    app.run_jobs().await;
-    let thread = app.get("/api/v1/threads?channel=sms").await.body["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    app.subscribe(&ana, "sms").await;
+    app.simulate(
+        &channel,
+        json!({"from": "+5511912345678", "text": "Ainda tem o modelo azul?"}),
+    )
+    .await;
+    let thread = app.first_thread("?channel=sms").await;
     let mut web = Web::new(&app.base);
     web.sign_in(AGENT, PASSWORD).await;
     let (status, page) = web.get(&format!("/inbox/threads/{thread}")).await;
@@ -449,10 +414,7 @@ async fn a_conversation_shows_every_message_type_in_its_own_form() {
         .await;
     assert_eq!(r.status, 200);
     app.run_jobs().await;
-    let thread = app.get("/api/v1/threads").await.body["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let thread = app.first_thread("").await;
     let mut web = Web::new(&app.base);
     web.sign_in(AGENT, PASSWORD).await;
     let (status, page) = web.get(&format!("/inbox/threads/{thread}")).await;

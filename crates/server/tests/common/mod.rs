@@ -128,6 +128,45 @@ impl TestApp {
         r.body["id"].as_str().unwrap().to_string()
     }
 
+    /// Creates a channel and returns its id.
+    pub async fn channel(&self, kind: &str, name: &str, config: Value) -> String {
+        let r = self
+            .post(
+                "/api/v1/channels",
+                serde_json::json!({"kind": kind, "name": name, "config": config}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_str().unwrap().to_string()
+    }
+
+    /// Subscribes a contact to a channel manually, with consent as the basis.
+    pub async fn subscribe(&self, contact: &str, channel: &str) {
+        let r = self
+            .put(
+                &format!("/api/v1/contacts/{contact}/subscriptions/{channel}"),
+                serde_json::json!({"status": "subscribed", "legal_basis": "consent", "explanation": "signed up"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    /// A sandbox inbound message (`body` as `/simulate` takes it), processed.
+    pub async fn simulate(&self, channel: &str, body: Value) {
+        let r = self.post(&format!("/api/v1/channels/{channel}/simulate"), body).await;
+        assert_eq!(r.status, 202, "{}", r.body);
+        self.run_jobs().await;
+    }
+
+    /// The id of the first thread `GET /api/v1/threads{query}` lists.
+    pub async fn first_thread(&self, query: &str) -> String {
+        let r = self.get(&format!("/api/v1/threads{query}")).await;
+        r.body["items"][0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no thread: {}", r.body))
+            .to_string()
+    }
+
     /// A second workspace and its admin token.
     pub async fn other_workspace(&self, name: &str) -> String {
         let r = self
