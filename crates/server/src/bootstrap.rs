@@ -110,3 +110,17 @@ pub async fn create_workspace_with_admin(
         .await?;
     Ok(ws.id)
 }
+
+/// Gives the user with `email` a new generated password and ends their web
+/// sessions. Returns the password, to be shown once; `None` for an unknown
+/// e-mail.
+pub async fn reset_password(store: &Store, email: &str) -> anyhow::Result<Option<String>> {
+    let Some(user) = store.user_by_email(&email.trim().to_lowercase()).await? else {
+        return Ok(None);
+    };
+    let password = generate_password();
+    let hash = hash_password(&password).map_err(|e| anyhow::anyhow!(e.message))?;
+    store.set_user_password(&user.workspace_id, &user.id, &hash).await?;
+    store.delete_user_web_sessions(&user.workspace_id, &user.id).await?;
+    Ok(Some(password))
+}

@@ -48,6 +48,18 @@ pub enum Command {
         #[command(subcommand)]
         command: WorkspaceCommand,
     },
+    /// User administration from the machine the hub runs on.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Give the user with this e-mail a new generated sign-in password (printed
+    /// once) and end their web sessions: the way back in for a locked-out admin.
+    ResetPassword { email: String },
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,6 +1,6 @@
 use anyhow::Context;
 use clap::Parser;
-use recado::cli::{Cli, Command, SmsCommand, WorkspaceCommand};
+use recado::cli::{Cli, Command, SmsCommand, UserCommand, WorkspaceCommand};
 use recado::config::{self, Settings};
 use recado::{bootstrap, demo, sms_api, Application};
 use recado_store::Store;
@@ -44,6 +44,19 @@ async fn main() -> anyhow::Result<()> {
                     Ok(())
                 }
                 Err(e) => anyhow::bail!("{}: {}", e.code, e.message),
+            }
+        }
+        Command::User {
+            command: UserCommand::ResetPassword { email },
+        } => {
+            let store = open(&settings).await?;
+            store.migrate().await?;
+            match bootstrap::reset_password(&store, &email).await? {
+                Some(password) => {
+                    println!("new sign-in password for {email} (shown once): {password}");
+                    Ok(())
+                }
+                None => anyhow::bail!("no user with the e-mail {email}"),
             }
         }
         Command::Workspace {

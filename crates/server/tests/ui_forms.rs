@@ -507,3 +507,26 @@ async fn an_admin_resets_a_password_which_ends_the_users_sessions() {
     assert_eq!(status, 404);
     Web::new(&app.base).sign_in("beto@example.com", PASSWORD).await;
 }
+
+#[tokio::test]
+async fn a_locked_out_admin_gets_a_new_password_from_the_command_line() {
+    let app = spawn_app_with(|s| s.admin_password = Some(Secret::new("forgotten-password"))).await;
+    let mut before = Web::new(&app.base);
+    before.sign_in("admin@localhost", "forgotten-password").await;
+    let store = &app.app_state.store;
+    let password = recado::bootstrap::reset_password(store, " Admin@Localhost ")
+        .await
+        .unwrap()
+        .expect("the admin exists");
+    let (status, _) = before.get("/inbox").await;
+    assert_eq!(status, 303, "the old session ended");
+    let r = Web::new(&app.base)
+        .try_sign_in("admin@localhost", "forgotten-password")
+        .await;
+    assert_eq!(r.status().as_u16(), 401);
+    Web::new(&app.base).sign_in("admin@localhost", &password).await;
+    assert!(recado::bootstrap::reset_password(store, "nobody@example.com")
+        .await
+        .unwrap()
+        .is_none());
+}
