@@ -106,6 +106,7 @@ pub fn refusal_text(code: &str, channel: &str) -> String {
         ),
         "too_many_segments" => "Not sent: the SMS needs more parts than this channel allows. Shorten it.".into(),
         "template_not_supported" => "Templates are WhatsApp messages; answer an SMS with text.".into(),
+        "invalid_sender" if channel == "whatsapp" => "Not sent: that number is not one of this account's.".into(),
         "invalid_sender" => "Not sent: this channel has no sender to answer from. An admin can set one.".into(),
         "no_phone" => "The contact has no phone number.".into(),
         "quota_exhausted" => "Not sent: the monthly WhatsApp conversation limit is reached.".into(),
