@@ -590,3 +590,41 @@ async fn a_simulated_message_to_a_number_the_channel_does_not_have_is_refused() 
     let threads = app.get("/api/v1/threads").await;
     assert_eq!(threads.body["items"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn a_message_whose_channel_was_deleted_before_sending_is_not_sent() {
+    let app = spawn_app().await;
+    let contact = app
+        .contact(json!({"firstname": "Ana", "mobilephone": "+5511912345678", "whatsapp_phone": "+5511912345678"}))
+        .await;
+    let whatsapp = app.channel("whatsapp_sandbox", "WhatsApp", json!({})).await;
+    let sms = app.channel("sms_sandbox", "SMS", json!({"senders": ["Recado"]})).await;
+    for channel in ["whatsapp", "sms"] {
+        app.subscribe(&contact, channel).await;
+    }
+    let template = json!({"channel": "whatsapp", "contact_id": contact,
+        "template": {"name": "order_update", "language": "pt_BR", "parameters": {"body": ["Ana", "4521"]}}});
+    let queued_whatsapp = app.post("/api/v1/messages", template).await;
+    assert_eq!(queued_whatsapp.status, 202, "{}", queued_whatsapp.body);
+    let queued_sms = app
+        .post(
+            "/api/v1/messages",
+            json!({"channel": "sms", "contact_id": contact, "text": "Seu pedido chegou"}),
+        )
+        .await;
+    assert_eq!(queued_sms.status, 202, "{}", queued_sms.body);
+    for channel in [&whatsapp, &sms] {
+        assert_eq!(app.delete(&format!("/api/v1/channels/{channel}")).await.status, 204);
+    }
+    app.run_jobs().await;
+    for queued in [queued_whatsapp, queued_sms] {
+        let id = queued.body["id"].as_str().unwrap();
+        let m = app.get(&format!("/api/v1/messages/{id}")).await;
+        assert_eq!(
+            (m.body["status"].as_str(), m.body["error"]["code"].as_str()),
+            (Some("not_sent"), Some("channel_deleted")),
+            "{}",
+            m.body
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! for every channel, with idempotency keys.
 
 pub mod routes;
+pub mod send_job;
 pub mod view;
 
 pub use routes::routes;

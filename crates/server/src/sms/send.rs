@@ -8,6 +8,7 @@ use super::JOB_SEND;
 use crate::app::AppState;
 use crate::channels::routes::LoadedSms;
 use crate::error::{ApiError, ApiResult};
+use crate::messages::send_job::{channel_gone_reason, load_queued, retry, Queued};
 use crate::whatsapp::send::{default_campaign, SendSource};
 use crate::workers::JobError;
 use axum::http::StatusCode;
@@ -217,44 +218,22 @@ async fn is_subscribed(state: &AppState, contact: &Contact) -> ApiResult<bool> {
         .any(|s| s.channel == "sms" && s.status == SubscriptionStatus::Subscribed.as_str()))
 }
 
-fn retry(e: impl std::fmt::Display) -> JobError {
-    JobError::Retry {
-        message: e.to_string(),
-        retry_after_ms: None,
-    }
-}
-
 /// Hands a queued SMS to its provider. As with WhatsApp, a request that may
 /// have reached the provider before a crash is never repeated: the message
 /// becomes `uncertain` and receipts settle it.
 pub async fn send_job(state: AppState, job: Job) -> Result<(), JobError> {
-    let payload = job.payload_json();
-    let id = payload["message_id"]
-        .as_str()
-        .ok_or_else(|| JobError::Permanent("payload without message_id".into()))?;
-    let workspace_id = job.workspace_id.clone().unwrap_or_default();
-    let message = match state.store.message(&workspace_id, id).await {
-        Ok(m) => m,
-        Err(recado_store::StoreError::NotFound) => return Err(JobError::Permanent(format!("message {id} is gone"))),
-        Err(e) => return Err(retry(e)),
-    };
-    if message.status != OutboundStatus::Queued.as_str() {
-        return Ok(());
-    }
-    if message.send_attempted_at.is_some() {
-        super::receipts::apply(&state, &message.id, OutboundStatus::Uncertain, None, None).await?;
-        return Ok(());
-    }
-    let Some(record) = state.store.channel_by_id(&message.channel_id).await.map_err(retry)? else {
-        super::receipts::apply(
-            &state,
-            &message.id,
-            OutboundStatus::NotSent,
-            Some(("channel_deleted".into(), "the channel was deleted".into())),
-            None,
-        )
-        .await?;
-        return Ok(());
+    let (message, record) = match load_queued(&state, &job).await? {
+        Queued::Settled => return Ok(()),
+        Queued::Uncertain(m) => {
+            super::receipts::apply(&state, &m.id, OutboundStatus::Uncertain, None, None).await?;
+            return Ok(());
+        }
+        Queued::ChannelGone(m) => {
+            let reason = Some(channel_gone_reason());
+            super::receipts::apply(&state, &m.id, OutboundStatus::NotSent, reason, None).await?;
+            return Ok(());
+        }
+        Queued::Ready(m, record) => (m, record),
     };
     let channel = crate::channels::routes::decode_sms(&state, record)?;
     state

@@ -10,6 +10,7 @@ use crate::auth::Caller;
 use crate::channels::routes::LoadedChannel;
 use crate::contacts::routes_support::{contacts_for, workspace_of};
 use crate::error::{ApiError, ApiResult};
+use crate::messages::send_job::{channel_gone_reason, load_queued, retry, Queued};
 use crate::workers::JobError;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -434,46 +435,19 @@ pub async fn send_system_reply(
     }
 }
 
-fn retry(e: impl std::fmt::Display) -> JobError {
-    JobError::Retry {
-        message: e.to_string(),
-        retry_after_ms: None,
-    }
-}
-
 /// Sends a queued message to the provider. A send that may have reached the
 /// provider before a crash is never repeated: it becomes `uncertain` and is
 /// reconciled by the status webhooks (which echo the hub's id).
 pub async fn send_job(state: AppState, job: Job) -> Result<(), JobError> {
-    let payload = job.payload_json();
-    let id = payload["message_id"]
-        .as_str()
-        .ok_or_else(|| JobError::Permanent("payload without message_id".into()))?;
-    let workspace_id = job.workspace_id.clone().unwrap_or_default();
-    let message = match state.store.message(&workspace_id, id).await {
-        Ok(m) => m,
-        Err(recado_store::StoreError::NotFound) => return Err(JobError::Permanent(format!("message {id} is gone"))),
-        Err(e) => return Err(retry(e)),
+    let (message, record) = match load_queued(&state, &job).await? {
+        Queued::Settled => return Ok(()),
+        Queued::Uncertain(m) => return set_status(&state, &m, OutboundStatus::Uncertain, None).await,
+        Queued::ChannelGone(m) => {
+            return set_status(&state, &m, OutboundStatus::NotSent, Some(channel_gone_reason())).await;
+        }
+        Queued::Ready(m, record) => (m, record),
     };
-    if message.status != OutboundStatus::Queued.as_str() {
-        return Ok(());
-    }
     let now = state.clock.now_ms();
-    if message.send_attempted_at.is_some() {
-        set_status(&state, &message, OutboundStatus::Uncertain, None).await?;
-        return Ok(());
-    }
-    let record = state.store.channel_by_id(&message.channel_id).await.map_err(retry)?;
-    let Some(record) = record else {
-        set_status(
-            &state,
-            &message,
-            OutboundStatus::Failed,
-            Some(("channel_deleted".into(), "the channel was deleted".into())),
-        )
-        .await?;
-        return Ok(());
-    };
     let channel = crate::channels::routes::decode(&state, record)?;
     let content: OutboundContent = serde_json::from_value(
         serde_json::from_str::<serde_json::Value>(&message.content).unwrap_or_default()["content"].clone(),
