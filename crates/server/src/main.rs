@@ -5,6 +5,9 @@ use recado::config::{self, Settings};
 use recado::{bootstrap, demo, sms_api, Application};
 use recado_store::Store;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

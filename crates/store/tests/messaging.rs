@@ -312,6 +312,57 @@ async fn identical_webhook_deliveries_are_stored_once_with_one_job() {
 }
 
 #[tokio::test]
+async fn a_batch_of_webhooks_stores_each_delivery_once_with_one_job_across_statement_chunks() {
+    let f = fixture().await;
+    // Deliveries (id, body digest): more than two insert statements' worth.
+    let first: Vec<(String, String)> = (0..600)
+        .map(|i| (format!("evt_a{i:04}"), format!("digest-{i}")))
+        .collect();
+    // Then: the first 600 again, 400 new ones, and 100 repeats of those within the batch.
+    let second: Vec<(String, String)> = (0..1_100)
+        .map(|i| {
+            (
+                format!("evt_b{i:04}"),
+                format!("digest-{}", if i < 1_000 { i } else { i - 400 }),
+            )
+        })
+        .collect();
+    let store_all = |list: &[(String, String)]| {
+        let f = &f;
+        let list = list.to_vec();
+        async move {
+            let batch: Vec<IncomingWebhook<'_>> = list
+                .iter()
+                .map(|(id, key)| IncomingWebhook {
+                    id,
+                    workspace_id: &f.ws,
+                    channel_id: "ch_1",
+                    dedupe_key: key,
+                    body: "{}",
+                    received_at: 5,
+                    job_kind: "whatsapp.webhook",
+                })
+                .collect();
+            f.store.store_webhooks(&batch).await.unwrap()
+        }
+    };
+    let stored = store_all(&first).await;
+    assert!(stored.iter().all(|new| *new));
+    let stored = store_all(&second).await;
+    assert!(stored[..600].iter().all(|new| !new), "repeats of stored deliveries");
+    assert!(stored[600..1_000].iter().all(|new| *new), "new deliveries");
+    assert!(stored[1_000..].iter().all(|new| !new), "repeats within the batch");
+    assert_eq!(f.store.count_webhook_events("ch_1").await.unwrap(), 1_000);
+    let jobs = f.store.jobs(Some(&f.ws), None, None, 5_000).await.unwrap();
+    let events: std::collections::HashSet<String> = jobs
+        .iter()
+        .map(|j| j.payload_json()["event_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!((jobs.len(), events.len()), (1_000, 1_000), "one job per stored event");
+    assert!(events.contains("evt_a0000") && events.contains("evt_b0999") && !events.contains("evt_b1000"));
+}
+
+#[tokio::test]
 async fn idempotency_keys_return_the_first_request() {
     let f = fixture().await;
     assert!(f
