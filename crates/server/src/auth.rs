@@ -90,11 +90,15 @@ pub fn generate_token() -> String {
 /// A generated sign-in password: 20 characters from an alphabet without
 /// look-alikes (about 115 bits), easy to copy from a terminal.
 pub fn generate_password() -> String {
+    random_chars(b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 20)
+}
+
+/// `n` characters drawn uniformly from `alphabet` with the OS's generator.
+pub fn random_chars(alphabet: &[u8], n: usize) -> String {
     use rand::Rng;
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rngs::OsRng;
-    (0..20)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+    (0..n)
+        .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
         .collect()
 }
 
