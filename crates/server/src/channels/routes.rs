@@ -62,20 +62,30 @@ pub struct LoadedChannel {
     pub whatsapp: WhatsAppChannel,
 }
 
-pub fn decode(state: &AppState, record: ChannelRecord) -> ApiResult<LoadedChannel> {
-    let kind = ChannelKind::parse(&record.kind).ok_or_else(|| ApiError::not_found("WhatsApp channel"))?;
+/// A channel's public settings and its decrypted secrets.
+fn settings_of(state: &AppState, record: &ChannelRecord) -> ApiResult<(Value, Value)> {
     let config: Value = serde_json::from_str(&record.config).map_err(ApiError::internal)?;
     let secrets = state.secrets.open(&record.secrets).map_err(ApiError::internal)?;
+    Ok((config, secrets))
+}
+
+/// A channel of the workspace, or 404.
+async fn stored(state: &AppState, workspace_id: &str, id: &str) -> ApiResult<ChannelRecord> {
+    state.store.channel(workspace_id, id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found("channel"),
+        other => other.into(),
+    })
+}
+
+pub fn decode(state: &AppState, record: ChannelRecord) -> ApiResult<LoadedChannel> {
+    let kind = ChannelKind::parse(&record.kind).ok_or_else(|| ApiError::not_found("WhatsApp channel"))?;
+    let (config, secrets) = settings_of(state, &record)?;
     let whatsapp = WhatsAppChannel::from_stored(kind, &config, &secrets)?;
     Ok(LoadedChannel { record, whatsapp })
 }
 
 pub async fn load(state: &AppState, workspace_id: &str, id: &str) -> ApiResult<LoadedChannel> {
-    let record = state.store.channel(workspace_id, id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found("channel"),
-        other => other.into(),
-    })?;
-    decode(state, record)
+    decode(state, stored(state, workspace_id, id).await?)
 }
 
 /// A stored SMS channel with its decrypted settings.
@@ -86,18 +96,13 @@ pub struct LoadedSms {
 
 pub fn decode_sms(state: &AppState, record: ChannelRecord) -> ApiResult<LoadedSms> {
     let kind = SmsKind::parse(&record.kind).ok_or_else(|| ApiError::not_found("SMS channel"))?;
-    let config: Value = serde_json::from_str(&record.config).map_err(ApiError::internal)?;
-    let secrets = state.secrets.open(&record.secrets).map_err(ApiError::internal)?;
+    let (config, secrets) = settings_of(state, &record)?;
     let sms = SmsChannel::from_stored(kind, &config, &secrets)?;
     Ok(LoadedSms { record, sms })
 }
 
 pub async fn load_sms(state: &AppState, workspace_id: &str, id: &str) -> ApiResult<LoadedSms> {
-    let record = state.store.channel(workspace_id, id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found("channel"),
-        other => other.into(),
-    })?;
-    decode_sms(state, record)
+    decode_sms(state, stored(state, workspace_id, id).await?)
 }
 
 fn sms_view(state: &AppState, c: &LoadedSms) -> ChannelView {

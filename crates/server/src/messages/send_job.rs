@@ -4,11 +4,12 @@
 //! and notice a channel deleted since the message was queued.
 
 use crate::app::AppState;
+use crate::error::ApiError;
 use crate::workers::JobError;
 use recado_core::delivery::OutboundStatus;
 use recado_store::channels::ChannelRecord;
 use recado_store::jobs::Job;
-use recado_store::messages::MessageRecord;
+use recado_store::messages::{MessageRecord, OutboundWrite, TimelineNote};
 use recado_store::StoreError;
 
 /// The state of a send job's message.
@@ -63,4 +64,34 @@ pub fn channel_gone_reason() -> (String, String) {
         "channel_deleted".into(),
         "the channel was deleted before the message was sent".into(),
     )
+}
+
+/// Stores a refused send as `not_sent` (never counted) with its reason and a
+/// timeline entry of `timeline_kind`, then hands back the error for the caller.
+pub async fn record_refusal(
+    state: &AppState,
+    message: &MessageRecord,
+    error: ApiError,
+    timeline_kind: &'static str,
+) -> ApiError {
+    let mut refused = message.clone();
+    refused.status = OutboundStatus::NotSent.as_str().into();
+    refused.error_code = Some(error.code.to_string());
+    refused.error_message = Some(error.message.clone());
+    refused.counted = false;
+    let write = OutboundWrite {
+        message: &refused,
+        account: refused.sender.as_deref(),
+        conversation: None,
+        quota: None,
+        job: None,
+        timeline: Some(TimelineNote {
+            kind: timeline_kind,
+            details: serde_json::json!({ "reason": error.code }),
+        }),
+    };
+    if let Err(e) = state.store.record_outbound(&write).await {
+        tracing::error!(error = %e, kind = timeline_kind, "could not record a refused send");
+    }
+    error
 }

@@ -190,25 +190,7 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> ApiResult<MessageRecor
 
 /// Stores a refused send as `not_sent` with `SMS_NOT_SENT` on the timeline.
 pub async fn record_refusal(state: &AppState, message: &MessageRecord, error: ApiError) -> ApiError {
-    let mut refused = message.clone();
-    refused.status = OutboundStatus::NotSent.as_str().into();
-    refused.error_code = Some(error.code.to_string());
-    refused.error_message = Some(error.message.clone());
-    let write = OutboundWrite {
-        message: &refused,
-        account: refused.sender.as_deref(),
-        conversation: None,
-        quota: None,
-        job: None,
-        timeline: Some(TimelineNote {
-            kind: "SMS_NOT_SENT",
-            details: json!({ "reason": error.code }),
-        }),
-    };
-    if let Err(e) = state.store.record_outbound(&write).await {
-        tracing::error!(error = %e, "could not record a refused SMS");
-    }
-    error
+    crate::messages::send_job::record_refusal(state, message, error, "SMS_NOT_SENT").await
 }
 
 async fn is_subscribed(state: &AppState, contact: &Contact) -> ApiResult<bool> {

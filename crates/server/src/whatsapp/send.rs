@@ -305,29 +305,9 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> ApiResult<MessageReco
     }
 }
 
-/// Stores a refused send as `not_sent` with its reason and a timeline entry,
-/// then hands back the error for the caller.
+/// Stores a refused send as `not_sent` with `WHATSAPP_NOT_SENT` on the timeline.
 pub async fn record_refusal(state: &AppState, message: &MessageRecord, error: ApiError) -> ApiError {
-    let mut refused = message.clone();
-    refused.status = OutboundStatus::NotSent.as_str().into();
-    refused.error_code = Some(error.code.to_string());
-    refused.error_message = Some(error.message.clone());
-    refused.counted = false;
-    let write = OutboundWrite {
-        message: &refused,
-        account: refused.sender.as_deref(),
-        conversation: None,
-        quota: None,
-        job: None,
-        timeline: Some(TimelineNote {
-            kind: "WHATSAPP_NOT_SENT",
-            details: json!({ "reason": error.code }),
-        }),
-    };
-    if let Err(e) = state.store.record_outbound(&write).await {
-        tracing::error!(error = %e, "could not record a refused send");
-    }
-    error
+    crate::messages::send_job::record_refusal(state, message, error, "WHATSAPP_NOT_SENT").await
 }
 
 async fn is_subscribed(state: &AppState, contact: &Contact) -> ApiResult<bool> {
