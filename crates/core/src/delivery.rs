@@ -139,6 +139,71 @@ pub fn implied_earlier(status: OutboundStatus) -> &'static [OutboundStatus] {
     }
 }
 
+/// The delivery state of one part of a multi-part SMS (each part has its own
+/// receipt). Like a message's status it only moves forward — `accepted` →
+/// `not_delivered` → `delivered`, a delivery receipt overruling a failure —
+/// so late or repeated receipts, in any order, end in the same state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartState {
+    Accepted,
+    NotDelivered,
+    Delivered,
+}
+
+impl PartState {
+    pub const ALL: [PartState; 3] = [PartState::Accepted, PartState::NotDelivered, PartState::Delivered];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartState::Accepted => "accepted",
+            PartState::NotDelivered => "not_delivered",
+            PartState::Delivered => "delivered",
+        }
+    }
+
+    /// The state after `incoming` is reported for a part in state `self`.
+    pub fn advance(self, incoming: PartState) -> PartState {
+        self.max(incoming)
+    }
+}
+
+impl PartialOrd for PartState {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PartState {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let rank = |p: &PartState| PartState::ALL.iter().position(|x| x == p);
+        rank(self).cmp(&rank(other))
+    }
+}
+
+impl FromStr for PartState {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
+        PartState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| UnknownValue(s.to_string()))
+    }
+}
+
+/// What the parts of a message say about the whole: delivered once every part
+/// is, not delivered as soon as one part is not (until all are delivered),
+/// nothing yet otherwise.
+pub fn message_outcome_of_parts(parts: &[PartState]) -> Option<OutboundStatus> {
+    if !parts.is_empty() && parts.iter().all(|p| *p == PartState::Delivered) {
+        Some(OutboundStatus::Delivered)
+    } else if parts.contains(&PartState::NotDelivered) {
+        Some(OutboundStatus::NotDelivered)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::OutboundStatus::{Delivered, Failed, NotDelivered, NotSent, Queued, Read, Sent, Uncertain};
@@ -414,6 +479,33 @@ mod tests {
                 prop_assert_eq!(advance(next, status), next, "{} then {}", status, report);
                 status = next;
             }
+        }
+    }
+
+    #[test]
+    fn a_late_part_receipt_never_moves_a_part_backwards() {
+        use PartState::{Accepted as A, Delivered as D, NotDelivered as N};
+        assert_eq!(D.advance(A), D);
+        assert_eq!(D.advance(N), D);
+        assert_eq!(N.advance(A), N);
+        assert_eq!(N.advance(D), D);
+        assert_eq!(A.advance(N), N);
+    }
+
+    proptest! {
+        #[test]
+        fn parts_all_delivered_in_any_order_with_duplicates_make_the_message_delivered(
+            receipts in proptest::collection::vec((0usize..3, 0usize..3), 0..20),
+        ) {
+            // Three parts; each gets its receipts in any order, and finally a delivery.
+            let mut parts = [PartState::Accepted; 3];
+            for (part, state) in receipts {
+                parts[part] = parts[part].advance(PartState::ALL[state]);
+            }
+            for part in parts.iter_mut() {
+                *part = part.advance(PartState::Delivered);
+            }
+            prop_assert_eq!(message_outcome_of_parts(&parts), Some(OutboundStatus::Delivered));
         }
     }
 }

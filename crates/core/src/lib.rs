@@ -9,5 +9,6 @@ pub mod ids;
 pub mod keywords;
 pub mod phone;
 pub mod properties;
+pub mod text;
 pub mod tokens;
 pub mod whatsapp;

@@ -30,6 +30,8 @@ pub enum PropertyError {
     BadMobilePrefix,
     #[error("`email` must look like name@domain")]
     BadEmail,
+    #[error("property values may not contain the NUL character (U+0000)")]
+    Nul,
 }
 
 /// Custom and well-known keys share one rule: `[a-z0-9_]{1,64}`.
@@ -52,6 +54,9 @@ pub fn normalise_value(name: &str, value: &serde_json::Value) -> Result<Option<S
     };
     if text.is_empty() {
         return Ok(None);
+    }
+    if crate::text::has_nul(&text) {
+        return Err(PropertyError::Nul);
     }
     match name {
         "country" => {

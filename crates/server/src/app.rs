@@ -142,6 +142,7 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(axum::middleware::from_fn(crate::extract::refuse_nul_in_uri))
         .layer(axum::middleware::from_fn(ops::track_requests))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(ApiError::internal("a request handler panicked"))

@@ -52,7 +52,21 @@ pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes,
     })
 }
 
+/// Every request body of the API is a JSON object (a struct would otherwise
+/// take an array positionally), in UTF-8.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(ApiError::bad_request("the body must be JSON in UTF-8"));
+    }
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            "the body must be a JSON object",
+        ));
+    }
+    refuse_nul_in_json(bytes)?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
         let path = err.path().to_string();
@@ -93,6 +107,46 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// 422 for a JSON body with a NUL character in a string or member name: no
+/// database can keep it as text, and silently altering what a user sent
+/// would be worse than saying so.
+fn refuse_nul_in_json(bytes: &[u8]) -> Result<(), ApiError> {
+    if !recado_core::text::json_text_may_hold_nul(bytes) {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(()); // not JSON: the parser below says so
+    };
+    match recado_core::text::json_nul_path(&value) {
+        Some(path) => Err(nul_refused(path.trim_start_matches('.'))),
+        None => Ok(()),
+    }
+}
+
+/// The refusal of a NUL character in `field` (empty: the value itself).
+pub fn nul_refused(field: &str) -> ApiError {
+    let e = ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_value",
+        "text may not contain the NUL character (U+0000)",
+    );
+    if field.is_empty() {
+        e
+    } else {
+        e.with_field(field)
+    }
+}
+
+/// 422 for query or form fields that hold a NUL character.
+pub fn refuse_nul_in_fields<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<(), ApiError> {
+    for (name, value) in fields {
+        if recado_core::text::has_nul(name) || recado_core::text::has_nul(value) {
+            return Err(nul_refused(&recado_core::text::without_nul(name)));
+        }
+    }
+    Ok(())
+}
+
 /// Query parameters with contract errors (422 and the parameter's name).
 pub struct ApiQuery<T>(pub T);
 
@@ -125,4 +179,30 @@ impl Page {
     pub fn limit(&self) -> i64 {
         recado_store::clamp_limit(self.limit)
     }
+}
+
+/// Middleware for every route: a `%00` in the path names nothing (404); in
+/// the query it is a bad parameter (422 `invalid_query` naming it). Handlers
+/// then never see a NUL character from the URL.
+pub async fn refuse_nul_in_uri(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let uri = req.uri();
+    if contains_encoded_nul(uri.path()) {
+        return ApiError::not_found("route").into_response();
+    }
+    if let Some(query) = uri.query().filter(|q| contains_encoded_nul(q)) {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        if let Err(e) = refuse_nul_in_fields(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+            return ApiError {
+                code: "invalid_query",
+                ..e
+            }
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+fn contains_encoded_nul(s: &str) -> bool {
+    s.as_bytes().windows(3).any(|w| w == b"%00")
 }

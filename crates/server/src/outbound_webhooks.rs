@@ -50,18 +50,6 @@ pub fn register_jobs(registry: &mut crate::workers::Registry) {
     );
 }
 
-/// Records an event for the workspace's endpoints. Failing to record it is
-/// logged, never passed to the caller: the domain change already happened.
-pub async fn emit(state: &AppState, workspace_id: &str, kind: &str, data: Value) {
-    if let Err(e) = state
-        .store
-        .emit_event(workspace_id, kind, &data, state.clock.now_ms())
-        .await
-    {
-        tracing::error!(error = %e, kind, "could not record an outbound event");
-    }
-}
-
 /// The Standard Webhooks signature: `v1,` + base64 HMAC-SHA256 over
 /// `{id}.{timestamp}.{body}` with the secret's bytes.
 pub fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> String {

@@ -24,15 +24,38 @@ pub enum JobError {
 
 pub type Handler = Arc<dyn Fn(AppState, Job) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
 
+/// Settles what a job leaves behind once it is buried (no attempts left, or
+/// a permanent failure): e.g. a send's message must still end in a final state.
+pub type BuriedHandler = Arc<dyn Fn(AppState, Job) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
+
 /// Handlers by job kind.
 #[derive(Clone, Default)]
 pub struct Registry {
     handlers: HashMap<String, Handler>,
+    on_buried: HashMap<String, BuriedHandler>,
 }
 
 impl Registry {
     pub fn register(&mut self, kind: &str, handler: Handler) {
         self.handlers.insert(kind.to_string(), handler);
+    }
+
+    /// Registers what to do when a job of `kind` is buried.
+    pub fn on_buried(&mut self, kind: &str, handler: BuriedHandler) {
+        self.on_buried.insert(kind.to_string(), handler);
+    }
+
+    /// Runs the buried-job handler of `job`'s kind, if any. `job.last_error`
+    /// holds the last failure.
+    async fn settle_buried(&self, state: &AppState, job: Job) {
+        metrics::counter!("recado_jobs_total", "kind" => job.kind.clone(), "outcome" => "dead").increment(1);
+        let Some(handler) = self.on_buried.get(&job.kind) else {
+            return;
+        };
+        let (id, kind) = (job.id.clone(), job.kind.clone());
+        if let Err(e) = handler(state.clone(), job).await {
+            tracing::error!(job = %id, %kind, error = ?e, "could not settle a buried job");
+        }
     }
 
     /// The handlers the hub ships with.
@@ -52,7 +75,12 @@ const LEASE_MS: i64 = 60_000;
 /// drive the queue step by step with it.
 pub async fn run_once(state: &AppState, registry: &Registry, worker: &str) -> anyhow::Result<bool> {
     let now = state.clock.now_ms();
-    let Some(job) = state.store.claim_job(worker, None, now, LEASE_MS).await? else {
+    let claim = state.store.claim_next(worker, None, now, LEASE_MS).await?;
+    for buried in claim.buried {
+        tracing::error!(job = %buried.id, kind = %buried.kind, "job buried: its lease ran out on its last attempt");
+        registry.settle_buried(state, buried).await;
+    }
+    let Some(job) = claim.job else {
         return Ok(false);
     };
     let outcome = match registry.handlers.get(&job.kind) {
@@ -60,25 +88,33 @@ pub async fn run_once(state: &AppState, registry: &Registry, worker: &str) -> an
         None => Err(JobError::Permanent(format!("no handler for job kind `{}`", job.kind))),
     };
     let now = state.clock.now_ms();
-    match outcome {
+    let (message, retry_at) = match outcome {
         Ok(()) => {
             state.store.complete_job(&job.id, worker, now).await?;
             metrics::counter!("recado_jobs_total", "kind" => job.kind.clone(), "outcome" => "done").increment(1);
+            return Ok(true);
         }
         Err(JobError::Retry {
             message,
             retry_after_ms,
         }) => {
             let at = now + retry_delay_ms(job.attempts - 1, retry_after_ms);
-            let status = state.store.fail_job(&job.id, worker, &message, Some(at), now).await?;
-            tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, error = %message, ?status, "job failed");
-            metrics::counter!("recado_jobs_total", "kind" => job.kind.clone(), "outcome" => "retry").increment(1);
+            (message, Some(at))
         }
-        Err(JobError::Permanent(message)) => {
-            state.store.fail_job(&job.id, worker, &message, None, now).await?;
-            tracing::error!(job = %job.id, kind = %job.kind, error = %message, "job failed permanently");
-            metrics::counter!("recado_jobs_total", "kind" => job.kind.clone(), "outcome" => "dead").increment(1);
-        }
+        Err(JobError::Permanent(message)) => (message, None),
+    };
+    let status = state.store.fail_job(&job.id, worker, &message, retry_at, now).await?;
+    if status == Some(recado_store::jobs::DEAD) {
+        tracing::error!(job = %job.id, kind = %job.kind, attempt = job.attempts, error = %message, "job failed for good");
+        let buried = Job {
+            last_error: Some(message),
+            status: recado_store::jobs::DEAD.into(),
+            ..job
+        };
+        registry.settle_buried(state, buried).await;
+    } else {
+        tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, error = %message, ?status, "job failed");
+        metrics::counter!("recado_jobs_total", "kind" => job.kind.clone(), "outcome" => "retry").increment(1);
     }
     Ok(true)
 }

@@ -280,3 +280,79 @@ async fn errors_never_leave_partial_data_behind() {
     assert_eq!(app.get(&format!("/api/v1/contacts/{id}")).await.body, before);
     still_serving(&app).await;
 }
+
+#[tokio::test]
+async fn a_nul_character_in_a_json_body_is_422_naming_the_field_and_stores_nothing() {
+    let app = spawn_app().await;
+    let r = app
+        .post("/api/v1/contacts", json!({"properties": {"firstname": "A\u{0}na"}}))
+        .await;
+    assert_error(&r, 422, "invalid_value");
+    assert_eq!(r.field(), "properties.firstname");
+    let list = app.get("/api/v1/contacts").await;
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn a_nul_character_in_a_query_value_is_422_naming_the_parameter() {
+    let app = spawn_app().await;
+    let r = app.get("/api/v1/contacts?q=a%00b").await;
+    assert_error(&r, 422, "invalid_query");
+    assert_eq!(r.field(), "q");
+}
+
+#[tokio::test]
+async fn a_nul_character_in_a_path_names_nothing() {
+    let app = spawn_app().await;
+    assert_error(&app.get("/api/v1/contacts/ct_%00").await, 404, "not_found");
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/webhooks/whatsapp/ch%00"))
+                .header("content-type", "application/json")
+                .body("{}"),
+        )
+        .await;
+    assert_error(&r, 404, "not_found");
+}
+
+#[tokio::test]
+async fn a_json_array_where_an_object_is_expected_is_422_and_changes_nothing() {
+    let app = spawn_app().await;
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/contacts"))
+                .bearer_auth(&app.token)
+                .header("content-type", "application/json")
+                .body(r#"[{"firstname": "Ana"}]"#),
+        )
+        .await;
+    assert_error(&r, 422, "invalid_value");
+    let list = app.get("/api/v1/contacts").await;
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_utf8_is_400() {
+    let app = spawn_app().await;
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/contacts"))
+                .bearer_auth(&app.token)
+                .header("content-type", "application/json")
+                .body(b"{\"properties\": {\"firstname\": \"Jo\xe3o\"}}".to_vec()),
+        )
+        .await;
+    assert_error(&r, 400, "bad_request");
+}
+
+#[tokio::test]
+async fn an_undecodable_unsubscribe_token_or_link_code_is_not_found() {
+    let app = spawn_app().await;
+    for path in ["/u/%ff", "/s/%ff"] {
+        let status = app.client.get(app.url(path)).send().await.unwrap().status();
+        assert_eq!(status, 404, "{path}");
+    }
+}

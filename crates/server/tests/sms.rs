@@ -155,7 +155,11 @@ async fn invalid_senders_and_texts_over_five_parts_are_refused_before_sending() 
         .await;
     assert_eq!((r.status, r.code()), (422, "too_many_segments"));
     app.run_jobs().await;
-    assert_eq!(timeline_kinds(&app, &ana).await, vec!["SMS_NOT_SENT"]);
+    assert_eq!(
+        timeline_kinds(&app, &ana).await,
+        vec!["SMS_NOT_SENT", "SMS_NOT_SENT", "SMS_NOT_SENT"],
+        "every refusal is recorded, the sender refusals too"
+    );
 }
 
 #[tokio::test]

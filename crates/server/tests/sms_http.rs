@@ -109,11 +109,12 @@ async fn sends_use_the_messages_api_with_a_form_valid_against_twilios_spec_and_r
     let field = |k: &str| forms[0].iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     assert_eq!(field("To").as_deref(), Some("+5511912345678"));
     assert_eq!(field("From").as_deref(), Some("+15017122661"));
+    let mid = r.body["id"].as_str().unwrap();
     assert_eq!(
         field("StatusCallback"),
-        Some(format!("http://127.0.0.1/webhooks/sms/{channel}"))
+        Some(format!("http://127.0.0.1/webhooks/sms/{channel}?message_id={mid}")),
+        "the callback URL names the hub's own message id"
     );
-    let mid = r.body["id"].as_str().unwrap();
     let m = app.get(&format!("/api/v1/messages/{mid}")).await;
     assert_eq!(m.body["status"], "sent");
     let sid = m.body["provider_message_id"].as_str().unwrap().to_string();
@@ -161,6 +162,93 @@ async fn a_429_from_the_provider_is_retried_after_its_back_off_and_sent_once() {
         2,
         "one refused attempt, one accepted: sent once"
     );
+}
+
+#[tokio::test]
+async fn a_send_the_provider_keeps_refusing_ends_failed_with_its_last_error() {
+    let (app, standin, _) = setup().await;
+    let ana = subscribed(&app).await;
+    for _ in 0..20 {
+        standin.queued_errors.lock().unwrap().push_back((500, 0));
+    }
+    let r = app
+        .post(
+            "/api/v1/messages",
+            json!({"channel": "sms", "contact_id": ana, "text": "hello"}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let mid = r.body["id"].as_str().unwrap();
+    for _ in 0..12 {
+        app.run_jobs().await;
+        app.clock.advance(chrono::Duration::hours(2));
+    }
+    let m = app.get(&format!("/api/v1/messages/{mid}")).await.body;
+    assert_eq!(m["status"], "failed", "{m}");
+    assert_eq!(m["error"]["code"], "provider_error", "{m}");
+    assert!(
+        m["error"]["message"].as_str().unwrap().contains("Too Many Requests"),
+        "the provider's last answer is kept: {m}"
+    );
+    assert_eq!(
+        standin.forms.lock().unwrap().len(),
+        8,
+        "every attempt was made, no more"
+    );
+    let timeline = app.get(&format!("/api/v1/contacts/{ana}/timeline")).await.body;
+    let kinds: Vec<&str> = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert!(kinds.contains(&"SMS_NOT_SENT"), "{timeline}");
+}
+
+#[tokio::test]
+async fn an_uncertain_send_is_settled_by_a_callback_that_names_the_hubs_message_id() {
+    let (app, standin, _) = setup().await;
+    let ana = subscribed(&app).await;
+    // The provider takes the message but its answer is lost (no `sid`).
+    standin.queued_errors.lock().unwrap().push_back((201, 0));
+    let r = app
+        .post(
+            "/api/v1/messages",
+            json!({"channel": "sms", "contact_id": ana, "text": "hello"}),
+        )
+        .await;
+    app.run_jobs().await;
+    let mid = r.body["id"].as_str().unwrap();
+    assert_eq!(
+        app.get(&format!("/api/v1/messages/{mid}")).await.body["status"],
+        "uncertain"
+    );
+    let callback_url = {
+        let forms = standin.forms.lock().unwrap();
+        forms[0].iter().find(|(k, _)| k == "StatusCallback").unwrap().1.clone()
+    };
+    let form = status_callback_form("SMlost0001", "delivered", None);
+    let (_, signature) = signed_form(TOKEN, &callback_url, &form);
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&form)
+        .finish();
+    let path = callback_url.trim_start_matches("http://127.0.0.1");
+    let status = app
+        .client
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    app.run_jobs().await;
+    let m = app.get(&format!("/api/v1/messages/{mid}")).await.body;
+    assert_eq!(m["status"], "delivered", "{m}");
+    assert_eq!(m["provider_message_id"], "SMlost0001", "{m}");
+    assert_eq!(standin.forms.lock().unwrap().len(), 1, "never sent again");
 }
 
 #[tokio::test]

@@ -745,3 +745,119 @@ async fn idempotency_keys_return_the_first_response_and_refuse_another_body() {
         1
     );
 }
+
+#[tokio::test]
+async fn concurrent_first_messages_from_a_new_number_meet_one_contact() {
+    let app = spawn_app().await;
+    let channel = app.channel("whatsapp_sandbox", "Sandbox", json!({})).await;
+    let path = format!("/api/v1/channels/{channel}/simulate");
+    let mut posts = Vec::new();
+    for round in 0..5 {
+        for n in 0..50 {
+            let body = json!({"from": format!("+55119{n:08}"), "name": format!("Person {n}"), "text": format!("hello {round}")});
+            posts.push(app.post(&path, body));
+        }
+    }
+    for reply in futures::future::join_all(posts).await {
+        assert_eq!(reply.status, 202, "{}", reply.body);
+    }
+    app.run_jobs_concurrently(8).await;
+    let contacts = app.get("/api/v1/contacts?limit=500").await.body;
+    let mut numbers: Vec<&str> = contacts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["phones"]["whatsapp_phone"].as_str().unwrap())
+        .collect();
+    numbers.sort();
+    let all = numbers.len();
+    numbers.dedup();
+    assert_eq!((all, numbers.len()), (50, 50), "one contact per number");
+}
+
+#[tokio::test]
+async fn an_inbound_message_with_a_nul_character_is_stored_with_it_replaced() {
+    let wa = setup().await;
+    assert_eq!(wa.inbound_text("wamid.NUL1", "hi\u{0}there").await, 200);
+    wa.app.run_jobs().await;
+    let contact = wa.contact_id().await;
+    let timeline = wa.app.get(&format!("/api/v1/contacts/{contact}/timeline")).await.body;
+    let received = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "WHATSAPP_RECEIVED")
+        .unwrap_or_else(|| panic!("the acknowledged message is stored: {timeline}"))
+        .clone();
+    let message = wa
+        .app
+        .get(&format!(
+            "/api/v1/messages/{}",
+            received["message_id"].as_str().unwrap()
+        ))
+        .await
+        .body;
+    assert_eq!(message["text"], "hi\u{FFFD}there");
+}
+
+#[tokio::test]
+async fn a_360dialog_channel_without_an_app_secret_is_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "whatsapp_360dialog", "name": "BSP", "config": {
+                "phone_numbers": [{"phone_number_id": "1", "display_phone_number": "+15550001111"}],
+                "api_key": "key"}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code(), r.field()),
+        (422, "invalid_config", "config.app_secret"),
+        "{}",
+        r.body
+    );
+    let list = app.get("/api/v1/channels").await;
+    assert_eq!(list.status, 200);
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 0, "nothing stored");
+}
+
+#[tokio::test]
+async fn a_channel_whose_stored_settings_cannot_be_read_is_listed_with_its_error_and_can_be_repaired() {
+    let app = spawn_app().await;
+    let good = app.channel("whatsapp_sandbox", "Sandbox", json!({})).await;
+    let broken = app
+        .channel(
+            "whatsapp_360dialog",
+            "BSP",
+            json!({"phone_numbers": [{"phone_number_id": "1"}], "api_key": "key", "app_secret": "s"}),
+        )
+        .await;
+    // As an older version stored it: an empty app secret.
+    let state = &app.app_state;
+    let ws = state.store.workspace_by_name("default").await.unwrap().unwrap();
+    let mut record = state.store.channel(&ws.id, &broken).await.unwrap();
+    record.secrets = state
+        .secrets
+        .seal(&json!({"access_token": null, "api_key": "key", "app_secret": "", "verify_token": "v"}));
+    state.store.update_channel(&record, &[]).await.unwrap();
+
+    let list = app.get("/api/v1/channels").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let items = list.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", list.body);
+    let item = |id: &str| items.iter().find(|i| i["id"] == id).unwrap().clone();
+    assert_eq!(item(&broken)["error"]["code"], "unreadable_config");
+    assert!(item(&good).get("error").is_none());
+
+    let r = app
+        .patch(
+            &format!("/api/v1/channels/{broken}"),
+            json!({"config": {"app_secret": "new-secret"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let one = app.get(&format!("/api/v1/channels/{broken}")).await;
+    assert_eq!(one.status, 200);
+    assert!(one.body.get("error").is_none(), "{}", one.body);
+}

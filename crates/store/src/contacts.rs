@@ -1,6 +1,6 @@
 //! Contacts and their phone index.
 
-use crate::{on_reader, on_writer, Result, Store, StoreError};
+use crate::{on_reader, on_writer, Backend, Result, Store, StoreError};
 use std::collections::BTreeMap;
 
 /// A contact as stored: properties as given by users (trimmed strings) and the
@@ -66,39 +66,86 @@ fn search_text(properties: &BTreeMap<String, String>, phones: &BTreeMap<String, 
 
 const CONTACT_COLUMNS: &str = "id, workspace_id, properties, created_at, updated_at";
 
+/// Inserts a contact row and its phone index inside an open transaction.
+macro_rules! insert_contact_rows {
+    ($tx:expr, $c:expr, $props:expr, $search:expr) => {{
+        let c: &ContactWrite<'_> = $c;
+        sqlx::query(
+            "INSERT INTO contacts (id, workspace_id, properties, search_text, email, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(c.id)
+        .bind(c.workspace_id)
+        .bind($props)
+        .bind($search)
+        .bind(c.properties.get("email"))
+        .bind(c.now)
+        .execute(&mut **$tx)
+        .await?;
+        for (property, e164) in c.phones {
+            sqlx::query(
+                "INSERT INTO contact_phones (workspace_id, contact_id, property, e164) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(c.workspace_id)
+            .bind(c.id)
+            .bind(property)
+            .bind(e164)
+            .execute(&mut **$tx)
+            .await?;
+        }
+    }};
+}
+
 impl Store {
     pub async fn insert_contact(&self, c: &ContactWrite<'_>) -> Result<()> {
         let props = serde_json::to_string(c.properties).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let search = search_text(c.properties, c.phones);
-        let email = c.properties.get("email");
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO contacts (id, workspace_id, properties, search_text, email, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
-            )
-            .bind(c.id)
-            .bind(c.workspace_id)
-            .bind(&props)
-            .bind(&search)
-            .bind(email)
-            .bind(c.now)
-            .execute(&mut *tx)
-            .await?;
-            for (property, e164) in c.phones {
-                sqlx::query(
-                    "INSERT INTO contact_phones (workspace_id, contact_id, property, e164) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(c.workspace_id)
-                .bind(c.id)
-                .bind(property)
-                .bind(e164)
-                .execute(&mut *tx)
-                .await?;
-            }
+            insert_contact_rows!(&mut tx, c, &props, &search);
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    /// Finds the contact that has `e164` in a phone property, or inserts `c`
+    /// when none has: the look-up and the insert happen in one write
+    /// transaction (serialised per number on PostgreSQL by an advisory lock,
+    /// by the single writer on SQLite), so concurrent first messages from a new
+    /// number meet one contact. Returns the contact's id and whether it is new.
+    pub async fn find_or_insert_contact_by_phone(&self, c: &ContactWrite<'_>, e164: &str) -> Result<(String, bool)> {
+        let props = serde_json::to_string(c.properties).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let search = search_text(c.properties, c.phones);
+        let lock = match self.backend() {
+            Backend::Postgres { .. } => Some("SELECT pg_advisory_xact_lock(hashtext($1))"),
+            Backend::Sqlite { .. } => None,
+        };
+        let key = format!("contact-phone:{}:{e164}", c.workspace_id);
+        let find = "SELECT c.id FROM contacts c WHERE c.workspace_id = $1 AND c.erased_at IS NULL AND c.id IN \
+             (SELECT contact_id FROM contact_phones WHERE workspace_id = $1 AND e164 = $2) \
+             ORDER BY c.updated_at DESC, c.id DESC LIMIT 1";
+        Ok(on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            if let Some(lock) = lock {
+                sqlx::query(lock).bind(&key).execute(&mut *tx).await?;
+            }
+            let existing: Option<String> = sqlx::query_scalar(find)
+                .bind(c.workspace_id)
+                .bind(e164)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match existing {
+                Some(id) => {
+                    tx.commit().await?;
+                    (id, false)
+                }
+                None => {
+                    insert_contact_rows!(&mut tx, c, &props, &search);
+                    tx.commit().await?;
+                    (c.id.to_string(), true)
+                }
+            }
+        }))
     }
 
     /// Replaces a contact's properties and phone index.

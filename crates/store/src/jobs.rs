@@ -37,6 +37,14 @@ pub const RUNNING: &str = "running";
 pub const DONE: &str = "done";
 pub const DEAD: &str = "dead";
 
+/// What a claim returns: the job to run, if one was due, and the jobs buried
+/// on the way because their lease ran out on their last attempt.
+#[derive(Debug, Default)]
+pub struct Claim {
+    pub job: Option<Job>,
+    pub buried: Vec<Job>,
+}
+
 /// A job to enqueue.
 #[derive(Clone, Debug)]
 pub struct NewJob<'a> {
@@ -95,7 +103,14 @@ impl Store {
     /// Takes the next due job (optionally of one kind) for `worker`, leased
     /// until `now + lease_ms`. Expired leases are returned to the queue first.
     pub async fn claim_job(&self, worker: &str, kind: Option<&str>, now: i64, lease_ms: i64) -> Result<Option<Job>> {
-        self.requeue_expired_leases(now).await?;
+        Ok(self.claim_next(worker, kind, now, lease_ms).await?.job)
+    }
+
+    /// Like [`Store::claim_job`], and also hands back the jobs whose lease ran
+    /// out on their last attempt and were buried on the way, so the caller can
+    /// settle what they leave behind (a send that must end in a final state).
+    pub async fn claim_next(&self, worker: &str, kind: Option<&str>, now: i64, lease_ms: i64) -> Result<Claim> {
+        let buried = self.requeue_expired_leases(now).await?;
         let pick = match self.backend() {
             Backend::Sqlite { .. } => {
                 "SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 AND ($4 IS NULL OR kind = $4) ORDER BY run_at, id LIMIT 1"
@@ -109,7 +124,7 @@ impl Store {
             "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1, updated_at = $3 \
              WHERE id = ({pick}) RETURNING {JOB_COLUMNS}"
         );
-        Ok(on_writer!(self, |pool| {
+        let job = on_writer!(self, |pool| {
             sqlx::query_as::<_, Job>(&sql)
                 .bind(worker)
                 .bind(now + lease_ms)
@@ -117,23 +132,22 @@ impl Store {
                 .bind(kind)
                 .fetch_optional(pool)
                 .await?
-        }))
+        });
+        Ok(Claim { job, buried })
     }
 
     /// Running jobs whose lease ran out go back to the queue, or to the dead
-    /// jobs when they have no attempts left.
-    pub async fn requeue_expired_leases(&self, now: i64) -> Result<u64> {
-        Ok(on_writer!(self, |pool| {
-            sqlx::query(
-                "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
-                 lease_owner = NULL, lease_expires_at = NULL, last_error = 'lease expired before the job finished', updated_at = $1 \
-                 WHERE status = 'running' AND lease_expires_at < $1",
-            )
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected()
-        }))
+    /// jobs when they have no attempts left. Returns the jobs buried.
+    pub async fn requeue_expired_leases(&self, now: i64) -> Result<Vec<Job>> {
+        let sql = format!(
+            "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
+             lease_owner = NULL, lease_expires_at = NULL, last_error = 'lease expired before the job finished', updated_at = $1 \
+             WHERE status = 'running' AND lease_expires_at < $1 RETURNING {JOB_COLUMNS}"
+        );
+        let changed = on_writer!(self, |pool| {
+            sqlx::query_as::<_, Job>(&sql).bind(now).fetch_all(pool).await?
+        });
+        Ok(changed.into_iter().filter(|j| j.status == DEAD).collect())
     }
 
     /// Marks a job done. False when `worker` no longer holds its lease (the job

@@ -1,7 +1,7 @@
 //! Short links: `PUBLIC_URL/s/CODE` redirects to the original URL and records
 //! the click.
 
-use crate::{on_reader, on_writer, Result, Store, StoreError};
+use crate::{on_reader, on_writer, Backend, Result, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct ShortLink {
@@ -87,33 +87,48 @@ impl Store {
         Ok(())
     }
 
-    /// Records a part's delivery state and returns every part of its message
-    /// (None when the part id is unknown).
-    pub async fn set_part_state(
+    /// Changes a part's delivery state to what `decide` makes of the current
+    /// one (nothing when it returns None), in one transaction, and returns
+    /// every part of its message (None when the part id is unknown).
+    pub async fn update_part_state(
         &self,
         channel_id: &str,
         provider_part_id: &str,
-        state: &str,
+        decide: impl FnOnce(&str) -> Option<String>,
     ) -> Result<Option<Vec<MessagePart>>> {
+        let current_sql = match self.backend() {
+            Backend::Sqlite { .. } => "SELECT state FROM message_parts WHERE channel_id = $1 AND provider_part_id = $2",
+            Backend::Postgres { .. } => {
+                "SELECT state FROM message_parts WHERE channel_id = $1 AND provider_part_id = $2 FOR UPDATE"
+            }
+        };
         let select = "SELECT channel_id, provider_part_id, message_id, part_index, state FROM message_parts WHERE message_id = \
                       (SELECT message_id FROM message_parts WHERE channel_id = $1 AND provider_part_id = $2) ORDER BY part_index";
-        on_writer!(self, |pool| {
-            let n = sqlx::query("UPDATE message_parts SET state = $1 WHERE channel_id = $2 AND provider_part_id = $3")
-                .bind(state)
+        Ok(on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let current: Option<String> = sqlx::query_scalar(current_sql)
                 .bind(channel_id)
                 .bind(provider_part_id)
-                .execute(pool)
-                .await?
-                .rows_affected();
-            if n == 0 {
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(current) = current else {
                 return Ok(None);
+            };
+            if let Some(next) = decide(&current) {
+                sqlx::query("UPDATE message_parts SET state = $1 WHERE channel_id = $2 AND provider_part_id = $3")
+                    .bind(next)
+                    .bind(channel_id)
+                    .bind(provider_part_id)
+                    .execute(&mut *tx)
+                    .await?;
             }
-        });
-        let parts = on_writer!(self, |pool| sqlx::query_as::<_, MessagePart>(select)
-            .bind(channel_id)
-            .bind(provider_part_id)
-            .fetch_all(pool)
-            .await?);
-        Ok(Some(parts))
+            let parts = sqlx::query_as::<_, MessagePart>(select)
+                .bind(channel_id)
+                .bind(provider_part_id)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Some(parts)
+        }))
     }
 }

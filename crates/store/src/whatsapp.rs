@@ -156,8 +156,10 @@ impl Store {
         Ok(())
     }
 
-    /// Records a notification once per (kind, period, percent); returns whether
-    /// it is new.
+    /// Records a notification once per (kind, period, percent), and with a
+    /// new one the outbound event `event` (with `details` as its payload) in
+    /// the same transaction; returns whether it is new.
+    #[allow(clippy::too_many_arguments)]
     pub async fn add_notification(
         &self,
         workspace_id: &str,
@@ -165,10 +167,12 @@ impl Store {
         period_start: i64,
         percent: i64,
         details: &serde_json::Value,
+        event: Option<&str>,
         now: i64,
     ) -> Result<bool> {
         Ok(on_writer!(self, |pool| {
-            sqlx::query(
+            let mut tx = pool.begin().await?;
+            let new = sqlx::query(
                 "INSERT INTO notifications (id, workspace_id, kind, period_start, percent, details, at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
                  ON CONFLICT (workspace_id, kind, period_start, percent) DO NOTHING",
             )
@@ -179,10 +183,15 @@ impl Store {
             .bind(percent)
             .bind(details.to_string())
             .bind(now)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected()
-                == 1
+                == 1;
+            if let (true, Some(event)) = (new, event) {
+                crate::emit_in_tx!(tx, workspace_id, event, details, now);
+            }
+            tx.commit().await?;
+            new
         }))
     }
 

@@ -400,22 +400,54 @@ async fn idempotency_keys_return_the_first_request() {
 }
 
 #[tokio::test]
+async fn a_new_usage_notification_writes_its_outbound_event_in_the_same_transaction_once() {
+    let f = fixture().await;
+    f.store
+        .create_endpoint(&recado_store::outbound::Endpoint {
+            id: new_id(IdKind::Event),
+            workspace_id: f.ws.clone(),
+            url: "http://127.0.0.1:9/hook".into(),
+            secret: "sealed".into(),
+            events: "usage.threshold".into(),
+            enabled: true,
+            consecutive_failures: 0,
+            disabled_reason: None,
+            created_at: 0,
+        })
+        .await
+        .unwrap();
+    let d = serde_json::json!({"percent": 80});
+    for at in [1, 2] {
+        f.store
+            .add_notification(&f.ws, "usage_threshold", 0, 80, &d, Some("usage.threshold"), at)
+            .await
+            .unwrap();
+    }
+    let deliveries = f.store.jobs(Some(&f.ws), Some("queued"), None, 50).await.unwrap();
+    let deliveries: Vec<_> = deliveries
+        .iter()
+        .filter(|j| j.kind == recado_store::outbound::DELIVER_JOB)
+        .collect();
+    assert_eq!(deliveries.len(), 1, "one event for one new notification");
+}
+
+#[tokio::test]
 async fn notifications_are_recorded_once_per_period_and_threshold() {
     let f = fixture().await;
     let d = serde_json::json!({});
     assert!(f
         .store
-        .add_notification(&f.ws, "usage_threshold", 0, 70, &d, 1)
+        .add_notification(&f.ws, "usage_threshold", 0, 70, &d, None, 1)
         .await
         .unwrap());
     assert!(!f
         .store
-        .add_notification(&f.ws, "usage_threshold", 0, 70, &d, 2)
+        .add_notification(&f.ws, "usage_threshold", 0, 70, &d, None, 2)
         .await
         .unwrap());
     assert!(f
         .store
-        .add_notification(&f.ws, "usage_threshold", 100, 70, &d, 3)
+        .add_notification(&f.ws, "usage_threshold", 100, 70, &d, None, 3)
         .await
         .unwrap());
     assert_eq!(f.store.notifications(&f.ws, None, Some(0), 50).await.unwrap().len(), 1);

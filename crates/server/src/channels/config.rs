@@ -206,12 +206,14 @@ impl WhatsAppChannel {
                     verify_token.ok_or_else(|| missing("verify_token"))?,
                 )
             }
+            // Deliveries are checked with `X-Hub-Signature-256` like the Cloud
+            // API's, so the secret that signs them is required.
             ChannelKind::Whatsapp360dialog => {
                 if api_key.is_none() {
                     return Err(missing("api_key"));
                 }
                 (
-                    app_secret.unwrap_or_default(),
+                    app_secret.ok_or_else(|| missing("app_secret"))?,
                     verify_token.unwrap_or_else(random_secret),
                 )
             }

@@ -54,6 +54,11 @@ pub struct ChannelView {
     #[schema(value_type = Object)]
     config: Value,
     created_at: String,
+    /// Set when the stored settings can no longer be read (e.g. written by an
+    /// older version that accepted less): PATCH the named setting to repair.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    error: Option<Value>,
 }
 
 /// A stored WhatsApp channel with its decrypted settings.
@@ -114,30 +119,47 @@ fn sms_view(state: &AppState, c: &LoadedSms) -> ChannelView {
         verify_token_hint: None,
         config: c.sms.public_config(),
         created_at: recado_core::clock::to_rfc3339(c.record.created_at),
+        error: None,
     }
 }
 
-/// The view of any stored channel.
-fn any_view(state: &AppState, record: ChannelRecord) -> ApiResult<ChannelView> {
-    if SmsKind::parse(&record.kind).is_some() {
-        Ok(sms_view(state, &decode_sms(state, record)?))
+/// The view of any stored channel. A channel whose stored settings cannot be
+/// read is still shown, with its stored public settings and the error, so one
+/// such channel never hides the others and the admin can repair it.
+fn any_view(state: &AppState, record: ChannelRecord) -> ChannelView {
+    let decoded = if SmsKind::parse(&record.kind).is_some() {
+        decode_sms(state, record.clone()).map(|c| sms_view(state, &c))
     } else {
-        Ok(view(state, &decode(state, record)?))
-    }
+        decode(state, record.clone()).map(|c| view(state, &c))
+    };
+    decoded.unwrap_or_else(|e| ChannelView {
+        id: record.id.clone(),
+        kind: record.kind.clone(),
+        name: record.name.clone(),
+        webhook_url: format!(
+            "{}/webhooks/{}/{}",
+            state.settings.public_url,
+            channel_family(&record.kind),
+            record.id
+        ),
+        verify_token_hint: None,
+        config: serde_json::from_str(&record.config).unwrap_or(Value::Null),
+        created_at: recado_core::clock::to_rfc3339(record.created_at),
+        error: Some(serde_json::json!({
+            "code": "unreadable_config",
+            "message": e.message,
+            "field": e.field,
+        })),
+    })
+}
+
+/// `whatsapp`, `sms` or `voice`: the first word of a channel kind.
+fn channel_family(kind: &str) -> &str {
+    kind.split('_').next().unwrap_or(kind)
 }
 
 fn view(state: &AppState, c: &LoadedChannel) -> ChannelView {
-    let webhook_url = match c.whatsapp.kind {
-        // 360dialog does not sign deliveries with an app secret; the URL carries
-        // a secret token instead.
-        ChannelKind::Whatsapp360dialog if c.whatsapp.app_secret.is_empty() => {
-            format!(
-                "{}/webhooks/whatsapp/{}?token={}",
-                state.settings.public_url, c.record.id, c.whatsapp.verify_token
-            )
-        }
-        _ => format!("{}/webhooks/whatsapp/{}", state.settings.public_url, c.record.id),
-    };
+    let webhook_url = format!("{}/webhooks/whatsapp/{}", state.settings.public_url, c.record.id);
     ChannelView {
         id: c.record.id.clone(),
         kind: c.record.kind.clone(),
@@ -146,6 +168,7 @@ fn view(state: &AppState, c: &LoadedChannel) -> ChannelView {
         verify_token_hint: None,
         config: c.whatsapp.public_config(),
         created_at: recado_core::clock::to_rfc3339(c.record.created_at),
+        error: None,
     }
 }
 
@@ -236,7 +259,7 @@ pub async fn create_channel(
 pub async fn list_channels(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let mut items = Vec::new();
     for record in state.store.channels(&caller.workspace_id, None).await? {
-        items.push(any_view(&state, record)?);
+        items.push(any_view(&state, record));
     }
     Ok(Json(serde_json::json!({ "items": items, "next_cursor": null })))
 }
@@ -256,7 +279,7 @@ pub async fn get_channel(
             StoreError::NotFound => ApiError::not_found("channel"),
             other => other.into(),
         })?;
-    Ok(Json(any_view(&state, record)?))
+    Ok(Json(any_view(&state, record)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/channels/{id}", request_body = ChannelPatch, responses((status = 200, body = ChannelView)))]
@@ -294,27 +317,29 @@ pub async fn update_channel(
         crate::sms::providers::channel_changed(&state, &loaded).await;
         return Ok(Json(sms_view(&state, &loaded)));
     }
-    let current = decode(&state, stored)?;
-    let name = match &input.name {
-        Some(n) => check_name(n)?,
-        None => current.record.name.clone(),
-    };
-    let mut merged = current
-        .whatsapp
-        .public_config()
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
+    // The update is read over the stored settings as they are, not as they
+    // decode, so a channel whose stored settings became unreadable can be
+    // repaired by sending the missing or wrong setting.
+    let kind = ChannelKind::parse(&stored.kind).ok_or_else(|| ApiError::not_found("channel"))?;
+    let (config, secrets) = settings_of(&state, &stored)?;
+    let mut merged = config.as_object().cloned().unwrap_or_default();
+    for (k, v) in secrets.as_object().cloned().unwrap_or_default() {
+        merged.insert(k, v);
+    }
     for (k, v) in input.config.unwrap_or_default() {
         merged.insert(k, v);
     }
-    let whatsapp = WhatsAppChannel::from_input(current.whatsapp.kind, &merged, Some(&current.whatsapp))?;
+    let name = match &input.name {
+        Some(n) => check_name(n)?,
+        None => stored.name.clone(),
+    };
+    let whatsapp = WhatsAppChannel::from_input(kind, &merged, None)?;
     let record = ChannelRecord {
         name,
         config: whatsapp.public_config().to_string(),
         secrets: state.secrets.seal(&whatsapp.secrets()),
         updated_at: state.clock.now_ms(),
-        ..current.record
+        ..stored
     };
     state
         .store

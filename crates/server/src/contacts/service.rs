@@ -103,6 +103,43 @@ impl Contacts<'_> {
         })
     }
 
+    /// The contact with `e164` in any phone property, or a new one made of
+    /// `changes` (which must give that number in a phone property). Creating
+    /// and finding are one step in the store, so concurrent first messages
+    /// from a new number meet one contact. Returns whether it was created.
+    pub async fn find_or_create_by_phone(
+        &self,
+        e164: &str,
+        changes: PropertyChanges,
+    ) -> Result<(Contact, bool), ApiError> {
+        let props = merge(BTreeMap::new(), changes);
+        let phones = phones_of(&props, self.default_country)?;
+        let id = new_id(IdKind::Contact);
+        let now = self.clock.now_ms();
+        let write = ContactWrite {
+            workspace_id: self.workspace_id,
+            id: &id,
+            properties: &props,
+            phones: &phones,
+            now,
+        };
+        let (found, created) = self.store.find_or_insert_contact_by_phone(&write, e164).await?;
+        if created {
+            return Ok((
+                Contact {
+                    id,
+                    workspace_id: self.workspace_id.to_string(),
+                    properties: props,
+                    phones,
+                    created_at: now,
+                    updated_at: now,
+                },
+                true,
+            ));
+        }
+        Ok((self.get(&found).await?, false))
+    }
+
     pub async fn update(&self, existing: Contact, changes: PropertyChanges) -> Result<Contact, ApiError> {
         let props = merge(existing.properties, changes);
         let phones = phones_of(&props, self.default_country)?;

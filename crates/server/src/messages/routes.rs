@@ -5,7 +5,8 @@ use crate::channels::routes::{decode, load, LoadedChannel};
 use crate::contacts::routes_support::{contacts_for, workspace_of};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_json, read_body};
-use crate::whatsapp::send::{send, SendPlan, SendSource, TemplateInput, WhatsAppContent};
+use crate::messages::send_job::{record_unplanned, Unplanned};
+use crate::whatsapp::send::{default_campaign, send, SendPlan, SendSource, TemplateInput, WhatsAppContent};
 use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -236,12 +237,8 @@ pub async fn resolve_contact(
     };
     let e164 =
         recado_core::phone::normalize(to, &ctx).map_err(|e| ApiError::invalid("invalid_phone", "to", e.to_string()))?;
-    if let Some(c) = state.store.contact_by_phone(&ws.id, &e164).await? {
-        return Ok(c);
-    }
-    contacts
-        .create([(phone_property.to_string(), Some(e164))].into_iter().collect())
-        .await
+    let changes = [(phone_property.to_string(), Some(e164.clone()))].into_iter().collect();
+    Ok(contacts.find_or_create_by_phone(&e164, changes).await?.0)
 }
 
 async fn send_whatsapp(
@@ -284,26 +281,44 @@ async fn send_whatsapp(
         }
     };
     let channel = pick_channel(state, ws, input.channel_id.as_deref(), "whatsapp").await?;
-    let account = match &input.from {
-        Some(from) if channel.whatsapp.has_number(from) => from.clone(),
-        Some(from) => {
-            return Err(ApiError::invalid(
-                "invalid_sender",
-                "from",
-                format!("`{from}` is not a phone_number_id of this WhatsApp account"),
-            ))
-        }
-        None => channel.whatsapp.phone_numbers[0].phone_number_id.clone(),
+    let campaign = input.campaign.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let unplanned = |contact_id: Option<String>| Unplanned {
+        workspace_id: &ws.id,
+        channel: "whatsapp",
+        channel_id: &channel.record.id,
+        contact_id,
+        to: input.to.clone(),
+        from: input.from.as_deref(),
+        text: input.text.as_deref(),
+        campaign: campaign
+            .clone()
+            .unwrap_or_else(|| default_campaign(SendSource::Api, "whatsapp", state.clock.now())),
     };
-    let contact = resolve_contact(
+    let contact = match resolve_contact(
         state,
         ws,
         input.contact_id.as_deref(),
         input.to.as_deref(),
         "whatsapp_phone",
     )
-    .await?;
-    let campaign = input.campaign.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    .await
+    {
+        Ok(contact) => contact,
+        Err(e) if e.code == "invalid_phone" => return Err(record_unplanned(state, unplanned(None), e).await),
+        Err(e) => return Err(e),
+    };
+    let account = match &input.from {
+        Some(from) if channel.whatsapp.has_number(from) => from.clone(),
+        Some(from) => {
+            let error = ApiError::invalid(
+                "invalid_sender",
+                "from",
+                format!("`{from}` is not a phone_number_id of this WhatsApp account"),
+            );
+            return Err(record_unplanned(state, unplanned(Some(contact.id.clone())), error).await);
+        }
+        None => channel.whatsapp.phone_numbers[0].phone_number_id.clone(),
+    };
     send(
         state,
         SendPlan {
@@ -391,7 +406,19 @@ async fn send_sms(
         })?,
     };
     let channel = pick_sms_channel(state, ws, input.channel_id.as_deref()).await?;
-    let from = channel.sms.pick_sender(input.from.as_deref())?;
+    let campaign = input.campaign.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let unplanned = |contact_id: Option<String>, to: Option<String>| Unplanned {
+        workspace_id: &ws.id,
+        channel: "sms",
+        channel_id: &channel.record.id,
+        contact_id,
+        to,
+        from: input.from.as_deref(),
+        text: Some(&text),
+        campaign: campaign
+            .clone()
+            .unwrap_or_else(|| default_campaign(SendSource::Api, "sms", state.clock.now())),
+    };
     let (contact, to) = match (&input.contact_id, &input.to) {
         (Some(id), _) => {
             let contact = contacts_for(state, ws).get(id).await?;
@@ -407,16 +434,15 @@ async fn send_sms(
                 country: country.as_deref(),
                 default_country: ws.default_country.as_deref(),
             };
-            let e164 = recado_core::phone::normalize(to, &ctx)
-                .map_err(|e| ApiError::invalid("invalid_phone", "to", e.to_string()))?;
-            let contact = match state.store.contact_by_phone(&ws.id, &e164).await? {
-                Some(c) => c,
-                None => {
-                    contacts_for(state, ws)
-                        .create([("mobilephone".to_string(), Some(e164.clone()))].into_iter().collect())
-                        .await?
+            let e164 = match recado_core::phone::normalize(to, &ctx) {
+                Ok(e164) => e164,
+                Err(e) => {
+                    let error = ApiError::invalid("invalid_phone", "to", e.to_string());
+                    return Err(record_unplanned(state, unplanned(None, Some(to.clone())), error).await);
                 }
             };
+            let changes = [("mobilephone".to_string(), Some(e164.clone()))].into_iter().collect();
+            let (contact, _) = contacts_for(state, ws).find_or_create_by_phone(&e164, changes).await?;
             (contact, e164)
         }
         (None, None) => {
@@ -427,7 +453,12 @@ async fn send_sms(
             ))
         }
     };
-    let campaign = input.campaign.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let from = match channel.sms.pick_sender(input.from.as_deref()) {
+        Ok(from) => from,
+        Err(error) => {
+            return Err(record_unplanned(state, unplanned(Some(contact.id.clone()), Some(to.clone())), error).await)
+        }
+    };
     let plan = SmsPlan {
         workspace: ws,
         channel: &channel,

@@ -58,6 +58,32 @@ pub async fn load_queued(state: &AppState, job: &Job) -> Result<Queued, JobError
     )
 }
 
+/// The status a buried send job's message must end in, if it is still
+/// queued: `uncertain` when the last attempt may have reached the provider
+/// (its lease ran out mid-request), otherwise `failed` with the last error —
+/// every accepted send ends in a final state, however long the provider
+/// stays down (SPEC §10).
+pub async fn buried_settlement(
+    state: &AppState,
+    job: &Job,
+) -> Result<Option<(MessageRecord, OutboundStatus, Option<(String, String)>)>, JobError> {
+    let message = match load_queued(state, job).await {
+        Ok(Queued::Uncertain(m)) => return Ok(Some((m, OutboundStatus::Uncertain, None))),
+        Ok(Queued::Ready(m, _)) | Ok(Queued::ChannelGone(m)) => m,
+        Ok(Queued::Settled) | Err(JobError::Permanent(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let last = job
+        .last_error
+        .clone()
+        .unwrap_or_else(|| "the send failed on every attempt".into());
+    let error = (
+        "provider_error".to_string(),
+        format!("gave up after {} attempts: {last}", job.attempts),
+    );
+    Ok(Some((message, OutboundStatus::Failed, Some(error))))
+}
+
 /// The reason a message whose channel was deleted was not sent.
 pub fn channel_gone_reason() -> (String, String) {
     (
@@ -94,4 +120,60 @@ pub async fn record_refusal(
         tracing::error!(error = %e, kind = timeline_kind, "could not record a refused send");
     }
     error
+}
+
+/// A send refused before its message could be planned: the sender is not the
+/// channel's, or the number is not a phone number.
+pub struct Unplanned<'a> {
+    pub workspace_id: &'a str,
+    /// `sms` or `whatsapp`.
+    pub channel: &'static str,
+    pub channel_id: &'a str,
+    pub contact_id: Option<String>,
+    /// The recipient as given.
+    pub to: Option<String>,
+    /// The sender as given.
+    pub from: Option<&'a str>,
+    pub text: Option<&'a str>,
+    pub campaign: String,
+}
+
+/// Stores an unplanned refusal as `not_sent` with its reason and
+/// `{CHANNEL}_NOT_SENT` on the contact's timeline (when there is a contact),
+/// like every other refusal, and hands back the error.
+pub async fn record_unplanned(state: &AppState, u: Unplanned<'_>, error: ApiError) -> ApiError {
+    let now = state.clock.now_ms();
+    let message = MessageRecord {
+        id: recado_core::ids::new_id(recado_core::ids::IdKind::Message),
+        workspace_id: u.workspace_id.to_string(),
+        channel: u.channel.to_string(),
+        channel_id: u.channel_id.to_string(),
+        thread_id: None,
+        contact_id: u.contact_id,
+        direction: "out".into(),
+        status: OutboundStatus::Queued.as_str().into(),
+        kind: "text".into(),
+        text: u.text.map(str::to_string),
+        content: "{}".into(),
+        template: None,
+        campaign: Some(u.campaign),
+        sender: u.from.map(str::to_string),
+        recipient: u.to,
+        provider_message_id: None,
+        segments: None,
+        encoding: None,
+        error_code: None,
+        error_message: None,
+        quarantined: false,
+        counted: false,
+        send_attempted_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let kind = if u.channel == "sms" {
+        "SMS_NOT_SENT"
+    } else {
+        "WHATSAPP_NOT_SENT"
+    };
+    record_refusal(state, &message, error, kind).await
 }

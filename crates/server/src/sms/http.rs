@@ -49,6 +49,32 @@ pub fn webhook_url(state: &AppState, channel_id: &str) -> String {
     format!("{}/webhooks/sms/{channel_id}", state.settings.public_url)
 }
 
+/// The `StatusCallback` of one message: the webhook URL naming the hub's own
+/// message id, so its callbacks settle it even when the provider's id never
+/// reached the hub (a crash or timeout while the send was in flight). The
+/// provider signs the whole URL, so the id cannot be forged.
+pub fn status_callback_url(state: &AppState, channel_id: &str, message_id: &str) -> String {
+    format!("{}?message_id={message_id}", webhook_url(state, channel_id))
+}
+
+/// A stored delivery of the HTTP provider: the posted fields and the hub's
+/// message id from the callback URL, when it named one.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredDelivery {
+    form: Vec<(String, String)>,
+    #[serde(default)]
+    message_id: Option<String>,
+}
+
+impl StoredDelivery {
+    /// Reads a stored body; deliveries stored before the message id was kept
+    /// are a bare list of fields.
+    fn parse(body: &str) -> Result<StoredDelivery, serde_json::Error> {
+        serde_json::from_str(body)
+            .or_else(|_| serde_json::from_str(body).map(|form| StoredDelivery { form, message_id: None }))
+    }
+}
+
 pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageRecord) -> Result<(), JobError> {
     let SmsProviderSettings::Http(settings) = &channel.sms.provider else {
         return Err(JobError::Permanent("not an HTTP SMS channel".into()));
@@ -57,7 +83,12 @@ pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageReco
     let to = message.recipient.clone().unwrap_or_default();
     let text = message.text.clone().unwrap_or_default();
     match client(state, settings)
-        .send(&from, &to, &text, &webhook_url(state, &channel.record.id))
+        .send(
+            &from,
+            &to,
+            &text,
+            &status_callback_url(state, &channel.record.id, &message.id),
+        )
         .await
     {
         Ok(sent) => {
@@ -155,7 +186,14 @@ pub async fn receive(
             "the webhook signature does not match",
         ));
     }
-    let text = serde_json::to_string(&params).map_err(ApiError::internal)?;
+    let message_id = form_urlencoded::parse(uri.0.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "message_id")
+        .map(|(_, v)| v.into_owned());
+    let delivery = StoredDelivery {
+        form: params,
+        message_id,
+    };
+    let text = serde_json::to_string(&delivery).map_err(ApiError::internal)?;
     let event = OwnedWebhook {
         id: new_id(IdKind::Event),
         workspace_id: channel.record.workspace_id.clone(),
@@ -180,8 +218,8 @@ pub async fn process_job(state: AppState, job: Job) -> Result<(), JobError> {
         .await
         .map_err(retry)?
         .ok_or_else(|| JobError::Permanent("event is gone".into()))?;
-    let params: Vec<(String, String)> =
-        serde_json::from_str(&event.body).map_err(|e| JobError::Permanent(e.to_string()))?;
+    let delivery = StoredDelivery::parse(&event.body).map_err(|e| JobError::Permanent(e.to_string()))?;
+    let params = delivery.form;
     let record = state
         .store
         .channel_by_id(&event.channel_id)
@@ -190,12 +228,22 @@ pub async fn process_job(state: AppState, job: Job) -> Result<(), JobError> {
         .ok_or_else(|| JobError::Permanent("channel deleted".into()))?;
     let channel = decode_sms(&state, record)?;
     if let Ok(callback) = parse_status_callback(&params) {
-        let Some(message) = state
+        let mut found = state
             .store
             .message_by_provider_id(&channel.record.id, &callback.message_sid)
             .await
-            .map_err(retry)?
-        else {
+            .map_err(retry)?;
+        if found.is_none() {
+            if let Some(id) = &delivery.message_id {
+                found = state
+                    .store
+                    .message(&channel.record.workspace_id, id)
+                    .await
+                    .ok()
+                    .filter(|m| m.channel_id == channel.record.id && m.direction == "out");
+            }
+        }
+        let Some(message) = found else {
             // The callback can overtake the send's own answer: try again
             // shortly, when the message knows its provider id.
             return Err(JobError::Retry {
@@ -214,7 +262,8 @@ pub async fn process_job(state: AppState, job: Job) -> Result<(), JobError> {
                 )
             }
         };
-        receipts::apply(&state, &message.id, status, error, None).await?;
+        // The provider's id is learnt here when the send's own answer was lost.
+        receipts::apply(&state, &message.id, status, error, Some(&callback.message_sid)).await?;
     } else {
         let inbound = parse_inbound(&params)
             .map_err(|e| JobError::Permanent(format!("neither a status callback nor an inbound message: {e}")))?;

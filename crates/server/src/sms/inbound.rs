@@ -26,6 +26,16 @@ pub struct InboundSms<'a> {
 /// Records an inbound SMS. Returns the stored message id, or None when the
 /// provider delivered the same message before.
 pub async fn receive(state: &AppState, channel: &LoadedSms, sms: InboundSms<'_>) -> Result<Option<String>, ApiError> {
+    // A NUL character from a provider is replaced, never a reason to lose the message.
+    use recado_core::text::without_nul;
+    let (to, text) = (without_nul(sms.to), without_nul(sms.text));
+    let provider_message_id = sms.provider_message_id.map(without_nul);
+    let sms = InboundSms {
+        from: sms.from,
+        to: &to,
+        text: &text,
+        provider_message_id: provider_message_id.as_deref(),
+    };
     let ws = state.store.workspace(&channel.record.workspace_id).await?;
     let ctx = recado_core::phone::PhoneContext {
         mobile_prefix: None,
@@ -40,14 +50,12 @@ pub async fn receive(state: &AppState, channel: &LoadedSms, sms: InboundSms<'_>)
         workspace_id: &ws.id,
         default_country: ws.default_country.as_deref(),
     };
-    let contact = match state.store.contact_by_phone(&ws.id, &from).await? {
-        Some(c) => c,
-        None => {
-            contacts
-                .create([("mobilephone".to_string(), Some(from.clone()))].into_iter().collect())
-                .await?
-        }
-    };
+    let (contact, _) = contacts
+        .find_or_create_by_phone(
+            &from,
+            [("mobilephone".to_string(), Some(from.clone()))].into_iter().collect(),
+        )
+        .await?;
     let now = state.clock.now_ms();
     let message = MessageRecord {
         id: new_id(IdKind::Message),

@@ -32,6 +32,10 @@ pub fn register_jobs(registry: &mut crate::workers::Registry) {
         JOB_SEND,
         std::sync::Arc::new(|state, job| Box::pin(send::send_job(state, job))),
     );
+    registry.on_buried(
+        JOB_SEND,
+        std::sync::Arc::new(|state, job| Box::pin(send::send_buried(state, job))),
+    );
     registry.register(
         http::JOB_WEBHOOK,
         std::sync::Arc::new(|state, job| Box::pin(http::process_job(state, job))),

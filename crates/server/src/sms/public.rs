@@ -4,6 +4,7 @@
 
 use super::unsubscribe::verify;
 use crate::app::AppState;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -37,7 +38,8 @@ fn not_found() -> Response {
         .into_response()
 }
 
-pub async fn follow_link(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+pub async fn follow_link(State(state): State<AppState>, code: Result<Path<String>, PathRejection>) -> Response {
+    let code = path_or_nothing(code);
     let link = match state.store.short_link(&code).await {
         Ok(Some(l)) => l,
         Ok(None) => return not_found(),
@@ -76,7 +78,8 @@ async fn record_click(state: &AppState, link: &recado_store::links::ShortLink) -
     Ok(())
 }
 
-pub async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn unsubscribe_page(State(state): State<AppState>, token: Result<Path<String>, PathRejection>) -> Response {
+    let token = path_or_nothing(token);
     let Some(claim) = verify(state.secrets.signing_key(), &token) else {
         return not_found();
     };
@@ -99,7 +102,8 @@ pub async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<S
     Html(page("Unsubscribe", &body)).into_response()
 }
 
-pub async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn unsubscribe(State(state): State<AppState>, token: Result<Path<String>, PathRejection>) -> Response {
+    let token = path_or_nothing(token);
     let Some(claim) = verify(state.secrets.signing_key(), &token) else {
         return not_found();
     };
@@ -151,4 +155,10 @@ pub async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String
         "<p>You will receive no more text messages from us.</p>",
     ))
     .into_response()
+}
+
+/// A path segment that cannot be decoded (`%ff`) names no link or token: the
+/// page says "not found" like for any unknown one, not 400.
+fn path_or_nothing(path: Result<Path<String>, PathRejection>) -> String {
+    path.map(|Path(p)| p).unwrap_or_default()
 }

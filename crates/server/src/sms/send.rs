@@ -8,7 +8,7 @@ use super::JOB_SEND;
 use crate::app::AppState;
 use crate::channels::routes::LoadedSms;
 use crate::error::{ApiError, ApiResult};
-use crate::messages::send_job::{channel_gone_reason, load_queued, retry, Queued};
+use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, retry, Queued};
 use crate::whatsapp::send::{default_campaign, SendSource};
 use crate::workers::JobError;
 use axum::http::StatusCode;
@@ -224,4 +224,13 @@ pub async fn send_job(state: AppState, job: Job) -> Result<(), JobError> {
         .await
         .map_err(retry)?;
     super::providers::submit(&state, &channel, &message).await
+}
+
+/// Settles the message of a send job that was buried: `failed` with the
+/// provider's last error, or `uncertain` if the last attempt may have reached it.
+pub async fn send_buried(state: AppState, job: Job) -> Result<(), JobError> {
+    if let Some((message, status, error)) = buried_settlement(&state, &job).await? {
+        super::receipts::apply(&state, &message.id, status, error, None).await?;
+    }
+    Ok(())
 }

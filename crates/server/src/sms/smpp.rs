@@ -10,7 +10,7 @@ use crate::channels::sms_config::{SmppSettings, SmsProviderSettings};
 use crate::workers::JobError;
 use recado_channels::sms::smpp::{parts_from_plan, start, SmppConfig, SmppEvent, SmppHandle, SmppVersion};
 use recado_channels::sms::{DeliveryState, SmsSendError};
-use recado_core::delivery::OutboundStatus;
+use recado_core::delivery::{message_outcome_of_parts, OutboundStatus, PartState};
 use recado_store::jobs::{Job, NewJob};
 use recado_store::messages::MessageRecord;
 use serde_json::json;
@@ -204,14 +204,18 @@ pub async fn receipt_job(state: AppState, job: Job) -> Result<(), JobError> {
         },
         _ => DeliveryState::Accepted,
     };
-    let part_state = match &delivery {
-        DeliveryState::Accepted => "accepted",
-        DeliveryState::Delivered => "delivered",
-        DeliveryState::NotDelivered { .. } => "not_delivered",
+    let reported = match &delivery {
+        DeliveryState::Accepted => PartState::Accepted,
+        DeliveryState::Delivered => PartState::Delivered,
+        DeliveryState::NotDelivered { .. } => PartState::NotDelivered,
     };
     let Some(parts) = state
         .store
-        .set_part_state(channel_id, part_id, part_state)
+        .update_part_state(channel_id, part_id, |current| {
+            let current: PartState = current.parse().unwrap_or(PartState::Accepted);
+            let next = current.advance(reported);
+            (next != current).then(|| next.as_str().to_string())
+        })
         .await
         .map_err(retry)?
     else {
@@ -222,20 +226,31 @@ pub async fn receipt_job(state: AppState, job: Job) -> Result<(), JobError> {
         });
     };
     let message_id = parts[0].message_id.clone();
-    if let DeliveryState::NotDelivered { code } = delivery {
-        let code = code
+    let states: Vec<PartState> = parts
+        .iter()
+        .map(|part| part.state.parse().unwrap_or(PartState::Accepted))
+        .collect();
+    match message_outcome_of_parts(&states) {
+        Some(OutboundStatus::NotDelivered) => {
+            let code = match delivery {
+                DeliveryState::NotDelivered { code } => code,
+                _ => None,
+            }
             .or_else(|| p["error"].as_str().map(str::to_string))
             .unwrap_or_else(|| "undelivered".into());
-        receipts::apply(
-            &state,
-            &message_id,
-            OutboundStatus::NotDelivered,
-            Some((code, format!("part {part_id} was not delivered"))),
-            None,
-        )
-        .await?;
-    } else if parts.iter().all(|part| part.state == "delivered") {
-        receipts::apply(&state, &message_id, OutboundStatus::Delivered, None, None).await?;
+            receipts::apply(
+                &state,
+                &message_id,
+                OutboundStatus::NotDelivered,
+                Some((code, format!("part {part_id} was not delivered"))),
+                None,
+            )
+            .await?;
+        }
+        Some(status) => {
+            receipts::apply(&state, &message_id, status, None, None).await?;
+        }
+        None => {}
     }
     Ok(())
 }

@@ -102,6 +102,15 @@ pub async fn login(
     }
     let next = safe_next(form.next.as_deref().unwrap_or("/inbox"));
     let email = form.email.trim().to_lowercase();
+    if recado_core::text::has_nul(&email) {
+        return login_form(
+            &state,
+            next,
+            String::new(),
+            Some("The e-mail address holds a character no address has.".into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
     if let Some(wait_ms) = state.sign_in.blocked_for(&email, state.clock.now_ms()) {
         let minutes = (wait_ms + 59_999) / 60_000;
         return login_form(

@@ -165,6 +165,16 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
         if !same_secret(sent, user.csrf()) {
             return Err(forbidden_form());
         }
+        if fields
+            .iter()
+            .any(|(k, v)| recado_core::text::has_nul(k) || recado_core::text::has_nul(v))
+        {
+            return Err(error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Form not understood",
+                "The form holds a NUL character, which cannot be stored. Remove it and try again.",
+            ));
+        }
         let form = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|e| {
             error_page(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -37,6 +37,21 @@ impl From<ApiError> for JobError {
     }
 }
 
+/// The delivery with every NUL character replaced: the raw body is kept as
+/// it came, but what is made of it must be storable as text.
+fn storable(body: &str) -> std::borrow::Cow<'_, [u8]> {
+    if !recado_core::text::json_text_may_hold_nul(body.as_bytes()) {
+        return std::borrow::Cow::Borrowed(body.as_bytes());
+    }
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(mut value) => {
+            recado_core::text::scrub_json_nul(&mut value);
+            std::borrow::Cow::Owned(value.to_string().into_bytes())
+        }
+        Err(_) => std::borrow::Cow::Borrowed(body.as_bytes()),
+    }
+}
+
 pub async fn process_event_job(state: AppState, job: Job) -> Result<(), JobError> {
     let payload = job.payload_json();
     let event_id = payload["event_id"]
@@ -57,7 +72,7 @@ pub async fn process_event_job(state: AppState, job: Job) -> Result<(), JobError
     let channel = decode(&state, record)?;
     // The body was checked to be JSON before it was stored; a shape that is
     // not a WhatsApp envelope can never be processed.
-    let items = parse_webhook(event.body.as_bytes())
+    let items = parse_webhook(&storable(&event.body))
         .map_err(|e| JobError::Permanent(format!("not a WhatsApp webhook: {e}")))?;
     for item in items {
         match item {
@@ -90,29 +105,15 @@ async fn contact_for(state: &AppState, channel: &LoadedChannel, message: &Inboun
         .await
         .map_err(retry)?;
     let e164 = format!("+{}", message.from.trim_start_matches('+'));
-    if let Some(contact) = state.store.contact_by_phone(&ws.id, &e164).await.map_err(retry)? {
-        if !contact.phones.contains_key("whatsapp_phone") {
-            let contacts = Contacts {
-                store: &state.store,
-                clock: state.clock.as_ref(),
-                workspace_id: &ws.id,
-                default_country: ws.default_country.as_deref(),
-            };
-            let changes = [("whatsapp_phone".to_string(), Some(e164.clone()))]
-                .into_iter()
-                .collect();
-            return Ok(contacts.update(contact, changes).await?);
-        }
-        return Ok(contact);
-    }
     let contacts = Contacts {
         store: &state.store,
         clock: state.clock.as_ref(),
         workspace_id: &ws.id,
         default_country: ws.default_country.as_deref(),
     };
-    let mut changes: crate::contacts::service::PropertyChanges =
-        [("whatsapp_phone".to_string(), Some(e164))].into_iter().collect();
+    let mut changes: crate::contacts::service::PropertyChanges = [("whatsapp_phone".to_string(), Some(e164.clone()))]
+        .into_iter()
+        .collect();
     if let Some(name) = message
         .profile_name
         .as_ref()
@@ -121,7 +122,12 @@ async fn contact_for(state: &AppState, channel: &LoadedChannel, message: &Inboun
     {
         changes.insert("firstname".into(), Some(name.to_string()));
     }
-    Ok(contacts.create(changes).await?)
+    let (contact, created) = contacts.find_or_create_by_phone(&e164, changes).await?;
+    if !created && !contact.phones.contains_key("whatsapp_phone") {
+        let changes = [("whatsapp_phone".to_string(), Some(e164))].into_iter().collect();
+        return Ok(contacts.update(contact, changes).await?);
+    }
+    Ok(contact)
 }
 
 async fn process_message(state: &AppState, channel: &LoadedChannel, message: InboundMessage) -> Result<(), JobError> {

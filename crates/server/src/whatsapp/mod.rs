@@ -46,6 +46,10 @@ pub fn register_jobs(registry: &mut crate::workers::Registry) {
         JOB_SEND,
         std::sync::Arc::new(|state, job| Box::pin(send::send_job(state, job))),
     );
+    registry.on_buried(
+        JOB_SEND,
+        std::sync::Arc::new(|state, job| Box::pin(send::send_buried(state, job))),
+    );
     registry.register(
         JOB_TEMPLATE_SYNC,
         std::sync::Arc::new(|state, job| Box::pin(templates::sync_job(state, job))),

@@ -10,7 +10,7 @@ use crate::auth::Caller;
 use crate::channels::routes::LoadedChannel;
 use crate::contacts::routes_support::{contacts_for, workspace_of};
 use crate::error::{ApiError, ApiResult};
-use crate::messages::send_job::{channel_gone_reason, load_queued, retry, Queued};
+use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, retry, Queued};
 use crate::workers::JobError;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -20,7 +20,7 @@ use recado_channels::whatsapp::{
     build_components, classify, ErrorAction, OutboundContent, SendError, SendRequest, Template, TemplateParams,
 };
 use recado_core::consent::SubscriptionStatus;
-use recado_core::delivery::OutboundStatus;
+use recado_core::delivery::{advance, OutboundStatus};
 use recado_core::ids::{new_id, IdKind};
 use recado_core::whatsapp::{counts_as_conversation, usage_period, SessionWindow};
 use recado_store::contacts::Contact;
@@ -528,7 +528,18 @@ pub async fn apply_report(
     Ok(())
 }
 
-/// Sets a status decided by the hub (not a provider report).
+/// Settles the message of a send job that was buried: `failed` with the
+/// provider's last error, or `uncertain` if the last attempt may have reached it.
+pub async fn send_buried(state: AppState, job: Job) -> Result<(), JobError> {
+    if let Some((message, status, error)) = buried_settlement(&state, &job).await? {
+        set_status(&state, &message, status, error).await?;
+    }
+    Ok(())
+}
+
+/// Sets a status decided by the hub (not a provider report). It moves the
+/// message only forward, like a provider report: a status webhook that
+/// reconciled the message meanwhile is never undone.
 async fn set_status(
     state: &AppState,
     message: &MessageRecord,
@@ -542,7 +553,8 @@ async fn set_status(
     state
         .store
         .update_delivery(&message.id, state.clock.now_ms(), |current| {
-            if current.status != OutboundStatus::Queued.as_str() && status != OutboundStatus::Uncertain {
+            let now_status: OutboundStatus = current.status.parse().unwrap_or(OutboundStatus::Queued);
+            if advance(now_status, status) == now_status {
                 return None;
             }
             Some(DeliveryUpdate {

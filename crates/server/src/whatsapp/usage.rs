@@ -63,12 +63,12 @@ pub async fn notify_thresholds(state: &AppState, workspace_id: &str) -> ApiResul
                 start,
                 percent as i64,
                 &details,
+                Some("usage.threshold"),
                 state.clock.now_ms(),
             )
             .await?
         {
             tracing::info!(workspace = %workspace_id, percent, "WhatsApp usage threshold reached");
-            crate::outbound_webhooks::emit(state, workspace_id, "usage.threshold", details.clone()).await;
             new.push(percent);
         }
     }

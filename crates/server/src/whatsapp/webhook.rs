@@ -61,28 +61,20 @@ pub async fn handshake(
 }
 
 /// Checks the delivery's authenticity: the `X-Hub-Signature-256` HMAC over the
-/// raw bytes with the app secret, or for accounts without one (360dialog) the
-/// secret token in the webhook URL.
-fn authentic(channel: &LoadedChannel, headers: &HeaderMap, query: &HashMap<String, String>, body: &[u8]) -> bool {
-    let w = &channel.whatsapp;
-    if !w.app_secret.is_empty() {
-        let header = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
-        return verify_signature(w.app_secret.as_bytes(), body, header);
-    }
-    query
-        .get("token")
-        .is_some_and(|t| verify_token_matches(&w.verify_token, t))
+/// raw bytes with the app secret (required of every provider kind).
+fn authentic(channel: &LoadedChannel, headers: &HeaderMap, body: &[u8]) -> bool {
+    let header = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
+    verify_signature(channel.whatsapp.app_secret.as_bytes(), body, header)
 }
 
 pub async fn receive(
     State(state): State<AppState>,
     Path(channel_id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let channel = channel_for_webhook(&state, &channel_id).await?;
-    if !authentic(&channel, &headers, &query, &body) {
+    if !authentic(&channel, &headers, &body) {
         metrics::counter!("recado_webhooks_total", "provider" => "whatsapp", "outcome" => "bad_signature").increment(1);
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,

@@ -193,6 +193,32 @@ impl TestApp {
         n
     }
 
+    /// Runs due jobs with `workers` workers at once (as `serve` does), then
+    /// drains what they left one by one. Returns how many jobs ran.
+    pub async fn run_jobs_concurrently(&self, workers: usize) -> usize {
+        let registry = recado::workers::Registry::builtin();
+        let mut tasks = Vec::new();
+        for n in 0..workers {
+            let (state, registry) = (self.app_state.clone(), registry.clone());
+            tasks.push(tokio::spawn(async move {
+                let name = format!("test-worker-{n}");
+                let mut ran = 0;
+                while recado::workers::run_once(&state, &registry, &name)
+                    .await
+                    .expect("queue reachable")
+                {
+                    ran += 1;
+                }
+                ran
+            }));
+        }
+        let mut total = 0;
+        for task in tasks {
+            total += task.await.expect("worker finished");
+        }
+        total + self.run_jobs().await
+    }
+
     /// Posts a raw webhook body with the given signature header.
     pub async fn post_webhook(&self, path: &str, body: Vec<u8>, signature: Option<&str>) -> Reply {
         let mut req = self
