@@ -1,5 +1,4 @@
-mod common;
-use common::spawn_app;
+use crate::common::spawn_app;
 use recado::workers::{run_once, JobError, Registry};
 use recado_store::jobs::{NewJob, DEAD, DONE, QUEUED};
 use std::sync::atomic::{AtomicU32, Ordering};

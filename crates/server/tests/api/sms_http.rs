@@ -2,13 +2,12 @@
 //! requests valid against Twilio's OpenAPI description, signed status
 //! callbacks, inbound messages, and back-off on 429.
 
-mod common;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::Router;
-use common::{spawn_app, TestApp};
+use crate::common::{spawn_app, TestApp};
 use recado_channels::sms::testkit::{inbound_form, signed_form, status_callback_form};
 use serde_json::json;
 use std::collections::VecDeque;

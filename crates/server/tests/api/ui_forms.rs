@@ -4,8 +4,7 @@
 //! an SMS thread with its cost meter. The browser tests cover the same pages
 //! with scripts and screenshots.
 
-mod common;
-use common::{spawn_app, spawn_app_with, TestApp};
+use crate::common::{spawn_app, spawn_app_with, TestApp};
 use recado::config::{Secret, Settings};
 use recado_store::testing::TestDatabase;
 use serde_json::{json, Value};
@@ -379,7 +378,7 @@ async fn an_sms_thread_is_answered_from_its_page_with_the_cost_meter() {
 async fn a_conversation_shows_every_message_type_in_its_own_form() {
     use recado_channels::whatsapp::testkit::{combine, Inbound};
     let app = with_agent().await;
-    let api = common::cloud_api::CloudApi::start().await;
+    let api = crate::common::cloud_api::CloudApi::start().await;
     let secret = "render-secret";
     let r = app
         .post(

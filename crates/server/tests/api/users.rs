@@ -1,8 +1,7 @@
 //! Users, API tokens and workspaces: who may create them, what is shown, and
 //! that a deleted user's tokens stop working.
 
-mod common;
-use common::{spawn_app, Reply, TestApp};
+use crate::common::{spawn_app, Reply, TestApp};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 

@@ -1,5 +1,4 @@
-mod common;
-use common::spawn_app;
+use crate::common::spawn_app;
 
 #[tokio::test]
 async fn healthz_answers_ok_once_the_database_is_reachable() {

@@ -2,8 +2,7 @@
 //! package, see crates/channels/tests/smsc): long messages as concatenated
 //! parts, receipts, MO keywords, and a dropped connection.
 
-mod common;
-use common::{spawn_app, TestApp};
+use crate::common::{spawn_app, TestApp};
 use recado_channels::sms::testkit::{TestSmsc, SMSC_PASSWORD, SMSC_SYSTEM_ID};
 use serde_json::json;
 use std::time::{Duration, Instant};

@@ -2,8 +2,7 @@
 //! contract for bad properties, read/update/erase, search, paging, workspace
 //! isolation and the timeline.
 
-mod common;
-use common::{spawn_app, Reply, TestApp};
+use crate::common::{spawn_app, Reply, TestApp};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 

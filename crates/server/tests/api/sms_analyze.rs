@@ -1,8 +1,7 @@
 //! `POST /api/v1/sms/analyze` and `recado sms analyze`: encoding, parts,
 //! replacements and limits of an SMS before it is sent.
 
-mod common;
-use common::{spawn_app, Reply, TestApp};
+use crate::common::{spawn_app, Reply, TestApp};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::process::Command;

@@ -1,8 +1,7 @@
 //! Bad input always gets the error contract — `{"error": {"code", "message",
 //! "field"?}}` with a stable code — and the server keeps serving afterwards.
 
-mod common;
-use common::{spawn_app, spawn_app_with, Reply, TestApp};
+use crate::common::{spawn_app, spawn_app_with, Reply, TestApp};
 use serde_json::{json, Value};
 
 /// The body is exactly the error envelope, with the given status and code.

@@ -5,12 +5,10 @@
 //! form post without its CSRF token is 403; pages read without JavaScript.
 //! Screenshots of the main pages land in `target/screenshots/`.
 
-mod browser;
-mod common;
 
-use browser::{tools, Browser};
-use common::cloud_api::CloudApi;
-use common::{spawn_app, TestApp};
+use crate::browser::{tools, Browser};
+use crate::common::cloud_api::CloudApi;
+use crate::common::{spawn_app, TestApp};
 use recado_channels::whatsapp::testkit::{self, Inbound};
 use recado_core::clock::Clock;
 use serde_json::json;

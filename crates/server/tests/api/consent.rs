@@ -1,8 +1,7 @@
 //! Consent: subscriptions per channel, the rules for changing them, their
 //! history, bulk changes, custom keywords and inbound keyword handling.
 
-mod common;
-use common::{spawn_app, Reply, TestApp};
+use crate::common::{spawn_app, Reply, TestApp};
 use recado::consent::service::apply_inbound_keyword;
 use recado_core::consent::Channel;
 use serde_json::{json, Value};

@@ -2,8 +2,7 @@
 //! ticket changes, replies through the send rules, search that never finds
 //! quarantined content, saved views, paging and workspace isolation.
 
-mod common;
-use common::{spawn_app, Reply, TestApp};
+use crate::common::{spawn_app, Reply, TestApp};
 use serde_json::{json, Value};
 
 struct Desk {

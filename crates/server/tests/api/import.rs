@@ -1,8 +1,7 @@
 //! CSV import: good lines are kept, every bad line is reported with its line
 //! number, a second import updates (matched by e-mail, then phone).
 
-mod common;
-use common::{spawn_app, Reply, TestApp};
+use crate::common::{spawn_app, Reply, TestApp};
 use serde_json::{json, Value};
 
 async fn import(app: &TestApp, csv: &str) -> Reply {

@@ -6,7 +6,10 @@
 //! test process makes itself their subreaper, so they stay its children, and
 //! ends them by pid (found by the browser's own profile directory) instead of
 //! leaving them to the machine's init.
+
 #![allow(dead_code)]
+// Reaping and signalling process groups are libc calls.
+#![allow(unsafe_code)]
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;

@@ -2,9 +2,8 @@
 //! senders, segments, tokens, short links with UTM, the unsubscribe page,
 //! delivery events and inbound replies.
 
-mod common;
 use chrono::Datelike;
-use common::{spawn_app, TestApp};
+use crate::common::{spawn_app, TestApp};
 use recado_core::clock::Clock;
 use serde_json::{json, Value};
 

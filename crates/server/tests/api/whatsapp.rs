@@ -2,9 +2,8 @@
 //! handshake and signatures, inbound processing, sessions, keywords, sending,
 //! statuses and the monthly conversation limit.
 
-mod common;
-use common::cloud_api::CloudApi;
-use common::{spawn_app, TestApp};
+use crate::common::cloud_api::CloudApi;
+use crate::common::{spawn_app, TestApp};
 use recado_channels::whatsapp::testkit::{self, Inbound as InboundBuilder};
 use recado_channels::whatsapp::webhook::{ProviderError, ProviderStatus};
 use recado_core::clock::Clock;
@@ -101,7 +100,7 @@ impl Wa {
         assert_eq!(r.status, 200, "{}", r.body);
     }
 
-    async fn send_template(&self, contact_id: &str) -> common::Reply {
+    async fn send_template(&self, contact_id: &str) -> crate::common::Reply {
         self.app
             .post("/api/v1/messages", json!({"channel": "whatsapp", "contact_id": contact_id, "template": {"name": "order_update", "language": "pt_BR", "parameters": {"body": ["Ana", "4521"]}}}))
             .await

@@ -1,0 +1,24 @@
+//! The hub end to end, over real HTTP against its own fresh database per
+//! test (SQLite or PostgreSQL per `RECADO_TEST_BACKEND`). One test binary:
+//! each module below is one area of the product.
+
+mod browser;
+mod common;
+
+mod consent;
+mod contacts;
+mod crash;
+mod errors;
+mod health;
+mod import;
+mod inbox_api;
+mod jobs;
+mod outbound_webhooks;
+mod sms;
+mod sms_analyze;
+mod sms_http;
+mod sms_smpp;
+mod ui_browser;
+mod ui_forms;
+mod users;
+mod whatsapp;
