@@ -59,11 +59,7 @@ pub fn json_nul_path(value: &Value) -> Option<String> {
 /// Replaces NUL characters in every string and member name of `value`.
 pub fn scrub_json_nul(value: &mut Value) {
     match value {
-        Value::String(s) => {
-            if has_nul(s) {
-                *s = without_nul(s).into_owned();
-            }
-        }
+        Value::String(s) if has_nul(s) => *s = without_nul(s).into_owned(),
         Value::Array(items) => items.iter_mut().for_each(scrub_json_nul),
         Value::Object(members) => {
             if members.keys().any(|k| has_nul(k)) {

@@ -1,10 +1,10 @@
 //! Outbound webhooks: signed Standard Webhooks deliveries of the hub's events,
 //! retried on failure, endpoints disabled after persistent failure.
 
+use crate::common::spawn_app;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::Router;
-use crate::common::spawn_app;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 

@@ -2,8 +2,8 @@
 //! senders, segments, tokens, short links with UTM, the unsubscribe page,
 //! delivery events and inbound replies.
 
-use chrono::Datelike;
 use crate::common::{spawn_app, TestApp};
+use chrono::Datelike;
 use recado_core::clock::Clock;
 use serde_json::{json, Value};
 

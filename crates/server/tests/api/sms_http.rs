@@ -2,12 +2,12 @@
 //! requests valid against Twilio's OpenAPI description, signed status
 //! callbacks, inbound messages, and back-off on 429.
 
+use crate::common::{spawn_app, TestApp};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::Router;
-use crate::common::{spawn_app, TestApp};
 use recado_channels::sms::testkit::{inbound_form, signed_form, status_callback_form};
 use serde_json::json;
 use std::collections::VecDeque;
@@ -15,9 +15,12 @@ use std::sync::{Arc, Mutex};
 
 const TOKEN: &str = "twilio-auth-token";
 
+/// A posted form's fields, in order.
+type Form = Vec<(String, String)>;
+
 #[derive(Clone, Default)]
 struct StandIn {
-    forms: Arc<Mutex<Vec<Vec<(String, String)>>>>,
+    forms: Arc<Mutex<Vec<Form>>>,
     queued_errors: Arc<Mutex<VecDeque<(u16, u64)>>>,
 }
 

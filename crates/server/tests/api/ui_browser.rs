@@ -5,7 +5,6 @@
 //! form post without its CSRF token is 403; pages read without JavaScript.
 //! Screenshots of the main pages land in `target/screenshots/`.
 
-
 use crate::browser::{tools, Browser};
 use crate::common::cloud_api::CloudApi;
 use crate::common::{spawn_app, TestApp};
