@@ -139,6 +139,60 @@ pub fn implied_earlier(status: OutboundStatus) -> &'static [OutboundStatus] {
     }
 }
 
+/// What one report does to a message: the statuses it proves missing on the
+/// way (recorded first, so a delivery always follows a sent event) and the
+/// status it moves the message to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transition {
+    pub implied: Vec<OutboundStatus>,
+    pub next: OutboundStatus,
+}
+
+/// The one delivery transition every channel's reports and the hub's own
+/// decisions (uncertain, not sent, failed) go through. None when the report
+/// changes nothing: it is a repeat, or arrives too late to move the status.
+pub fn transition(current: OutboundStatus, incoming: OutboundStatus) -> Option<Transition> {
+    let next = advance(current, incoming);
+    if next == current {
+        return None;
+    }
+    let implied = implied_earlier(next)
+        .iter()
+        .copied()
+        .filter(|step| advance(current, *step) != current)
+        .collect();
+    Some(Transition { implied, next })
+}
+
+/// The timeline event of a message status on a channel (`SMS_DELIVERED`,
+/// `WHATSAPP_READ`, …). SPEC §5 names the SMS events; WhatsApp's follow the
+/// same pattern with its own read and failure names.
+pub fn timeline_kind(channel: crate::consent::Channel, status: OutboundStatus) -> &'static str {
+    use crate::consent::Channel;
+    use OutboundStatus as S;
+    match (channel, status) {
+        (Channel::Sms, S::Queued) => "SMS_QUEUED",
+        (Channel::Sms, S::Uncertain) => "SMS_UNCERTAIN",
+        (Channel::Sms, S::Sent) => "SMS_SENT",
+        (Channel::Sms, S::Delivered | S::Read) => "SMS_DELIVERED",
+        (Channel::Sms, S::NotDelivered) => "SMS_NOT_DELIVERED",
+        (Channel::Sms, S::Failed | S::NotSent) => "SMS_NOT_SENT",
+        (Channel::Whatsapp, S::Queued) => "WHATSAPP_QUEUED",
+        (Channel::Whatsapp, S::Uncertain) => "WHATSAPP_UNCERTAIN",
+        (Channel::Whatsapp, S::Sent) => "WHATSAPP_SENT",
+        (Channel::Whatsapp, S::Delivered) => "WHATSAPP_DELIVERED",
+        (Channel::Whatsapp, S::Read) => "WHATSAPP_READ",
+        (Channel::Whatsapp, S::Failed | S::NotDelivered) => "WHATSAPP_FAILED",
+        (Channel::Whatsapp, S::NotSent) => "WHATSAPP_NOT_SENT",
+        (Channel::Voice, S::Queued) => "VOICE_QUEUED",
+        (Channel::Voice, S::Uncertain) => "VOICE_UNCERTAIN",
+        (Channel::Voice, S::Sent) => "VOICE_SENT",
+        (Channel::Voice, S::Delivered | S::Read) => "VOICE_DELIVERED",
+        (Channel::Voice, S::NotDelivered) => "VOICE_NOT_DELIVERED",
+        (Channel::Voice, S::Failed | S::NotSent) => "VOICE_NOT_SENT",
+    }
+}
+
 /// The delivery state of one part of a multi-part SMS (each part has its own
 /// receipt). Like a message's status it only moves forward — `accepted` →
 /// `not_delivered` → `delivered`, a delivery receipt overruling a failure —
@@ -507,5 +561,24 @@ mod tests {
             }
             prop_assert_eq!(message_outcome_of_parts(&parts), Some(OutboundStatus::Delivered));
         }
+    }
+
+    #[test]
+    fn a_report_that_proves_earlier_steps_records_them_first() {
+        let t = transition(Queued, Read).unwrap();
+        assert_eq!(t.implied, vec![Sent, Delivered]);
+        assert_eq!(t.next, Read);
+        let t = transition(Sent, Read).unwrap();
+        assert_eq!(t.implied, vec![Delivered]);
+    }
+
+    #[test]
+    fn a_report_that_changes_nothing_is_no_transition() {
+        assert_eq!(transition(Delivered, Sent), None);
+        assert_eq!(transition(Sent, Sent), None);
+        // A status report that reconciled a message is never undone by the
+        // send job's own "uncertain".
+        assert_eq!(transition(Delivered, Uncertain), None);
+        assert_eq!(transition(Sent, Uncertain), None);
     }
 }

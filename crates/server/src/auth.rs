@@ -106,10 +106,28 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
+/// How much work a password hash costs. The hub always uses `Standard`
+/// (argon2id defaults); the test suite hashes hundreds of passwords and uses
+/// `Minimal`. A hash records its own parameters, so either verifies alike.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PasswordCost {
+    #[default]
+    Standard,
+    Minimal,
+}
+
+pub fn hash_password(password: &str, cost: PasswordCost) -> Result<String, ApiError> {
     use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
     let salt = SaltString::generate(&mut OsRng);
-    argon2::Argon2::default()
+    let hasher = match cost {
+        PasswordCost::Standard => argon2::Argon2::default(),
+        PasswordCost::Minimal => argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(8, 1, 1, None).map_err(ApiError::internal)?,
+        ),
+    };
+    hasher
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(ApiError::internal)
@@ -133,7 +151,7 @@ mod tests {
         let a = generate_password();
         assert_ne!(a, generate_password());
         assert!(a.chars().count() >= crate::users::MIN_PASSWORD_CHARS);
-        let hash = hash_password(&a).unwrap();
+        let hash = hash_password(&a, PasswordCost::Standard).unwrap();
         assert!(verify_password(&a, &hash));
         assert!(!verify_password("not-the-password", &hash));
     }
@@ -150,7 +168,7 @@ mod tests {
 
     #[test]
     fn passwords_verify_only_against_their_own_hash() {
-        let hash = hash_password("correct horse").unwrap();
+        let hash = hash_password("correct horse", PasswordCost::Standard).unwrap();
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("wrong horse", &hash));
         assert!(!verify_password("correct horse", "not a hash"));

@@ -3,7 +3,7 @@
 //! from `RECADO_ADMIN_PASSWORD`, or are generated and returned so they can be
 //! printed once.
 
-use crate::auth::{generate_password, generate_token, hash_password, hash_token};
+use crate::auth::{generate_password, generate_token, hash_password, hash_token, PasswordCost};
 use crate::config::Settings;
 use recado_core::clock::Clock;
 use recado_core::ids::{new_id, IdKind};
@@ -39,7 +39,7 @@ pub async fn first_start(store: &Store, settings: &Settings, clock: &dyn Clock) 
             (p.clone(), Some(p))
         }
     };
-    let password_hash = hash_password(&password).map_err(|e| anyhow::anyhow!(e.message))?;
+    let password_hash = hash_password(&password, settings.password_cost).map_err(|e| anyhow::anyhow!(e.message))?;
     let admin = NewAdmin {
         email: FIRST_ADMIN_EMAIL,
         token: &token,
@@ -114,12 +114,12 @@ pub async fn create_workspace_with_admin(
 /// Gives the user with `email` a new generated password and ends their web
 /// sessions. Returns the password, to be shown once; `None` for an unknown
 /// e-mail.
-pub async fn reset_password(store: &Store, email: &str) -> anyhow::Result<Option<String>> {
+pub async fn reset_password(store: &Store, email: &str, cost: PasswordCost) -> anyhow::Result<Option<String>> {
     let Some(user) = store.user_by_email(&email.trim().to_lowercase()).await? else {
         return Ok(None);
     };
     let password = generate_password();
-    let hash = hash_password(&password).map_err(|e| anyhow::anyhow!(e.message))?;
+    let hash = hash_password(&password, cost).map_err(|e| anyhow::anyhow!(e.message))?;
     store.set_user_password(&user.workspace_id, &user.id, &hash).await?;
     store.delete_user_web_sessions(&user.workspace_id, &user.id).await?;
     Ok(Some(password))

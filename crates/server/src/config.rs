@@ -50,6 +50,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Logs as JSON lines instead of text.
     pub log_json: bool,
+    /// Work per password hash: always standard, minimal only in tests.
+    pub password_cost: crate::auth::PasswordCost,
 }
 
 /// What any layer may set; `None` leaves the value of the layer below.
@@ -196,6 +198,7 @@ pub fn load(
         workers: merged.workers.unwrap_or(2),
         max_body_bytes: merged.max_body_bytes.unwrap_or(2 * 1024 * 1024),
         log_json: merged.log_json.unwrap_or(false),
+        password_cost: crate::auth::PasswordCost::Standard,
     })
 }
 
@@ -219,6 +222,7 @@ impl Settings {
             workers: 0,
             max_body_bytes: 2 * 1024 * 1024,
             log_json: false,
+            password_cost: crate::auth::PasswordCost::Minimal,
         }
     }
 }

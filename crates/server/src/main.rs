@@ -54,7 +54,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let store = open(&settings).await?;
             store.migrate().await?;
-            match bootstrap::reset_password(&store, &email).await? {
+            match bootstrap::reset_password(&store, &email, settings.password_cost).await? {
                 Some(password) => {
                     println!("new sign-in password for {email} (shown once): {password}");
                     Ok(())
@@ -74,7 +74,8 @@ async fn main() -> anyhow::Result<()> {
             store.migrate().await?;
             let token = recado::auth::generate_token();
             let password = recado::auth::generate_password();
-            let password_hash = recado::auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e.message))?;
+            let password_hash = recado::auth::hash_password(&password, settings.password_cost)
+                .map_err(|e| anyhow::anyhow!(e.message))?;
             let admin = bootstrap::NewAdmin {
                 email: &admin_email,
                 token: &token,

@@ -101,7 +101,7 @@ pub async fn create_user(
         email,
         name,
         role: input.role.as_str().to_string(),
-        password_hash: Some(hash_password(&input.password)?),
+        password_hash: Some(hash_password(&input.password, state.settings.password_cost)?),
         created_at: state.clock.now_ms(),
     };
     state.store.create_user(&user).await.map_err(|e| match e {
@@ -365,7 +365,7 @@ pub async fn create_workspace(
             (p.clone(), Some(p))
         }
     };
-    let password_hash = hash_password(&password)?;
+    let password_hash = hash_password(&password, state.settings.password_cost)?;
     let admin = NewAdmin {
         email: &email,
         token: &token,

@@ -4,6 +4,7 @@
 use crate::jobs::NewJob;
 use crate::{emit_in_tx, insert_job, on_reader, on_writer, Backend, Result, Store, StoreError};
 use recado_core::ids::{new_id, IdKind};
+use recado_core::whatsapp::{admit, ConversationCounts, SessionWindow, TIER_WINDOW_MS};
 
 mod threads;
 
@@ -86,10 +87,6 @@ pub struct TicketRecord {
 pub const TICKET_COLUMNS: &str =
     "id, workspace_id, thread_id, status, owner_id, priority, created_at, updated_at, closed_at";
 
-/// How long a customer-service session stays open after the last inbound
-/// message; threads record when the current session started.
-pub const SESSION_MS: i64 = 24 * 3600 * 1000;
-
 /// A timeline entry written with a message.
 #[derive(Clone, Debug)]
 pub struct TimelineNote<'a> {
@@ -135,11 +132,9 @@ pub struct QuotaCheck {
     pub tier_cap: Option<u64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum OutboundRefusal {
-    QuotaExhausted,
-    MessagingLimitReached,
-}
+/// Why `record_outbound` refused a counted conversation (decided by
+/// `recado_core::whatsapp::admit`).
+pub use recado_core::whatsapp::AdmissionRefusal as OutboundRefusal;
 
 /// An outbound message to record with what goes with it.
 #[derive(Clone, Debug)]
@@ -302,9 +297,12 @@ impl Store {
                     id
                 }
                 Some(t) => {
-                    // A session is open for 24 h after the last inbound message;
-                    // an inbound message after that starts a new one.
-                    let open = t.last_inbound_at.is_some_and(|last| w.at < last + SESSION_MS);
+                    // A message inside the open session extends it; one after it
+                    // starts a new session.
+                    let open = SessionWindow {
+                        last_inbound_at_ms: t.last_inbound_at,
+                    }
+                    .is_open(w.at);
                     let session_started_at = if open { t.session_started_at } else { Some(w.at) };
                     sqlx::query(
                         "UPDATE threads SET last_message_at = $1, last_inbound_at = $2, session_started_at = $3, unread = unread + 1 WHERE id = $4",
@@ -394,31 +392,31 @@ impl Store {
                 .bind(quota.period_end)
                 .fetch_one(&mut *tx)
                 .await?;
-                if used as u64 >= quota.limit {
-                    return Ok(Err(OutboundRefusal::QuotaExhausted));
-                }
-                if let (Some(cap), true) = (quota.tier_cap, conversation.business_initiated) {
-                    let window_start = m.created_at - SESSION_MS;
-                    let recipients: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(DISTINCT recipient) FROM wa_conversations WHERE channel_id = $1 AND business_initiated = $2 AND at > $3",
-                    )
-                    .bind(&m.channel_id)
-                    .bind(true)
-                    .bind(window_start)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    let already: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM wa_conversations WHERE channel_id = $1 AND business_initiated = $2 AND at > $3 AND recipient = $4",
-                    )
-                    .bind(&m.channel_id)
-                    .bind(true)
-                    .bind(window_start)
-                    .bind(conversation.recipient)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    if already == 0 && recipients as u64 >= cap {
-                        return Ok(Err(OutboundRefusal::MessagingLimitReached));
-                    }
+                let window_start = m.created_at - TIER_WINDOW_MS;
+                let recipients: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(DISTINCT recipient) FROM wa_conversations WHERE channel_id = $1 AND business_initiated = $2 AND at > $3",
+                )
+                .bind(&m.channel_id)
+                .bind(true)
+                .bind(window_start)
+                .fetch_one(&mut *tx)
+                .await?;
+                let already: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM wa_conversations WHERE channel_id = $1 AND business_initiated = $2 AND at > $3 AND recipient = $4",
+                )
+                .bind(&m.channel_id)
+                .bind(true)
+                .bind(window_start)
+                .bind(conversation.recipient)
+                .fetch_one(&mut *tx)
+                .await?;
+                let counts = ConversationCounts {
+                    used_in_period: used.max(0) as u64,
+                    tier_recipients: recipients.max(0) as u64,
+                    recipient_already_counted: already > 0,
+                };
+                if let Err(refusal) = admit(quota.limit, quota.tier_cap, conversation.business_initiated, &counts) {
+                    return Ok(Err(refusal));
                 }
             }
             let mut record = m.clone();

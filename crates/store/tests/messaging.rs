@@ -3,10 +3,11 @@
 //! idempotency keys.
 
 use recado_core::ids::{new_id, IdKind};
+use recado_core::whatsapp::{SESSION_WINDOW_MS, TIER_WINDOW_MS};
 use recado_store::contacts::ContactWrite;
 use recado_store::messages::{
     ConversationWrite, DeliveryUpdate, InboundWrite, MessageRecord, OutboundRefusal, OutboundWrite, QuotaCheck,
-    TimelineNote, SESSION_MS,
+    TimelineNote,
 };
 use recado_store::testing::TestDatabase;
 use recado_store::webhooks::IncomingWebhook;
@@ -152,7 +153,7 @@ async fn an_inbound_message_after_the_window_starts_a_new_session() {
         (Some(1_000), Some(5_000)),
         "inside the window the session continues"
     );
-    let late = 5_000 + SESSION_MS;
+    let late = 5_000 + SESSION_WINDOW_MS;
     f.store
         .record_inbound(&inbound(&message(&f, "in", Some("wamid.3"), late), late))
         .await
@@ -234,7 +235,7 @@ async fn the_tier_cap_counts_unique_recipients_in_a_rolling_day() {
         send("+3", 400).await.unwrap_err(),
         OutboundRefusal::MessagingLimitReached
     );
-    assert!(send("+3", 300 + SESSION_MS).await.is_ok(), "the window rolls");
+    assert!(send("+3", 300 + TIER_WINDOW_MS).await.is_ok(), "the window rolls");
 }
 
 #[tokio::test]

@@ -2,12 +2,14 @@
 //! window, the workspace's monthly conversation limit and Meta's messaging
 //! limit tier (SPEC §4).
 
+pub mod admission;
 pub mod session;
 pub mod tier;
 pub mod usage;
 
+pub use admission::{admit, AdmissionRefusal, ConversationCounts};
 pub use session::{SessionWindow, SESSION_WINDOW_MS};
-pub use tier::{tier_allows, MessagingTier};
+pub use tier::{tier_allows, MessagingTier, TIER_WINDOW_MS};
 pub use usage::{
     counts_as_conversation, forecast_exhausted_at, percent_used, quota_allows, thresholds_reached, usage_period,
     UsageError, UsagePeriod, UsageSettings, DEFAULT_MONTHLY_LIMIT, PACK_SIZE, THRESHOLDS,

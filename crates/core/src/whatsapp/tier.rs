@@ -79,6 +79,11 @@ impl fmt::Display for MessagingTier {
     }
 }
 
+/// The moving window over which Meta counts an account's business-initiated
+/// recipients. It happens to last as long as the customer-service session,
+/// but it is another rule: it moves with every send, not with the contact.
+pub const TIER_WINDOW_MS: i64 = 24 * 3600 * 1000;
+
 /// Whether a business-initiated conversation with one recipient may start now.
 ///
 /// `distinct_recipients_in_last_24h` counts the unique recipients the account
@@ -87,13 +92,12 @@ impl fmt::Display for MessagingTier {
 /// window takes no new slot and is always allowed — even when the count is over
 /// the cap because the tier was lowered in the meantime.
 pub fn tier_allows(tier: MessagingTier, distinct_recipients_in_last_24h: u64, recipient_already_counted: bool) -> bool {
-    if recipient_already_counted {
-        return true;
-    }
-    match tier.cap() {
-        Some(cap) => distinct_recipients_in_last_24h < cap,
-        None => true,
-    }
+    cap_allows(tier.cap(), distinct_recipients_in_last_24h, recipient_already_counted)
+}
+
+/// [`tier_allows`] for a tier given by its cap (`None`: unlimited).
+pub fn cap_allows(cap: Option<u64>, distinct_recipients_in_last_24h: u64, recipient_already_counted: bool) -> bool {
+    recipient_already_counted || cap.is_none_or(|cap| distinct_recipients_in_last_24h < cap)
 }
 
 #[cfg(test)]

@@ -104,7 +104,8 @@ pub async fn add_user(State(state): State<AppState>, posted: Posted<NewUserForm>
         return Ok(back(&format!("error={code}")));
     }
     let password = f.password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+    let cost = state.settings.password_cost;
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password, cost))
         .await
         .map_err(crate::error::ApiError::internal)??;
     let new = User {
@@ -148,7 +149,8 @@ pub async fn reset_password(
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Ok(back(&format!("error=weak_password&user={}", urlencode(&id))));
     }
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+    let cost = state.settings.password_cost;
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password, cost))
         .await
         .map_err(crate::error::ApiError::internal)??;
     state.store.set_user_password(&ws, &id, &hash).await?;

@@ -6,7 +6,7 @@ use super::session::{
     SESSION_MS,
 };
 use crate::app::AppState;
-use crate::auth::{hash_password, hash_token, verify_password};
+use crate::auth::{hash_password, hash_token, verify_password, PasswordCost};
 use crate::error::ApiError;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -88,7 +88,11 @@ pub struct LoginForm {
 /// real check, so response times do not tell which e-mails have accounts.
 fn decoy_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| hash_password("decoy password that matches nothing").unwrap_or_default())
+    // Hashed at the standard cost: a decoy cheaper than real hashes would
+    // tell unknown addresses apart by time.
+    HASH.get_or_init(|| {
+        hash_password("decoy password that matches nothing", PasswordCost::Standard).unwrap_or_default()
+    })
 }
 
 pub async fn login(

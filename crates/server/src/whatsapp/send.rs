@@ -3,13 +3,14 @@
 //! monthly conversation limit and the tier cap); the message is then stored
 //! with its send job, and `send_job` talks to the provider.
 
-use super::status::{timeline_kind, transition};
+use super::status::transition;
 use super::JOB_SEND;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::channels::routes::LoadedChannel;
 use crate::contacts::routes_support::{contacts_for, workspace_of};
 use crate::error::{ApiError, ApiResult};
+use crate::messages::delivery::{update_for, Report};
 use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, retry, Queued};
 use crate::workers::JobError;
 use axum::extract::{Path, State};
@@ -20,13 +21,13 @@ use recado_channels::whatsapp::{
     build_components, classify, ErrorAction, OutboundContent, SendError, SendRequest, Template, TemplateParams,
 };
 use recado_core::consent::SubscriptionStatus;
-use recado_core::delivery::{advance, OutboundStatus};
+use recado_core::delivery::OutboundStatus;
 use recado_core::ids::{new_id, IdKind};
 use recado_core::whatsapp::{counts_as_conversation, usage_period, SessionWindow};
 use recado_store::contacts::Contact;
 use recado_store::jobs::{Job, NewJob};
 use recado_store::messages::{
-    ConversationWrite, DeliveryUpdate, MessageRecord, OutboundRefusal, OutboundWrite, QuotaCheck, TimelineNote,
+    ConversationWrite, MessageRecord, OutboundRefusal, OutboundWrite, QuotaCheck, TimelineNote,
 };
 use recado_store::workspaces::Workspace;
 use serde::Deserialize;
@@ -245,8 +246,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> ApiResult<MessageReco
         Some(QuotaCheck {
             period_start: period.start.timestamp_millis(),
             period_end: period.end.timestamp_millis(),
-            limit: (usage.wa_monthly_limit.max(0) as u64)
-                .saturating_add(usage.wa_packs.max(0) as u64 * recado_core::whatsapp::PACK_SIZE),
+            limit: super::usage::effective_limit(&usage),
             tier_cap: channel.whatsapp.tier.cap(),
         })
     } else {
@@ -537,37 +537,26 @@ pub async fn send_buried(state: AppState, job: Job) -> Result<(), JobError> {
     Ok(())
 }
 
-/// Sets a status decided by the hub (not a provider report). It moves the
-/// message only forward, like a provider report: a status webhook that
-/// reconciled the message meanwhile is never undone.
+/// Sets a status decided by the hub (not a provider report) through the same
+/// transition as reports: it moves the message only forward, so a status
+/// webhook that reconciled the message meanwhile is never undone.
 async fn set_status(
     state: &AppState,
     message: &MessageRecord,
     status: OutboundStatus,
     error: Option<(String, String)>,
 ) -> Result<(), JobError> {
-    let (code, text) = match error {
-        Some((c, t)) => (Some(c), Some(t)),
-        None => (None, None),
-    };
     state
         .store
         .update_delivery(&message.id, state.clock.now_ms(), |current| {
-            let now_status: OutboundStatus = current.status.parse().unwrap_or(OutboundStatus::Queued);
-            if advance(now_status, status) == now_status {
-                return None;
-            }
-            Some(DeliveryUpdate {
-                status: Some(status.as_str().into()),
-                error_code: code.clone().map(Some),
-                error_message: text.clone().map(Some),
-                events: vec![(status.as_str().into(), json!({}))],
-                timeline: vec![(
-                    timeline_kind(status).into(),
-                    json!({ "status": status.as_str(), "error": code }),
-                )],
-                ..Default::default()
-            })
+            update_for(
+                current,
+                Report {
+                    status,
+                    error,
+                    provider_id: None,
+                },
+            )
         })
         .await
         .map_err(retry)?;

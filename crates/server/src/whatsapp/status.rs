@@ -6,11 +6,12 @@
 use crate::app::AppState;
 use crate::channels::routes::LoadedChannel;
 use crate::consent::service::change;
+use crate::messages::delivery::{update_for, Report};
 use crate::workers::JobError;
 use recado_channels::whatsapp::webhook::{ProviderStatus, StatusUpdate};
 use recado_channels::whatsapp::{classify, ErrorAction};
 use recado_core::consent::{ChangeRequest, Channel, ConsentSource, SubscriptionStatus};
-use recado_core::delivery::{advance, implied_earlier, OutboundStatus};
+use recado_core::delivery::{timeline_kind, OutboundStatus};
 use recado_store::messages::{DeliveryUpdate, MessageRecord};
 use serde_json::json;
 
@@ -21,19 +22,6 @@ fn retry(e: impl std::fmt::Display) -> JobError {
     }
 }
 
-/// The timeline event of a WhatsApp status.
-pub fn timeline_kind(status: OutboundStatus) -> &'static str {
-    match status {
-        OutboundStatus::Queued => "WHATSAPP_QUEUED",
-        OutboundStatus::Uncertain => "WHATSAPP_UNCERTAIN",
-        OutboundStatus::Sent => "WHATSAPP_SENT",
-        OutboundStatus::Delivered => "WHATSAPP_DELIVERED",
-        OutboundStatus::Read => "WHATSAPP_READ",
-        OutboundStatus::Failed | OutboundStatus::NotDelivered => "WHATSAPP_FAILED",
-        OutboundStatus::NotSent => "WHATSAPP_NOT_SENT",
-    }
-}
-
 /// The result of one provider report for a message in state `current`.
 #[derive(Debug, Clone)]
 pub struct Transition {
@@ -41,62 +29,59 @@ pub struct Transition {
     pub unsubscribe: bool,
 }
 
-/// Decides what a report does to a message. `error` is the provider's code
-/// and text on failures. None when the report changes nothing.
+/// Decides what a report does to a message, through the one delivery
+/// transition. `error` is the provider's code and text on failures; WhatsApp's
+/// failure codes then say whether the message was never sent (131047 and the
+/// template errors: `not_sent`) or the contact opted out of marketing
+/// (131050: unsubscribe). None when the report changes nothing.
 pub fn transition(
     current: &MessageRecord,
     incoming: OutboundStatus,
     error: Option<(i64, String)>,
     provider_id: Option<&str>,
 ) -> Option<Transition> {
-    let now_status: OutboundStatus = current.status.parse().unwrap_or(OutboundStatus::Queued);
-    let next = advance(now_status, incoming);
-    let mut update = DeliveryUpdate::default();
-    if current.provider_message_id.is_none() {
-        update.provider_message_id = provider_id.map(str::to_string);
-    }
-    if next == now_status {
-        return (update.provider_message_id.is_some()).then_some(Transition {
-            update,
-            unsubscribe: false,
-        });
-    }
-    let mut unsubscribe = false;
-    let mut stored = next;
-    if matches!(next, OutboundStatus::Failed) {
+    let mut settle_as = None;
+    let mut opted_out = false;
+    let error = (incoming == OutboundStatus::Failed).then(|| {
         let (code, text) = error.unwrap_or((0, "the provider reported a failure".into()));
-        let (error_code, final_status) = match classify(code, None) {
-            ErrorAction::NotSent { reason } => (reason.to_string(), OutboundStatus::NotSent),
-            ErrorAction::OptedOut => {
-                unsubscribe = true;
-                ("marketing_opt_out".to_string(), OutboundStatus::Failed)
+        let name = match classify(code, None) {
+            ErrorAction::NotSent { reason } => {
+                settle_as = Some(OutboundStatus::NotSent);
+                reason.to_string()
             }
-            ErrorAction::Permanent { reason } => (reason.to_string(), OutboundStatus::Failed),
-            ErrorAction::RetryLater => (format!("provider_{code}"), OutboundStatus::Failed),
+            ErrorAction::OptedOut => {
+                opted_out = true;
+                "marketing_opt_out".to_string()
+            }
+            ErrorAction::Permanent { reason } => reason.to_string(),
+            ErrorAction::RetryLater => format!("provider_{code}"),
         };
-        stored = final_status;
-        update.error_code = Some(Some(error_code));
-        update.error_message = Some(Some(format!("{code}: {text}")));
-    }
-    // Receipts that arrive first still record the steps they imply.
-    for implied in implied_earlier(next) {
-        if advance(now_status, *implied) != now_status {
-            update
-                .events
-                .push((implied.as_str().to_string(), json!({ "implied": true })));
-            update.timeline.push((
-                timeline_kind(*implied).to_string(),
-                json!({ "status": implied.as_str() }),
-            ));
+        (name, format!("{code}: {text}"))
+    });
+    let mut update = update_for(
+        current,
+        Report {
+            status: incoming,
+            error,
+            provider_id,
+        },
+    )?;
+    let failed = update.status.as_deref() == Some(OutboundStatus::Failed.as_str());
+    if let (true, Some(status)) = (failed, settle_as) {
+        // The provider refused the message outright: it was never sent.
+        update.status = Some(status.as_str().into());
+        if let Some(event) = update.events.last_mut() {
+            event.0 = status.as_str().into();
+        }
+        if let Some(entry) = update.timeline.last_mut() {
+            entry.0 = timeline_kind(Channel::Whatsapp, status).into();
+            entry.1["status"] = json!(status.as_str());
         }
     }
-    update.status = Some(stored.as_str().to_string());
-    update.events.push((stored.as_str().to_string(), json!({})));
-    update.timeline.push((
-        timeline_kind(stored).to_string(),
-        json!({ "status": stored.as_str(), "error": update.error_code.clone().flatten() }),
-    ));
-    Some(Transition { update, unsubscribe })
+    Some(Transition {
+        update,
+        unsubscribe: failed && opted_out,
+    })
 }
 
 pub async fn apply(state: &AppState, channel: &LoadedChannel, report: &StatusUpdate) -> Result<(), JobError> {

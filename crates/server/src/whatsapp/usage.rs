@@ -9,12 +9,28 @@ use axum::extract::State;
 use axum::Json;
 use recado_core::clock::to_rfc3339;
 use recado_core::whatsapp::{
-    forecast_exhausted_at, percent_used, thresholds_reached, usage_period, UsagePeriod, PACK_SIZE,
+    forecast_exhausted_at, percent_used, thresholds_reached, usage_period, UsagePeriod, UsageSettings,
 };
+use recado_store::whatsapp::UsageSettingsRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 pub const USAGE_THRESHOLD: &str = "usage_threshold";
+
+/// The workspace's usage settings as the core rules take them.
+pub fn usage_settings(record: &UsageSettingsRecord) -> UsageSettings {
+    UsageSettings {
+        monthly_limit: record.wa_monthly_limit.max(0) as u64,
+        billing_anchor_day: record.wa_billing_anchor_day.clamp(1, 31) as u32,
+        count_user_initiated: record.wa_count_user_initiated,
+        packs: record.wa_packs.max(0) as u64,
+    }
+}
+
+/// The limit of the current period (`UsageSettings::effective_limit`).
+pub fn effective_limit(record: &UsageSettingsRecord) -> u64 {
+    usage_settings(record).effective_limit()
+}
 
 /// The current period and what was used of it.
 pub struct Usage {
@@ -36,7 +52,7 @@ pub async fn current(state: &AppState, workspace_id: &str) -> ApiResult<Usage> {
             period.end.timestamp_millis(),
         )
         .await?;
-    let limit = (settings.wa_monthly_limit.max(0) as u64).saturating_add(settings.wa_packs.max(0) as u64 * PACK_SIZE);
+    let limit = effective_limit(&settings);
     Ok(Usage { period, limit, used })
 }
 

@@ -28,6 +28,8 @@ struct Desk {
 /// synced, and an agent who signs in with a password.
 async fn desk() -> Desk {
     let app = spawn_app().await;
+    // The pages count the session down with the browser's own clock.
+    app.clock.set(chrono::Utc::now());
     let api = CloudApi::start().await;
     api.set_templates(vec![
         json!({"id": "1", "name": "order_update", "language": "pt_BR", "category": "UTILITY", "status": "APPROVED",

@@ -513,7 +513,7 @@ async fn a_locked_out_admin_gets_a_new_password_from_the_command_line() {
     let mut before = Web::new(&app.base);
     before.sign_in("admin@localhost", "forgotten-password").await;
     let store = &app.app_state.store;
-    let password = recado::bootstrap::reset_password(store, " Admin@Localhost ")
+    let password = recado::bootstrap::reset_password(store, " Admin@Localhost ", recado::auth::PasswordCost::Minimal)
         .await
         .unwrap()
         .expect("the admin exists");
@@ -524,8 +524,10 @@ async fn a_locked_out_admin_gets_a_new_password_from_the_command_line() {
         .await;
     assert_eq!(r.status().as_u16(), 401);
     Web::new(&app.base).sign_in("admin@localhost", &password).await;
-    assert!(recado::bootstrap::reset_password(store, "nobody@example.com")
-        .await
-        .unwrap()
-        .is_none());
+    assert!(
+        recado::bootstrap::reset_password(store, "nobody@example.com", recado::auth::PasswordCost::Minimal)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

@@ -28,6 +28,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the hub with test settings adjusted by `adjust`.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    init_test_log();
     let db = TestDatabase::new().await;
     let dir = db
         .data_dir()
@@ -36,7 +37,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::for_tests(&db.url, dir);
     settings.admin_token = Some(Secret::new(ADMIN_TOKEN));
     adjust(&mut settings);
-    let clock = ManualClock::new(chrono::Utc::now());
+    let clock = ManualClock::new(test_start());
     let app = Application::build_with_clock(settings, Arc::new(clock.clone()) as Arc<dyn Clock>)
         .await
         .expect("app builds");
@@ -51,6 +52,32 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         clock,
         _db: db,
     }
+}
+
+/// Every test starts at the same instant, so a result never depends on the
+/// day the suite runs (a Monday morning, in the middle of a month).
+pub fn test_start() -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc
+        .with_ymd_and_hms(2026, 11, 16, 9, 0, 0)
+        .single()
+        .expect("a valid instant")
+}
+
+/// `TEST_LOG=1` shows the hub's tracing output of the tests that run.
+fn init_test_log() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                )
+                .with_test_writer()
+                .try_init();
+        }
+    });
 }
 
 fn ulid_like() -> String {
