@@ -4,55 +4,11 @@
 //! failing later.
 
 use serde::Deserialize;
-use std::fmt;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-/// A value that must never be printed (tokens, keys).
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-/// The validated settings the application runs with.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    pub listen: SocketAddr,
-    pub data_dir: PathBuf,
-    pub database_url: String,
-    pub public_url: String,
-    pub admin_token: Option<Secret>,
-    /// Web sign-in password of the first admin (empty database only); else
-    /// one is generated and printed once.
-    pub admin_password: Option<Secret>,
-    /// Key for provider secrets at rest (base64, 32 bytes); else `secret.key`
-    /// in the data directory.
-    pub secret_key: Option<Secret>,
-    /// ISO country used for national numbers when a contact gives no hint; set
-    /// on the `default` workspace at first start.
-    pub default_country: Option<String>,
-    /// Whether this process runs the job workers (several nodes may share the work).
-    pub workers: usize,
-    /// Largest request body accepted by the API, in bytes.
-    pub max_body_bytes: usize,
-    /// Logs as JSON lines instead of text.
-    pub log_json: bool,
-    /// Work per password hash: always standard, minimal only in tests.
-    pub password_cost: crate::auth::PasswordCost,
-}
+pub use recado_app::settings::{PasswordCost, Secret, Settings, MIN_PASSWORD_CHARS};
 
 /// What any layer may set; `None` leaves the value of the layer below.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -175,17 +131,17 @@ pub fn load(
     let admin_password = env("RECADO_ADMIN_PASSWORD").filter(|t| !t.trim().is_empty());
     if admin_password
         .as_ref()
-        .is_some_and(|p| p.chars().count() < crate::users::MIN_PASSWORD_CHARS)
+        .is_some_and(|p| p.chars().count() < MIN_PASSWORD_CHARS)
     {
         return Err(ConfigError::Invalid(format!(
             "RECADO_ADMIN_PASSWORD has fewer than {} characters",
-            crate::users::MIN_PASSWORD_CHARS
+            MIN_PASSWORD_CHARS
         )));
     }
     Ok(Settings {
         listen,
         data_dir,
-        database_url,
+        database_url: Secret::new(database_url),
         public_url,
         admin_token: env("RECADO_ADMIN_TOKEN")
             .filter(|t| !t.trim().is_empty())
@@ -198,33 +154,13 @@ pub fn load(
         workers: merged.workers.unwrap_or(2),
         max_body_bytes: merged.max_body_bytes.unwrap_or(2 * 1024 * 1024),
         log_json: merged.log_json.unwrap_or(false),
-        password_cost: crate::auth::PasswordCost::Standard,
+        password_cost: PasswordCost::Standard,
     })
 }
 
 fn read_file(path: &Path) -> Result<Overrides, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
     toml::from_str(&text).map_err(|e| ConfigError::Parse(path.to_path_buf(), e))
-}
-
-impl Settings {
-    /// Settings for tests: a given database, port 0, workers off unless asked.
-    pub fn for_tests(database_url: &str, data_dir: PathBuf) -> Settings {
-        Settings {
-            listen: "127.0.0.1:0".parse().expect("loopback address"),
-            data_dir,
-            database_url: database_url.to_string(),
-            public_url: "http://127.0.0.1".to_string(),
-            admin_token: None,
-            admin_password: None,
-            secret_key: None,
-            default_country: None,
-            workers: 0,
-            max_body_bytes: 2 * 1024 * 1024,
-            log_json: false,
-            password_cost: crate::auth::PasswordCost::Minimal,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -242,7 +178,7 @@ mod tests {
         let s = load(None, &env_of(&[]), Overrides::default()).unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(s.data_dir, PathBuf::from("./data"));
-        assert_eq!(s.database_url, "sqlite://./data/recado.db");
+        assert_eq!(s.database_url.expose(), "sqlite://./data/recado.db");
         assert_eq!(s.public_url, "http://127.0.0.1:8080");
         assert!(s.admin_token.is_none());
     }
@@ -268,7 +204,7 @@ mod tests {
         let s = load(Some(&file), &env, flags).unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:7000");
         assert_eq!(s.data_dir, PathBuf::from("/srv/env"));
-        assert_eq!(s.database_url, "sqlite:///srv/env/recado.db");
+        assert_eq!(s.database_url.expose(), "sqlite:///srv/env/recado.db");
         assert_eq!(s.public_url, "https://flag.example");
         std::fs::remove_dir_all(dir).ok();
     }

@@ -93,10 +93,10 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn open(settings: &Settings) -> anyhow::Result<Store> {
-    if settings.database_url.starts_with("sqlite:") {
+    if settings.is_sqlite() {
         std::fs::create_dir_all(&settings.data_dir)?;
     }
-    Ok(Store::connect(&settings.database_url).await?)
+    Ok(Store::connect(settings.database_url.expose()).await?)
 }
 
 async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {

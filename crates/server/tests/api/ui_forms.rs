@@ -129,7 +129,7 @@ async fn the_first_admin_signs_in_with_the_password_generated_at_first_start() {
         .data_dir()
         .cloned()
         .unwrap_or_else(|| std::env::temp_dir().join(recado_core::ids::new_id(recado_core::ids::IdKind::Workspace)));
-    let app = recado::app::Application::build(Settings::for_tests(&db.url, dir))
+    let app = recado::Application::build(Settings::for_tests(&db.url, dir))
         .await
         .unwrap();
     let password = app.first_start.password.clone().expect("a generated password");

@@ -106,15 +106,7 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// How much work a password hash costs. The hub always uses `Standard`
-/// (argon2id defaults); the test suite hashes hundreds of passwords and uses
-/// `Minimal`. A hash records its own parameters, so either verifies alike.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum PasswordCost {
-    #[default]
-    Standard,
-    Minimal,
-}
+pub use recado_app::PasswordCost;
 
 pub fn hash_password(password: &str, cost: PasswordCost) -> Result<String, ApiError> {
     use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};

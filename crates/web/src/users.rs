@@ -52,8 +52,7 @@ impl From<User> for UserView {
     }
 }
 
-/// Shortest password accepted for web sign-in.
-pub const MIN_PASSWORD_CHARS: usize = 10;
+pub use recado_app::settings::MIN_PASSWORD_CHARS;
 
 /// 422 `weak_password` for a password shorter than the minimum.
 pub fn check_password(password: &str) -> ApiResult<()> {

@@ -5,6 +5,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use recado_app::{AppError, ErrorKind};
 use recado_store::StoreError;
 use serde::Serialize;
 
@@ -88,6 +89,30 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Conflict(what) => ApiError::conflict("conflict", what),
             other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    /// The one mapping from the domain's failures to the API's statuses.
+    fn from(e: AppError) -> Self {
+        let status = match e.kind {
+            ErrorKind::Malformed => StatusCode::BAD_REQUEST,
+            ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorKind::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError {
+            status,
+            code: e.code,
+            message: e.message,
+            field: e.field,
         }
     }
 }

@@ -1,0 +1,65 @@
+//! What every handler and worker shares, and the router of every route.
+
+use crate::error::ApiError;
+use crate::{consent, contacts, ops, users};
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use recado_app::Settings;
+use recado_core::clock::Clock;
+use recado_store::Store;
+use std::sync::Arc;
+
+/// What every handler and worker shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+    pub metrics: PrometheusHandle,
+    /// Encrypts provider secrets at rest.
+    pub secrets: Arc<crate::secrets::SecretBox>,
+    /// The HTTP client for provider APIs (connection pools shared).
+    pub http: reqwest::Client,
+    pub webhook_writer: crate::webhook_writer::WebhookWriter,
+    pub live: tokio::sync::broadcast::Sender<crate::live::LiveEvent>,
+    pub channel_cache: Arc<crate::channel_cache::ChannelCache>,
+    pub smpp: Arc<crate::sms::smpp::SmppSessions>,
+    pub sign_in: Arc<crate::ui::throttle::SignInThrottle>,
+}
+
+/// Every route of the hub.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(contacts::routes())
+        .merge(crate::inbox::routes())
+        .merge(consent::routes())
+        .merge(users::routes())
+        .merge(ops::api_routes())
+        .merge(crate::sms_api::routes())
+        .merge(crate::channels::routes())
+        .merge(crate::messages::routes())
+        .merge(crate::whatsapp::api_routes())
+        .merge(crate::outbound_webhooks::routes());
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(ops::routes())
+        .merge(crate::whatsapp::webhook_routes())
+        .merge(crate::sms::public_routes())
+        .merge(crate::ui::routes())
+        .fallback(|| async { ApiError::not_found("route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this method is not allowed here",
+            )
+        })
+        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(axum::middleware::from_fn(crate::extract::refuse_nul_in_uri))
+        .layer(axum::middleware::from_fn(ops::track_requests))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::internal("a request handler panicked"))
+        }))
+        .with_state(state)
+}

@@ -1,0 +1,29 @@
+//! Recado's HTTP side and, until they move to `recado-app`, its services and
+//! workers: the API, provider webhooks, public pages and the web UI.
+
+pub mod app;
+pub mod auth;
+pub mod bootstrap;
+pub mod channel_cache;
+pub mod channels;
+pub mod consent;
+pub mod contacts;
+pub mod error;
+pub mod extract;
+pub mod inbox;
+pub mod list;
+pub mod live;
+pub mod messages;
+pub mod openapi;
+pub mod ops;
+pub mod outbound_webhooks;
+pub mod secrets;
+pub mod sms;
+pub mod sms_api;
+pub mod ui;
+pub mod users;
+pub mod webhook_writer;
+pub mod whatsapp;
+pub mod workers;
+
+pub use app::{router, AppState};
