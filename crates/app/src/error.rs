@@ -24,6 +24,8 @@ pub enum ErrorKind {
     UnsupportedMedia,
     /// Slow down.
     TooMany,
+    /// A provider answered with an error (its message is passed on).
+    Upstream,
     /// A fault of the hub or its database: worth another attempt later.
     Internal,
 }

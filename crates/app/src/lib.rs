@@ -2,8 +2,26 @@
 //! crate maps what happens here to the API's status codes and pages; nothing
 //! here knows about them.
 
+pub mod auth;
+pub mod bootstrap;
+pub mod channel_cache;
+pub mod channels;
+pub mod consent;
+pub mod contacts;
 pub mod error;
+pub mod inbox;
+pub mod live;
+pub mod messages;
+pub mod outbound_webhooks;
+pub mod secrets;
 pub mod settings;
+pub mod sms;
+pub mod state;
+pub mod throttle;
+pub mod webhook_writer;
+pub mod whatsapp;
+pub mod workers;
 
 pub use error::{AppError, AppResult, ErrorKind};
 pub use settings::{PasswordCost, Secret, Settings};
+pub use state::AppState;

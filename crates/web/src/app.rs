@@ -4,29 +4,8 @@ use crate::error::ApiError;
 use crate::{consent, contacts, ops, users};
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use metrics_exporter_prometheus::PrometheusHandle;
-use recado_app::Settings;
-use recado_core::clock::Clock;
-use recado_store::Store;
-use std::sync::Arc;
 
-/// What every handler and worker shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub clock: Arc<dyn Clock>,
-    pub settings: Arc<Settings>,
-    pub metrics: PrometheusHandle,
-    /// Encrypts provider secrets at rest.
-    pub secrets: Arc<crate::secrets::SecretBox>,
-    /// The HTTP client for provider APIs (connection pools shared).
-    pub http: reqwest::Client,
-    pub webhook_writer: crate::webhook_writer::WebhookWriter,
-    pub live: tokio::sync::broadcast::Sender<crate::live::LiveEvent>,
-    pub channel_cache: Arc<crate::channel_cache::ChannelCache>,
-    pub smpp: Arc<crate::sms::smpp::SmppSessions>,
-    pub sign_in: Arc<crate::ui::throttle::SignInThrottle>,
-}
+pub use recado_app::AppState;
 
 /// Every route of the hub.
 pub fn router(state: AppState) -> Router {

@@ -7,8 +7,7 @@ use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+pub use recado_app::auth::*;
 
 /// A user's role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -77,92 +76,5 @@ impl FromRequestParts<AppState> for Caller {
             user_id: owner.user_id,
             role,
         })
-    }
-}
-
-/// A new API token: `rcd_` and 64 hex characters (256 random bits).
-pub fn generate_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("rcd_{}", hex::encode(bytes))
-}
-
-/// A generated sign-in password: 20 characters from an alphabet without
-/// look-alikes (about 115 bits), easy to copy from a terminal.
-pub fn generate_password() -> String {
-    random_chars(b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 20)
-}
-
-/// `n` characters drawn uniformly from `alphabet` with the OS's generator.
-pub fn random_chars(alphabet: &[u8], n: usize) -> String {
-    use rand::Rng;
-    let mut rng = rand::rngs::OsRng;
-    (0..n)
-        .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
-        .collect()
-}
-
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-pub use recado_app::PasswordCost;
-
-pub fn hash_password(password: &str, cost: PasswordCost) -> Result<String, ApiError> {
-    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
-    let salt = SaltString::generate(&mut OsRng);
-    let hasher = match cost {
-        PasswordCost::Standard => argon2::Argon2::default(),
-        PasswordCost::Minimal => argon2::Argon2::new(
-            argon2::Algorithm::Argon2id,
-            argon2::Version::V0x13,
-            argon2::Params::new(8, 1, 1, None).map_err(ApiError::internal)?,
-        ),
-    };
-    hasher
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(ApiError::internal)
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        argon2::Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn generated_passwords_are_random_long_enough_and_verify_against_their_hash() {
-        let a = generate_password();
-        assert_ne!(a, generate_password());
-        assert!(a.chars().count() >= crate::users::MIN_PASSWORD_CHARS);
-        let hash = hash_password(&a, PasswordCost::Standard).unwrap();
-        assert!(verify_password(&a, &hash));
-        assert!(!verify_password("not-the-password", &hash));
-    }
-
-    #[test]
-    fn tokens_are_random_and_stored_as_hashes() {
-        let a = generate_token();
-        let b = generate_token();
-        assert_ne!(a, b);
-        assert!(a.starts_with("rcd_") && a.len() == 68);
-        assert_eq!(hash_token(&a), hash_token(&a));
-        assert_ne!(hash_token(&a), a);
-    }
-
-    #[test]
-    fn passwords_verify_only_against_their_own_hash() {
-        let hash = hash_password("correct horse", PasswordCost::Standard).unwrap();
-        assert!(verify_password("correct horse", &hash));
-        assert!(!verify_password("wrong horse", &hash));
-        assert!(!verify_password("correct horse", "not a hash"));
     }
 }

@@ -3,8 +3,6 @@
 
 pub mod app;
 pub mod auth;
-pub mod bootstrap;
-pub mod channel_cache;
 pub mod channels;
 pub mod consent;
 pub mod contacts;
@@ -12,18 +10,15 @@ pub mod error;
 pub mod extract;
 pub mod inbox;
 pub mod list;
-pub mod live;
 pub mod messages;
 pub mod openapi;
 pub mod ops;
 pub mod outbound_webhooks;
-pub mod secrets;
 pub mod sms;
 pub mod sms_api;
 pub mod ui;
 pub mod users;
-pub mod webhook_writer;
 pub mod whatsapp;
-pub mod workers;
 
 pub use app::{router, AppState};
+pub use recado_app::{bootstrap, channel_cache, live, secrets, webhook_writer, workers};

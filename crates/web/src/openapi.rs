@@ -51,7 +51,7 @@ use utoipa::{Modify, OpenApi};
         crate::whatsapp::usage::put_settings,
         crate::whatsapp::usage::add_packs,
         crate::whatsapp::usage::list_notifications,
-        crate::whatsapp::send::get_session,
+        crate::whatsapp::session::get_session,
         crate::whatsapp::templates::list_templates,
         crate::whatsapp::templates::sync_templates,
         crate::whatsapp::sandbox::simulate,

@@ -2,9 +2,8 @@
 //! workspace connects. Settings are validated per kind; secrets are
 //! encrypted at rest and never returned.
 
-pub mod config;
+pub use recado_app::channels::{config, registry, sms_config};
 pub mod routes;
-pub mod sms_config;
 
 pub use config::{ChannelKind, WhatsAppChannel};
 pub use routes::routes;

@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+pub use recado_app::channels::registry::*;
 use recado_core::ids::{new_id, IdKind};
 use recado_store::channels::{ChannelNumber, ChannelRecord};
 use recado_store::StoreError;
@@ -59,55 +60,6 @@ pub struct ChannelView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     error: Option<Value>,
-}
-
-/// A stored WhatsApp channel with its decrypted settings.
-pub struct LoadedChannel {
-    pub record: ChannelRecord,
-    pub whatsapp: WhatsAppChannel,
-}
-
-/// A channel's public settings and its decrypted secrets.
-fn settings_of(state: &AppState, record: &ChannelRecord) -> ApiResult<(Value, Value)> {
-    let config: Value = serde_json::from_str(&record.config).map_err(ApiError::internal)?;
-    let secrets = state.secrets.open(&record.secrets).map_err(ApiError::internal)?;
-    Ok((config, secrets))
-}
-
-/// A channel of the workspace, or 404.
-async fn stored(state: &AppState, workspace_id: &str, id: &str) -> ApiResult<ChannelRecord> {
-    state.store.channel(workspace_id, id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found("channel"),
-        other => other.into(),
-    })
-}
-
-pub fn decode(state: &AppState, record: ChannelRecord) -> ApiResult<LoadedChannel> {
-    let kind = ChannelKind::parse(&record.kind).ok_or_else(|| ApiError::not_found("WhatsApp channel"))?;
-    let (config, secrets) = settings_of(state, &record)?;
-    let whatsapp = WhatsAppChannel::from_stored(kind, &config, &secrets)?;
-    Ok(LoadedChannel { record, whatsapp })
-}
-
-pub async fn load(state: &AppState, workspace_id: &str, id: &str) -> ApiResult<LoadedChannel> {
-    decode(state, stored(state, workspace_id, id).await?)
-}
-
-/// A stored SMS channel with its decrypted settings.
-pub struct LoadedSms {
-    pub record: ChannelRecord,
-    pub sms: SmsChannel,
-}
-
-pub fn decode_sms(state: &AppState, record: ChannelRecord) -> ApiResult<LoadedSms> {
-    let kind = SmsKind::parse(&record.kind).ok_or_else(|| ApiError::not_found("SMS channel"))?;
-    let (config, secrets) = settings_of(state, &record)?;
-    let sms = SmsChannel::from_stored(kind, &config, &secrets)?;
-    Ok(LoadedSms { record, sms })
-}
-
-pub async fn load_sms(state: &AppState, workspace_id: &str, id: &str) -> ApiResult<LoadedSms> {
-    decode_sms(state, stored(state, workspace_id, id).await?)
 }
 
 fn sms_view(state: &AppState, c: &LoadedSms) -> ChannelView {

@@ -3,6 +3,6 @@
 
 pub mod keywords;
 pub mod routes;
-pub mod service;
+pub use recado_app::consent::service;
 
 pub use routes::routes;

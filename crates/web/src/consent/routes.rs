@@ -94,7 +94,7 @@ fn parse_request(channel: Channel, input: &SubscriptionInput, source: ConsentSou
         )
     })?;
     if status == SubscriptionStatus::NotSpecified {
-        return Err(consent_error(ConsentError::InvalidStatus));
+        return Err(consent_error(ConsentError::InvalidStatus).into());
     }
     let legal_basis = match input.legal_basis.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
         None => None,
@@ -225,7 +225,7 @@ pub async fn bulk(
     // The legal basis applies to every contact: check it once for the request.
     let explained = request.explanation.as_deref().is_some_and(|e| !e.trim().is_empty());
     if request.status == SubscriptionStatus::Subscribed && (request.legal_basis.is_none() || !explained) {
-        return Err(consent_error(ConsentError::LegalBasisRequired));
+        return Err(consent_error(ConsentError::LegalBasisRequired).into());
     }
     let ws = workspace_of(&state, &caller).await?;
     let contacts = contacts_for(&state, &ws);
@@ -242,11 +242,11 @@ pub async fn bulk(
         };
         match result {
             Ok(()) => report.updated += 1,
-            Err(e) if e.status.is_client_error() => report.failed.push(BulkFailure {
+            Err(e) if !e.is_internal() => report.failed.push(BulkFailure {
                 contact_id: id.clone(),
                 code: e.code.to_string(),
             }),
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(Json(report))

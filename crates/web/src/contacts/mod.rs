@@ -2,7 +2,7 @@
 
 pub mod import;
 pub mod routes;
-pub mod service;
+pub use recado_app::contacts::service;
 
 pub use routes::routes;
 

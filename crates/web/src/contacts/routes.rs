@@ -1,4 +1,4 @@
-use super::service::{check_properties, phone_search_suffixes, Contacts};
+use super::service::{check_properties, phone_search_suffixes};
 use super::ContactView;
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+pub use recado_app::contacts::service::contacts_for;
 use recado_store::contacts::ContactQuery;
 use recado_store::workspaces::Workspace;
 use serde::Deserialize;
@@ -35,15 +36,6 @@ pub struct ContactInput {
 
 pub async fn workspace_of(state: &AppState, caller: &Caller) -> ApiResult<Workspace> {
     Ok(state.store.workspace(&caller.workspace_id).await?)
-}
-
-pub fn contacts_for<'a>(state: &'a AppState, ws: &'a Workspace) -> Contacts<'a> {
-    Contacts {
-        store: &state.store,
-        clock: state.clock.as_ref(),
-        workspace_id: &ws.id,
-        default_country: ws.default_country.as_deref(),
-    }
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts", request_body = ContactInput,

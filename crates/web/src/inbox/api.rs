@@ -114,8 +114,8 @@ pub async fn counts_for(
         // A view whose owner was deleted since counts what it can: nothing.
         let n = match filters.check(state, workspace_id, user_id).await {
             Ok(f) => state.store.count_inbox_threads(workspace_id, &f).await?,
-            Err(e) if e.status.is_client_error() => 0,
-            Err(e) => return Err(e),
+            Err(e) if !e.is_internal() => 0,
+            Err(e) => return Err(e.into()),
         };
         views.push((v, n));
     }

@@ -4,8 +4,8 @@
 //! JSON contract of API.md "Help desk"; `views` the saved views.
 
 pub mod api;
-pub mod filters;
-pub mod service;
+pub use recado_app::inbox::filters;
+pub use recado_app::inbox::service;
 pub mod views;
 
 use crate::app::AppState;

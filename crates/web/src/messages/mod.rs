@@ -1,9 +1,9 @@
 //! `POST /api/v1/messages` and `GET /api/v1/messages/{id}`: one entry point
 //! for every channel, with idempotency keys.
 
-pub mod delivery;
+pub use recado_app::messages::delivery;
 pub mod routes;
-pub mod send_job;
+pub use recado_app::messages::send_job;
 pub mod view;
 
 pub use routes::routes;

@@ -12,6 +12,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use recado_app::{AppError, AppResult};
 use recado_channels::whatsapp::send::{Interactive, MediaKind};
 use recado_channels::whatsapp::OutboundContent;
 use recado_store::contacts::Contact;
@@ -183,11 +184,11 @@ pub async fn pick_channel(
     ws: &Workspace,
     channel_id: Option<&str>,
     prefix: &str,
-) -> ApiResult<LoadedChannel> {
+) -> AppResult<LoadedChannel> {
     if let Some(id) = channel_id {
         let c = load(state, &ws.id, id).await?;
         if !c.record.kind.starts_with(prefix) {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "invalid_channel",
                 "channel_id",
                 format!("channel {id} is not a {prefix} channel"),
@@ -197,13 +198,13 @@ pub async fn pick_channel(
     }
     let mut all = state.store.channels(&ws.id, Some(prefix)).await?;
     match all.len() {
-        0 => Err(ApiError::invalid(
+        0 => Err(AppError::invalid(
             "no_channel",
             "channel",
             format!("the workspace has no {prefix} channel connected"),
         )),
         1 => decode(state, all.remove(0)),
-        _ => Err(ApiError::invalid(
+        _ => Err(AppError::invalid(
             "channel_id_required",
             "channel_id",
             format!("the workspace has several {prefix} channels: name one with channel_id"),
@@ -218,13 +219,13 @@ pub async fn resolve_contact(
     contact_id: Option<&str>,
     to: Option<&str>,
     phone_property: &str,
-) -> ApiResult<Contact> {
+) -> AppResult<Contact> {
     let contacts = contacts_for(state, ws);
     if let Some(id) = contact_id {
         return contacts.get(id).await;
     }
     let Some(to) = to else {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "contact_required",
             "contact_id",
             "name the recipient with contact_id or to",
@@ -236,7 +237,7 @@ pub async fn resolve_contact(
         default_country: ws.default_country.as_deref(),
     };
     let e164 =
-        recado_core::phone::normalize(to, &ctx).map_err(|e| ApiError::invalid("invalid_phone", "to", e.to_string()))?;
+        recado_core::phone::normalize(to, &ctx).map_err(|e| AppError::invalid("invalid_phone", "to", e.to_string()))?;
     let changes = [(phone_property.to_string(), Some(e164.clone()))].into_iter().collect();
     Ok(contacts.find_or_create_by_phone(&e164, changes).await?.0)
 }
@@ -245,12 +246,12 @@ async fn send_whatsapp(
     state: &AppState,
     ws: &Workspace,
     input: MessageInput,
-) -> ApiResult<recado_store::messages::MessageRecord> {
+) -> AppResult<recado_store::messages::MessageRecord> {
     let content = match (&input.template, &input.text, input.media, input.interactive) {
         (Some(t), None, None, None) => WhatsAppContent::Template(t.clone()),
         (None, Some(text), None, None) => {
             if text.trim().is_empty() {
-                return Err(ApiError::invalid("empty_text", "text", "the text is empty"));
+                return Err(AppError::invalid("empty_text", "text", "the text is empty"));
             }
             WhatsAppContent::FreeForm(OutboundContent::Text {
                 body: text.clone(),
@@ -266,14 +267,14 @@ async fn send_whatsapp(
         }),
         (None, None, None, Some(i)) => WhatsAppContent::FreeForm(OutboundContent::Interactive(i)),
         (None, None, None, None) => {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "content_required",
                 "text",
                 "send a text, template, media or interactive message",
             ))
         }
         _ => {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "ambiguous_content",
                 "template",
                 "send one of text, template, media or interactive",
@@ -310,7 +311,7 @@ async fn send_whatsapp(
     let account = match &input.from {
         Some(from) if channel.whatsapp.has_number(from) => from.clone(),
         Some(from) => {
-            let error = ApiError::invalid(
+            let error = AppError::invalid(
                 "invalid_sender",
                 "from",
                 format!("`{from}` is not a phone_number_id of this WhatsApp account"),
@@ -356,15 +357,15 @@ async fn send_sms(
     state: &AppState,
     ws: &Workspace,
     input: MessageInput,
-) -> ApiResult<recado_store::messages::MessageRecord> {
+) -> AppResult<recado_store::messages::MessageRecord> {
     use crate::sms::send::{send, sms_number, SmsPlan};
     let text = input
         .text
         .clone()
         .filter(|t| !t.trim().is_empty())
-        .ok_or_else(|| ApiError::invalid("empty_text", "text", "an SMS needs a text"))?;
+        .ok_or_else(|| AppError::invalid("empty_text", "text", "an SMS needs a text"))?;
     if input.template.is_some() || input.media.is_some() || input.interactive.is_some() {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "invalid_content",
             "template",
             "SMS carries text only",
@@ -375,7 +376,7 @@ async fn send_sms(
         Some("transliterate") => Some(recado_sms::Policy::Transliterate),
         Some("auto") => Some(recado_sms::Policy::Auto),
         Some(other) => {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "invalid_policy",
                 "policy",
                 format!("`{other}` is not a policy (transliterate, auto)"),
@@ -388,7 +389,7 @@ async fn send_sms(
         Some("es") => Some(recado_sms::NationalLanguage::Es),
         Some("tr") => Some(recado_sms::NationalLanguage::Tr),
         Some(other) => {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "invalid_national_language",
                 "national_language",
                 format!("`{other}` is not pt, es or tr"),
@@ -398,7 +399,7 @@ async fn send_sms(
     let utm: crate::sms::compose::Utm = match input.utm {
         None => Default::default(),
         Some(v) => serde_json::from_value(v).map_err(|e| {
-            ApiError::invalid(
+            AppError::invalid(
                 "invalid_utm",
                 "utm",
                 format!("utm takes source, medium, campaign, term, content: {e}"),
@@ -424,7 +425,7 @@ async fn send_sms(
             let contact = contacts_for(state, ws).get(id).await?;
             let to = sms_number(&contact)
                 .map(str::to_string)
-                .ok_or_else(|| ApiError::invalid("no_phone", "contact_id", "the contact has no phone number"))?;
+                .ok_or_else(|| AppError::invalid("no_phone", "contact_id", "the contact has no phone number"))?;
             (contact, to)
         }
         (None, Some(to)) => {
@@ -437,7 +438,7 @@ async fn send_sms(
             let e164 = match recado_core::phone::normalize(to, &ctx) {
                 Ok(e164) => e164,
                 Err(e) => {
-                    let error = ApiError::invalid("invalid_phone", "to", e.to_string());
+                    let error = AppError::invalid("invalid_phone", "to", e.to_string());
                     return Err(record_unplanned(state, unplanned(None, Some(to.clone())), error).await);
                 }
             };
@@ -446,7 +447,7 @@ async fn send_sms(
             (contact, e164)
         }
         (None, None) => {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "contact_required",
                 "contact_id",
                 "name the recipient with contact_id or to",
@@ -480,15 +481,15 @@ async fn pick_sms_channel(
     state: &AppState,
     ws: &Workspace,
     channel_id: Option<&str>,
-) -> ApiResult<crate::channels::routes::LoadedSms> {
+) -> AppResult<crate::channels::routes::LoadedSms> {
     use crate::channels::routes::decode_sms;
     if let Some(id) = channel_id {
         let record = state.store.channel(&ws.id, id).await.map_err(|e| match e {
-            recado_store::StoreError::NotFound => ApiError::not_found("channel"),
+            recado_store::StoreError::NotFound => AppError::not_found("channel"),
             other => other.into(),
         })?;
         if !record.kind.starts_with("sms") {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "invalid_channel",
                 "channel_id",
                 format!("channel {id} is not an SMS channel"),
@@ -498,13 +499,13 @@ async fn pick_sms_channel(
     }
     let mut all = state.store.channels(&ws.id, Some("sms")).await?;
     match all.len() {
-        0 => Err(ApiError::invalid(
+        0 => Err(AppError::invalid(
             "no_channel",
             "channel",
             "the workspace has no SMS channel connected",
         )),
         1 => decode_sms(state, all.remove(0)),
-        _ => Err(ApiError::invalid(
+        _ => Err(AppError::invalid(
             "channel_id_required",
             "channel_id",
             "the workspace has several SMS channels: name one with channel_id",

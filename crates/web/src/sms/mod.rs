@@ -2,54 +2,20 @@
 //! sending with consent, sender and segment rules, provider dispatch, delivery
 //! receipts, inbound replies and keywords, and the public link pages.
 
-pub mod compose;
 pub mod http;
-pub mod inbound;
-pub mod providers;
+pub use recado_app::sms::{
+    compose, inbound, providers, receipts, register_jobs, send, smpp, unsubscribe, JOB_SANDBOX_RECEIPT, JOB_SEND,
+};
 pub mod public;
-pub mod receipts;
 pub mod sandbox;
-pub mod send;
-pub mod smpp;
-pub mod unsubscribe;
 
 use crate::app::AppState;
 use axum::routing::get;
 use axum::Router;
-
-pub const JOB_SEND: &str = "sms.send";
-pub const JOB_SANDBOX_RECEIPT: &str = "sms.sandbox_receipt";
 
 pub fn public_routes() -> Router<AppState> {
     Router::new()
         .route("/s/{code}", get(public::follow_link))
         .route("/u/{token}", get(public::unsubscribe_page).post(public::unsubscribe))
         .route("/webhooks/sms/{channel_id}", axum::routing::post(http::receive))
-}
-
-pub fn register_jobs(registry: &mut crate::workers::Registry) {
-    registry.register(
-        JOB_SEND,
-        std::sync::Arc::new(|state, job| Box::pin(send::send_job(state, job))),
-    );
-    registry.on_buried(
-        JOB_SEND,
-        std::sync::Arc::new(|state, job| Box::pin(send::send_buried(state, job))),
-    );
-    registry.register(
-        http::JOB_WEBHOOK,
-        std::sync::Arc::new(|state, job| Box::pin(http::process_job(state, job))),
-    );
-    registry.register(
-        smpp::JOB_RECEIPT,
-        std::sync::Arc::new(|state, job| Box::pin(smpp::receipt_job(state, job))),
-    );
-    registry.register(
-        smpp::JOB_INBOUND,
-        std::sync::Arc::new(|state, job| Box::pin(smpp::inbound_job(state, job))),
-    );
-    registry.register(
-        JOB_SANDBOX_RECEIPT,
-        std::sync::Arc::new(|state, job| Box::pin(providers::sandbox_receipt_job(state, job))),
-    );
 }

@@ -141,7 +141,7 @@ pub async fn unsubscribe(State(state): State<AppState>, token: Result<Path<Strin
             }
         }
         Ok(_) => {}
-        Err(e) if e.status.is_client_error() => {}
+        Err(e) if !e.is_internal() => {}
         Err(_) => {
             return (
                 StatusCode::SERVICE_UNAVAILABLE,

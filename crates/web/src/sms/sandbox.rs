@@ -19,10 +19,10 @@ pub async fn simulate(
         return Err(ApiError::invalid("empty_text", "text", "the text is empty"));
     }
     let to = match to {
-        Some(asked) => channel.sms.pick_sender(Some(asked)).map_err(|e| ApiError {
-            field: Some("to".into()),
-            ..e
-        })?,
+        Some(asked) => channel
+            .sms
+            .pick_sender(Some(asked))
+            .map_err(|e| ApiError::from(e).with_field("to"))?,
         None => channel.sms.default_sender.clone().unwrap_or_else(|| "sandbox".into()),
     };
     let id = super::inbound::receive(

@@ -5,6 +5,7 @@
 use super::page::UiResult;
 use super::session::{urlencode, Posted};
 use crate::app::AppState;
+use crate::error::ApiError;
 use crate::inbox::api::content_of;
 use crate::inbox::service::{self, TicketPatch};
 use crate::whatsapp::send::TemplateInput;
@@ -35,12 +36,15 @@ pub async fn reply(
 ) -> UiResult<Response> {
     let thread = service::load_thread(&state, posted.user.workspace_id(), &id).await?;
     let outcome = match content_of(Some(posted.form.text), None) {
-        Ok(content) => service::reply(&state, &thread, content).await.map(|_| ()),
+        Ok(content) => service::reply(&state, &thread, content)
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match outcome {
         Ok(()) => Ok(back(&thread.id, "sent=1", "composer")),
-        Err(e) if e.status.is_client_error() => Ok(refused(&thread.id, e.code)),
+        Err(e) if !e.is_internal() => Ok(refused(&thread.id, e.code)),
         Err(e) => Err(e.into()),
     }
 }
@@ -105,7 +109,7 @@ pub async fn send_template(
     match content_of(None, Some(input)) {
         Ok(content) => match service::reply(&state, &thread, content).await {
             Ok(_) => Ok(back(&thread.id, "sent=1", "composer")),
-            Err(e) if e.status.is_client_error() => Ok(refused(&thread.id, e.code)),
+            Err(e) if !e.is_internal() => Ok(refused(&thread.id, e.code)),
             Err(e) => Err(e.into()),
         },
         Err(e) => Ok(refused(&thread.id, e.code)),
@@ -140,7 +144,7 @@ pub async fn ticket(
     };
     match service::change_ticket(&state, &ws, &thread.id, patch).await {
         Ok(_) => Ok(back(&thread.id, "changed=1", "ticket")),
-        Err(e) if e.status.is_client_error() => Ok(back(&thread.id, &format!("error={}", e.code), "ticket")),
+        Err(e) if !e.is_internal() => Ok(back(&thread.id, &format!("error={}", e.code), "ticket")),
         Err(e) => Err(e.into()),
     }
 }

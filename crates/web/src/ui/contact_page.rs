@@ -264,7 +264,7 @@ pub async fn start_whatsapp(
     };
     let channel = match crate::channels::routes::load(&state, &ws.id, &f.channel_id).await {
         Ok(c) => c,
-        Err(e) if e.status.is_client_error() => return Ok(refused("invalid_channel")),
+        Err(e) if !e.is_internal() => return Ok(refused("invalid_channel")),
         Err(e) => return Err(e.into()),
     };
     let account = match channel.whatsapp.phone_numbers.first() {
@@ -289,7 +289,7 @@ pub async fn start_whatsapp(
             Some(thread) => Redirect::to(&format!("/inbox/threads/{thread}?sent=1#composer")).into_response(),
             None => Redirect::to(&format!("/contacts/{}", urlencode(&contact.id))).into_response(),
         }),
-        Err(e) if e.status.is_client_error() => Ok(refused(e.code)),
+        Err(e) if !e.is_internal() => Ok(refused(e.code)),
         Err(e) => Err(e.into()),
     }
 }

@@ -223,7 +223,7 @@ pub async fn subscribe(
     let now = state.clock.now_ms();
     match crate::consent::service::change(&state.store, &contact, &request, posted.user.user_id(), now).await {
         Ok(_) => Ok(back("subscribed=1".into())),
-        Err(e) if e.status.is_client_error() => Ok(refused(e.code)),
+        Err(e) if !e.is_internal() => Ok(refused(e.code)),
         Err(e) => Err(e.into()),
     }
 }

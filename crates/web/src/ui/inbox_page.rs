@@ -251,7 +251,7 @@ pub async fn save_view(State(state): State<AppState>, posted: Posted<SaveViewFor
     };
     match save(&state, user.workspace_id(), user.user_id(), input).await {
         Ok(v) => Ok(Redirect::to(&format!("/inbox?view={}&saved=1", v.id)).into_response()),
-        Err(e) if e.status.is_client_error() => Ok(Redirect::to(&format!(
+        Err(e) if !e.is_internal() => Ok(Redirect::to(&format!(
             "/inbox?view={}&q={}&error={}",
             urlencode(&posted.form.view),
             urlencode(&posted.form.q),

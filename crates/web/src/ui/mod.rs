@@ -17,7 +17,7 @@ pub mod page;
 pub mod render;
 pub mod session;
 pub mod sms_meter;
-pub mod throttle;
+pub use recado_app::throttle;
 
 use crate::app::AppState;
 use axum::http::{header, HeaderValue};

@@ -142,6 +142,12 @@ impl From<ApiError> for UiError {
     }
 }
 
+impl From<recado_app::AppError> for UiError {
+    fn from(e: recado_app::AppError) -> Self {
+        UiError(e.into())
+    }
+}
+
 impl From<recado_store::StoreError> for UiError {
     fn from(e: recado_store::StoreError) -> Self {
         UiError(e.into())

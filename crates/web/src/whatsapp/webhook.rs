@@ -1,19 +1,16 @@
 //! `GET|POST /webhooks/whatsapp/{channel_id}`: Meta's verification handshake,
 //! and signed deliveries stored raw before the 200, processed by a job.
 
-use super::JOB_WEBHOOK;
 use crate::app::AppState;
 use crate::channels::routes::{decode, LoadedChannel};
 use crate::channels::ChannelKind;
 use crate::error::{ApiError, ApiResult};
-use crate::webhook_writer::OwnedWebhook;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+pub use recado_app::whatsapp::webhook::*;
 use recado_channels::whatsapp::{verify_signature, verify_token_matches};
-use recado_core::ids::{new_id, IdKind};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -84,26 +81,4 @@ pub async fn receive(
     }
     ingest(&state, &channel, &body).await?;
     Ok(StatusCode::OK)
-}
-
-/// Stores an authentic delivery (once, however often it is delivered) and
-/// enqueues its processing. Shared by the webhook route and the sandbox.
-pub async fn ingest(state: &AppState, channel: &LoadedChannel, body: &[u8]) -> ApiResult<bool> {
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("the body must be UTF-8 JSON"))?;
-    if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
-        return Err(ApiError::bad_request("the body is not valid JSON"));
-    }
-    let digest = hex::encode(Sha256::digest(body));
-    let id = new_id(IdKind::Event);
-    let event = OwnedWebhook {
-        id,
-        workspace_id: channel.record.workspace_id.clone(),
-        channel_id: channel.record.id.clone(),
-        dedupe_key: digest,
-        body: text.to_string(),
-        received_at: state.clock.now_ms(),
-    };
-    let stored = state.webhook_writer.store(event, JOB_WEBHOOK).await?;
-    metrics::counter!("recado_webhooks_total", "provider" => "whatsapp", "outcome" => if stored { "stored" } else { "duplicate" }).increment(1);
-    Ok(stored)
 }

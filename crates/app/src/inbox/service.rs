@@ -3,11 +3,11 @@
 //! and changing its ticket.
 
 use super::filters::{check_owner, PRIORITIES, STATUSES};
-use crate::app::AppState;
-use crate::contacts::routes_support::contacts_for;
-use crate::error::{ApiError, ApiResult};
+use crate::contacts::service::contacts_for;
+use crate::error::{AppError, AppResult};
 use crate::sms::send::{sms_number, SmsPlan};
 use crate::whatsapp::send::{send, SendPlan, SendSource, WhatsAppContent};
+use crate::AppState;
 use recado_channels::whatsapp::OutboundContent;
 use recado_core::whatsapp::SessionWindow;
 use recado_store::inbox::{InboxThread, TicketChange};
@@ -114,9 +114,9 @@ pub fn session_of(thread: &ThreadRecord, now: i64) -> SessionView {
 }
 
 /// A thread of the workspace, or 404: another workspace's thread is not found.
-pub async fn load_thread(state: &AppState, workspace_id: &str, id: &str) -> ApiResult<ThreadRecord> {
+pub async fn load_thread(state: &AppState, workspace_id: &str, id: &str) -> AppResult<ThreadRecord> {
     state.store.thread(workspace_id, id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found("thread"),
+        StoreError::NotFound => AppError::not_found("thread"),
         other => other.into(),
     })
 }
@@ -130,7 +130,7 @@ pub struct Conversation {
     pub session: SessionView,
 }
 
-pub async fn conversation(state: &AppState, workspace_id: &str, id: &str) -> ApiResult<Conversation> {
+pub async fn conversation(state: &AppState, workspace_id: &str, id: &str) -> AppResult<Conversation> {
     let thread = load_thread(state, workspace_id, id).await?;
     let ticket = state.store.current_ticket(&thread.id).await?;
     let messages = state
@@ -154,9 +154,9 @@ pub async fn conversation(state: &AppState, workspace_id: &str, id: &str) -> Api
 
 /// A thread's channel that no longer exists is a state conflict, not a 404
 /// of the thread.
-fn channel_gone(e: ApiError) -> ApiError {
+fn channel_gone(e: AppError) -> AppError {
     match e.code {
-        "not_found" => ApiError::conflict("channel_deleted", "the channel of this thread was deleted"),
+        "not_found" => AppError::conflict("channel_deleted", "the channel of this thread was deleted"),
         _ => e,
     }
 }
@@ -164,11 +164,11 @@ fn channel_gone(e: ApiError) -> ApiError {
 /// Answers a thread with every rule and refusal of `POST /messages` (it is
 /// the same send path): on WhatsApp free-form text inside the session or a
 /// template; on SMS a text from the number the contact wrote to.
-pub async fn reply(state: &AppState, thread: &ThreadRecord, content: WhatsAppContent) -> ApiResult<MessageRecord> {
+pub async fn reply(state: &AppState, thread: &ThreadRecord, content: WhatsAppContent) -> AppResult<MessageRecord> {
     match thread.channel.as_str() {
         "whatsapp" => reply_whatsapp(state, thread, content).await,
         "sms" => reply_sms(state, thread, content).await,
-        other => Err(ApiError::invalid(
+        other => Err(AppError::invalid(
             "channel_not_supported",
             "channel",
             format!("replies from the inbox are not available on {other} threads"),
@@ -176,22 +176,22 @@ pub async fn reply(state: &AppState, thread: &ThreadRecord, content: WhatsAppCon
     }
 }
 
-async fn reply_sms(state: &AppState, thread: &ThreadRecord, content: WhatsAppContent) -> ApiResult<MessageRecord> {
+async fn reply_sms(state: &AppState, thread: &ThreadRecord, content: WhatsAppContent) -> AppResult<MessageRecord> {
     let text = match content {
         WhatsAppContent::FreeForm(OutboundContent::Text { body, .. }) => body,
         WhatsAppContent::Template(_) => {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "template_not_supported",
                 "template",
                 "templates are WhatsApp messages; an SMS thread is answered with text",
             ))
         }
         WhatsAppContent::FreeForm(_) => {
-            return Err(ApiError::invalid("invalid_content", "text", "an SMS reply is text"));
+            return Err(AppError::invalid("invalid_content", "text", "an SMS reply is text"));
         }
     };
     let ws = state.store.workspace(&thread.workspace_id).await?;
-    let channel = crate::channels::routes::load_sms(state, &ws.id, &thread.channel_id)
+    let channel = crate::channels::registry::load_sms(state, &ws.id, &thread.channel_id)
         .await
         .map_err(channel_gone)?;
     // The reply comes from the number the contact wrote to when the channel
@@ -205,7 +205,7 @@ async fn reply_sms(state: &AppState, thread: &ThreadRecord, content: WhatsAppCon
         Some(number) => number,
         None => sms_number(&contact)
             .map(str::to_string)
-            .ok_or_else(|| ApiError::invalid("no_phone", "contact_id", "the contact has no phone number"))?,
+            .ok_or_else(|| AppError::invalid("no_phone", "contact_id", "the contact has no phone number"))?,
     };
     crate::sms::send::send(
         state,
@@ -227,9 +227,9 @@ async fn reply_sms(state: &AppState, thread: &ThreadRecord, content: WhatsAppCon
     .await
 }
 
-async fn reply_whatsapp(state: &AppState, thread: &ThreadRecord, content: WhatsAppContent) -> ApiResult<MessageRecord> {
+async fn reply_whatsapp(state: &AppState, thread: &ThreadRecord, content: WhatsAppContent) -> AppResult<MessageRecord> {
     let ws = state.store.workspace(&thread.workspace_id).await?;
-    let channel = crate::channels::routes::load(state, &ws.id, &thread.channel_id)
+    let channel = crate::channels::registry::load(state, &ws.id, &thread.channel_id)
         .await
         .map_err(channel_gone)?;
     let contact = contacts_for(state, &ws).get(&thread.contact_id).await?;
@@ -263,9 +263,9 @@ pub async fn change_ticket(
     workspace_id: &str,
     thread_id: &str,
     patch: TicketPatch,
-) -> ApiResult<TicketRecord> {
+) -> AppResult<TicketRecord> {
     if patch.status.is_none() && patch.owner_id.is_none() && patch.priority.is_none() {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "nothing_to_change",
             "status",
             "give at least one of status, owner_id and priority",
@@ -273,7 +273,7 @@ pub async fn change_ticket(
     }
     if let Some(s) = &patch.status {
         if !STATUSES.contains(&s.as_str()) {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "invalid_status",
                 "status",
                 "status is `open` or `closed`",
@@ -282,7 +282,7 @@ pub async fn change_ticket(
     }
     if let Some(p) = &patch.priority {
         if !PRIORITIES.contains(&p.as_str()) {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "invalid_priority",
                 "priority",
                 "priority is `low`, `normal`, `high` or `urgent`",
@@ -302,7 +302,7 @@ pub async fn change_ticket(
         .change_ticket(workspace_id, thread_id, &change, state.clock.now_ms())
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("thread"),
+            StoreError::NotFound => AppError::not_found("thread"),
             other => other.into(),
         })
 }

@@ -4,10 +4,10 @@
 //! retries as webhooks (a receipt can overtake the submit's own answer).
 
 use super::receipts;
-use crate::app::AppState;
-use crate::channels::routes::{decode_sms, LoadedSms};
+use crate::channels::registry::{decode_sms, LoadedSms};
 use crate::channels::sms_config::{SmppSettings, SmsProviderSettings};
 use crate::workers::JobError;
+use crate::AppState;
 use recado_channels::sms::smpp::{parts_from_plan, start, SmppConfig, SmppEvent, SmppHandle, SmppVersion};
 use recado_channels::sms::{DeliveryState, SmsSendError};
 use recado_core::delivery::{message_outcome_of_parts, OutboundStatus, PartState};

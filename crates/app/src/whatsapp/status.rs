@@ -3,11 +3,11 @@
 //! moves forward, and a receipt that arrives first still records the events
 //! it implies (sent before delivered before read).
 
-use crate::app::AppState;
-use crate::channels::routes::LoadedChannel;
+use crate::channels::registry::LoadedChannel;
 use crate::consent::service::change;
 use crate::messages::delivery::{update_for, Report};
 use crate::workers::JobError;
+use crate::AppState;
 use recado_channels::whatsapp::webhook::{ProviderStatus, StatusUpdate};
 use recado_channels::whatsapp::{classify, ErrorAction};
 use recado_core::consent::{ChangeRequest, Channel, ConsentSource, SubscriptionStatus};

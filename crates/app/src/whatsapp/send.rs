@@ -5,17 +5,12 @@
 
 use super::status::transition;
 use super::JOB_SEND;
-use crate::app::AppState;
-use crate::auth::Caller;
-use crate::channels::routes::LoadedChannel;
-use crate::contacts::routes_support::{contacts_for, workspace_of};
-use crate::error::{ApiError, ApiResult};
+use crate::channels::registry::LoadedChannel;
+use crate::error::{AppError, AppResult};
 use crate::messages::delivery::{update_for, Report};
 use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, retry, Queued};
 use crate::workers::JobError;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::Json;
+use crate::AppState;
 use chrono::Datelike;
 use recado_channels::whatsapp::{
     build_components, classify, ErrorAction, OutboundContent, SendError, SendRequest, Template, TemplateParams,
@@ -103,14 +98,14 @@ pub fn whatsapp_number(contact: &Contact) -> Option<&str> {
         .map(String::as_str)
 }
 
-fn refusal(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::new(status, code, message)
+fn refusal(status: crate::ErrorKind, code: &'static str, message: impl Into<String>) -> AppError {
+    AppError::new(status, code, message)
 }
 
 /// Checks every rule, stores the message and its send job, and returns it
 /// (status `queued`). A refused send is stored as `not_sent` with the reason,
 /// recorded on the timeline, and returned as the error.
-pub async fn send(state: &AppState, plan: SendPlan<'_>) -> ApiResult<MessageRecord> {
+pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageRecord> {
     let now = state.clock.now_ms();
     let now_dt = state.clock.now();
     let contact = plan.contact;
@@ -149,7 +144,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> ApiResult<MessageReco
         updated_at: now,
     };
     let Some(recipient) = recipient else {
-        let e = ApiError::invalid("no_whatsapp_phone", "contact_id", "the contact has no WhatsApp number");
+        let e = AppError::invalid("no_whatsapp_phone", "contact_id", "the contact has no WhatsApp number");
         return Err(record_refusal(state, &message, e).await);
     };
     let thread = state
@@ -166,7 +161,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> ApiResult<MessageReco
         WhatsAppContent::FreeForm(content) => {
             if !session_open {
                 let e = refusal(
-                    StatusCode::CONFLICT,
+                    crate::ErrorKind::Conflict,
                     "outside_session_window",
                     "the 24-hour session is closed: only an approved template can be sent",
                 );
@@ -178,14 +173,14 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> ApiResult<MessageReco
                 biz_opaque_callback_data: None,
                 reply_to: None,
             }) {
-                return Err(ApiError::invalid("invalid_content", "text", e.to_string()));
+                return Err(AppError::invalid("invalid_content", "text", e.to_string()));
             }
         }
         WhatsAppContent::Template(input) => {
             // Templates are business-initiated: only to subscribed contacts.
             if !is_subscribed(state, contact).await? {
                 let e = refusal(
-                    StatusCode::CONFLICT,
+                    crate::ErrorKind::Conflict,
                     "not_subscribed",
                     "the contact is not subscribed to WhatsApp",
                 );
@@ -196,7 +191,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> ApiResult<MessageReco
                 .template(&channel.record.id, &input.name, &input.language)
                 .await?;
             let Some(stored) = stored.filter(|t| t.status.eq_ignore_ascii_case("APPROVED")) else {
-                let e = ApiError::invalid(
+                let e = AppError::invalid(
                     "template_not_approved",
                     "template",
                     format!(
@@ -210,7 +205,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> ApiResult<MessageReco
             let components = match build_components(&definition.variables(), &input.parameters) {
                 Ok(c) => c,
                 Err(err) => {
-                    let e = ApiError::invalid(
+                    let e = AppError::invalid(
                         "template_parameters",
                         format!("template.parameters.{}", err.component()),
                         err.to_string(),
@@ -242,7 +237,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> ApiResult<MessageReco
     message.counted = counted;
     let quota = if counted {
         let tz: chrono_tz::Tz = usage.timezone.parse().unwrap_or(chrono_tz::UTC);
-        let period = usage_period(now_dt, usage.wa_billing_anchor_day as u32, tz).map_err(ApiError::internal)?;
+        let period = usage_period(now_dt, usage.wa_billing_anchor_day as u32, tz).map_err(AppError::internal)?;
         Some(QuotaCheck {
             period_start: period.start.timestamp_millis(),
             period_end: period.end.timestamp_millis(),
@@ -288,7 +283,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> ApiResult<MessageReco
         }
         Err(OutboundRefusal::QuotaExhausted) => {
             let e = refusal(
-                StatusCode::CONFLICT,
+                crate::ErrorKind::Conflict,
                 "quota_exhausted",
                 "the monthly WhatsApp conversation limit is reached",
             );
@@ -296,7 +291,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> ApiResult<MessageReco
         }
         Err(OutboundRefusal::MessagingLimitReached) => {
             let e = refusal(
-                StatusCode::CONFLICT,
+                crate::ErrorKind::Conflict,
                 "messaging_limit_reached",
                 "the account's messaging limit tier is reached for the rolling 24 hours",
             );
@@ -306,11 +301,11 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> ApiResult<MessageReco
 }
 
 /// Stores a refused send as `not_sent` with `WHATSAPP_NOT_SENT` on the timeline.
-pub async fn record_refusal(state: &AppState, message: &MessageRecord, error: ApiError) -> ApiError {
+pub async fn record_refusal(state: &AppState, message: &MessageRecord, error: AppError) -> AppError {
     crate::messages::send_job::record_refusal(state, message, error, "WHATSAPP_NOT_SENT").await
 }
 
-async fn is_subscribed(state: &AppState, contact: &Contact) -> ApiResult<bool> {
+async fn is_subscribed(state: &AppState, contact: &Contact) -> AppResult<bool> {
     let subs = state.store.subscriptions(&contact.workspace_id, &contact.id).await?;
     Ok(subs
         .iter()
@@ -410,7 +405,7 @@ pub async fn send_system_reply(
         Ok(_) => Ok(()),
         // A refused confirmation (e.g. the limit is reached) is recorded; the
         // consent change itself stands.
-        Err(e) if e.status.is_client_error() => Ok(()),
+        Err(e) if e.kind != crate::ErrorKind::Internal => Ok(()),
         Err(e) => Err(e.into()),
     }
 }
@@ -428,7 +423,7 @@ pub async fn send_job(state: AppState, job: Job) -> Result<(), JobError> {
         Queued::Ready(m, record) => (m, record),
     };
     let now = state.clock.now_ms();
-    let channel = crate::channels::routes::decode(&state, record)?;
+    let channel = crate::channels::registry::decode(&state, record)?;
     let content: OutboundContent = serde_json::from_value(
         serde_json::from_str::<serde_json::Value>(&message.content).unwrap_or_default()["content"].clone(),
     )
@@ -561,25 +556,4 @@ async fn set_status(
         .await
         .map_err(retry)?;
     Ok(())
-}
-
-/// `GET /api/v1/contacts/{id}/whatsapp/session`.
-#[utoipa::path(get, path = "/api/v1/contacts/{id}/whatsapp/session", responses((status = 200, description = "{open, expires_at}")))]
-pub async fn get_session(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let ws = workspace_of(&state, &caller).await?;
-    contacts_for(&state, &ws).get(&id).await?;
-    let last = state.store.latest_inbound_at(&ws.id, &id, "whatsapp").await?;
-    let window = SessionWindow {
-        last_inbound_at_ms: last,
-    };
-    let now = state.clock.now_ms();
-    let open = window.is_open(now);
-    Ok(Json(json!({
-        "open": open,
-        "expires_at": if open { window.expires_at_ms().map(recado_core::clock::to_rfc3339) } else { None },
-    })))
 }

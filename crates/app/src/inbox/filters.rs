@@ -1,8 +1,8 @@
 //! The filters of a thread list as users give them (query string, saved view,
 //! web form) and their checked form for the store.
 
-use crate::app::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
+use crate::AppState;
 use recado_store::inbox::{OwnerFilter, SearchQuery, ThreadCursor, ThreadFilter};
 use recado_store::StoreError;
 use serde::{Deserialize, Serialize};
@@ -49,11 +49,11 @@ impl ViewFilters {
 
     /// Checks every value (422 with the field when one is not known) and
     /// builds the store filter for `user_id`.
-    pub async fn check(&self, state: &AppState, workspace_id: &str, user_id: &str) -> ApiResult<ThreadFilter> {
+    pub async fn check(&self, state: &AppState, workspace_id: &str, user_id: &str) -> AppResult<ThreadFilter> {
         let f = self.normalized();
         if let Some(s) = &f.status {
             if !STATUSES.contains(&s.as_str()) {
-                return Err(ApiError::invalid(
+                return Err(AppError::invalid(
                     "invalid_status",
                     "status",
                     "status is `open` or `closed`",
@@ -62,7 +62,7 @@ impl ViewFilters {
         }
         if let Some(c) = &f.channel {
             if !CHANNELS.contains(&c.as_str()) {
-                return Err(ApiError::invalid(
+                return Err(AppError::invalid(
                     "invalid_channel",
                     "channel",
                     format!("`{c}` is not a channel (whatsapp, sms, voice)"),
@@ -79,7 +79,7 @@ impl ViewFilters {
             }
         };
         if f.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "invalid_query",
                 "q",
                 "searches are at most 200 characters",
@@ -97,10 +97,10 @@ impl ViewFilters {
 }
 
 /// A user id that must name a user of the workspace (422 `invalid_owner`).
-pub async fn check_owner(state: &AppState, workspace_id: &str, id: &str, field: &str) -> ApiResult<()> {
+pub async fn check_owner(state: &AppState, workspace_id: &str, id: &str, field: &str) -> AppResult<()> {
     match state.store.user(workspace_id, id).await {
         Ok(_) => Ok(()),
-        Err(StoreError::NotFound) => Err(ApiError::invalid(
+        Err(StoreError::NotFound) => Err(AppError::invalid(
             "invalid_owner",
             field,
             format!("`{id}` is not a user of this workspace"),
@@ -109,11 +109,11 @@ pub async fn check_owner(state: &AppState, workspace_id: &str, id: &str, field: 
     }
 }
 
-pub fn parse_cursor(cursor: Option<&str>) -> ApiResult<Option<ThreadCursor>> {
+pub fn parse_cursor(cursor: Option<&str>) -> AppResult<Option<ThreadCursor>> {
     match cursor.map(str::trim).filter(|c| !c.is_empty()) {
         None => Ok(None),
         Some(c) => ThreadCursor::decode(c)
             .map(Some)
-            .ok_or_else(|| ApiError::invalid("invalid_cursor", "cursor", "the cursor is not one this list gave")),
+            .ok_or_else(|| AppError::invalid("invalid_cursor", "cursor", "the cursor is not one this list gave")),
     }
 }

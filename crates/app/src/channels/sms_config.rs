@@ -1,7 +1,7 @@
 //! SMS channel kinds and their settings: the built-in sandbox, a
 //! Twilio-compatible HTTP provider, and an SMPP connection.
 
-use crate::error::ApiError;
+use crate::error::AppError;
 use recado_sms::{validate_sender, Policy};
 use serde_json::{json, Map, Value};
 
@@ -84,11 +84,11 @@ pub struct SmsChannel {
 
 pub const DEFAULT_HTTP_BASE_URL: &str = "https://api.twilio.com";
 
-fn invalid(key: &str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid("invalid_config", format!("config.{key}"), message)
+fn invalid(key: &str, message: impl Into<String>) -> AppError {
+    AppError::invalid("invalid_config", format!("config.{key}"), message)
 }
 
-fn text(config: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
+fn text(config: &Map<String, Value>, key: &str) -> Result<Option<String>, AppError> {
     match config.get(key) {
         None | Some(Value::Null) => Ok(None),
         // An empty string means "not set" (e.g. an SMPP system_type left blank).
@@ -97,7 +97,7 @@ fn text(config: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiErr
     }
 }
 
-fn number(config: &Map<String, Value>, key: &str) -> Result<Option<f64>, ApiError> {
+fn number(config: &Map<String, Value>, key: &str) -> Result<Option<f64>, AppError> {
     match config.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => Ok(n.as_f64()),
@@ -105,7 +105,7 @@ fn number(config: &Map<String, Value>, key: &str) -> Result<Option<f64>, ApiErro
     }
 }
 
-fn whole(config: &Map<String, Value>, key: &str, min: f64, max: f64) -> Result<Option<u64>, ApiError> {
+fn whole(config: &Map<String, Value>, key: &str, min: f64, max: f64) -> Result<Option<u64>, AppError> {
     match number(config, key)? {
         None => Ok(None),
         Some(v) if v.fract() == 0.0 && (min..=max).contains(&v) => Ok(Some(v as u64)),
@@ -116,10 +116,10 @@ fn whole(config: &Map<String, Value>, key: &str, min: f64, max: f64) -> Result<O
     }
 }
 
-fn sender(s: &str, field: &str) -> Result<String, ApiError> {
+fn sender(s: &str, field: &str) -> Result<String, AppError> {
     validate_sender(s)
         .map(|v| v.as_str().to_string())
-        .map_err(|e| ApiError::invalid("invalid_sender", field.to_string(), e.to_string()))
+        .map_err(|e| AppError::invalid("invalid_sender", field.to_string(), e.to_string()))
 }
 
 impl SmsChannel {
@@ -128,7 +128,7 @@ impl SmsChannel {
         kind: SmsKind,
         config: &Map<String, Value>,
         previous: Option<&SmsChannel>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, AppError> {
         let senders = match config.get("senders") {
             None | Some(Value::Null) => previous.map(|p| p.senders.clone()).unwrap_or_default(),
             Some(Value::Array(list)) => list
@@ -301,7 +301,7 @@ impl SmsChannel {
         }
     }
 
-    pub fn from_stored(kind: SmsKind, config: &Value, secrets: &Value) -> Result<Self, ApiError> {
+    pub fn from_stored(kind: SmsKind, config: &Value, secrets: &Value) -> Result<Self, AppError> {
         let mut merged = config.as_object().cloned().unwrap_or_default();
         if let Some(s) = secrets.as_object() {
             for (k, v) in s {
@@ -315,11 +315,11 @@ impl SmsChannel {
 
     /// The sender of a message: the one asked for (checked against the
     /// channel's list when it has one), else the channel's default.
-    pub fn pick_sender(&self, asked: Option<&str>) -> Result<String, ApiError> {
+    pub fn pick_sender(&self, asked: Option<&str>) -> Result<String, AppError> {
         let chosen = match asked {
             Some(s) => sender(s, "from")?,
             None => self.default_sender.clone().ok_or_else(|| {
-                ApiError::invalid(
+                AppError::invalid(
                     "invalid_sender",
                     "from",
                     "name a sender: this channel has no default sender",
@@ -327,7 +327,7 @@ impl SmsChannel {
             })?,
         };
         if !self.senders.is_empty() && !self.senders.contains(&chosen) {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "invalid_sender",
                 "from",
                 format!("`{chosen}` is not one of this channel's senders"),

@@ -4,7 +4,7 @@
 //! is what lets SQLite accept tens of thousands of signed webhooks a second
 //! while every 200 still means "stored".
 
-use crate::error::ApiError;
+use crate::error::AppError;
 use recado_store::webhooks::IncomingWebhook;
 use recado_store::Store;
 use tokio::sync::{mpsc, oneshot};
@@ -84,16 +84,16 @@ impl WebhookWriter {
     }
 
     /// Stores `event` durably; true when new, false for a repeated delivery.
-    pub async fn store(&self, event: OwnedWebhook, job_kind: &'static str) -> Result<bool, ApiError> {
+    pub async fn store(&self, event: OwnedWebhook, job_kind: &'static str) -> Result<bool, AppError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Request { event, job_kind, reply })
             .await
-            .map_err(|_| ApiError::internal("webhook writer stopped"))?;
+            .map_err(|_| AppError::internal("webhook writer stopped"))?;
         match answer.await {
             Ok(Ok(new)) => Ok(new),
-            Ok(Err(e)) => Err(ApiError::internal(e)),
-            Err(_) => Err(ApiError::internal("webhook writer dropped the request")),
+            Ok(Err(e)) => Err(AppError::internal(e)),
+            Err(_) => Err(AppError::internal("webhook writer dropped the request")),
         }
     }
 }

@@ -2,12 +2,12 @@
 //! contacts, messages, threads, tickets and sessions; statuses move outbound
 //! messages; template-status events update templates.
 
-use crate::app::AppState;
-use crate::channels::routes::{decode, LoadedChannel};
+use crate::channels::registry::{decode, LoadedChannel};
 use crate::consent::service::{apply_inbound_keyword, change};
 use crate::contacts::service::Contacts;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::workers::JobError;
+use crate::AppState;
 use recado_channels::whatsapp::templates::is_marketing_opt_out;
 use recado_channels::whatsapp::{parse_webhook, InboundContent, InboundMessage, Template, WebhookItem};
 use recado_core::consent::{ChangeRequest, Channel, ConsentSource, SubscriptionStatus};
@@ -24,9 +24,9 @@ fn retry(e: impl std::fmt::Display) -> JobError {
     }
 }
 
-impl From<ApiError> for JobError {
-    fn from(e: ApiError) -> Self {
-        if e.status.is_server_error() {
+impl From<AppError> for JobError {
+    fn from(e: AppError) -> Self {
+        if e.is_internal() {
             JobError::Retry {
                 message: e.message,
                 retry_after_ms: None,

@@ -4,7 +4,7 @@
 //! printed once.
 
 use crate::auth::{generate_password, generate_token, hash_password, hash_token, PasswordCost};
-use recado_app::Settings;
+use crate::Settings;
 use recado_core::clock::Clock;
 use recado_core::ids::{new_id, IdKind};
 use recado_store::workspaces::{User, Workspace};

@@ -2,7 +2,7 @@
 //! handler registered for its kind and records the outcome. Every node runs
 //! workers; the queue's leases make sure a job runs on one of them at a time.
 
-use crate::app::AppState;
+use crate::AppState;
 use futures::future::BoxFuture;
 use recado_store::jobs::{retry_delay_ms, Job};
 use std::collections::HashMap;

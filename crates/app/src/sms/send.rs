@@ -5,13 +5,12 @@
 use super::compose::{compose, random_code, Utm};
 use super::unsubscribe::{sign, UnsubscribeClaim};
 use super::JOB_SEND;
-use crate::app::AppState;
-use crate::channels::routes::LoadedSms;
-use crate::error::{ApiError, ApiResult};
+use crate::channels::registry::LoadedSms;
+use crate::error::{AppError, AppResult};
 use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, retry, Queued};
 use crate::whatsapp::send::{default_campaign, SendSource};
 use crate::workers::JobError;
-use axum::http::StatusCode;
+use crate::AppState;
 use recado_core::consent::SubscriptionStatus;
 use recado_core::delivery::OutboundStatus;
 use recado_core::ids::{new_id, IdKind};
@@ -49,7 +48,7 @@ pub fn sms_number(contact: &Contact) -> Option<&str> {
         .map(String::as_str)
 }
 
-pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> ApiResult<MessageRecord> {
+pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecord> {
     let now = state.clock.now_ms();
     let id = new_id(IdKind::Message);
     let campaign = plan
@@ -86,8 +85,8 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> ApiResult<MessageRecor
     // Business-initiated: only to subscribed contacts. The hub's own replies
     // (keyword confirmations) answer the contact and are exempt.
     if plan.source != SendSource::System && !is_subscribed(state, plan.contact).await? {
-        let e = ApiError::new(
-            StatusCode::CONFLICT,
+        let e = AppError::new(
+            crate::ErrorKind::Conflict,
             "not_subscribed",
             "the contact is not subscribed to SMS",
         );
@@ -120,7 +119,7 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> ApiResult<MessageRecor
     let analysis = match analyze(&composed.text, &options) {
         Ok(a) => a,
         Err(_) => {
-            let e = ApiError::invalid("empty_text", "text", "the text is empty once filled");
+            let e = AppError::invalid("empty_text", "text", "the text is empty once filled");
             return Err(record_refusal(state, &message, e).await);
         }
     };
@@ -136,7 +135,7 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> ApiResult<MessageRecor
     })
     .to_string();
     if analysis.exceeds_max_segments {
-        let e = ApiError::invalid(
+        let e = AppError::invalid(
             "too_many_segments",
             "text",
             format!(
@@ -184,16 +183,16 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> ApiResult<MessageRecor
     };
     match state.store.record_outbound(&write).await? {
         Ok(stored) => Ok(stored),
-        Err(_) => Err(ApiError::internal("SMS sends have no quota")),
+        Err(_) => Err(AppError::internal("SMS sends have no quota")),
     }
 }
 
 /// Stores a refused send as `not_sent` with `SMS_NOT_SENT` on the timeline.
-pub async fn record_refusal(state: &AppState, message: &MessageRecord, error: ApiError) -> ApiError {
+pub async fn record_refusal(state: &AppState, message: &MessageRecord, error: AppError) -> AppError {
     crate::messages::send_job::record_refusal(state, message, error, "SMS_NOT_SENT").await
 }
 
-async fn is_subscribed(state: &AppState, contact: &Contact) -> ApiResult<bool> {
+async fn is_subscribed(state: &AppState, contact: &Contact) -> AppResult<bool> {
     let subs = state.store.subscriptions(&contact.workspace_id, &contact.id).await?;
     Ok(subs
         .iter()
@@ -217,7 +216,7 @@ pub async fn send_job(state: AppState, job: Job) -> Result<(), JobError> {
         }
         Queued::Ready(m, record) => (m, record),
     };
-    let channel = crate::channels::routes::decode_sms(&state, record)?;
+    let channel = crate::channels::registry::decode_sms(&state, record)?;
     state
         .store
         .mark_send_attempted(&message.id, state.clock.now_ms())

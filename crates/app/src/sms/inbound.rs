@@ -2,12 +2,12 @@
 //! the message in the contact's SMS thread with `SMS_RESPONSE` on the
 //! timeline, and keyword consent for the `sms` channel.
 
-use crate::app::AppState;
-use crate::channels::routes::LoadedSms;
+use crate::channels::registry::LoadedSms;
 use crate::consent::service::{apply_inbound_keyword, confirmation_text};
 use crate::contacts::service::Contacts;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::whatsapp::send::SendSource;
+use crate::AppState;
 use recado_core::consent::Channel;
 use recado_core::ids::{new_id, IdKind};
 use recado_core::keywords::KeywordKind;
@@ -25,7 +25,7 @@ pub struct InboundSms<'a> {
 
 /// Records an inbound SMS. Returns the stored message id, or None when the
 /// provider delivered the same message before.
-pub async fn receive(state: &AppState, channel: &LoadedSms, sms: InboundSms<'_>) -> Result<Option<String>, ApiError> {
+pub async fn receive(state: &AppState, channel: &LoadedSms, sms: InboundSms<'_>) -> Result<Option<String>, AppError> {
     // A NUL character from a provider is replaced, never a reason to lose the message.
     use recado_core::text::without_nul;
     let (to, text) = (without_nul(sms.to), without_nul(sms.text));
@@ -43,7 +43,7 @@ pub async fn receive(state: &AppState, channel: &LoadedSms, sms: InboundSms<'_>)
         default_country: ws.default_country.as_deref(),
     };
     let from = recado_core::phone::normalize(sms.from, &ctx)
-        .map_err(|e| ApiError::invalid("invalid_phone", "from", e.to_string()))?;
+        .map_err(|e| AppError::invalid("invalid_phone", "from", e.to_string()))?;
     let contacts = Contacts {
         store: &state.store,
         clock: state.clock.as_ref(),

@@ -1,7 +1,7 @@
 //! Contact rules at the edge of the store: property checks, phone
 //! normalisation with the contact's own hints, matching for imports.
 
-use crate::error::ApiError;
+use crate::error::AppError;
 use recado_core::clock::Clock;
 use recado_core::ids::{new_id, IdKind};
 use recado_core::phone::{normalize, PhoneContext, PhoneError};
@@ -15,18 +15,18 @@ use std::collections::BTreeMap;
 pub type PropertyChanges = BTreeMap<String, Option<String>>;
 
 /// Checks names and values of a `properties` object.
-pub fn check_properties(input: &Map<String, Value>) -> Result<PropertyChanges, ApiError> {
+pub fn check_properties(input: &Map<String, Value>) -> Result<PropertyChanges, AppError> {
     let mut out = BTreeMap::new();
     for (name, value) in input {
         if !is_valid_name(name) {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "invalid_property",
                 name.clone(),
                 format!("`{name}`: property names are 1 to 64 characters of a-z, 0-9 and _"),
             ));
         }
         let value = normalise_value(name, value)
-            .map_err(|e| ApiError::invalid("invalid_property", name.clone(), format!("`{name}`: {e}")))?;
+            .map_err(|e| AppError::invalid("invalid_property", name.clone(), format!("`{name}`: {e}")))?;
         out.insert(name.clone(), value);
     }
     Ok(out)
@@ -48,7 +48,7 @@ pub fn merge(mut props: BTreeMap<String, String>, changes: PropertyChanges) -> B
 pub fn phones_of(
     props: &BTreeMap<String, String>,
     default_country: Option<&str>,
-) -> Result<BTreeMap<String, String>, ApiError> {
+) -> Result<BTreeMap<String, String>, AppError> {
     let ctx = PhoneContext {
         mobile_prefix: props.get("mobile_prefix").map(String::as_str),
         country: props.get("country").map(String::as_str),
@@ -63,7 +63,7 @@ pub fn phones_of(
                     PhoneError::NotPossible(_) => "is not a possible phone number for its country",
                     PhoneError::NotANumber(_) => "is not a phone number",
                 };
-                ApiError::invalid("invalid_phone", name, format!("`{name}` ({raw}) {why}"))
+                AppError::invalid("invalid_phone", name, format!("`{name}` ({raw}) {why}"))
             })?;
             phones.insert(name.to_string(), e164);
         }
@@ -79,7 +79,7 @@ pub struct Contacts<'a> {
 }
 
 impl Contacts<'_> {
-    pub async fn create(&self, changes: PropertyChanges) -> Result<Contact, ApiError> {
+    pub async fn create(&self, changes: PropertyChanges) -> Result<Contact, AppError> {
         let props = merge(BTreeMap::new(), changes);
         let phones = phones_of(&props, self.default_country)?;
         let id = new_id(IdKind::Contact);
@@ -111,7 +111,7 @@ impl Contacts<'_> {
         &self,
         e164: &str,
         changes: PropertyChanges,
-    ) -> Result<(Contact, bool), ApiError> {
+    ) -> Result<(Contact, bool), AppError> {
         let props = merge(BTreeMap::new(), changes);
         let phones = phones_of(&props, self.default_country)?;
         let id = new_id(IdKind::Contact);
@@ -140,7 +140,7 @@ impl Contacts<'_> {
         Ok((self.get(&found).await?, false))
     }
 
-    pub async fn update(&self, existing: Contact, changes: PropertyChanges) -> Result<Contact, ApiError> {
+    pub async fn update(&self, existing: Contact, changes: PropertyChanges) -> Result<Contact, AppError> {
         let props = merge(existing.properties, changes);
         let phones = phones_of(&props, self.default_country)?;
         let now = self.clock.now_ms();
@@ -154,7 +154,7 @@ impl Contacts<'_> {
             })
             .await
             .map_err(|e| match e {
-                recado_store::StoreError::NotFound => ApiError::not_found("contact"),
+                recado_store::StoreError::NotFound => AppError::not_found("contact"),
                 other => other.into(),
             })?;
         Ok(Contact {
@@ -167,9 +167,9 @@ impl Contacts<'_> {
         })
     }
 
-    pub async fn get(&self, id: &str) -> Result<Contact, ApiError> {
+    pub async fn get(&self, id: &str) -> Result<Contact, AppError> {
         self.store.contact(self.workspace_id, id).await.map_err(|e| match e {
-            recado_store::StoreError::NotFound => ApiError::not_found("contact"),
+            recado_store::StoreError::NotFound => AppError::not_found("contact"),
             other => other.into(),
         })
     }
@@ -180,7 +180,7 @@ impl Contacts<'_> {
         &self,
         email: Option<&str>,
         phones: &BTreeMap<String, String>,
-    ) -> Result<Option<Contact>, ApiError> {
+    ) -> Result<Option<Contact>, AppError> {
         if let Some(email) = email {
             if let Some(c) = self.store.contact_by_email(self.workspace_id, email).await? {
                 return Ok(Some(c));
@@ -210,6 +210,16 @@ pub fn phone_search_suffixes(q: &str) -> Option<Vec<String>> {
         out.push(rest.to_string());
     }
     Some(out)
+}
+
+/// The contact rules of a workspace.
+pub fn contacts_for<'a>(state: &'a crate::AppState, ws: &'a recado_store::workspaces::Workspace) -> Contacts<'a> {
+    Contacts {
+        store: &state.store,
+        clock: state.clock.as_ref(),
+        workspace_id: &ws.id,
+        default_country: ws.default_country.as_deref(),
+    }
 }
 
 #[cfg(test)]

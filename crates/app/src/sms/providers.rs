@@ -4,10 +4,10 @@
 
 use super::receipts;
 use super::JOB_SANDBOX_RECEIPT;
-use crate::app::AppState;
-use crate::channels::routes::LoadedSms;
+use crate::channels::registry::LoadedSms;
 use crate::channels::sms_config::SmsProviderSettings;
 use crate::workers::JobError;
+use crate::AppState;
 use recado_core::delivery::OutboundStatus;
 use recado_store::jobs::{Job, NewJob};
 use recado_store::messages::MessageRecord;
@@ -71,7 +71,7 @@ pub async fn sandbox_receipt_job(state: AppState, job: Job) -> Result<(), JobErr
         .await
         .map_err(retry)?
         .ok_or_else(|| JobError::Permanent("channel deleted".into()))?;
-    let channel = crate::channels::routes::decode_sms(&state, record)?;
+    let channel = crate::channels::registry::decode_sms(&state, record)?;
     let SmsProviderSettings::Sandbox(settings) = &channel.sms.provider else {
         return Err(JobError::Permanent("not a sandbox channel".into()));
     };

@@ -2,7 +2,7 @@
 //! Every path goes through `recado_core::consent::decide` inside one store
 //! transaction, so the rules are the same whoever asks.
 
-use crate::error::ApiError;
+use crate::error::AppError;
 use recado_core::consent::{
     decide, ChangeRequest, Channel, ConsentError, ConsentSource, ContactFacts, SubscriptionStatus,
 };
@@ -19,17 +19,17 @@ pub fn facts_of(contact: &Contact) -> ContactFacts {
     }
 }
 
-pub fn consent_error(e: ConsentError) -> ApiError {
+pub fn consent_error(e: ConsentError) -> AppError {
     let status = match e {
-        ConsentError::ResubscribeNotAllowed => axum::http::StatusCode::CONFLICT,
-        _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        ConsentError::ResubscribeNotAllowed => crate::ErrorKind::Conflict,
+        _ => crate::ErrorKind::Invalid,
     };
     let field = match e {
         ConsentError::LegalBasisRequired => "legal_basis",
         ConsentError::NoWhatsappPhone => "whatsapp_phone",
         ConsentError::ResubscribeNotAllowed | ConsentError::InvalidStatus => "status",
     };
-    ApiError::new(status, e.code(), e.to_string()).with_field(field)
+    AppError::new(status, e.code(), e.to_string()).with_field(field)
 }
 
 /// Applies one change for `contact`, returning what happened.
@@ -39,7 +39,7 @@ pub async fn change(
     request: &ChangeRequest,
     actor: &str,
     now: i64,
-) -> Result<ChangeOutcome, ApiError> {
+) -> Result<ChangeOutcome, AppError> {
     let ctx = ChangeContext {
         workspace_id: &contact.workspace_id,
         contact_id: &contact.id,
@@ -54,7 +54,7 @@ pub async fn change(
         .await
         .map_err(|e| match e {
             ChangeError::Refused(rule) => consent_error(rule),
-            ChangeError::Store(StoreError::NotFound) => ApiError::not_found("contact"),
+            ChangeError::Store(StoreError::NotFound) => AppError::not_found("contact"),
             ChangeError::Store(other) => other.into(),
         })
 }
@@ -68,7 +68,7 @@ pub async fn apply_inbound_keyword(
     channel: Channel,
     text: &str,
     now: i64,
-) -> Result<Option<(KeywordMatch, ChangeOutcome)>, ApiError> {
+) -> Result<Option<(KeywordMatch, ChangeOutcome)>, AppError> {
     let custom: Vec<CustomKeyword> = store
         .custom_keywords(&contact.workspace_id)
         .await?
@@ -117,7 +117,7 @@ fn kind_label(kind: KeywordKind) -> &'static str {
 
 /// The short reply that confirms a keyword change: the workspace's own text
 /// when it set one, else the built-in text in the keyword's language.
-pub async fn confirmation_text(store: &Store, workspace_id: &str, found: &KeywordMatch) -> Result<String, ApiError> {
+pub async fn confirmation_text(store: &Store, workspace_id: &str, found: &KeywordMatch) -> Result<String, AppError> {
     let (opt_in, opt_out) = store.keyword_replies(workspace_id).await?;
     let custom = match found.kind {
         KeywordKind::OptIn => opt_in,

@@ -3,9 +3,9 @@
 //! reached the provider before a crash into `uncertain` (never repeated),
 //! and notice a channel deleted since the message was queued.
 
-use crate::app::AppState;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::workers::JobError;
+use crate::AppState;
 use recado_core::delivery::OutboundStatus;
 use recado_store::channels::ChannelRecord;
 use recado_store::jobs::Job;
@@ -97,9 +97,9 @@ pub fn channel_gone_reason() -> (String, String) {
 pub async fn record_refusal(
     state: &AppState,
     message: &MessageRecord,
-    error: ApiError,
+    error: AppError,
     timeline_kind: &'static str,
-) -> ApiError {
+) -> AppError {
     let mut refused = message.clone();
     refused.status = OutboundStatus::NotSent.as_str().into();
     refused.error_code = Some(error.code.to_string());
@@ -141,7 +141,7 @@ pub struct Unplanned<'a> {
 /// Stores an unplanned refusal as `not_sent` with its reason and
 /// `{CHANNEL}_NOT_SENT` on the contact's timeline (when there is a contact),
 /// like every other refusal, and hands back the error.
-pub async fn record_unplanned(state: &AppState, u: Unplanned<'_>, error: ApiError) -> ApiError {
+pub async fn record_unplanned(state: &AppState, u: Unplanned<'_>, error: AppError) -> AppError {
     let now = state.clock.now_ms();
     let message = MessageRecord {
         id: recado_core::ids::new_id(recado_core::ids::IdKind::Message),

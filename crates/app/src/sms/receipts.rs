@@ -3,9 +3,9 @@
 //! that is processed before the acceptance still records `SMS_SENT` first
 //! (the one transition in `messages::delivery`).
 
-use crate::app::AppState;
 use crate::messages::delivery::{update_for, Report};
 use crate::workers::JobError;
+use crate::AppState;
 use recado_core::delivery::OutboundStatus;
 use recado_store::messages::MessageRecord;
 

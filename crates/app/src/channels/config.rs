@@ -1,6 +1,6 @@
 //! Channel kinds and their settings.
 
-use crate::error::ApiError;
+use crate::error::AppError;
 use recado_core::whatsapp::MessagingTier;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -63,11 +63,11 @@ pub struct WhatsAppChannel {
     pub verify_token: String,
 }
 
-fn text(config: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
+fn text(config: &Map<String, Value>, key: &str) -> Result<Option<String>, AppError> {
     match config.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
-        Some(_) => Err(ApiError::invalid(
+        Some(_) => Err(AppError::invalid(
             "invalid_config",
             format!("config.{key}"),
             format!("`{key}` must be a non-empty string"),
@@ -75,9 +75,9 @@ fn text(config: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiErr
     }
 }
 
-fn required(config: &Map<String, Value>, key: &str) -> Result<String, ApiError> {
+fn required(config: &Map<String, Value>, key: &str) -> Result<String, AppError> {
     text(config, key)?.ok_or_else(|| {
-        ApiError::invalid(
+        AppError::invalid(
             "invalid_config",
             format!("config.{key}"),
             format!("`{key}` is required"),
@@ -85,10 +85,10 @@ fn required(config: &Map<String, Value>, key: &str) -> Result<String, ApiError> 
     })
 }
 
-fn url(config: &Map<String, Value>, key: &str, default: &str) -> Result<String, ApiError> {
+fn url(config: &Map<String, Value>, key: &str, default: &str) -> Result<String, AppError> {
     let value = text(config, key)?.unwrap_or_else(|| default.to_string());
     if !(value.starts_with("http://") || value.starts_with("https://")) {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "invalid_config",
             format!("config.{key}"),
             format!("`{key}` must be an http(s) URL"),
@@ -108,12 +108,12 @@ impl WhatsAppChannel {
         kind: ChannelKind,
         config: &Map<String, Value>,
         previous: Option<&WhatsAppChannel>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, AppError> {
         let numbers_value = config.get("phone_numbers").cloned().unwrap_or(Value::Null);
         let mut phone_numbers: Vec<PhoneNumber> = match numbers_value {
             Value::Null => Vec::new(),
             v => serde_json::from_value(v).map_err(|e| {
-                ApiError::invalid(
+                AppError::invalid(
                     "invalid_config",
                     "config.phone_numbers",
                     format!("phone_numbers must be a list of {{phone_number_id, display_phone_number}}: {e}"),
@@ -128,7 +128,7 @@ impl WhatsAppChannel {
                 }),
                 (_, Some(p)) if !config.contains_key("phone_numbers") => phone_numbers = p.phone_numbers.clone(),
                 _ => {
-                    return Err(ApiError::invalid(
+                    return Err(AppError::invalid(
                         "invalid_config",
                         "config.phone_numbers",
                         "at least one phone number is required",
@@ -137,7 +137,7 @@ impl WhatsAppChannel {
             }
         }
         if phone_numbers.len() > MAX_PHONE_NUMBERS {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "too_many_phone_numbers",
                 "config.phone_numbers",
                 format!("a WhatsApp account has at most {MAX_PHONE_NUMBERS} phone numbers"),
@@ -145,7 +145,7 @@ impl WhatsAppChannel {
         }
         for n in &phone_numbers {
             if n.phone_number_id.trim().is_empty() {
-                return Err(ApiError::invalid(
+                return Err(AppError::invalid(
                     "invalid_config",
                     "config.phone_numbers",
                     "phone_number_id must not be empty",
@@ -155,7 +155,7 @@ impl WhatsAppChannel {
         let mut ids: Vec<&str> = phone_numbers.iter().map(|n| n.phone_number_id.as_str()).collect();
         ids.sort();
         if ids.windows(2).any(|w| w[0] == w[1]) {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "invalid_config",
                 "config.phone_numbers",
                 "a phone number is listed twice",
@@ -164,7 +164,7 @@ impl WhatsAppChannel {
         let tier = match config.get("tier") {
             None | Some(Value::Null) => previous.map(|p| p.tier).unwrap_or(MessagingTier::Unverified),
             Some(Value::String(s)) => s.parse().map_err(|_| {
-                ApiError::invalid(
+                AppError::invalid(
                     "invalid_config",
                     "config.tier",
                     "tier is one of unverified, 250, 2000, 10000, 100000, unlimited",
@@ -173,16 +173,16 @@ impl WhatsAppChannel {
             Some(Value::Number(n)) => n
                 .to_string()
                 .parse()
-                .map_err(|_| ApiError::invalid("invalid_config", "config.tier", "unknown tier"))?,
+                .map_err(|_| AppError::invalid("invalid_config", "config.tier", "unknown tier"))?,
             Some(_) => {
-                return Err(ApiError::invalid(
+                return Err(AppError::invalid(
                     "invalid_config",
                     "config.tier",
                     "tier must be a string",
                 ))
             }
         };
-        let keep = |key: &str, old: Option<&String>| -> Result<Option<String>, ApiError> {
+        let keep = |key: &str, old: Option<&String>| -> Result<Option<String>, AppError> {
             Ok(text(config, key)?.or_else(|| old.cloned()))
         };
         let access_token = keep("access_token", previous.and_then(|p| p.access_token.as_ref()))?;
@@ -190,7 +190,7 @@ impl WhatsAppChannel {
         let app_secret = keep("app_secret", previous.map(|p| &p.app_secret))?;
         let verify_token = keep("verify_token", previous.map(|p| &p.verify_token))?;
         let missing = |key: &str| {
-            ApiError::invalid(
+            AppError::invalid(
                 "invalid_config",
                 format!("config.{key}"),
                 format!("`{key}` is required"),
@@ -290,7 +290,7 @@ impl WhatsAppChannel {
     }
 
     /// Rebuilds the channel from its stored public config and decrypted secrets.
-    pub fn from_stored(kind: ChannelKind, config: &Value, secrets: &Value) -> Result<Self, ApiError> {
+    pub fn from_stored(kind: ChannelKind, config: &Value, secrets: &Value) -> Result<Self, AppError> {
         let mut merged = config.as_object().cloned().unwrap_or_default();
         if let Some(s) = secrets.as_object() {
             for (k, v) in s {

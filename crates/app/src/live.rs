@@ -1,7 +1,7 @@
 //! Live updates: every new message is announced on a broadcast channel that
 //! the web UI's server-sent-events stream listens to (per workspace).
 
-use crate::app::AppState;
+use crate::AppState;
 use tokio::sync::broadcast;
 
 #[derive(Clone, Debug, serde::Serialize)]

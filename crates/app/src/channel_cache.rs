@@ -3,7 +3,7 @@
 //! storing the event. Entries live a few seconds, and a change made through
 //! this node drops them at once; other nodes see it within the time to live.
 
-use crate::channels::routes::LoadedChannel;
+use crate::channels::registry::LoadedChannel;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};

@@ -1,0 +1,4 @@
+//! Consent changes and inbound keywords, through the one rule of
+//! `recado_core::consent`.
+
+pub mod service;

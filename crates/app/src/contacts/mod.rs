@@ -1,0 +1,3 @@
+//! Contacts: property checks, phone normalisation, finding and creating.
+
+pub mod service;

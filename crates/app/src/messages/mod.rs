@@ -1,0 +1,5 @@
+//! What every channel's sends share: the send job's first step, refusals on
+//! record, and the delivery transition applied to stored messages.
+
+pub mod delivery;
+pub mod send_job;

@@ -1,0 +1,34 @@
+//! Sending on WhatsApp. `prepare` applies every rule before anything is
+//! stored (session window, consent, template approval and parameters, the
+//! monthly conversation limit and the tier cap); the message is then stored
+//! with its send job, and `send_job` talks to the provider.
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::contacts::routes_support::{contacts_for, workspace_of};
+use crate::error::ApiResult;
+use axum::extract::{Path, State};
+use axum::Json;
+use recado_core::whatsapp::SessionWindow;
+use serde_json::json;
+
+/// `GET /api/v1/contacts/{id}/whatsapp/session`.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/whatsapp/session", responses((status = 200, description = "{open, expires_at}")))]
+pub async fn get_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let ws = workspace_of(&state, &caller).await?;
+    contacts_for(&state, &ws).get(&id).await?;
+    let last = state.store.latest_inbound_at(&ws.id, &id, "whatsapp").await?;
+    let window = SessionWindow {
+        last_inbound_at_ms: last,
+    };
+    let now = state.clock.now_ms();
+    let open = window.is_open(now);
+    Ok(Json(json!({
+        "open": open,
+        "expires_at": if open { window.expires_at_ms().map(recado_core::clock::to_rfc3339) } else { None },
+    })))
+}
