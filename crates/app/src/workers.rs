@@ -71,11 +71,18 @@ impl Registry {
 /// How long a claimed job may run before another worker may take it over.
 const LEASE_MS: i64 = 60_000;
 
+/// How often a node says it is alive, and how long after its last heartbeat
+/// its leases go to the other nodes (a crashed node's work resumes within
+/// seconds instead of after the whole lease).
+pub const HEARTBEAT_EVERY_MS: i64 = 5_000;
+pub const NODE_DEAD_AFTER_MS: i64 = 20_000;
+
 /// Claims and runs at most one due job. Returns whether a job was run; tests
 /// drive the queue step by step with it.
 pub async fn run_once(state: &AppState, registry: &Registry, worker: &str) -> anyhow::Result<bool> {
     let now = state.clock.now_ms();
-    let claim = state.store.claim_next(worker, None, now, LEASE_MS).await?;
+    let dead_before = Some(now - NODE_DEAD_AFTER_MS);
+    let claim = state.store.claim_next(worker, None, now, LEASE_MS, dead_before).await?;
     for buried in claim.buried {
         tracing::error!(job = %buried.id, kind = %buried.kind, "job buried: its lease ran out on its last attempt");
         registry.settle_buried(state, buried).await;
@@ -119,14 +126,57 @@ pub async fn run_once(state: &AppState, registry: &Registry, worker: &str) -> an
     Ok(true)
 }
 
-/// Starts `settings.workers` worker loops that stop when `shutdown` turns true.
-pub fn spawn(state: &AppState, shutdown: watch::Receiver<bool>) {
+/// The workers of this process: its node id and the running loops.
+pub struct Workers {
+    node: String,
+    loops: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Workers {
+    /// Waits until every loop has finished its current job (they stop when
+    /// shutdown turns true), then removes the node, releasing any lease it
+    /// still holds so other nodes take the work at once.
+    pub async fn drain(self, state: &AppState) {
+        for handle in self.loops {
+            let _ = handle.await;
+        }
+        if let Err(e) = state.store.remove_node(&self.node, state.clock.now_ms()).await {
+            tracing::error!(error = %e, "could not remove this node from the queue");
+        }
+    }
+}
+
+/// Starts `settings.workers` worker loops that stop when `shutdown` turns
+/// true, on a node that beats every few seconds. Worker names are
+/// `{node}:{n}`, which ties their leases to the node.
+pub fn spawn(state: &AppState, shutdown: watch::Receiver<bool>) -> Workers {
     let registry = Registry::builtin();
-    let node = recado_core::ids::new_id(recado_core::ids::IdKind::Job);
+    let node = recado_core::ids::new_id(recado_core::ids::IdKind::Node);
+    let mut loops = Vec::new();
+    if state.settings.workers == 0 {
+        return Workers { node, loops };
+    }
+    {
+        let (state, node, mut shutdown) = (state.clone(), node.clone(), shutdown.clone());
+        loops.push(tokio::spawn(async move {
+            loop {
+                if let Err(e) = state.store.node_heartbeat(&node, state.clock.now_ms()).await {
+                    tracing::error!(error = %e, "node heartbeat failed");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(HEARTBEAT_EVERY_MS as u64)) => {}
+                    _ = shutdown.changed() => {}
+                }
+                if *shutdown.borrow() {
+                    break;
+                }
+            }
+        }));
+    }
     for n in 0..state.settings.workers {
         let (state, registry, mut shutdown) = (state.clone(), registry.clone(), shutdown.clone());
-        let worker = format!("{node}-{n}");
-        tokio::spawn(async move {
+        let worker = format!("{node}:{n}");
+        loops.push(tokio::spawn(async move {
             loop {
                 if *shutdown.borrow() {
                     break;
@@ -142,6 +192,7 @@ pub fn spawn(state: &AppState, shutdown: watch::Receiver<bool>) {
                     _ = shutdown.changed() => {}
                 }
             }
-        });
+        }));
     }
+    Workers { node, loops }
 }

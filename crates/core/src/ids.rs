@@ -20,6 +20,7 @@ pub enum IdKind {
     Channel,
     Job,
     Event,
+    Node,
 }
 
 impl IdKind {
@@ -35,6 +36,7 @@ impl IdKind {
             IdKind::Channel => "ch",
             IdKind::Job => "job",
             IdKind::Event => "evt",
+            IdKind::Node => "node",
         }
     }
 }

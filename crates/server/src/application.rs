@@ -58,16 +58,20 @@ impl Application {
         let listener = TcpListener::bind(state.settings.listen).await?;
         let port = listener.local_addr()?.port();
         let (shutdown, shutdown_rx) = watch::channel(false);
-        workers::spawn(&state, shutdown_rx.clone());
+        let workers = workers::spawn(&state, shutdown_rx.clone());
         recado_web::sms::smpp::start_all(&state).await;
         let router = router(state.clone());
         let mut rx = shutdown_rx;
+        let drained = state.clone();
         let server = Box::pin(async move {
-            axum::serve(listener, router)
+            let served = axum::serve(listener, router)
                 .with_graceful_shutdown(async move {
                     let _ = rx.wait_for(|stop| *stop).await;
                 })
-                .await
+                .await;
+            // Workers finish the jobs they hold before the process ends.
+            workers.drain(&drained).await;
+            served
         });
         Ok(Application {
             port,

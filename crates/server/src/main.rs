@@ -117,11 +117,28 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     println!("Recado is listening on http://{addr}:{}", app.port());
     let shutdown = app.shutdown_handle();
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
+        stop_signal().await;
+        tracing::info!("stopping: finishing the jobs in hand");
         let _ = shutdown.send(true);
     });
     app.run_until_stopped().await?;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM as service managers send it.
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 fn init_tracing(settings: &Settings) {

@@ -103,14 +103,25 @@ impl Store {
     /// Takes the next due job (optionally of one kind) for `worker`, leased
     /// until `now + lease_ms`. Expired leases are returned to the queue first.
     pub async fn claim_job(&self, worker: &str, kind: Option<&str>, now: i64, lease_ms: i64) -> Result<Option<Job>> {
-        Ok(self.claim_next(worker, kind, now, lease_ms).await?.job)
+        Ok(self.claim_next(worker, kind, now, lease_ms, None).await?.job)
     }
 
     /// Like [`Store::claim_job`], and also hands back the jobs whose lease ran
     /// out on their last attempt and were buried on the way, so the caller can
     /// settle what they leave behind (a send that must end in a final state).
-    pub async fn claim_next(&self, worker: &str, kind: Option<&str>, now: i64, lease_ms: i64) -> Result<Claim> {
-        let buried = self.requeue_expired_leases(now).await?;
+    ///
+    /// With `dead_before`, the leases of registered nodes whose last
+    /// heartbeat is older than that instant are released too (a worker's name
+    /// is its node's id, a colon and its number).
+    pub async fn claim_next(
+        &self,
+        worker: &str,
+        kind: Option<&str>,
+        now: i64,
+        lease_ms: i64,
+        dead_before: Option<i64>,
+    ) -> Result<Claim> {
+        let buried = self.requeue_expired_leases(now, dead_before).await?;
         let pick = match self.backend() {
             Backend::Sqlite { .. } => {
                 "SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 AND ($4 IS NULL OR kind = $4) ORDER BY run_at, id LIMIT 1"
@@ -136,18 +147,65 @@ impl Store {
         Ok(Claim { job, buried })
     }
 
-    /// Running jobs whose lease ran out go back to the queue, or to the dead
-    /// jobs when they have no attempts left. Returns the jobs buried.
-    pub async fn requeue_expired_leases(&self, now: i64) -> Result<Vec<Job>> {
+    /// Running jobs whose lease ran out, or whose node stopped beating before
+    /// `dead_before`, go back to the queue, or to the dead jobs when they have
+    /// no attempts left. Returns the jobs buried.
+    pub async fn requeue_expired_leases(&self, now: i64, dead_before: Option<i64>) -> Result<Vec<Job>> {
         let sql = format!(
             "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
-             lease_owner = NULL, lease_expires_at = NULL, last_error = 'lease expired before the job finished', updated_at = $1 \
-             WHERE status = 'running' AND lease_expires_at < $1 RETURNING {JOB_COLUMNS}"
+             lease_owner = NULL, lease_expires_at = NULL, \
+             last_error = 'the worker stopped before the job finished (lease expired or node gone)', updated_at = $1 \
+             WHERE status = 'running' AND (lease_expires_at < $1 OR ($2 IS NOT NULL AND EXISTS ( \
+                 SELECT 1 FROM nodes n WHERE n.heartbeat_at < $2 \
+                 AND substr(jobs.lease_owner, 1, length(n.id) + 1) = n.id || ':'))) \
+             RETURNING {JOB_COLUMNS}"
         );
         let changed = on_writer!(self, |pool| {
-            sqlx::query_as::<_, Job>(&sql).bind(now).fetch_all(pool).await?
+            sqlx::query_as::<_, Job>(&sql)
+                .bind(now)
+                .bind(dead_before)
+                .fetch_all(pool)
+                .await?
         });
         Ok(changed.into_iter().filter(|j| j.status == DEAD).collect())
+    }
+
+    /// Records a node that runs workers (or its heartbeat).
+    pub async fn node_heartbeat(&self, node: &str, now: i64) -> Result<()> {
+        on_writer!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO nodes (id, started_at, heartbeat_at) VALUES ($1, $2, $2) \
+                 ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+            )
+            .bind(node)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// A node that stops: its row goes, and any lease it still holds is
+    /// released at once (the attempt counts).
+    pub async fn remove_node(&self, node: &str, now: i64) -> Result<()> {
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
+                 lease_owner = NULL, lease_expires_at = NULL, last_error = 'the node stopped before the job finished', \
+                 updated_at = $1 WHERE status = 'running' AND substr(lease_owner, 1, length($2) + 1) = $2 || ':'",
+            )
+            .bind(now)
+            .bind(node)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM nodes WHERE id = $1")
+                .bind(node)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
     }
 
     /// Marks a job done. False when `worker` no longer holds its lease (the job

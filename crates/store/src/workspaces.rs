@@ -25,6 +25,15 @@ pub struct User {
     pub created_at: i64,
 }
 
+/// An API token as listed: never the token itself.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct TokenRecord {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
 /// A token's owner as found by the token's hash.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct TokenOwner {
@@ -297,6 +306,35 @@ impl Store {
                 .await
                 .map_err(|e| StoreError::unique_as_conflict(e, "token exists"))?;
         });
+        Ok(())
+    }
+
+    /// The API tokens of a workspace (of one user when `user_id` is given),
+    /// newest first. Only names and dates: the tokens themselves are not kept.
+    pub async fn tokens(&self, workspace_id: &str, user_id: Option<&str>) -> Result<Vec<TokenRecord>> {
+        let sql = "SELECT id, user_id, name, created_at FROM api_tokens WHERE workspace_id = $1 \
+                   AND ($2 IS NULL OR user_id = $2) ORDER BY created_at DESC, id DESC";
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, TokenRecord>(sql)
+            .bind(workspace_id)
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Revokes a token of the workspace (only one of `user_id`'s when given).
+    pub async fn delete_token(&self, workspace_id: &str, id: &str, user_id: Option<&str>) -> Result<()> {
+        let n = on_writer!(self, |pool| {
+            sqlx::query("DELETE FROM api_tokens WHERE workspace_id = $1 AND id = $2 AND ($3 IS NULL OR user_id = $3)")
+                .bind(workspace_id)
+                .bind(id)
+                .bind(user_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
         Ok(())
     }
 

@@ -463,6 +463,56 @@ async fn expired_leases_return_jobs_to_the_queue() {
 }
 
 #[tokio::test]
+async fn the_leases_of_a_node_that_stopped_beating_go_to_the_others_before_they_expire() {
+    let db = TestDatabase::new().await;
+    let store = db.store().await;
+    let id = store.enqueue_job(&job("test", 0, 3), 0).await.unwrap();
+    store.node_heartbeat("node_a", 0).await.unwrap();
+    store.node_heartbeat("node_b", 0).await.unwrap();
+    let lease = 60_000;
+    store
+        .claim_next("node_a:0", None, 10, lease, Some(0))
+        .await
+        .unwrap()
+        .job
+        .unwrap();
+    // Node A still beats: its lease holds.
+    store.node_heartbeat("node_a", 5_000).await.unwrap();
+    let claim = store
+        .claim_next("node_b:0", None, 6_000, lease, Some(6_000 - 20_000))
+        .await
+        .unwrap();
+    assert!(claim.job.is_none());
+    // Node A went quiet 20 s ago: node B takes the job long before the lease ends.
+    let claim = store
+        .claim_next("node_b:0", None, 26_000, lease, Some(26_000 - 20_000))
+        .await
+        .unwrap();
+    let taken = claim.job.expect("the job moved to node B");
+    assert_eq!(
+        (taken.id.as_str(), taken.lease_owner.as_deref()),
+        (id.as_str(), Some("node_b:0"))
+    );
+}
+
+#[tokio::test]
+async fn a_node_that_stops_releases_its_leases_at_once() {
+    let db = TestDatabase::new().await;
+    let store = db.store().await;
+    let id = store.enqueue_job(&job("test", 0, 3), 0).await.unwrap();
+    store.node_heartbeat("node_a", 0).await.unwrap();
+    store
+        .claim_next("node_a:1", None, 10, 60_000, None)
+        .await
+        .unwrap()
+        .job
+        .unwrap();
+    store.remove_node("node_a", 20).await.unwrap();
+    let again = store.claim_job("w2", None, 30, 60_000).await.unwrap().unwrap();
+    assert_eq!(again.id, id);
+}
+
+#[tokio::test]
 async fn failed_jobs_retry_until_their_attempts_are_used_then_stay_visible_as_dead() {
     let db = TestDatabase::new().await;
     let store = db.store().await;

@@ -36,6 +36,8 @@ use utoipa::{Modify, OpenApi};
         crate::users::list_users,
         crate::users::delete_user,
         crate::users::create_token,
+        crate::users::list_tokens,
+        crate::users::revoke_token,
         crate::users::get_workspace,
         crate::users::update_workspace,
         crate::users::create_workspace,

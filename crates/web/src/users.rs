@@ -19,7 +19,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/users", post(create_user).get(list_users))
         .route("/users/{id}", delete(delete_user))
-        .route("/tokens", post(create_token))
+        .route("/tokens", post(create_token).get(list_tokens))
+        .route("/tokens/{id}", delete(revoke_token))
         .route("/workspace", get(get_workspace).patch(update_workspace))
         .route("/workspaces", post(create_workspace))
 }
@@ -36,7 +37,9 @@ pub struct NewUser {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UserView {
     id: String,
-    email: String,
+    /// Shown to admins only: agents see their colleagues' names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
     name: String,
     role: String,
 }
@@ -45,7 +48,7 @@ impl From<User> for UserView {
     fn from(u: User) -> Self {
         UserView {
             id: u.id,
-            email: u.email,
+            email: Some(u.email),
             name: u.name,
             role: u.role,
         }
@@ -129,7 +132,20 @@ pub async fn list_users(
         .store
         .list_users(&caller.workspace_id, q.cursor.as_deref(), limit)
         .await?;
-    Ok(Json(page(users, limit, |u| &u.id, UserView::from)))
+    let admin = caller.role == Role::Admin;
+    Ok(Json(page(
+        users,
+        limit,
+        |u| &u.id,
+        |u| {
+            let own = u.id == caller.user_id;
+            let mut view = UserView::from(u);
+            if !admin && !own {
+                view.email = None;
+            }
+            view
+        },
+    )))
 }
 
 #[utoipa::path(delete, path = "/api/v1/users/{id}", responses((status = 204), (status = 409, body = crate::error::ErrorBody)))]
@@ -195,6 +211,54 @@ pub async fn create_token(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(TokenCreated { id, token })))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenView {
+    id: String,
+    name: String,
+    user_id: String,
+    created_at: String,
+}
+
+/// `GET /api/v1/tokens`: the caller's own tokens; an admin sees every token
+/// of the workspace. Names and dates only.
+#[utoipa::path(get, path = "/api/v1/tokens", responses((status = 200)))]
+pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<serde_json::Value>> {
+    let owner = (caller.role != Role::Admin).then_some(caller.user_id.as_str());
+    let items: Vec<TokenView> = state
+        .store
+        .tokens(&caller.workspace_id, owner)
+        .await?
+        .into_iter()
+        .map(|t| TokenView {
+            id: t.id,
+            name: t.name,
+            user_id: t.user_id,
+            created_at: recado_core::clock::to_rfc3339(t.created_at),
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items, "next_cursor": null })))
+}
+
+/// `DELETE /api/v1/tokens/{id}`: revokes one of the caller's tokens (an admin
+/// may revoke any token of the workspace); 404 for anyone else's.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let owner = (caller.role != Role::Admin).then_some(caller.user_id.as_str());
+    state
+        .store
+        .delete_token(&caller.workspace_id, &id, owner)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("token"),
+            other => other.into(),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

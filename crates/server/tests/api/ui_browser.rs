@@ -184,6 +184,15 @@ async fn an_agent_answers_live_and_sends_a_template_once_the_session_closes() {
     b.click("#close-ticket").await;
     b.wait_for("#reopen-ticket").await;
     assert_eq!(b.text_of("#ticket-status").await, "closed");
+
+    // The agent makes an API token for their own programs.
+    b.click("#tokens-link").await;
+    b.wait_for("#new-token-form").await;
+    b.type_into("#new-token-form input[name=name]", "order system").await;
+    b.click("#new-token-form button").await;
+    b.wait_for("#new-token code.token").await;
+    assert!(b.text_of("#new-token code.token").await.starts_with("rcd_"));
+    b.screenshot("06-api-tokens").await;
     b.close().await;
 }
 

@@ -531,3 +531,48 @@ async fn a_locked_out_admin_gets_a_new_password_from_the_command_line() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn an_agent_makes_an_api_token_on_the_tokens_page_and_revokes_it() {
+    let app = with_agent().await;
+    let mut web = Web::new(&app.base);
+    web.sign_in(AGENT, PASSWORD).await;
+    let csrf = web.csrf("/account/tokens").await;
+    let r = web
+        .http
+        .post(format!("{}/account/tokens", web.base))
+        .header("cookie", &web.cookie)
+        .form(&[("name", "order system"), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let html = r.text().await.unwrap();
+    let token = html
+        .split(r#"<code class="token">"#)
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the new token is shown once")
+        .to_string();
+    assert_eq!(
+        app.get_as("/api/v1/contacts", &token).await.status,
+        200,
+        "the token works"
+    );
+    let (_, page) = web.get("/account/tokens").await;
+    assert!(!page.contains(&token), "shown only once");
+    let id = app.get_as("/api/v1/tokens", &token).await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        web.post(&format!("/account/tokens/{id}/revoke"), &[]).await.0,
+        403,
+        "no CSRF token, no revocation"
+    );
+    let (status, _) = web
+        .post(&format!("/account/tokens/{id}/revoke"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(app.get_as("/api/v1/contacts", &token).await.status, 401);
+}

@@ -477,3 +477,72 @@ async fn two_admins_deleting_each_other_at_once_leave_one_admin() {
         assert_eq!(admins, 1, "round {i}: {}", r.body);
     }
 }
+
+#[tokio::test]
+async fn an_agent_lists_and_revokes_only_their_own_tokens() {
+    let app = spawn_app().await;
+    let (_, agent) = user_with_token(&app, "agent@example.com", "agent").await;
+    let (_, other) = user_with_token(&app, "other@example.com", "agent").await;
+    let made = app.post_as("/api/v1/tokens", json!({"name": "orders"}), &agent).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let mine = app.get_as("/api/v1/tokens", &agent).await;
+    assert_eq!(mine.status, 200);
+    let names: Vec<&str> = mine.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names.len(),
+        2,
+        "the agent's two tokens and nobody else's: {}",
+        mine.body
+    );
+    assert!(!mine.body.to_string().contains("rcd_"), "tokens are never listed");
+    let id = made.body["id"].as_str().unwrap();
+    let r = app
+        .send(
+            app.client
+                .delete(app.url(&format!("/api/v1/tokens/{id}")))
+                .bearer_auth(&other),
+        )
+        .await;
+    assert_eq!(r.status, 404, "another agent's token is not theirs to revoke");
+    let r = app
+        .send(
+            app.client
+                .delete(app.url(&format!("/api/v1/tokens/{id}")))
+                .bearer_auth(&agent),
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    let revoked = made.body["token"].as_str().unwrap();
+    assert_eq!(
+        app.get_as("/api/v1/contacts", revoked).await.status,
+        401,
+        "a revoked token opens nothing"
+    );
+}
+
+#[tokio::test]
+async fn agents_see_their_colleagues_names_but_not_their_email_addresses() {
+    let app = spawn_app().await;
+    let (agent_id, agent) = user_with_token(&app, "agent@example.com", "agent").await;
+    let r = app.get_as("/api/v1/users", &agent).await;
+    assert_eq!(r.status, 200);
+    for u in r.body["items"].as_array().unwrap() {
+        assert!(u["name"].is_string());
+        if u["id"] == agent_id.as_str() {
+            assert_eq!(u["email"], "agent@example.com", "their own address");
+        } else {
+            assert!(u.get("email").is_none(), "{u}");
+        }
+    }
+    let admin_view = app.get("/api/v1/users").await;
+    assert!(admin_view.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|u| u["email"].is_string()));
+}

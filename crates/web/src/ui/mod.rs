@@ -17,6 +17,7 @@ pub mod page;
 pub mod render;
 pub mod session;
 pub mod sms_meter;
+pub mod tokens;
 pub use recado_app::throttle;
 
 use crate::app::AppState;
@@ -52,6 +53,8 @@ pub fn routes() -> Router<AppState> {
         .route("/contacts/{id}/whatsapp", post(contact_page::start_whatsapp))
         .route("/inbox/media/{id}", get(media::media))
         .route("/admin/users", get(admin::users_page).post(admin::add_user))
+        .route("/account/tokens", get(tokens::page).post(tokens::create))
+        .route("/account/tokens/{id}/revoke", post(tokens::revoke))
         .route("/admin/users/{id}/password", post(admin::reset_password))
         .layer(axum::middleware::map_response(page_headers))
         .route(
