@@ -39,6 +39,47 @@ pub struct MessageRecord {
     pub updated_at: i64,
 }
 
+impl MessageRecord {
+    /// A new outbound message of `channel` (`sms`, `whatsapp`, `voice`),
+    /// queued, with a fresh id and every delivery field still empty; callers
+    /// fill what they know with struct update syntax.
+    pub fn queued_outbound(
+        workspace_id: &str,
+        channel: &str,
+        channel_id: &str,
+        contact_id: Option<String>,
+        now: i64,
+    ) -> MessageRecord {
+        MessageRecord {
+            id: new_id(IdKind::Message),
+            workspace_id: workspace_id.to_string(),
+            channel: channel.to_string(),
+            channel_id: channel_id.to_string(),
+            thread_id: None,
+            contact_id,
+            direction: "out".into(),
+            status: "queued".into(),
+            kind: "text".into(),
+            text: None,
+            content: "{}".into(),
+            template: None,
+            campaign: None,
+            sender: None,
+            recipient: None,
+            provider_message_id: None,
+            segments: None,
+            encoding: None,
+            error_code: None,
+            error_message: None,
+            quarantined: false,
+            counted: false,
+            send_attempted_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 pub const MESSAGE_COLUMNS: &str = "id, workspace_id, channel, channel_id, thread_id, contact_id, direction, status, type, text, content, \
      template, campaign, sender, recipient, provider_message_id, segments, encoding, error_code, error_message, quarantined, counted, \
      send_attempted_at, created_at, updated_at";

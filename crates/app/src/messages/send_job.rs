@@ -144,31 +144,11 @@ pub struct Unplanned<'a> {
 pub async fn record_unplanned(state: &AppState, u: Unplanned<'_>, error: AppError) -> AppError {
     let now = state.clock.now_ms();
     let message = MessageRecord {
-        id: recado_core::ids::new_id(recado_core::ids::IdKind::Message),
-        workspace_id: u.workspace_id.to_string(),
-        channel: u.channel.to_string(),
-        channel_id: u.channel_id.to_string(),
-        thread_id: None,
-        contact_id: u.contact_id,
-        direction: "out".into(),
-        status: OutboundStatus::Queued.as_str().into(),
-        kind: "text".into(),
         text: u.text.map(str::to_string),
-        content: "{}".into(),
-        template: None,
         campaign: Some(u.campaign),
         sender: u.from.map(str::to_string),
         recipient: u.to,
-        provider_message_id: None,
-        segments: None,
-        encoding: None,
-        error_code: None,
-        error_message: None,
-        quarantined: false,
-        counted: false,
-        send_attempted_at: None,
-        created_at: now,
-        updated_at: now,
+        ..MessageRecord::queued_outbound(u.workspace_id, u.channel, u.channel_id, u.contact_id, now)
     };
     let kind = if u.channel == "sms" {
         "SMS_NOT_SENT"

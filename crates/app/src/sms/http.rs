@@ -5,12 +5,10 @@
 use super::receipts;
 use crate::channels::registry::{decode_sms, LoadedSms};
 use crate::channels::sms_config::{HttpSettings, SmsProviderSettings};
-use crate::consent::service::change;
 use crate::workers::JobError;
 use crate::AppState;
 use recado_channels::sms::http::{parse_inbound, parse_status_callback, HttpSmsClient, HttpSmsConfig};
-use recado_channels::sms::{DeliveryState, SmsSendError};
-use recado_core::consent::{ChangeRequest, Channel, ConsentSource, SubscriptionStatus};
+use recado_channels::sms::DeliveryState;
 use recado_core::delivery::OutboundStatus;
 use recado_store::jobs::Job;
 use recado_store::messages::MessageRecord;
@@ -85,62 +83,8 @@ pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageReco
             receipts::apply(state, &message.id, OutboundStatus::Sent, None, Some(&sent.sid)).await?;
             Ok(())
         }
-        Err(SmsSendError::Rejected { code, message: text }) => {
-            receipts::apply(
-                state,
-                &message.id,
-                OutboundStatus::NotSent,
-                Some((code.clone(), text)),
-                None,
-            )
-            .await?;
-            if code == "provider_opt_out" {
-                unsubscribe_provider(state, message).await?;
-            }
-            Ok(())
-        }
-        Err(SmsSendError::RetryLater {
-            message: text,
-            retry_after_ms,
-        }) => {
-            state.store.clear_send_attempted(&message.id).await.map_err(retry)?;
-            Err(JobError::Retry {
-                message: text,
-                retry_after_ms,
-            })
-        }
-        Err(SmsSendError::Unreachable(text)) => {
-            state.store.clear_send_attempted(&message.id).await.map_err(retry)?;
-            Err(JobError::Retry {
-                message: text,
-                retry_after_ms: None,
-            })
-        }
-        Err(SmsSendError::Uncertain(_)) => {
-            receipts::apply(state, &message.id, OutboundStatus::Uncertain, None, None).await?;
-            Ok(())
-        }
+        Err(e) => super::providers::settle_send_error(state, message, e).await,
     }
-}
-
-/// The provider refused because the contact opted out with it (its own STOP
-/// handling): the hub records that opt-out with source `provider`.
-async fn unsubscribe_provider(state: &AppState, message: &MessageRecord) -> Result<(), JobError> {
-    let Some(contact_id) = &message.contact_id else {
-        return Ok(());
-    };
-    let Ok(contact) = state.store.contact(&message.workspace_id, contact_id).await else {
-        return Ok(());
-    };
-    let request = ChangeRequest {
-        channel: Channel::Sms,
-        status: SubscriptionStatus::Unsubscribed,
-        legal_basis: None,
-        explanation: Some("the SMS provider reported that the contact opted out".into()),
-        source: ConsentSource::Provider,
-    };
-    change(&state.store, &contact, &request, "system", state.clock.now_ms()).await?;
-    Ok(())
 }
 
 /// Processes a stored HTTP-provider delivery: a status callback or an inbound message.

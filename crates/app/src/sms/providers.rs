@@ -6,8 +6,11 @@ use super::receipts;
 use super::JOB_SANDBOX_RECEIPT;
 use crate::channels::registry::LoadedSms;
 use crate::channels::sms_config::SmsProviderSettings;
+use crate::consent::service::change;
 use crate::workers::JobError;
 use crate::AppState;
+use recado_channels::sms::SmsSendError;
+use recado_core::consent::{ChangeRequest, Channel, ConsentSource, SubscriptionStatus};
 use recado_core::delivery::OutboundStatus;
 use recado_store::jobs::{Job, NewJob};
 use recado_store::messages::MessageRecord;
@@ -43,6 +46,71 @@ pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageReco
         SmsProviderSettings::Http(_) => super::http::submit(state, channel, message).await,
         SmsProviderSettings::Smpp(_) => super::smpp::submit(state, channel, message).await,
     }
+}
+
+/// What a provider's refusal or failure of a send means, the same for every
+/// provider: a refusal is `not_sent` with its reason (and a provider opt-out
+/// unsubscribes the contact), "try later" and "unreachable" leave the message
+/// queued for another attempt (it never reached the provider), and a failure
+/// after the request left makes it `uncertain`, never sent again.
+pub async fn settle_send_error(state: &AppState, message: &MessageRecord, error: SmsSendError) -> Result<(), JobError> {
+    match error {
+        SmsSendError::Rejected { code, message: text } => {
+            receipts::apply(
+                state,
+                &message.id,
+                OutboundStatus::NotSent,
+                Some((code.clone(), text)),
+                None,
+            )
+            .await?;
+            if code == recado_channels::sms::http::errors::PROVIDER_OPT_OUT {
+                unsubscribe_provider(state, message).await?;
+            }
+            Ok(())
+        }
+        SmsSendError::RetryLater {
+            message: text,
+            retry_after_ms,
+        } => {
+            state.store.clear_send_attempted(&message.id).await.map_err(retry)?;
+            Err(JobError::Retry {
+                message: text,
+                retry_after_ms,
+            })
+        }
+        SmsSendError::Unreachable(text) => {
+            state.store.clear_send_attempted(&message.id).await.map_err(retry)?;
+            Err(JobError::Retry {
+                message: text,
+                retry_after_ms: None,
+            })
+        }
+        SmsSendError::Uncertain(_) => {
+            receipts::apply(state, &message.id, OutboundStatus::Uncertain, None, None).await?;
+            Ok(())
+        }
+    }
+}
+
+/// The provider refused because the contact opted out with it (its own STOP
+/// handling): the hub records that opt-out with source `provider`.
+async fn unsubscribe_provider(state: &AppState, message: &MessageRecord) -> Result<(), JobError> {
+    let Some(contact_id) = &message.contact_id else {
+        return Ok(());
+    };
+    let Ok(contact) = state.store.contact(&message.workspace_id, contact_id).await else {
+        return Ok(());
+    };
+    let request = ChangeRequest {
+        channel: Channel::Sms,
+        status: SubscriptionStatus::Unsubscribed,
+        legal_basis: None,
+        explanation: Some("the SMS provider reported that the contact opted out".into()),
+        source: ConsentSource::Provider,
+    };
+    change(&state.store, &contact, &request, "system", state.clock.now_ms()).await?;
+    Ok(())
 }
 
 /// Whether the sandbox delivers a message: a stable function of its id, so

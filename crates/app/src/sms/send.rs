@@ -57,30 +57,17 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
         .unwrap_or_else(|| default_campaign(plan.source, "sms", state.clock.now()));
     let mut message = MessageRecord {
         id: id.clone(),
-        workspace_id: plan.workspace.id.clone(),
-        channel: "sms".into(),
-        channel_id: plan.channel.record.id.clone(),
-        thread_id: None,
-        contact_id: Some(plan.contact.id.clone()),
-        direction: "out".into(),
-        status: OutboundStatus::Queued.as_str().into(),
-        kind: "text".into(),
         text: Some(plan.text.clone()),
-        content: "{}".into(),
-        template: None,
         campaign: Some(campaign),
         sender: Some(plan.from.clone()),
         recipient: Some(plan.to.clone()),
-        provider_message_id: None,
-        segments: None,
-        encoding: None,
-        error_code: None,
-        error_message: None,
-        quarantined: false,
-        counted: false,
-        send_attempted_at: None,
-        created_at: now,
-        updated_at: now,
+        ..MessageRecord::queued_outbound(
+            &plan.workspace.id,
+            "sms",
+            &plan.channel.record.id,
+            Some(plan.contact.id.clone()),
+            now,
+        )
     };
     // Business-initiated: only to subscribed contacts. The hub's own replies
     // (keyword confirmations) answer the contact and are exempt.

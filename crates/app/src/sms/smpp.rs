@@ -9,7 +9,7 @@ use crate::channels::sms_config::{SmppSettings, SmsProviderSettings};
 use crate::workers::JobError;
 use crate::AppState;
 use recado_channels::sms::smpp::{parts_from_plan, start, SmppConfig, SmppEvent, SmppHandle, SmppVersion};
-use recado_channels::sms::{DeliveryState, SmsSendError};
+use recado_channels::sms::DeliveryState;
 use recado_core::delivery::{message_outcome_of_parts, OutboundStatus, PartState};
 use recado_store::jobs::{Job, NewJob};
 use recado_store::messages::MessageRecord;
@@ -162,31 +162,7 @@ pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageReco
             .await?;
             Ok(())
         }
-        Err(SmsSendError::Rejected { code, message: text }) => {
-            receipts::apply(state, &message.id, OutboundStatus::NotSent, Some((code, text)), None).await?;
-            Ok(())
-        }
-        Err(SmsSendError::RetryLater {
-            message: text,
-            retry_after_ms,
-        }) => {
-            state.store.clear_send_attempted(&message.id).await.map_err(retry)?;
-            Err(JobError::Retry {
-                message: text,
-                retry_after_ms,
-            })
-        }
-        Err(SmsSendError::Unreachable(text)) => {
-            state.store.clear_send_attempted(&message.id).await.map_err(retry)?;
-            Err(JobError::Retry {
-                message: text,
-                retry_after_ms: None,
-            })
-        }
-        Err(SmsSendError::Uncertain(_)) => {
-            receipts::apply(state, &message.id, OutboundStatus::Uncertain, None, None).await?;
-            Ok(())
-        }
+        Err(e) => super::providers::settle_send_error(state, message, e).await,
     }
 }
 

@@ -17,7 +17,6 @@ use recado_channels::whatsapp::{
 };
 use recado_core::consent::SubscriptionStatus;
 use recado_core::delivery::OutboundStatus;
-use recado_core::ids::{new_id, IdKind};
 use recado_core::whatsapp::{counts_as_conversation, usage_period, SessionWindow};
 use recado_store::contacts::Contact;
 use recado_store::jobs::{Job, NewJob};
@@ -117,14 +116,6 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
     let recipient = whatsapp_number(contact).map(str::to_string);
     let (kind, text, content_json, template_json) = describe(&plan.content);
     let mut message = MessageRecord {
-        id: new_id(IdKind::Message),
-        workspace_id: plan.workspace.id.clone(),
-        channel: "whatsapp".into(),
-        channel_id: channel.record.id.clone(),
-        thread_id: None,
-        contact_id: Some(contact.id.clone()),
-        direction: "out".into(),
-        status: OutboundStatus::Queued.as_str().into(),
         kind,
         text,
         content: content_json.to_string(),
@@ -132,16 +123,13 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
         campaign: Some(campaign),
         sender: Some(plan.account.clone()),
         recipient: recipient.clone(),
-        provider_message_id: None,
-        segments: None,
-        encoding: None,
-        error_code: None,
-        error_message: None,
-        quarantined: false,
-        counted: false,
-        send_attempted_at: None,
-        created_at: now,
-        updated_at: now,
+        ..MessageRecord::queued_outbound(
+            &plan.workspace.id,
+            "whatsapp",
+            &channel.record.id,
+            Some(contact.id.clone()),
+            now,
+        )
     };
     let Some(recipient) = recipient else {
         let e = AppError::invalid("no_whatsapp_phone", "contact_id", "the contact has no WhatsApp number");
