@@ -21,5 +21,4 @@ pub struct AppState {
     pub live: tokio::sync::broadcast::Sender<crate::live::LiveEvent>,
     pub channel_cache: Arc<crate::channel_cache::ChannelCache>,
     pub smpp: Arc<crate::sms::smpp::SmppSessions>,
-    pub sign_in: Arc<crate::throttle::SignInThrottle>,
 }

@@ -53,7 +53,6 @@ impl Application {
             live: recado_web::live::channel(),
             channel_cache: Default::default(),
             smpp: Default::default(),
-            sign_in: Default::default(),
         };
         let listener = TcpListener::bind(state.settings.listen).await?;
         let port = listener.local_addr()?.port();

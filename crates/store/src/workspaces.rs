@@ -347,3 +347,63 @@ impl Store {
             .await?))
     }
 }
+
+/// Failed sign-ins of one e-mail address in its current window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SignInFailures {
+    pub count: i64,
+    pub window_start: i64,
+}
+
+impl Store {
+    pub async fn sign_in_failures(&self, email: &str) -> Result<Option<SignInFailures>> {
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, SignInFailures>(
+            "SELECT count, window_start FROM sign_in_failures WHERE email = $1"
+        )
+        .bind(email)
+        .fetch_optional(pool)
+        .await?))
+    }
+
+    /// Records a failure as `next` decides from the current failures, in one
+    /// write (the row is locked on PostgreSQL; SQLite's writer is single).
+    pub async fn record_sign_in_failure(
+        &self,
+        email: &str,
+        next: impl FnOnce(Option<SignInFailures>) -> SignInFailures,
+    ) -> Result<()> {
+        let select = match self.backend() {
+            Backend::Sqlite { .. } => "SELECT count, window_start FROM sign_in_failures WHERE email = $1",
+            Backend::Postgres { .. } => "SELECT count, window_start FROM sign_in_failures WHERE email = $1 FOR UPDATE",
+        };
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let current = sqlx::query_as::<_, SignInFailures>(select)
+                .bind(email)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let n = next(current);
+            sqlx::query(
+                "INSERT INTO sign_in_failures (email, count, window_start) VALUES ($1, $2, $3) \
+                 ON CONFLICT (email) DO UPDATE SET count = excluded.count, window_start = excluded.window_start",
+            )
+            .bind(email)
+            .bind(n.count)
+            .bind(n.window_start)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn clear_sign_in_failures(&self, email: &str) -> Result<()> {
+        on_writer!(self, |pool| {
+            sqlx::query("DELETE FROM sign_in_failures WHERE email = $1")
+                .bind(email)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+}

@@ -598,3 +598,26 @@ fn retry_delays_grow_with_jitter_and_honour_retry_after() {
     assert!(recado_store::jobs::retry_delay_ms(30, None) <= 3_600_000 * 12 / 10);
     assert_eq!(recado_store::jobs::retry_delay_ms(0, Some(60_000)), 60_000);
 }
+
+#[tokio::test]
+async fn sign_in_failures_are_shared_by_every_node_on_the_database() {
+    use recado_store::workspaces::SignInFailures;
+    let db = TestDatabase::new().await;
+    let (node_a, node_b) = (db.store().await, db.store().await);
+    let bump = |current: Option<SignInFailures>| SignInFailures {
+        count: current.map_or(0, |c| c.count) + 1,
+        window_start: current.map_or(100, |c| c.window_start),
+    };
+    node_a.record_sign_in_failure("ana@example.com", bump).await.unwrap();
+    node_b.record_sign_in_failure("ana@example.com", bump).await.unwrap();
+    node_a.record_sign_in_failure("ana@example.com", bump).await.unwrap();
+    assert_eq!(
+        node_b.sign_in_failures("ana@example.com").await.unwrap(),
+        Some(SignInFailures {
+            count: 3,
+            window_start: 100
+        })
+    );
+    node_b.clear_sign_in_failures("ana@example.com").await.unwrap();
+    assert_eq!(node_a.sign_in_failures("ana@example.com").await.unwrap(), None);
+}

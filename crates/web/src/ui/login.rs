@@ -13,6 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use recado_app::throttle;
 use recado_store::inbox::WebSessionWrite;
 use serde::Deserialize;
 use std::sync::OnceLock;
@@ -115,7 +116,7 @@ pub async fn login(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    if let Some(wait_ms) = state.sign_in.blocked_for(&email, state.clock.now_ms()) {
+    if let Some(wait_ms) = throttle::blocked_for(&state.store, &email, state.clock.now_ms()).await? {
         let minutes = (wait_ms + 59_999) / 60_000;
         return login_form(
             &state,
@@ -138,7 +139,7 @@ pub async fn login(
         .await
         .unwrap_or(false);
     let Some(user) = user.filter(|u| ok && u.password_hash.is_some()) else {
-        state.sign_in.record_failure(&email, state.clock.now_ms());
+        throttle::record_failure(&state.store, &email, state.clock.now_ms()).await?;
         return login_form(
             &state,
             next,
@@ -147,7 +148,7 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
         );
     };
-    state.sign_in.record_success(&email);
+    throttle::record_success(&state.store, &email).await?;
     let token = random_token();
     let now = state.clock.now_ms();
     state
