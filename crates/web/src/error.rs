@@ -50,8 +50,10 @@ impl ApiError {
         self.status.is_server_error()
     }
 
+    // The common refusals are the domain's own, passed through the one mapping.
+
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+        AppError::malformed(message).into()
     }
 
     pub fn unauthorized() -> Self {
@@ -63,38 +65,30 @@ impl ApiError {
     }
 
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "your role may not do this")
+        AppError::forbidden().into()
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        AppError::not_found(what).into()
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, message)
+        AppError::conflict(code, message).into()
     }
 
     pub fn invalid(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field)
+        AppError::invalid(code, field, message).into()
     }
 
     /// Logs the cause and returns the opaque 500.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+        AppError::internal(cause).into()
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ApiError::not_found("record"),
-            StoreError::Conflict(what) if what == recado_store::workspaces::LAST_ADMIN => {
-                ApiError::conflict("last_admin", what)
-            }
-            StoreError::Conflict(what) => ApiError::conflict("conflict", what),
-            other => ApiError::internal(other),
-        }
+        AppError::from(e).into()
     }
 }
 
