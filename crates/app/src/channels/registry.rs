@@ -20,7 +20,7 @@ pub fn settings_of(state: &AppState, record: &ChannelRecord) -> AppResult<(Value
 }
 
 /// A channel of the workspace, or 404.
-async fn stored(state: &AppState, workspace_id: &str, id: &str) -> AppResult<ChannelRecord> {
+pub async fn stored(state: &AppState, workspace_id: &str, id: &str) -> AppResult<ChannelRecord> {
     state.store.channel(workspace_id, id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::not_found("channel"),
         other => other.into(),

@@ -223,14 +223,7 @@ pub async fn get_channel(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ChannelView>> {
     caller.require_admin()?;
-    let record = state
-        .store
-        .channel(&caller.workspace_id, &id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("channel"),
-            other => other.into(),
-        })?;
+    let record = stored(&state, &caller.workspace_id, &id).await?;
     Ok(Json(any_view(&state, record)))
 }
 
@@ -242,14 +235,7 @@ pub async fn update_channel(
     ApiJson(input): ApiJson<ChannelPatch>,
 ) -> ApiResult<Json<ChannelView>> {
     caller.require_admin()?;
-    let stored = state
-        .store
-        .channel(&caller.workspace_id, &id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("channel"),
-            other => other.into(),
-        })?;
+    let stored = stored(&state, &caller.workspace_id, &id).await?;
     if SmsKind::parse(&stored.kind).is_some() {
         let current = decode_sms(&state, stored)?;
         let name = match &input.name {
