@@ -11,8 +11,6 @@ use crate::AppState;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use recado_store::jobs::Job;
-use recado_store::outbound::DELIVER_JOB;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
@@ -26,13 +24,6 @@ pub const EVENT_TYPES: [&str; 4] = [
 /// Failed attempts in a row after which an endpoint is disabled.
 pub const DISABLE_AFTER_FAILURES: i64 = 30;
 
-pub fn register_jobs(registry: &mut crate::workers::Registry) {
-    registry.register(
-        DELIVER_JOB,
-        std::sync::Arc::new(|state, job| Box::pin(deliver_job(state, job))),
-    );
-}
-
 /// The Standard Webhooks signature: `v1,` + base64 HMAC-SHA256 over
 /// `{id}.{timestamp}.{body}` with the secret's bytes.
 pub fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
@@ -45,25 +36,15 @@ pub fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
     format!("v1,{}", B64.encode(mac.finalize().into_bytes()))
 }
 
-fn retry(e: impl std::fmt::Display) -> JobError {
-    JobError::Retry {
-        message: e.to_string(),
-        retry_after_ms: None,
-    }
-}
-
-pub async fn deliver_job(state: AppState, job: Job) -> Result<(), JobError> {
-    let payload = job.payload_json();
-    let (Some(endpoint_id), Some(event_id)) = (payload["endpoint_id"].as_str(), payload["event_id"].as_str()) else {
-        return Err(JobError::Permanent("payload without endpoint_id or event_id".into()));
-    };
-    let Some(endpoint) = state.store.endpoint(endpoint_id).await.map_err(retry)? else {
+pub async fn deliver_job(state: AppState, endpoint_id: String, event_id: String) -> Result<(), JobError> {
+    let (endpoint_id, event_id) = (endpoint_id.as_str(), event_id.as_str());
+    let Some(endpoint) = state.store.endpoint(endpoint_id).await? else {
         return Ok(());
     };
     if !endpoint.enabled {
         return Ok(());
     }
-    let Some(event) = state.store.outbound_event(event_id).await.map_err(retry)? else {
+    let Some(event) = state.store.outbound_event(event_id).await? else {
         return Ok(());
     };
     let secret: String = serde_json::from_value(
@@ -93,7 +74,7 @@ pub async fn deliver_job(state: AppState, job: Job) -> Result<(), JobError> {
         .await;
     match result {
         Ok(r) if r.status().is_success() => {
-            state.store.endpoint_succeeded(&endpoint.id).await.map_err(retry)?;
+            state.store.endpoint_succeeded(&endpoint.id).await?;
             Ok(())
         }
         outcome => {
@@ -104,8 +85,7 @@ pub async fn deliver_job(state: AppState, job: Job) -> Result<(), JobError> {
             let disabled = state
                 .store
                 .endpoint_failed(&endpoint.id, DISABLE_AFTER_FAILURES, &reason)
-                .await
-                .map_err(retry)?;
+                .await?;
             if disabled {
                 tracing::warn!(endpoint = %endpoint.id, "webhook endpoint disabled after persistent failure");
                 return Ok(());

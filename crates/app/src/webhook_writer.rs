@@ -5,6 +5,7 @@
 //! while every 200 still means "stored".
 
 use crate::error::AppError;
+use recado_core::jobs::Task;
 use recado_store::webhooks::IncomingWebhook;
 use recado_store::Store;
 use tokio::sync::{mpsc, oneshot};
@@ -33,7 +34,7 @@ pub fn owned(e: &IncomingWebhook<'_>) -> OwnedWebhook {
 
 struct Request {
     event: OwnedWebhook,
-    job_kind: &'static str,
+    job: fn(event_id: String) -> Task,
     reply: oneshot::Sender<Result<bool, String>>,
 }
 
@@ -60,7 +61,7 @@ impl WebhookWriter {
                         dedupe_key: &r.event.dedupe_key,
                         body: &r.event.body,
                         received_at: r.event.received_at,
-                        job_kind: r.job_kind,
+                        job: r.job,
                     })
                     .collect();
                 let result = store.store_webhooks(&events).await;
@@ -84,10 +85,10 @@ impl WebhookWriter {
     }
 
     /// Stores `event` durably; true when new, false for a repeated delivery.
-    pub async fn store(&self, event: OwnedWebhook, job_kind: &'static str) -> Result<bool, AppError> {
+    pub async fn store(&self, event: OwnedWebhook, job: fn(event_id: String) -> Task) -> Result<bool, AppError> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Request { event, job_kind, reply })
+            .send(Request { event, job, reply })
             .await
             .map_err(|_| AppError::internal("webhook writer stopped"))?;
         match answer.await {

@@ -2,9 +2,12 @@
 //! handler registered for its kind and records the outcome. Every node runs
 //! workers; the queue's leases make sure a job runs on one of them at a time.
 
+use crate::error::AppError;
 use crate::AppState;
 use futures::future::BoxFuture;
+use recado_core::jobs::{JobKind, Task};
 use recado_store::jobs::{retry_delay_ms, Job};
+use recado_store::StoreError;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,51 +23,128 @@ pub enum JobError {
     },
     /// Will never succeed; the job is buried at once.
     Permanent(String),
+    /// This node cannot run it now, another one can (it holds the SMPP bind
+    /// the job needs): back to the queue, the attempt not counted.
+    Elsewhere { retry_after_ms: i64 },
 }
 
+impl JobError {
+    /// A failure a later attempt may not meet (a provider or the network).
+    pub fn retry(e: impl std::fmt::Display) -> JobError {
+        JobError::Retry {
+            message: e.to_string(),
+            retry_after_ms: None,
+        }
+    }
+}
+
+/// The database was unreachable or busy: try again later. Only stored data
+/// that cannot be read fails for good.
+impl From<StoreError> for JobError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Corrupt(_) => JobError::Permanent(e.to_string()),
+            e => JobError::retry(e),
+        }
+    }
+}
+
+/// A refusal of the domain (bad input, a rule) will be refused again; an
+/// internal failure may pass on a later attempt.
+impl From<AppError> for JobError {
+    fn from(e: AppError) -> Self {
+        if e.is_internal() {
+            JobError::Retry {
+                message: e.message,
+                retry_after_ms: None,
+            }
+        } else {
+            JobError::Permanent(format!("{}: {}", e.code, e.message))
+        }
+    }
+}
+
+/// A handler that replaces the built-in one of a kind (tests inject
+/// failures with it).
 pub type Handler = Arc<dyn Fn(AppState, Job) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
 
-/// Settles what a job leaves behind once it is buried (no attempts left, or
-/// a permanent failure): e.g. a send's message must still end in a final state.
-pub type BuriedHandler = Arc<dyn Fn(AppState, Job) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
-
-/// Handlers by job kind.
+/// How jobs are run: the built-in handler of each task, unless one is
+/// registered in its place.
 #[derive(Clone, Default)]
 pub struct Registry {
-    handlers: HashMap<String, Handler>,
-    on_buried: HashMap<String, BuriedHandler>,
+    overrides: HashMap<JobKind, Handler>,
 }
 
 impl Registry {
-    pub fn register(&mut self, kind: &str, handler: Handler) {
-        self.handlers.insert(kind.to_string(), handler);
+    /// The handlers the hub ships with.
+    pub fn builtin() -> Registry {
+        Registry::default()
     }
 
-    /// Registers what to do when a job of `kind` is buried.
-    pub fn on_buried(&mut self, kind: &str, handler: BuriedHandler) {
-        self.on_buried.insert(kind.to_string(), handler);
+    /// Runs `handler` for jobs of `kind` instead of the built-in handler.
+    pub fn register(&mut self, kind: JobKind, handler: Handler) {
+        self.overrides.insert(kind, handler);
     }
 
-    /// Runs the buried-job handler of `job`'s kind, if any. `job.last_error`
-    /// holds the last failure.
+    async fn run(&self, state: &AppState, job: Job) -> Result<(), JobError> {
+        if let Some(handler) = self.overrides.get(&job.kind) {
+            return handler(state.clone(), job).await;
+        }
+        let task = job.task().map_err(|e| JobError::Permanent(e.to_string()))?;
+        run_task(state.clone(), job, task).await
+    }
+
+    /// Settles what a buried job leaves behind. `job.last_error` holds the
+    /// last failure.
     async fn settle_buried(&self, state: &AppState, job: Job) {
-        metrics::counter!("recado_jobs_total", "kind" => job.kind.clone(), "outcome" => "dead").increment(1);
-        let Some(handler) = self.on_buried.get(&job.kind) else {
+        metrics::counter!("recado_jobs_total", "kind" => job.kind.as_str(), "outcome" => "dead").increment(1);
+        let (id, kind) = (job.id.clone(), job.kind);
+        let Ok(task) = job.task() else {
             return;
         };
-        let (id, kind) = (job.id.clone(), job.kind.clone());
-        if let Err(e) = handler(state.clone(), job).await {
+        if let Err(e) = settle_task(state.clone(), job, task).await {
             tracing::error!(job = %id, %kind, error = ?e, "could not settle a buried job");
         }
     }
+}
 
-    /// The handlers the hub ships with.
-    pub fn builtin() -> Registry {
-        let mut registry = Registry::default();
-        crate::whatsapp::register_jobs(&mut registry);
-        crate::sms::register_jobs(&mut registry);
-        crate::outbound_webhooks::register_jobs(&mut registry);
-        registry
+/// The built-in handler of every task: one arm per kind of job, so a new
+/// kind cannot be queued without a handler.
+async fn run_task(state: AppState, job: Job, task: Task) -> Result<(), JobError> {
+    use crate::{outbound_webhooks, sms, whatsapp};
+    match task {
+        Task::WhatsAppWebhook { event_id } => whatsapp::inbound::process_event_job(state, event_id).await,
+        Task::WhatsAppSend { message_id } => whatsapp::send::send_job(state, job, message_id).await,
+        Task::WhatsAppTemplateSync {} => whatsapp::templates::sync_job(state, job).await,
+        Task::SmsSend { message_id } => sms::send::send_job(state, job, message_id).await,
+        Task::SmsSandboxReceipt { message_id } => sms::providers::sandbox_receipt_job(state, job, message_id).await,
+        Task::SmsWebhook { event_id } => sms::http::process_job(state, event_id).await,
+        Task::SmppReceipt {
+            channel_id,
+            part_id,
+            delivery,
+            error,
+        } => sms::smpp::receipt_job(state, channel_id, part_id, delivery, error).await,
+        Task::SmppInbound {
+            channel_id,
+            from,
+            to,
+            text,
+        } => sms::smpp::inbound_job(state, channel_id, from, to, text).await,
+        Task::WebhookDelivery { endpoint_id, event_id } => {
+            outbound_webhooks::deliver_job(state, endpoint_id, event_id).await
+        }
+    }
+}
+
+/// What a buried job must still settle: a send's message ends in a final
+/// state (SPEC §10); other jobs leave nothing behind.
+async fn settle_task(state: AppState, job: Job, task: Task) -> Result<(), JobError> {
+    use crate::{sms, whatsapp};
+    match task {
+        Task::SmsSend { message_id } => sms::send::send_buried(state, job, message_id).await,
+        Task::WhatsAppSend { message_id } => whatsapp::send::send_buried(state, job, message_id).await,
+        _ => Ok(()),
     }
 }
 
@@ -90,15 +170,12 @@ pub async fn run_once(state: &AppState, registry: &Registry, worker: &str) -> an
     let Some(job) = claim.job else {
         return Ok(false);
     };
-    let outcome = match registry.handlers.get(&job.kind) {
-        Some(handler) => handler(state.clone(), job.clone()).await,
-        None => Err(JobError::Permanent(format!("no handler for job kind `{}`", job.kind))),
-    };
+    let outcome = registry.run(state, job.clone()).await;
     let now = state.clock.now_ms();
     let (message, retry_at) = match outcome {
         Ok(()) => {
             state.store.complete_job(&job.id, worker, now).await?;
-            metrics::counter!("recado_jobs_total", "kind" => job.kind.clone(), "outcome" => "done").increment(1);
+            metrics::counter!("recado_jobs_total", "kind" => job.kind.as_str(), "outcome" => "done").increment(1);
             return Ok(true);
         }
         Err(JobError::Retry {
@@ -109,6 +186,14 @@ pub async fn run_once(state: &AppState, registry: &Registry, worker: &str) -> an
             (message, Some(at))
         }
         Err(JobError::Permanent(message)) => (message, None),
+        Err(JobError::Elsewhere { retry_after_ms }) => {
+            state
+                .store
+                .defer_job(&job.id, worker, now + retry_after_ms, now)
+                .await?;
+            metrics::counter!("recado_jobs_total", "kind" => job.kind.as_str(), "outcome" => "deferred").increment(1);
+            return Ok(true);
+        }
     };
     let status = state.store.fail_job(&job.id, worker, &message, retry_at, now).await?;
     if status == Some(recado_store::jobs::DEAD) {
@@ -121,7 +206,7 @@ pub async fn run_once(state: &AppState, registry: &Registry, worker: &str) -> an
         registry.settle_buried(state, buried).await;
     } else {
         tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, error = %message, ?status, "job failed");
-        metrics::counter!("recado_jobs_total", "kind" => job.kind.clone(), "outcome" => "retry").increment(1);
+        metrics::counter!("recado_jobs_total", "kind" => job.kind.as_str(), "outcome" => "retry").increment(1);
     }
     Ok(true)
 }

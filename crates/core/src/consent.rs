@@ -85,6 +85,13 @@ macro_rules! string_enum {
 #[error("unknown value `{0}`")]
 pub struct UnknownValue(pub String);
 
+impl TryFrom<String> for Channel {
+    type Error = UnknownValue;
+    fn try_from(s: String) -> Result<Self, UnknownValue> {
+        s.parse()
+    }
+}
+
 impl FromStr for Channel {
     type Err = UnknownValue;
     fn from_str(s: &str) -> Result<Self, UnknownValue> {

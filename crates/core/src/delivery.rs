@@ -95,6 +95,115 @@ impl fmt::Display for OutboundStatus {
     }
 }
 
+/// Which way a message went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Direction {
+    #[serde(rename = "in")]
+    In,
+    #[serde(rename = "out")]
+    Out,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        }
+    }
+}
+
+impl FromStr for Direction {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
+        match s {
+            "in" => Ok(Direction::In),
+            "out" => Ok(Direction::Out),
+            _ => Err(UnknownValue(s.to_string())),
+        }
+    }
+}
+
+impl TryFrom<String> for Direction {
+    type Error = UnknownValue;
+    fn try_from(s: String) -> Result<Self, UnknownValue> {
+        s.parse()
+    }
+}
+
+/// A stored message's status: `received` for what a contact sent, an
+/// [`OutboundStatus`] for what the hub sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MessageStatus {
+    Received,
+    Outbound(OutboundStatus),
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Received => "received",
+            MessageStatus::Outbound(s) => s.as_str(),
+        }
+    }
+
+    /// The delivery status of an outbound message; None for a received one.
+    pub fn outbound(self) -> Option<OutboundStatus> {
+        match self {
+            MessageStatus::Received => None,
+            MessageStatus::Outbound(s) => Some(s),
+        }
+    }
+}
+
+impl From<OutboundStatus> for MessageStatus {
+    fn from(s: OutboundStatus) -> Self {
+        MessageStatus::Outbound(s)
+    }
+}
+
+impl PartialEq<OutboundStatus> for MessageStatus {
+    fn eq(&self, other: &OutboundStatus) -> bool {
+        *self == MessageStatus::Outbound(*other)
+    }
+}
+
+impl FromStr for MessageStatus {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
+        if s == "received" {
+            return Ok(MessageStatus::Received);
+        }
+        s.parse().map(MessageStatus::Outbound)
+    }
+}
+
+impl TryFrom<String> for MessageStatus {
+    type Error = UnknownValue;
+    fn try_from(s: String) -> Result<Self, UnknownValue> {
+        s.parse()
+    }
+}
+
+impl Serialize for MessageStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for MessageStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for MessageStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The status after `incoming` is reported for a message whose status is
 /// `current`. Never moves backwards; see the module documentation for the
 /// order and why failures rank below delivery.
@@ -232,6 +341,13 @@ impl Ord for PartState {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         let rank = |p: &PartState| PartState::ALL.iter().position(|x| x == p);
         rank(self).cmp(&rank(other))
+    }
+}
+
+impl TryFrom<String> for PartState {
+    type Error = UnknownValue;
+    fn try_from(s: String) -> Result<Self, UnknownValue> {
+        s.parse()
     }
 }
 

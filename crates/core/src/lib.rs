@@ -6,6 +6,7 @@ pub mod clock;
 pub mod consent;
 pub mod delivery;
 pub mod ids;
+pub mod jobs;
 pub mod keywords;
 pub mod phone;
 pub mod properties;

@@ -58,7 +58,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let (shutdown, shutdown_rx) = watch::channel(false);
         let workers = workers::spawn(&state, shutdown_rx.clone());
-        recado_web::sms::smpp::start_all(&state).await;
+        let binder = tokio::spawn(recado_web::sms::smpp::run_binder(state.clone(), shutdown_rx.clone()));
         let router = router(state.clone());
         let mut rx = shutdown_rx;
         let drained = state.clone();
@@ -70,6 +70,8 @@ impl Application {
                 .await;
             // Workers finish the jobs they hold before the process ends.
             workers.drain(&drained).await;
+            // SMPP sessions end and free their binds for the other nodes.
+            let _ = binder.await;
             served
         });
         Ok(Application {

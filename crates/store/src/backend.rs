@@ -96,6 +96,11 @@ impl Store {
         &self.backend
     }
 
+    /// The SQL dialect of this backend: the one place queries fork.
+    pub fn dialect(&self) -> crate::Dialect {
+        crate::Dialect(self.kind())
+    }
+
     pub fn kind(&self) -> BackendKind {
         match self.backend {
             Backend::Sqlite { .. } => BackendKind::Sqlite,

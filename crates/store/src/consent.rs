@@ -1,7 +1,7 @@
 //! The consent ledger: the current subscription per contact and channel, and
 //! its append-only history.
 
-use crate::{emit_in_tx, on_reader, on_writer, Backend, Result, Store, StoreError};
+use crate::{emit_in_tx, on_reader, on_writer, Result, Store, StoreError};
 use recado_core::consent::{Channel, ConsentSource, Decision, LegalBasis, SubscriptionState, SubscriptionStatus};
 use recado_core::ids::{new_id, IdKind};
 
@@ -134,21 +134,17 @@ impl Store {
     ) -> std::result::Result<ChangeOutcome, ChangeError<E>> {
         // PostgreSQL: lock the contact row; SQLite: the single writer already
         // serialises every write transaction.
-        let lock_sql = match self.backend() {
-            Backend::Sqlite { .. } => {
-                "SELECT id FROM contacts WHERE workspace_id = $1 AND id = $2 AND erased_at IS NULL"
-            }
-            Backend::Postgres { .. } => {
-                "SELECT id FROM contacts WHERE workspace_id = $1 AND id = $2 AND erased_at IS NULL FOR UPDATE"
-            }
-        };
+        let lock_sql = format!(
+            "SELECT id FROM contacts WHERE workspace_id = $1 AND id = $2 AND erased_at IS NULL{}",
+            self.dialect().for_update()
+        );
         let select = "SELECT channel, status, legal_basis, explanation, source, actor, updated_at FROM subscriptions \
                       WHERE workspace_id = $1 AND contact_id = $2 AND channel = $3";
         let channel = ctx.channel.as_str();
         let source = ctx.source.as_str();
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await.map_err(StoreError::from)?;
-            let exists: Option<String> = sqlx::query_scalar(lock_sql)
+            let exists: Option<String> = sqlx::query_scalar(&lock_sql)
                 .bind(ctx.workspace_id)
                 .bind(ctx.contact_id)
                 .fetch_optional(&mut *tx)

@@ -1,6 +1,6 @@
 //! Contacts and their phone index.
 
-use crate::{on_reader, on_writer, Backend, Result, Store, StoreError};
+use crate::{on_reader, on_writer, Result, Store, StoreError};
 use std::collections::BTreeMap;
 
 /// A contact as stored: properties as given by users (trimmed strings) and the
@@ -116,10 +116,7 @@ impl Store {
     pub async fn find_or_insert_contact_by_phone(&self, c: &ContactWrite<'_>, e164: &str) -> Result<(String, bool)> {
         let props = serde_json::to_string(c.properties).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let search = search_text(c.properties, c.phones);
-        let lock = match self.backend() {
-            Backend::Postgres { .. } => Some("SELECT pg_advisory_xact_lock(hashtext($1))"),
-            Backend::Sqlite { .. } => None,
-        };
+        let lock = self.dialect().advisory_xact_lock();
         let key = format!("contact-phone:{}:{e164}", c.workspace_id);
         let find = "SELECT c.id FROM contacts c WHERE c.workspace_id = $1 AND c.erased_at IS NULL AND c.id IN \
              (SELECT contact_id FROM contact_phones WHERE workspace_id = $1 AND e164 = $2) \

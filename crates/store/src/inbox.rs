@@ -3,7 +3,7 @@
 //! changes. Full-text search runs on SQLite FTS5 tables and PostgreSQL GIN
 //! indexes that migration 0004 keeps in step with messages and contacts.
 
-mod search;
+pub(crate) mod search;
 mod sessions;
 mod threads;
 mod views;

@@ -6,14 +6,16 @@
 //! `FOR UPDATE SKIP LOCKED` so many workers on many nodes never take the same
 //! job; SQLite's single writer serialises claims by itself.
 
-use crate::{on_reader, on_writer, Backend, Result, Store};
+use crate::{on_reader, on_writer, Result, Store};
 use rand::Rng;
+use recado_core::jobs::{JobKind, Task, UnreadableTask};
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct Job {
     pub id: String,
     pub workspace_id: Option<String>,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: JobKind,
     pub payload: String,
     pub status: String,
     pub run_at: i64,
@@ -27,8 +29,9 @@ pub struct Job {
 }
 
 impl Job {
-    pub fn payload_json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.payload).unwrap_or(serde_json::Value::Null)
+    /// What the job does, read from its kind and payload.
+    pub fn task(&self) -> std::result::Result<Task, UnreadableTask> {
+        Task::read(self.kind.as_str(), &self.payload)
     }
 }
 
@@ -48,9 +51,8 @@ pub struct Claim {
 /// A job to enqueue.
 #[derive(Clone, Debug)]
 pub struct NewJob<'a> {
-    pub kind: &'a str,
+    pub task: Task,
     pub workspace_id: Option<&'a str>,
-    pub payload: serde_json::Value,
     pub run_at: i64,
     pub max_attempts: i64,
 }
@@ -71,8 +73,8 @@ macro_rules! insert_job {
         )
         .bind(&id)
         .bind(job.workspace_id)
-        .bind(job.kind)
-        .bind(job.payload.to_string())
+        .bind(job.task.kind().as_str())
+        .bind(job.task.payload().to_string())
         .bind(job.run_at)
         .bind(job.max_attempts)
         .bind($now)
@@ -102,7 +104,7 @@ impl Store {
 
     /// Takes the next due job (optionally of one kind) for `worker`, leased
     /// until `now + lease_ms`. Expired leases are returned to the queue first.
-    pub async fn claim_job(&self, worker: &str, kind: Option<&str>, now: i64, lease_ms: i64) -> Result<Option<Job>> {
+    pub async fn claim_job(&self, worker: &str, kind: Option<JobKind>, now: i64, lease_ms: i64) -> Result<Option<Job>> {
         Ok(self.claim_next(worker, kind, now, lease_ms, None).await?.job)
     }
 
@@ -116,21 +118,16 @@ impl Store {
     pub async fn claim_next(
         &self,
         worker: &str,
-        kind: Option<&str>,
+        kind: Option<JobKind>,
         now: i64,
         lease_ms: i64,
         dead_before: Option<i64>,
     ) -> Result<Claim> {
         let buried = self.requeue_expired_leases(now, dead_before).await?;
-        let pick = match self.backend() {
-            Backend::Sqlite { .. } => {
-                "SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 AND ($4 IS NULL OR kind = $4) ORDER BY run_at, id LIMIT 1"
-            }
-            Backend::Postgres { .. } => {
-                "SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 AND ($4 IS NULL OR kind = $4) ORDER BY run_at, id LIMIT 1 \
-                 FOR UPDATE SKIP LOCKED"
-            }
-        };
+        let pick = format!(
+            "SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 AND ($4 IS NULL OR kind = $4) ORDER BY run_at, id LIMIT 1{}",
+            self.dialect().skip_locked()
+        );
         let sql = format!(
             "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1, updated_at = $3 \
              WHERE id = ({pick}) RETURNING {JOB_COLUMNS}"
@@ -140,7 +137,7 @@ impl Store {
                 .bind(worker)
                 .bind(now + lease_ms)
                 .bind(now)
-                .bind(kind)
+                .bind(kind.map(JobKind::as_str))
                 .fetch_optional(pool)
                 .await?
         });
@@ -257,6 +254,27 @@ impl Store {
         Ok(row.map(|s| if s == QUEUED { QUEUED } else { DEAD }))
     }
 
+    /// Hands a claimed job back to the queue for `run_at` without counting the
+    /// attempt: this node cannot run it (another node holds what it needs, such
+    /// as the SMPP bind of its channel). False when the lease was lost.
+    pub async fn defer_job(&self, id: &str, worker: &str, run_at: i64, now: i64) -> Result<bool> {
+        Ok(on_writer!(self, |pool| {
+            sqlx::query(
+                "UPDATE jobs SET status = 'queued', run_at = $1, attempts = attempts - 1, \
+                 lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 \
+                 WHERE id = $3 AND status = 'running' AND lease_owner = $4",
+            )
+            .bind(run_at)
+            .bind(now)
+            .bind(id)
+            .bind(worker)
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        }))
+    }
+
     /// Keeps a long job's lease alive.
     pub async fn extend_lease(&self, id: &str, worker: &str, until: i64) -> Result<bool> {
         Ok(on_writer!(self, |pool| {
@@ -308,12 +326,12 @@ impl Store {
 impl Store {
     /// Whether a job of `kind` is waiting for a workspace (for self-scheduling
     /// periodic jobs that must not multiply).
-    pub async fn has_queued_job(&self, kind: &str, workspace_id: &str) -> Result<bool> {
+    pub async fn has_queued_job(&self, kind: JobKind, workspace_id: &str) -> Result<bool> {
         let n: i64 = on_reader!(self, |pool| {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM jobs WHERE kind = $1 AND workspace_id = $2 AND status IN ('queued', 'running')",
             )
-            .bind(kind)
+            .bind(kind.as_str())
             .bind(workspace_id)
             .fetch_one(pool)
             .await?

@@ -7,11 +7,13 @@ mod backend;
 pub mod channels;
 pub mod consent;
 pub mod contacts;
+mod dialect;
 pub mod idempotency;
 pub mod inbox;
 pub mod jobs;
 pub mod keywords;
 pub mod links;
+pub mod locks;
 pub mod messages;
 pub mod outbound;
 pub mod testing;
@@ -19,8 +21,11 @@ pub mod timeline;
 pub mod webhooks;
 pub mod whatsapp;
 pub mod workspaces;
+mod write;
 
 pub use backend::{migration_names as backend_migration_names, Backend, BackendKind, Store};
+pub use dialect::Dialect;
+pub use write::WriteTx;
 
 /// Errors of the storage layer. Callers map `NotFound`/`Conflict` to their
 /// contract; everything else is an internal error.

@@ -1,7 +1,8 @@
 //! Short links: `PUBLIC_URL/s/CODE` redirects to the original URL and records
 //! the click.
 
-use crate::{on_reader, on_writer, Backend, Result, Store, StoreError};
+use crate::{on_reader, on_writer, Result, Store, StoreError};
+use recado_core::delivery::PartState;
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct ShortLink {
@@ -15,28 +16,6 @@ pub struct ShortLink {
 }
 
 impl Store {
-    pub async fn insert_short_links(&self, links: &[ShortLink]) -> Result<()> {
-        on_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            for l in links {
-                sqlx::query(
-                    "INSERT INTO short_links (code, workspace_id, message_id, contact_id, target_url, clicks, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
-                )
-                .bind(&l.code)
-                .bind(&l.workspace_id)
-                .bind(&l.message_id)
-                .bind(&l.contact_id)
-                .bind(&l.target_url)
-                .bind(l.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::unique_as_conflict(e, "short code taken"))?;
-            }
-            tx.commit().await?;
-        });
-        Ok(())
-    }
-
     pub async fn short_link(&self, code: &str) -> Result<Option<ShortLink>> {
         let sql = "SELECT code, workspace_id, message_id, contact_id, target_url, clicks, created_at FROM short_links WHERE code = $1";
         Ok(on_reader!(self, |pool| sqlx::query_as::<_, ShortLink>(sql)
@@ -62,7 +41,8 @@ pub struct MessagePart {
     pub provider_part_id: String,
     pub message_id: String,
     pub part_index: i64,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: PartState,
 }
 
 impl Store {
@@ -94,19 +74,17 @@ impl Store {
         &self,
         channel_id: &str,
         provider_part_id: &str,
-        decide: impl FnOnce(&str) -> Option<String>,
+        decide: impl FnOnce(PartState) -> Option<PartState>,
     ) -> Result<Option<Vec<MessagePart>>> {
-        let current_sql = match self.backend() {
-            Backend::Sqlite { .. } => "SELECT state FROM message_parts WHERE channel_id = $1 AND provider_part_id = $2",
-            Backend::Postgres { .. } => {
-                "SELECT state FROM message_parts WHERE channel_id = $1 AND provider_part_id = $2 FOR UPDATE"
-            }
-        };
+        let current_sql = format!(
+            "SELECT state FROM message_parts WHERE channel_id = $1 AND provider_part_id = $2{}",
+            self.dialect().for_update()
+        );
         let select = "SELECT channel_id, provider_part_id, message_id, part_index, state FROM message_parts WHERE message_id = \
                       (SELECT message_id FROM message_parts WHERE channel_id = $1 AND provider_part_id = $2) ORDER BY part_index";
         Ok(on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let current: Option<String> = sqlx::query_scalar(current_sql)
+            let current: Option<String> = sqlx::query_scalar(&current_sql)
                 .bind(channel_id)
                 .bind(provider_part_id)
                 .fetch_optional(&mut *tx)
@@ -114,9 +92,12 @@ impl Store {
             let Some(current) = current else {
                 return Ok(None);
             };
-            if let Some(next) = decide(&current) {
+            let current: PartState = current
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("message part: {e}")))?;
+            if let Some(next) = decide(current) {
                 sqlx::query("UPDATE message_parts SET state = $1 WHERE channel_id = $2 AND provider_part_id = $3")
-                    .bind(next)
+                    .bind(next.as_str())
                     .bind(channel_id)
                     .bind(provider_part_id)
                     .execute(&mut *tx)

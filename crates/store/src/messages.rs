@@ -1,10 +1,11 @@
 //! Messages (both directions), their delivery events, and the threads and
 //! tickets inbound messages create.
 
-use crate::jobs::NewJob;
-use crate::{emit_in_tx, insert_job, on_reader, on_writer, Backend, Result, Store, StoreError};
+use crate::{emit_in_tx, on_reader, on_writer, Result, Store, StoreError};
+use recado_core::consent::Channel;
+use recado_core::delivery::{Direction, MessageStatus, OutboundStatus};
 use recado_core::ids::{new_id, IdKind};
-use recado_core::whatsapp::{admit, ConversationCounts, SessionWindow, TIER_WINDOW_MS};
+use recado_core::whatsapp::SessionWindow;
 
 mod threads;
 
@@ -12,12 +13,15 @@ mod threads;
 pub struct MessageRecord {
     pub id: String,
     pub workspace_id: String,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
     pub channel_id: String,
     pub thread_id: Option<String>,
     pub contact_id: Option<String>,
-    pub direction: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub direction: Direction,
+    #[sqlx(try_from = "String")]
+    pub status: MessageStatus,
     #[sqlx(rename = "type")]
     pub kind: String,
     pub text: Option<String>,
@@ -40,12 +44,11 @@ pub struct MessageRecord {
 }
 
 impl MessageRecord {
-    /// A new outbound message of `channel` (`sms`, `whatsapp`, `voice`),
-    /// queued, with a fresh id and every delivery field still empty; callers
+    /// A new outbound message of `channel`, queued, with a fresh id and every delivery field still empty; callers
     /// fill what they know with struct update syntax.
     pub fn queued_outbound(
         workspace_id: &str,
-        channel: &str,
+        channel: Channel,
         channel_id: &str,
         contact_id: Option<String>,
         now: i64,
@@ -53,12 +56,12 @@ impl MessageRecord {
         MessageRecord {
             id: new_id(IdKind::Message),
             workspace_id: workspace_id.to_string(),
-            channel: channel.to_string(),
+            channel,
             channel_id: channel_id.to_string(),
             thread_id: None,
             contact_id,
-            direction: "out".into(),
-            status: "queued".into(),
+            direction: Direction::Out,
+            status: OutboundStatus::Queued.into(),
             kind: "text".into(),
             text: None,
             content: "{}".into(),
@@ -173,26 +176,14 @@ pub struct QuotaCheck {
     pub tier_cap: Option<u64>,
 }
 
-/// Why `record_outbound` refused a counted conversation (decided by
+/// Why a counted conversation was refused (decided by
 /// `recado_core::whatsapp::admit`).
 pub use recado_core::whatsapp::AdmissionRefusal as OutboundRefusal;
-
-/// An outbound message to record with what goes with it.
-#[derive(Clone, Debug)]
-pub struct OutboundWrite<'a> {
-    pub message: &'a MessageRecord,
-    /// Thread to file the message in (created when missing).
-    pub account: Option<&'a str>,
-    pub conversation: Option<ConversationWrite<'a>>,
-    pub quota: Option<QuotaCheck>,
-    pub job: Option<NewJob<'a>>,
-    pub timeline: Option<TimelineNote<'a>>,
-}
 
 /// A change to an existing message's delivery state.
 #[derive(Clone, Debug, Default)]
 pub struct DeliveryUpdate {
-    pub status: Option<String>,
+    pub status: Option<OutboundStatus>,
     pub provider_message_id: Option<String>,
     pub error_code: Option<Option<String>>,
     pub error_message: Option<Option<String>>,
@@ -211,12 +202,12 @@ macro_rules! insert_message {
         )
         .bind(&m.id)
         .bind(&m.workspace_id)
-        .bind(&m.channel)
+        .bind(m.channel.as_str())
         .bind(&m.channel_id)
         .bind(&m.thread_id)
         .bind(&m.contact_id)
-        .bind(&m.direction)
-        .bind(&m.status)
+        .bind(m.direction.as_str())
+        .bind(m.status.as_str())
         .bind(&m.kind)
         .bind(&m.text)
         .bind(&m.content)
@@ -278,6 +269,8 @@ macro_rules! insert_timeline {
     }};
 }
 
+pub(crate) use {insert_event, insert_message, insert_timeline};
+
 impl Store {
     /// Records an inbound message: its thread (created or extended, with the
     /// session it opens), an open ticket when the thread has none, the message,
@@ -328,7 +321,7 @@ impl Store {
                     .bind(&id)
                     .bind(&m.workspace_id)
                     .bind(contact_id)
-                    .bind(&m.channel)
+                    .bind(m.channel.as_str())
                     .bind(&m.channel_id)
                     .bind(w.account)
                     .bind(w.at)
@@ -408,133 +401,6 @@ impl Store {
         })
     }
 
-    /// Records an outbound message with its thread, counted conversation,
-    /// send job and timeline entry in one transaction. When `quota` is given,
-    /// the monthly limit and the tier cap are checked inside that transaction
-    /// (under a per-workspace lock on PostgreSQL) and a refusal writes nothing.
-    pub async fn record_outbound(&self, w: &OutboundWrite<'_>) -> Result<Result<MessageRecord, OutboundRefusal>> {
-        let m = w.message;
-        let lock = match self.backend() {
-            Backend::Postgres { .. } => Some("SELECT pg_advisory_xact_lock(hashtext($1))"),
-            Backend::Sqlite { .. } => None,
-        };
-        let thread_sql = format!("SELECT {THREAD_COLUMNS} FROM threads WHERE workspace_id = $1 AND contact_id = $2 AND channel_id = $3 AND account = $4");
-        on_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            if let (Some(quota), Some(conversation)) = (&w.quota, &w.conversation) {
-                if let Some(lock) = lock {
-                    sqlx::query(lock).bind(&m.workspace_id).execute(&mut *tx).await?;
-                }
-                let used: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM wa_conversations WHERE workspace_id = $1 AND at >= $2 AND at < $3",
-                )
-                .bind(&m.workspace_id)
-                .bind(quota.period_start)
-                .bind(quota.period_end)
-                .fetch_one(&mut *tx)
-                .await?;
-                let window_start = m.created_at - TIER_WINDOW_MS;
-                let recipients: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(DISTINCT recipient) FROM wa_conversations WHERE channel_id = $1 AND business_initiated = $2 AND at > $3",
-                )
-                .bind(&m.channel_id)
-                .bind(true)
-                .bind(window_start)
-                .fetch_one(&mut *tx)
-                .await?;
-                let already: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM wa_conversations WHERE channel_id = $1 AND business_initiated = $2 AND at > $3 AND recipient = $4",
-                )
-                .bind(&m.channel_id)
-                .bind(true)
-                .bind(window_start)
-                .bind(conversation.recipient)
-                .fetch_one(&mut *tx)
-                .await?;
-                let counts = ConversationCounts {
-                    used_in_period: used.max(0) as u64,
-                    tier_recipients: recipients.max(0) as u64,
-                    recipient_already_counted: already > 0,
-                };
-                if let Err(refusal) = admit(quota.limit, quota.tier_cap, conversation.business_initiated, &counts) {
-                    return Ok(Err(refusal));
-                }
-            }
-            let mut record = m.clone();
-            if let (Some(account), Some(contact_id)) = (w.account, &m.contact_id) {
-                let thread: Option<ThreadRecord> = sqlx::query_as(&thread_sql)
-                    .bind(&m.workspace_id)
-                    .bind(contact_id)
-                    .bind(&m.channel_id)
-                    .bind(account)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let thread_id = match thread {
-                    Some(t) => {
-                        sqlx::query("UPDATE threads SET last_message_at = $1 WHERE id = $2 AND last_message_at < $1")
-                            .bind(m.created_at)
-                            .bind(&t.id)
-                            .execute(&mut *tx)
-                            .await?;
-                        t.id
-                    }
-                    None => {
-                        let id = new_id(IdKind::Thread);
-                        sqlx::query(
-                            "INSERT INTO threads (id, workspace_id, contact_id, channel, channel_id, account, last_message_at, last_inbound_at, \
-                             session_started_at, unread, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, 0, $7)",
-                        )
-                        .bind(&id)
-                        .bind(&m.workspace_id)
-                        .bind(contact_id)
-                        .bind(&m.channel)
-                        .bind(&m.channel_id)
-                        .bind(account)
-                        .bind(m.created_at)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| StoreError::unique_as_conflict(e, "thread created concurrently"))?;
-                        id
-                    }
-                };
-                record.thread_id = Some(thread_id);
-            }
-            insert_message!(&mut *tx, &record)?;
-            insert_event!(
-                &mut *tx,
-                &m.workspace_id,
-                &m.id,
-                &m.status,
-                m.created_at,
-                serde_json::json!({})
-            )?;
-            if let Some(conversation) = &w.conversation {
-                sqlx::query(
-                    "INSERT INTO wa_conversations (id, workspace_id, channel_id, contact_id, recipient, message_id, business_initiated, at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(new_id(IdKind::Event))
-                .bind(&m.workspace_id)
-                .bind(&m.channel_id)
-                .bind(m.contact_id.as_deref().unwrap_or(""))
-                .bind(conversation.recipient)
-                .bind(&m.id)
-                .bind(conversation.business_initiated)
-                .bind(m.created_at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            if let Some(job) = &w.job {
-                insert_job!(&mut *tx, job, m.created_at)?;
-            }
-            if let Some(note) = &w.timeline {
-                insert_timeline!(&mut *tx, &record, note.kind, m.created_at, &note.details)?;
-            }
-            tx.commit().await?;
-            Ok(Ok(record))
-        })
-    }
-
     pub async fn message(&self, workspace_id: &str, id: &str) -> Result<MessageRecord> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE workspace_id = $1 AND id = $2");
         on_reader!(self, |pool| sqlx::query_as::<_, MessageRecord>(&sql)
@@ -596,10 +462,10 @@ impl Store {
         now: i64,
         decide: impl FnOnce(&MessageRecord) -> Option<DeliveryUpdate>,
     ) -> Result<Option<MessageRecord>> {
-        let select = match self.backend() {
-            Backend::Sqlite { .. } => format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"),
-            Backend::Postgres { .. } => format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1 FOR UPDATE"),
-        };
+        let select = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1{}",
+            self.dialect().for_update()
+        );
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let Some(current): Option<MessageRecord> =
@@ -612,7 +478,7 @@ impl Store {
             };
             let mut next = current.clone();
             if let Some(s) = update.status {
-                next.status = s;
+                next.status = s.into();
             }
             if let Some(p) = update.provider_message_id {
                 next.provider_message_id = Some(p);
@@ -627,7 +493,7 @@ impl Store {
             sqlx::query(
                 "UPDATE messages SET status = $1, provider_message_id = $2, error_code = $3, error_message = $4, updated_at = $5 WHERE id = $6",
             )
-            .bind(&next.status)
+            .bind(next.status.as_str())
             .bind(&next.provider_message_id)
             .bind(&next.error_code)
             .bind(&next.error_message)

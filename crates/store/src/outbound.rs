@@ -31,9 +31,6 @@ pub struct OutboundEvent {
 const ENDPOINT_COLUMNS: &str =
     "id, workspace_id, url, secret, events, enabled, consecutive_failures, disabled_reason, created_at";
 
-/// The job kind that delivers one event to one endpoint.
-pub const DELIVER_JOB: &str = "webhook.deliver";
-
 /// Records an outbound event and its delivery jobs inside an open
 /// transaction: the event commits with the change it reports (outbox).
 #[macro_export]
@@ -52,17 +49,20 @@ macro_rules! emit_in_tx {
             .bind(now)
             .execute(&mut *$tx)
             .await?;
-        let endpoints: Vec<(String, String)> = sqlx::query_as("SELECT id, events FROM webhook_endpoints WHERE workspace_id = $1 AND enabled = $2")
-            .bind(workspace_id)
-            .bind(true)
-            .fetch_all(&mut *$tx)
-            .await?;
+        let endpoints: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, events FROM webhook_endpoints WHERE workspace_id = $1 AND enabled = $2")
+                .bind(workspace_id)
+                .bind(true)
+                .fetch_all(&mut *$tx)
+                .await?;
         for (endpoint_id, events) in endpoints {
             if $crate::outbound::subscribed(&events, kind) {
                 let job = $crate::jobs::NewJob {
-                    kind: $crate::outbound::DELIVER_JOB,
+                    task: recado_core::jobs::Task::WebhookDelivery {
+                        endpoint_id,
+                        event_id: id.clone(),
+                    },
                     workspace_id: Some(workspace_id),
-                    payload: serde_json::json!({ "endpoint_id": endpoint_id, "event_id": id }),
                     run_at: now,
                     max_attempts: 8,
                 };

@@ -3,6 +3,7 @@
 
 use crate::{on_reader, on_writer, Result, Store};
 use recado_core::ids::{new_id, IdKind};
+use recado_core::jobs::Task;
 use std::collections::HashSet;
 
 /// Rows per multi-row insert: 6 values a row stays far below both backends'
@@ -30,8 +31,8 @@ pub struct IncomingWebhook<'a> {
     pub dedupe_key: &'a str,
     pub body: &'a str,
     pub received_at: i64,
-    /// The job that will process the event.
-    pub job_kind: &'a str,
+    /// The job that will process the event, given the event's id.
+    pub job: fn(event_id: String) -> Task,
 }
 
 impl Store {
@@ -72,10 +73,11 @@ impl Store {
                         "INSERT INTO jobs (id, workspace_id, kind, payload, status, run_at, attempts, max_attempts, created_at, updated_at) ",
                     );
                     jobs.push_values(new_events, |mut row, e| {
+                        let task = (e.job)(e.id.to_string());
                         row.push_bind(new_id(IdKind::Job))
                             .push_bind(e.workspace_id)
-                            .push_bind(e.job_kind)
-                            .push_bind(serde_json::json!({ "event_id": e.id }).to_string())
+                            .push_bind(task.kind().as_str())
+                            .push_bind(task.payload().to_string())
                             .push_bind("queued")
                             .push_bind(e.received_at)
                             .push_bind(0i64)

@@ -1,6 +1,6 @@
 //! Workspaces, users and API tokens.
 
-use crate::{on_reader, on_writer, Backend, Result, Store, StoreError};
+use crate::{on_reader, on_writer, Result, Store, StoreError};
 
 /// The conflict [`Store::delete_user`] reports for a workspace's last admin.
 pub const LAST_ADMIN: &str = "the last admin of a workspace cannot be deleted";
@@ -231,12 +231,10 @@ impl Store {
     /// delete share one transaction, with the workspace's admins locked on
     /// PostgreSQL, so two admins deleting each other at once cannot both win.
     pub async fn delete_user(&self, workspace_id: &str, id: &str) -> Result<()> {
-        let admins_sql = match self.backend() {
-            Backend::Sqlite { .. } => "SELECT id FROM users WHERE workspace_id = $1 AND role = 'admin' ORDER BY id",
-            Backend::Postgres { .. } => {
-                "SELECT id FROM users WHERE workspace_id = $1 AND role = 'admin' ORDER BY id FOR UPDATE"
-            }
-        };
+        let admins_sql = format!(
+            "SELECT id FROM users WHERE workspace_id = $1 AND role = 'admin' ORDER BY id{}",
+            self.dialect().for_update()
+        );
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let role: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE workspace_id = $1 AND id = $2")
@@ -248,7 +246,7 @@ impl Store {
                 return Err(StoreError::NotFound);
             };
             if role == "admin" {
-                let admins: Vec<String> = sqlx::query_scalar(admins_sql)
+                let admins: Vec<String> = sqlx::query_scalar(&admins_sql)
                     .bind(workspace_id)
                     .fetch_all(&mut *tx)
                     .await?;
@@ -372,13 +370,13 @@ impl Store {
         email: &str,
         next: impl FnOnce(Option<SignInFailures>) -> SignInFailures,
     ) -> Result<()> {
-        let select = match self.backend() {
-            Backend::Sqlite { .. } => "SELECT count, window_start FROM sign_in_failures WHERE email = $1",
-            Backend::Postgres { .. } => "SELECT count, window_start FROM sign_in_failures WHERE email = $1 FOR UPDATE",
-        };
+        let select = format!(
+            "SELECT count, window_start FROM sign_in_failures WHERE email = $1{}",
+            self.dialect().for_update()
+        );
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let current = sqlx::query_as::<_, SignInFailures>(select)
+            let current = sqlx::query_as::<_, SignInFailures>(&select)
                 .bind(email)
                 .fetch_optional(&mut *tx)
                 .await?;

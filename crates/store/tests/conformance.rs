@@ -6,6 +6,7 @@ use recado_core::consent::{
     decide, ChangeRequest, Channel, ConsentError, ConsentSource, ContactFacts, LegalBasis, SubscriptionStatus,
 };
 use recado_core::ids::{new_id, IdKind};
+use recado_core::jobs::{JobKind, Task};
 use recado_store::consent::{ChangeContext, ChangeError, ChangeOutcome};
 use recado_store::contacts::{ContactQuery, ContactWrite};
 use recado_store::jobs::{NewJob, DEAD, DONE, QUEUED};
@@ -410,11 +411,13 @@ async fn erasing_a_contact_removes_personal_data_and_history() {
     assert!(events.iter().all(|e| e.details == "{}"));
 }
 
-fn job(kind: &str, run_at: i64, max_attempts: i64) -> NewJob<'_> {
+/// A job of the queue's tests: sending message `message_id`.
+fn job(message_id: &str, run_at: i64, max_attempts: i64) -> NewJob<'static> {
     NewJob {
-        kind,
+        task: Task::SmsSend {
+            message_id: message_id.to_string(),
+        },
         workspace_id: None,
-        payload: serde_json::json!({"n": 1}),
         run_at,
         max_attempts,
     }
@@ -424,14 +427,19 @@ fn job(kind: &str, run_at: i64, max_attempts: i64) -> NewJob<'_> {
 async fn jobs_are_claimed_once_when_due_and_completed_by_their_lease_holder() {
     let db = TestDatabase::new().await;
     let store = db.store().await;
-    let id = store.enqueue_job(&job("test", 1_000, 3), 0).await.unwrap();
+    let id = store.enqueue_job(&job("msg_1", 1_000, 3), 0).await.unwrap();
     assert!(
         store.claim_job("w1", None, 999, 30_000).await.unwrap().is_none(),
         "not due yet"
     );
     let claimed = store.claim_job("w1", None, 1_000, 30_000).await.unwrap().unwrap();
     assert_eq!((claimed.id.as_str(), claimed.attempts), (id.as_str(), 1));
-    assert_eq!(claimed.payload_json()["n"], 1);
+    assert_eq!(
+        claimed.task().unwrap(),
+        Task::SmsSend {
+            message_id: "msg_1".into()
+        }
+    );
     assert!(
         store.claim_job("w2", None, 1_001, 30_000).await.unwrap().is_none(),
         "leased jobs are not claimed again"
@@ -448,7 +456,7 @@ async fn jobs_are_claimed_once_when_due_and_completed_by_their_lease_holder() {
 async fn expired_leases_return_jobs_to_the_queue() {
     let db = TestDatabase::new().await;
     let store = db.store().await;
-    let id = store.enqueue_job(&job("test", 0, 3), 0).await.unwrap();
+    let id = store.enqueue_job(&job("msg_1", 0, 3), 0).await.unwrap();
     store.claim_job("w1", None, 10, 1_000).await.unwrap().unwrap();
     assert!(store.claim_job("w2", None, 500, 1_000).await.unwrap().is_none());
     let again = store.claim_job("w2", None, 1_011, 1_000).await.unwrap().unwrap();
@@ -463,10 +471,51 @@ async fn expired_leases_return_jobs_to_the_queue() {
 }
 
 #[tokio::test]
+async fn a_deferred_job_returns_to_the_queue_without_using_an_attempt() {
+    let db = TestDatabase::new().await;
+    let store = db.store().await;
+    let id = store.enqueue_job(&job("msg_1", 0, 3), 0).await.unwrap();
+    store.claim_job("w1", None, 10, 1_000).await.unwrap().unwrap();
+    assert!(
+        !store.defer_job(&id, "w2", 200, 11).await.unwrap(),
+        "only the lease holder defers"
+    );
+    assert!(store.defer_job(&id, "w1", 200, 11).await.unwrap());
+    assert!(
+        store.claim_job("w2", None, 199, 1_000).await.unwrap().is_none(),
+        "not before its time"
+    );
+    let again = store.claim_job("w2", None, 200, 1_000).await.unwrap().unwrap();
+    assert_eq!((again.id.as_str(), again.attempts), (id.as_str(), 1));
+}
+
+#[tokio::test]
+async fn a_held_lock_is_refused_to_another_holder_until_it_is_released() {
+    let db = TestDatabase::new().await;
+    let store = db.store().await;
+    let mut held = store
+        .try_lock("smpp-bind:ch_1")
+        .await
+        .unwrap()
+        .expect("a free lock is granted");
+    assert!(held.is_alive().await);
+    if store.kind() == recado_store::BackendKind::Postgres {
+        // SQLite serves one node, which holds every lock; PostgreSQL serves many.
+        assert!(store.try_lock("smpp-bind:ch_1").await.unwrap().is_none());
+        assert!(
+            store.try_lock("smpp-bind:ch_2").await.unwrap().is_some(),
+            "locks are by name"
+        );
+    }
+    held.release().await;
+    assert!(store.try_lock("smpp-bind:ch_1").await.unwrap().is_some());
+}
+
+#[tokio::test]
 async fn the_leases_of_a_node_that_stopped_beating_go_to_the_others_before_they_expire() {
     let db = TestDatabase::new().await;
     let store = db.store().await;
-    let id = store.enqueue_job(&job("test", 0, 3), 0).await.unwrap();
+    let id = store.enqueue_job(&job("msg_1", 0, 3), 0).await.unwrap();
     store.node_heartbeat("node_a", 0).await.unwrap();
     store.node_heartbeat("node_b", 0).await.unwrap();
     let lease = 60_000;
@@ -499,7 +548,7 @@ async fn the_leases_of_a_node_that_stopped_beating_go_to_the_others_before_they_
 async fn a_node_that_stops_releases_its_leases_at_once() {
     let db = TestDatabase::new().await;
     let store = db.store().await;
-    let id = store.enqueue_job(&job("test", 0, 3), 0).await.unwrap();
+    let id = store.enqueue_job(&job("msg_1", 0, 3), 0).await.unwrap();
     store.node_heartbeat("node_a", 0).await.unwrap();
     store
         .claim_next("node_a:1", None, 10, 60_000, None)
@@ -516,7 +565,7 @@ async fn a_node_that_stops_releases_its_leases_at_once() {
 async fn failed_jobs_retry_until_their_attempts_are_used_then_stay_visible_as_dead() {
     let db = TestDatabase::new().await;
     let store = db.store().await;
-    let id = store.enqueue_job(&job("test", 0, 2), 0).await.unwrap();
+    let id = store.enqueue_job(&job("msg_1", 0, 2), 0).await.unwrap();
     store.claim_job("w", None, 1, 1_000).await.unwrap().unwrap();
     assert_eq!(
         store.fail_job(&id, "w", "provider down", Some(5_000), 2).await.unwrap(),
@@ -544,7 +593,7 @@ async fn failed_jobs_retry_until_their_attempts_are_used_then_stay_visible_as_de
 async fn a_job_whose_worker_keeps_dying_is_buried_after_its_attempts() {
     let db = TestDatabase::new().await;
     let store = db.store().await;
-    let id = store.enqueue_job(&job("test", 0, 1), 0).await.unwrap();
+    let id = store.enqueue_job(&job("msg_1", 0, 1), 0).await.unwrap();
     store.claim_job("w1", None, 1, 10).await.unwrap().unwrap();
     assert!(store.claim_job("w2", None, 100, 10).await.unwrap().is_none());
     assert_eq!(store.job(&id).await.unwrap().unwrap().status, DEAD);
@@ -555,7 +604,7 @@ async fn many_workers_never_run_the_same_job_twice() {
     let db = TestDatabase::new().await;
     let store = db.store().await;
     for _ in 0..60 {
-        store.enqueue_job(&job("test", 0, 1), 0).await.unwrap();
+        store.enqueue_job(&job("msg_1", 0, 1), 0).await.unwrap();
     }
     let mut workers = Vec::new();
     for w in 0..6 {
@@ -584,9 +633,23 @@ async fn many_workers_never_run_the_same_job_twice() {
 async fn claims_can_be_limited_to_one_kind() {
     let db = TestDatabase::new().await;
     let store = db.store().await;
-    store.enqueue_job(&job("a", 0, 1), 0).await.unwrap();
-    let b = store.enqueue_job(&job("b", 0, 1), 0).await.unwrap();
-    assert_eq!(store.claim_job("w", Some("b"), 1, 100).await.unwrap().unwrap().id, b);
+    store.enqueue_job(&job("msg_a", 0, 1), 0).await.unwrap();
+    let b = NewJob {
+        task: Task::WhatsAppSend {
+            message_id: "msg_b".into(),
+        },
+        ..job("msg_b", 0, 1)
+    };
+    let b = store.enqueue_job(&b, 0).await.unwrap();
+    assert_eq!(
+        store
+            .claim_job("w", Some(JobKind::WhatsAppSend), 1, 100)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        b
+    );
 }
 
 #[test]
@@ -620,4 +683,31 @@ async fn sign_in_failures_are_shared_by_every_node_on_the_database() {
     );
     node_b.clear_sign_in_failures("ana@example.com").await.unwrap();
     assert_eq!(node_a.sign_in_failures("ana@example.com").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn values_outside_the_hubs_enums_are_refused_by_the_database() {
+    let db = TestDatabase::new().await;
+    let store = db.store().await;
+    let id = store.enqueue_job(&job("msg_1", 0, 1), 0).await.unwrap();
+    for (sql, what) in [
+        ("UPDATE jobs SET kind = 'no.such_kind' WHERE id = $1", "job kind"),
+        ("UPDATE jobs SET status = 'paused' WHERE id = $1", "job status"),
+    ] {
+        let refused =
+            recado_store::on_writer!(store, |pool| sqlx::query(sql).bind(&id).execute(pool).await.map(|_| ()));
+        assert!(refused.is_err(), "a {what} the code does not know was stored");
+    }
+    for (column, value) in [("channel", "fax"), ("direction", "sideways"), ("status", "lost")] {
+        let sql = format!(
+            "INSERT INTO messages (id, workspace_id, channel, channel_id, direction, status, type, content, created_at, updated_at) \
+             VALUES ('msg_x', 'ws', {}, 'ch', {}, {}, 'text', '{{}}', 1, 1)",
+            if column == "channel" { format!("'{value}'") } else { "'sms'".into() },
+            if column == "direction" { format!("'{value}'") } else { "'out'".into() },
+            if column == "status" { format!("'{value}'") } else { "'queued'".into() },
+        );
+        let refused = recado_store::on_writer!(store, |pool| sqlx::query(&sql).execute(pool).await.map(|_| ()));
+        assert!(refused.is_err(), "a message {column} `{value}` was stored");
+    }
+    assert_eq!(store.job(&id).await.unwrap().unwrap().kind, JobKind::SmsSend);
 }

@@ -2,12 +2,16 @@
 //! sessions, quota and tier checks, delivery updates, webhook events and
 //! idempotency keys.
 
+use recado_core::consent::Channel;
+use recado_core::delivery::{MessageStatus, OutboundStatus};
 use recado_core::ids::{new_id, IdKind};
+use recado_core::jobs::{JobKind, Task};
 use recado_core::whatsapp::{SESSION_WINDOW_MS, TIER_WINDOW_MS};
 use recado_store::contacts::ContactWrite;
+use recado_store::jobs::NewJob;
+use recado_store::links::ShortLink;
 use recado_store::messages::{
-    ConversationWrite, DeliveryUpdate, InboundWrite, MessageRecord, OutboundRefusal, OutboundWrite, QuotaCheck,
-    TimelineNote,
+    ConversationWrite, DeliveryUpdate, InboundWrite, MessageRecord, OutboundRefusal, QuotaCheck, TimelineNote,
 };
 use recado_store::testing::TestDatabase;
 use recado_store::webhooks::IncomingWebhook;
@@ -61,15 +65,15 @@ fn message(f: &Fixture, direction: &str, provider_id: Option<&str>, at: i64) -> 
     MessageRecord {
         id: new_id(IdKind::Message),
         workspace_id: f.ws.clone(),
-        channel: "whatsapp".into(),
+        channel: Channel::Whatsapp,
         channel_id: "ch_1".into(),
         thread_id: None,
         contact_id: Some(f.contact.clone()),
-        direction: direction.into(),
+        direction: direction.parse().unwrap(),
         status: if direction == "in" {
-            "received".into()
+            MessageStatus::Received
         } else {
-            "queued".into()
+            OutboundStatus::Queued.into()
         },
         kind: "text".into(),
         text: Some("hi".into()),
@@ -171,23 +175,38 @@ fn quota(limit: u64, tier_cap: Option<u64>) -> QuotaCheck {
     }
 }
 
+/// Records an outbound message the way the send services do: the
+/// conversation's admission, the thread and the message in one transaction.
+async fn record(
+    store: &Store,
+    m: &MessageRecord,
+    account: Option<&str>,
+    conversation: Option<ConversationWrite<'_>>,
+    quota: Option<QuotaCheck>,
+) -> Result<(), OutboundRefusal> {
+    let mut m = m.clone();
+    let mut tx = store.write().await.unwrap();
+    if let Some(c) = &conversation {
+        tx.admit_conversation(&m, quota.as_ref(), c).await.unwrap()?;
+    }
+    if let Some(account) = account {
+        tx.file_outbound(&mut m, account).await.unwrap();
+    }
+    tx.insert_message(&m).await.unwrap();
+    tx.commit().await.unwrap();
+    Ok(())
+}
+
 #[tokio::test]
 async fn counted_conversations_stop_at_the_monthly_limit() {
     let f = fixture().await;
     for i in 0..3 {
         let m = message(&f, "out", None, 10 + i);
-        let w = OutboundWrite {
-            message: &m,
-            account: Some("pn_1"),
-            conversation: Some(ConversationWrite {
-                recipient: "+5511912345678",
-                business_initiated: true,
-            }),
-            quota: Some(quota(2, None)),
-            job: None,
-            timeline: None,
+        let conversation = ConversationWrite {
+            recipient: "+5511912345678",
+            business_initiated: true,
         };
-        let result = f.store.record_outbound(&w).await.unwrap();
+        let result = record(&f.store, &m, Some("pn_1"), Some(conversation), Some(quota(2, None))).await;
         if i < 2 {
             assert!(result.is_ok());
         } else {
@@ -211,18 +230,11 @@ async fn the_tier_cap_counts_unique_recipients_in_a_rolling_day() {
         let m = message(&f, "out", None, at);
         let store = f.store.clone();
         async move {
-            let w = OutboundWrite {
-                message: &m,
-                account: None,
-                conversation: Some(ConversationWrite {
-                    recipient,
-                    business_initiated: true,
-                }),
-                quota: Some(quota(1_000, Some(2))),
-                job: None,
-                timeline: None,
+            let conversation = ConversationWrite {
+                recipient,
+                business_initiated: true,
             };
-            store.record_outbound(&w).await.unwrap()
+            record(&store, &m, None, Some(conversation), Some(quota(1_000, Some(2)))).await
         }
     };
     assert!(send("+1", 100).await.is_ok());
@@ -242,24 +254,13 @@ async fn the_tier_cap_counts_unique_recipients_in_a_rolling_day() {
 async fn delivery_updates_read_modify_write_with_events() {
     let f = fixture().await;
     let m = message(&f, "out", None, 10);
-    f.store
-        .record_outbound(&OutboundWrite {
-            message: &m,
-            account: Some("pn_1"),
-            conversation: None,
-            quota: None,
-            job: None,
-            timeline: None,
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    record(&f.store, &m, Some("pn_1"), None, None).await.unwrap();
     let updated = f
         .store
         .update_delivery(&m.id, 20, |current| {
-            assert_eq!(current.status, "queued");
+            assert_eq!(current.status, OutboundStatus::Queued);
             Some(DeliveryUpdate {
-                status: Some("sent".into()),
+                status: Some(OutboundStatus::Sent),
                 provider_message_id: Some("wamid.X".into()),
                 events: vec![("sent".into(), serde_json::json!({}))],
                 timeline: vec![("WHATSAPP_SENT".into(), serde_json::json!({}))],
@@ -269,7 +270,7 @@ async fn delivery_updates_read_modify_write_with_events() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(updated.status, "sent");
+    assert_eq!(updated.status, OutboundStatus::Sent);
     assert_eq!(
         f.store
             .message_by_provider_id("ch_1", "wamid.X")
@@ -304,7 +305,7 @@ async fn identical_webhook_deliveries_are_stored_once_with_one_job() {
         dedupe_key: "digest-1",
         body: "{}",
         received_at: 5,
-        job_kind: "whatsapp.webhook",
+        job: |event_id| Task::WhatsAppWebhook { event_id },
     };
     assert!(f.store.store_webhook(&event("evt_1")).await.unwrap());
     assert!(!f.store.store_webhook(&event("evt_2")).await.unwrap());
@@ -341,7 +342,7 @@ async fn a_batch_of_webhooks_stores_each_delivery_once_with_one_job_across_state
                     dedupe_key: key,
                     body: "{}",
                     received_at: 5,
-                    job_kind: "whatsapp.webhook",
+                    job: |event_id| Task::WhatsAppWebhook { event_id },
                 })
                 .collect();
             f.store.store_webhooks(&batch).await.unwrap()
@@ -357,7 +358,10 @@ async fn a_batch_of_webhooks_stores_each_delivery_once_with_one_job_across_state
     let jobs = f.store.jobs(Some(&f.ws), None, None, 5_000).await.unwrap();
     let events: std::collections::HashSet<String> = jobs
         .iter()
-        .map(|j| j.payload_json()["event_id"].as_str().unwrap().to_string())
+        .map(|j| match j.task().unwrap() {
+            Task::WhatsAppWebhook { event_id } => event_id,
+            other => panic!("not a webhook job: {other:?}"),
+        })
         .collect();
     assert_eq!((jobs.len(), events.len()), (1_000, 1_000), "one job per stored event");
     assert!(events.contains("evt_a0000") && events.contains("evt_b0999") && !events.contains("evt_b1000"));
@@ -427,7 +431,7 @@ async fn a_new_usage_notification_writes_its_outbound_event_in_the_same_transact
     let deliveries = f.store.jobs(Some(&f.ws), Some("queued"), None, 50).await.unwrap();
     let deliveries: Vec<_> = deliveries
         .iter()
-        .filter(|j| j.kind == recado_store::outbound::DELIVER_JOB)
+        .filter(|j| j.kind == JobKind::WebhookDelivery)
         .collect();
     assert_eq!(deliveries.len(), 1, "one event for one new notification");
 }
@@ -452,4 +456,75 @@ async fn notifications_are_recorded_once_per_period_and_threshold() {
         .await
         .unwrap());
     assert_eq!(f.store.notifications(&f.ws, None, Some(0), 50).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_write_transaction_dropped_before_commit_leaves_no_message_link_or_job() {
+    let f = fixture().await;
+    let m = message(&f, "out", None, 10);
+    {
+        let mut tx = f.store.write().await.unwrap();
+        tx.insert_message(&m).await.unwrap();
+        let link = ShortLink {
+            code: "abc123".into(),
+            workspace_id: f.ws.clone(),
+            message_id: m.id.clone(),
+            contact_id: m.contact_id.clone(),
+            target_url: "https://example.com/".into(),
+            clicks: 0,
+            created_at: 10,
+        };
+        tx.insert_short_links(&[link]).await.unwrap();
+        let job = NewJob {
+            task: Task::SmsSend {
+                message_id: m.id.clone(),
+            },
+            workspace_id: Some(&f.ws),
+            run_at: 10,
+            max_attempts: 3,
+        };
+        tx.enqueue(&job, 10).await.unwrap();
+        // The send is refused here: no commit.
+    }
+    assert!(matches!(
+        f.store.message(&f.ws, &m.id).await,
+        Err(recado_store::StoreError::NotFound)
+    ));
+    assert!(f.store.short_link("abc123").await.unwrap().is_none());
+    assert!(f.store.jobs(Some(&f.ws), None, None, 50).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_write_transaction_commits_many_jobs_and_links_in_few_statements() {
+    let f = fixture().await;
+    let m = message(&f, "out", None, 10);
+    let jobs: Vec<NewJob<'_>> = (0..1_200)
+        .map(|i| NewJob {
+            task: Task::SmsSend {
+                message_id: format!("msg_{i}"),
+            },
+            workspace_id: Some(&f.ws),
+            run_at: 10,
+            max_attempts: 3,
+        })
+        .collect();
+    let links: Vec<ShortLink> = (0..1_100)
+        .map(|i| ShortLink {
+            code: format!("c{i:05}"),
+            workspace_id: f.ws.clone(),
+            message_id: m.id.clone(),
+            contact_id: None,
+            target_url: "https://example.com/".into(),
+            clicks: 0,
+            created_at: 10,
+        })
+        .collect();
+    let mut tx = f.store.write().await.unwrap();
+    tx.insert_message(&m).await.unwrap();
+    let ids = tx.enqueue_many(&jobs, 10).await.unwrap();
+    tx.insert_short_links(&links).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(ids.len(), 1_200);
+    assert_eq!(f.store.jobs(Some(&f.ws), None, None, 5_000).await.unwrap().len(), 1_200);
+    assert!(f.store.short_link("c01099").await.unwrap().is_some());
 }

@@ -141,7 +141,7 @@ pub async fn list_jobs(
             created_at: ts(j.created_at),
             updated_at: ts(j.updated_at),
             id: j.id,
-            kind: j.kind,
+            kind: j.kind.as_str().to_string(),
             status: j.status,
             attempts: j.attempts,
             max_attempts: j.max_attempts,

@@ -3,7 +3,6 @@
 //! its events and timeline entries (implied steps first), the provider's id
 //! when the hub learns it, and the error.
 
-use recado_core::consent::Channel;
 use recado_core::delivery::{timeline_kind, transition, OutboundStatus};
 use recado_store::messages::{DeliveryUpdate, MessageRecord};
 use serde_json::json;
@@ -18,19 +17,11 @@ pub struct Report<'a> {
     pub provider_id: Option<&'a str>,
 }
 
-/// The channel of a stored message.
-pub fn channel_of(message: &MessageRecord) -> Channel {
-    match message.channel.as_str() {
-        "sms" => Channel::Sms,
-        "voice" => Channel::Voice,
-        _ => Channel::Whatsapp,
-    }
-}
-
 /// What `report` changes on `current`; None when it changes nothing.
 pub fn update_for(current: &MessageRecord, report: Report<'_>) -> Option<DeliveryUpdate> {
-    let channel = channel_of(current);
-    let now_status: OutboundStatus = current.status.parse().unwrap_or(OutboundStatus::Queued);
+    let channel = current.channel;
+    // A received message has no delivery to report on.
+    let now_status = current.status.outbound()?;
     let mut update = DeliveryUpdate::default();
     if current.provider_message_id.is_none() {
         update.provider_message_id = report.provider_id.map(str::to_string);
@@ -52,7 +43,7 @@ pub fn update_for(current: &MessageRecord, report: Report<'_>) -> Option<Deliver
         update.error_code = Some(Some(code));
         update.error_message = Some(Some(text));
     }
-    update.status = Some(step.next.as_str().into());
+    update.status = Some(step.next);
     update.events.push((step.next.as_str().into(), json!({})));
     update.timeline.push((
         timeline_kind(channel, step.next).into(),
@@ -69,12 +60,12 @@ mod tests {
         MessageRecord {
             id: "msg_1".into(),
             workspace_id: "ws".into(),
-            channel: channel.into(),
+            channel: channel.parse().unwrap(),
             channel_id: "ch".into(),
             thread_id: None,
             contact_id: Some("ct".into()),
-            direction: "out".into(),
-            status: status.into(),
+            direction: recado_core::delivery::Direction::Out,
+            status: status.parse().unwrap(),
             kind: "text".into(),
             text: Some("hi".into()),
             content: "{}".into(),
@@ -112,7 +103,7 @@ mod tests {
         .unwrap();
         let kinds: Vec<&str> = u.timeline.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(kinds, vec!["SMS_SENT", "SMS_DELIVERED"]);
-        assert_eq!(u.status.as_deref(), Some("delivered"));
+        assert_eq!(u.status, Some(OutboundStatus::Delivered));
     }
 
     #[test]

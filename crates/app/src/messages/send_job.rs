@@ -6,10 +6,11 @@
 use crate::error::AppError;
 use crate::workers::JobError;
 use crate::AppState;
+use recado_core::consent::Channel;
 use recado_core::delivery::OutboundStatus;
 use recado_store::channels::ChannelRecord;
 use recado_store::jobs::Job;
-use recado_store::messages::{MessageRecord, OutboundWrite, TimelineNote};
+use recado_store::messages::MessageRecord;
 use recado_store::StoreError;
 
 /// The state of a send job's message.
@@ -24,38 +25,24 @@ pub enum Queued {
     Ready(MessageRecord, ChannelRecord),
 }
 
-/// A store error a later attempt may not meet.
-pub fn retry(e: impl std::fmt::Display) -> JobError {
-    JobError::Retry {
-        message: e.to_string(),
-        retry_after_ms: None,
-    }
-}
-
-/// Loads the message of a send job (`{"message_id"}`) and its channel.
-pub async fn load_queued(state: &AppState, job: &Job) -> Result<Queued, JobError> {
-    let payload = job.payload_json();
-    let id = payload["message_id"]
-        .as_str()
-        .ok_or_else(|| JobError::Permanent("payload without message_id".into()))?;
+/// Loads the message `id` of a send job and its channel.
+pub async fn load_queued(state: &AppState, job: &Job, id: &str) -> Result<Queued, JobError> {
     let workspace_id = job.workspace_id.clone().unwrap_or_default();
     let message = match state.store.message(&workspace_id, id).await {
         Ok(m) => m,
         Err(StoreError::NotFound) => return Err(JobError::Permanent(format!("message {id} is gone"))),
-        Err(e) => return Err(retry(e)),
+        Err(e) => return Err(JobError::retry(e)),
     };
-    if message.status != OutboundStatus::Queued.as_str() {
+    if message.status != OutboundStatus::Queued {
         return Ok(Queued::Settled);
     }
     if message.send_attempted_at.is_some() {
         return Ok(Queued::Uncertain(message));
     }
-    Ok(
-        match state.store.channel_by_id(&message.channel_id).await.map_err(retry)? {
-            Some(record) => Queued::Ready(message, record),
-            None => Queued::ChannelGone(message),
-        },
-    )
+    Ok(match state.store.channel_by_id(&message.channel_id).await? {
+        Some(record) => Queued::Ready(message, record),
+        None => Queued::ChannelGone(message),
+    })
 }
 
 /// The status a buried send job's message must end in, if it is still
@@ -66,8 +53,9 @@ pub async fn load_queued(state: &AppState, job: &Job) -> Result<Queued, JobError
 pub async fn buried_settlement(
     state: &AppState,
     job: &Job,
+    message_id: &str,
 ) -> Result<Option<(MessageRecord, OutboundStatus, Option<(String, String)>)>, JobError> {
-    let message = match load_queued(state, job).await {
+    let message = match load_queued(state, job, message_id).await {
         Ok(Queued::Uncertain(m)) => return Ok(Some((m, OutboundStatus::Uncertain, None))),
         Ok(Queued::Ready(m, _)) | Ok(Queued::ChannelGone(m)) => m,
         Ok(Queued::Settled) | Err(JobError::Permanent(_)) => return Ok(None),
@@ -101,25 +89,32 @@ pub async fn record_refusal(
     timeline_kind: &'static str,
 ) -> AppError {
     let mut refused = message.clone();
-    refused.status = OutboundStatus::NotSent.as_str().into();
+    refused.status = OutboundStatus::NotSent.into();
     refused.error_code = Some(error.code.to_string());
     refused.error_message = Some(error.message.clone());
     refused.counted = false;
-    let write = OutboundWrite {
-        message: &refused,
-        account: refused.sender.as_deref(),
-        conversation: None,
-        quota: None,
-        job: None,
-        timeline: Some(TimelineNote {
-            kind: timeline_kind,
-            details: serde_json::json!({ "reason": error.code }),
-        }),
-    };
-    if let Err(e) = state.store.record_outbound(&write).await {
+    let details = serde_json::json!({ "reason": error.code });
+    if let Err(e) = record_not_sent(state, refused, timeline_kind, &details).await {
         tracing::error!(error = %e, kind = timeline_kind, "could not record a refused send");
     }
     error
+}
+
+/// Writes a refused message in its thread with its timeline entry.
+async fn record_not_sent(
+    state: &AppState,
+    mut refused: MessageRecord,
+    timeline_kind: &str,
+    details: &serde_json::Value,
+) -> Result<(), StoreError> {
+    let mut tx = state.store.write().await?;
+    if let Some(account) = refused.sender.clone() {
+        tx.file_outbound(&mut refused, &account).await?;
+    }
+    tx.insert_message(&refused).await?;
+    tx.timeline(&refused, timeline_kind, refused.created_at, details)
+        .await?;
+    tx.commit().await
 }
 
 /// A send refused before its message could be planned: the sender is not the
@@ -127,7 +122,7 @@ pub async fn record_refusal(
 pub struct Unplanned<'a> {
     pub workspace_id: &'a str,
     /// `sms` or `whatsapp`.
-    pub channel: &'static str,
+    pub channel: Channel,
     pub channel_id: &'a str,
     pub contact_id: Option<String>,
     /// The recipient as given.
@@ -150,7 +145,7 @@ pub async fn record_unplanned(state: &AppState, u: Unplanned<'_>, error: AppErro
         recipient: u.to,
         ..MessageRecord::queued_outbound(u.workspace_id, u.channel, u.channel_id, u.contact_id, now)
     };
-    let kind = if u.channel == "sms" {
+    let kind = if u.channel == Channel::Sms {
         "SMS_NOT_SENT"
     } else {
         "WHATSAPP_NOT_SENT"

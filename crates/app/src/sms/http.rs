@@ -9,18 +9,9 @@ use crate::workers::JobError;
 use crate::AppState;
 use recado_channels::sms::http::{parse_inbound, parse_status_callback, HttpSmsClient, HttpSmsConfig};
 use recado_channels::sms::DeliveryState;
+use recado_core::delivery::Direction;
 use recado_core::delivery::OutboundStatus;
-use recado_store::jobs::Job;
 use recado_store::messages::MessageRecord;
-
-pub const JOB_WEBHOOK: &str = "sms.webhook";
-
-fn retry(e: impl std::fmt::Display) -> JobError {
-    JobError::Retry {
-        message: e.to_string(),
-        retry_after_ms: None,
-    }
-}
 
 fn client(state: &AppState, settings: &HttpSettings) -> HttpSmsClient {
     let config = HttpSmsConfig {
@@ -88,32 +79,25 @@ pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageReco
 }
 
 /// Processes a stored HTTP-provider delivery: a status callback or an inbound message.
-pub async fn process_job(state: AppState, job: Job) -> Result<(), JobError> {
-    let payload = job.payload_json();
-    let event_id = payload["event_id"]
-        .as_str()
-        .ok_or_else(|| JobError::Permanent("payload without event_id".into()))?;
+pub async fn process_job(state: AppState, event_id: String) -> Result<(), JobError> {
     let event = state
         .store
-        .webhook_event(event_id)
-        .await
-        .map_err(retry)?
+        .webhook_event(&event_id)
+        .await?
         .ok_or_else(|| JobError::Permanent("event is gone".into()))?;
     let delivery = StoredDelivery::parse(&event.body).map_err(|e| JobError::Permanent(e.to_string()))?;
     let params = delivery.form;
     let record = state
         .store
         .channel_by_id(&event.channel_id)
-        .await
-        .map_err(retry)?
+        .await?
         .ok_or_else(|| JobError::Permanent("channel deleted".into()))?;
     let channel = decode_sms(&state, record)?;
     if let Ok(callback) = parse_status_callback(&params) {
         let mut found = state
             .store
             .message_by_provider_id(&channel.record.id, &callback.message_sid)
-            .await
-            .map_err(retry)?;
+            .await?;
         if found.is_none() {
             if let Some(id) = &delivery.message_id {
                 found = state
@@ -121,7 +105,7 @@ pub async fn process_job(state: AppState, job: Job) -> Result<(), JobError> {
                     .message(&channel.record.workspace_id, id)
                     .await
                     .ok()
-                    .filter(|m| m.channel_id == channel.record.id && m.direction == "out");
+                    .filter(|m| m.channel_id == channel.record.id && m.direction == Direction::Out);
             }
         }
         let Some(message) = found else {
@@ -158,8 +142,7 @@ pub async fn process_job(state: AppState, job: Job) -> Result<(), JobError> {
     }
     state
         .store
-        .mark_webhook_processed(event_id, state.clock.now_ms())
-        .await
-        .map_err(retry)?;
+        .mark_webhook_processed(&event_id, state.clock.now_ms())
+        .await?;
     Ok(())
 }

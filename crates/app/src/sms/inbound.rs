@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::whatsapp::send::SendSource;
 use crate::AppState;
 use recado_core::consent::Channel;
+use recado_core::delivery::{Direction, MessageStatus};
 use recado_core::ids::{new_id, IdKind};
 use recado_core::keywords::KeywordKind;
 use recado_store::consent::ChangeOutcome;
@@ -60,12 +61,12 @@ pub async fn receive(state: &AppState, channel: &LoadedSms, sms: InboundSms<'_>)
     let message = MessageRecord {
         id: new_id(IdKind::Message),
         workspace_id: ws.id.clone(),
-        channel: "sms".into(),
+        channel: Channel::Sms,
         channel_id: channel.record.id.clone(),
         thread_id: None,
         contact_id: Some(contact.id.clone()),
-        direction: "in".into(),
-        status: "received".into(),
+        direction: Direction::In,
+        status: MessageStatus::Received,
         kind: "text".into(),
         text: Some(sms.text.to_string()),
         content: "{}".into(),

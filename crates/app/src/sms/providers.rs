@@ -3,7 +3,6 @@
 //! `receipts::apply`, so the state machine is the same whoever delivers.
 
 use super::receipts;
-use super::JOB_SANDBOX_RECEIPT;
 use crate::channels::registry::LoadedSms;
 use crate::channels::sms_config::SmsProviderSettings;
 use crate::consent::service::change;
@@ -12,16 +11,9 @@ use crate::AppState;
 use recado_channels::sms::SmsSendError;
 use recado_core::consent::{ChangeRequest, Channel, ConsentSource, SubscriptionStatus};
 use recado_core::delivery::OutboundStatus;
+use recado_core::jobs::Task;
 use recado_store::jobs::{Job, NewJob};
 use recado_store::messages::MessageRecord;
-use serde_json::json;
-
-fn retry(e: impl std::fmt::Display) -> JobError {
-    JobError::Retry {
-        message: e.to_string(),
-        retry_after_ms: None,
-    }
-}
 
 /// Submits a stored message to its channel's provider.
 pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageRecord) -> Result<(), JobError> {
@@ -30,17 +22,14 @@ pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageReco
             let provider_id = format!("sbx-{}", message.id);
             receipts::apply(state, &message.id, OutboundStatus::Sent, None, Some(&provider_id)).await?;
             let job = NewJob {
-                kind: JOB_SANDBOX_RECEIPT,
+                task: Task::SmsSandboxReceipt {
+                    message_id: message.id.clone(),
+                },
                 workspace_id: Some(&message.workspace_id),
-                payload: json!({ "message_id": message.id }),
                 run_at: state.clock.now_ms() + settings.latency_ms as i64,
                 max_attempts: 5,
             };
-            state
-                .store
-                .enqueue_job(&job, state.clock.now_ms())
-                .await
-                .map_err(retry)?;
+            state.store.enqueue_job(&job, state.clock.now_ms()).await?;
             Ok(())
         }
         SmsProviderSettings::Http(_) => super::http::submit(state, channel, message).await,
@@ -73,14 +62,14 @@ pub async fn settle_send_error(state: &AppState, message: &MessageRecord, error:
             message: text,
             retry_after_ms,
         } => {
-            state.store.clear_send_attempted(&message.id).await.map_err(retry)?;
+            state.store.clear_send_attempted(&message.id).await?;
             Err(JobError::Retry {
                 message: text,
                 retry_after_ms,
             })
         }
         SmsSendError::Unreachable(text) => {
-            state.store.clear_send_attempted(&message.id).await.map_err(retry)?;
+            state.store.clear_send_attempted(&message.id).await?;
             Err(JobError::Retry {
                 message: text,
                 retry_after_ms: None,
@@ -123,21 +112,16 @@ pub fn sandbox_delivers(message_id: &str, ratio: f64) -> bool {
 }
 
 /// The sandbox's delivery receipt, after the configured latency.
-pub async fn sandbox_receipt_job(state: AppState, job: Job) -> Result<(), JobError> {
-    let payload = job.payload_json();
-    let id = payload["message_id"]
-        .as_str()
-        .ok_or_else(|| JobError::Permanent("payload without message_id".into()))?;
+pub async fn sandbox_receipt_job(state: AppState, job: Job, message_id: String) -> Result<(), JobError> {
+    let id = message_id.as_str();
     let message = state
         .store
         .message(job.workspace_id.as_deref().unwrap_or(""), id)
-        .await
-        .map_err(retry)?;
+        .await?;
     let record = state
         .store
         .channel_by_id(&message.channel_id)
-        .await
-        .map_err(retry)?
+        .await?
         .ok_or_else(|| JobError::Permanent("channel deleted".into()))?;
     let channel = crate::channels::registry::decode_sms(&state, record)?;
     let SmsProviderSettings::Sandbox(settings) = &channel.sms.provider else {

@@ -4,21 +4,22 @@
 
 use super::compose::{compose, random_code, Utm};
 use super::unsubscribe::{sign, UnsubscribeClaim};
-use super::JOB_SEND;
 use crate::channels::registry::LoadedSms;
 use crate::error::{AppError, AppResult};
-use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, retry, Queued};
+use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, Queued};
 use crate::whatsapp::send::{default_campaign, SendSource};
 use crate::workers::JobError;
 use crate::AppState;
+use recado_core::consent::Channel;
 use recado_core::consent::SubscriptionStatus;
 use recado_core::delivery::OutboundStatus;
 use recado_core::ids::{new_id, IdKind};
+use recado_core::jobs::Task;
 use recado_sms::{analyze, AnalyzeOptions, NationalLanguage, Policy};
 use recado_store::contacts::Contact;
 use recado_store::jobs::{Job, NewJob};
 use recado_store::links::ShortLink;
-use recado_store::messages::{MessageRecord, OutboundWrite, TimelineNote};
+use recado_store::messages::MessageRecord;
 use recado_store::workspaces::Workspace;
 use serde_json::json;
 
@@ -63,7 +64,7 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
         recipient: Some(plan.to.clone()),
         ..MessageRecord::queued_outbound(
             &plan.workspace.id,
-            "sms",
+            Channel::Sms,
             &plan.channel.record.id,
             Some(plan.contact.id.clone()),
             now,
@@ -147,31 +148,23 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
             })
         })
         .collect();
-    if !links.is_empty() {
-        state.store.insert_short_links(&links).await?;
-    }
     let job = NewJob {
-        kind: JOB_SEND,
+        task: Task::SmsSend { message_id: id.clone() },
         workspace_id: Some(&plan.workspace.id),
-        payload: json!({ "message_id": id }),
         run_at: now,
         max_attempts: 8,
     };
-    let write = OutboundWrite {
-        message: &message,
-        account: Some(&plan.from),
-        conversation: None,
-        quota: None,
-        job: Some(job),
-        timeline: Some(TimelineNote {
-            kind: "SMS_QUEUED",
-            details: json!({ "segments": analysis.segments, "encoding": analysis.encoding.as_str() }),
-        }),
-    };
-    match state.store.record_outbound(&write).await? {
-        Ok(stored) => Ok(stored),
-        Err(_) => Err(AppError::internal("SMS sends have no quota")),
-    }
+    // The message, its short links, its send job and its timeline entry
+    // commit together: a send that is not recorded leaves no link behind.
+    let mut tx = state.store.write().await?;
+    tx.file_outbound(&mut message, &plan.from).await?;
+    tx.insert_message(&message).await?;
+    tx.insert_short_links(&links).await?;
+    tx.enqueue(&job, now).await?;
+    let details = json!({ "segments": analysis.segments, "encoding": analysis.encoding.as_str() });
+    tx.timeline(&message, "SMS_QUEUED", now, &details).await?;
+    tx.commit().await?;
+    Ok(message)
 }
 
 /// Stores a refused send as `not_sent` with `SMS_NOT_SENT` on the timeline.
@@ -189,8 +182,8 @@ async fn is_subscribed(state: &AppState, contact: &Contact) -> AppResult<bool> {
 /// Hands a queued SMS to its provider. As with WhatsApp, a request that may
 /// have reached the provider before a crash is never repeated: the message
 /// becomes `uncertain` and receipts settle it.
-pub async fn send_job(state: AppState, job: Job) -> Result<(), JobError> {
-    let (message, record) = match load_queued(&state, &job).await? {
+pub async fn send_job(state: AppState, job: Job, message_id: String) -> Result<(), JobError> {
+    let (message, record) = match load_queued(&state, &job, &message_id).await? {
         Queued::Settled => return Ok(()),
         Queued::Uncertain(m) => {
             super::receipts::apply(&state, &m.id, OutboundStatus::Uncertain, None, None).await?;
@@ -207,15 +200,14 @@ pub async fn send_job(state: AppState, job: Job) -> Result<(), JobError> {
     state
         .store
         .mark_send_attempted(&message.id, state.clock.now_ms())
-        .await
-        .map_err(retry)?;
+        .await?;
     super::providers::submit(&state, &channel, &message).await
 }
 
 /// Settles the message of a send job that was buried: `failed` with the
 /// provider's last error, or `uncertain` if the last attempt may have reached it.
-pub async fn send_buried(state: AppState, job: Job) -> Result<(), JobError> {
-    if let Some((message, status, error)) = buried_settlement(&state, &job).await? {
+pub async fn send_buried(state: AppState, job: Job, message_id: String) -> Result<(), JobError> {
+    if let Some((message, status, error)) = buried_settlement(&state, &job, &message_id).await? {
         super::receipts::apply(&state, &message.id, status, error, None).await?;
     }
     Ok(())

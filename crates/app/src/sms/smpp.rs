@@ -11,20 +11,44 @@ use crate::AppState;
 use recado_channels::sms::smpp::{parts_from_plan, start, SmppConfig, SmppEvent, SmppHandle, SmppVersion};
 use recado_channels::sms::DeliveryState;
 use recado_core::delivery::{message_outcome_of_parts, OutboundStatus, PartState};
-use recado_store::jobs::{Job, NewJob};
+use recado_core::jobs::{PartReport, Task};
+use recado_store::jobs::NewJob;
+use recado_store::locks::HeldLock;
 use recado_store::messages::MessageRecord;
-use serde_json::json;
 use std::collections::HashMap;
-use std::sync::Arc;
-use tokio::sync::{mpsc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch, Mutex};
 
-pub const JOB_RECEIPT: &str = "sms.smpp_receipt";
-pub const JOB_INBOUND: &str = "sms.smpp_inbound";
-
-/// The running sessions of this node, by channel id.
+/// The SMPP channels this node has bound, by channel id. A channel is bound
+/// by one node at a time: the node holding its cluster-wide lock (see
+/// [`recado_store::locks`]); the others hand its sends back to the queue.
 #[derive(Default)]
 pub struct SmppSessions {
-    sessions: Mutex<HashMap<String, Arc<SmppHandle>>>,
+    bound: Mutex<HashMap<String, Bound>>,
+}
+
+/// One bound channel: the lock that makes this node its only binder, the
+/// session, and the stored settings it was started with.
+struct Bound {
+    lock: HeldLock,
+    handle: SmppHandle,
+    started_with: String,
+}
+
+/// How often a node looks for SMPP channels nobody binds (a dead node's
+/// channels are taken over within this time) and checks its own.
+pub const BIND_CHECK_EVERY: Duration = Duration::from_secs(2);
+
+/// How soon a send for a channel bound by another node is offered again.
+const ELSEWHERE_RETRY_MS: i64 = 200;
+
+fn lock_name(channel_id: &str) -> String {
+    format!("smpp-bind:{channel_id}")
+}
+
+/// What a session was started from: a change of settings means a new bind.
+fn fingerprint(channel: &LoadedSms) -> String {
+    format!("{}|{}", channel.record.config, channel.record.secrets)
 }
 
 fn config_of(s: &SmppSettings) -> SmppConfig {
@@ -41,25 +65,35 @@ fn config_of(s: &SmppSettings) -> SmppConfig {
     c
 }
 
-fn retry(e: impl std::fmt::Display) -> JobError {
-    JobError::Retry {
-        message: e.to_string(),
-        retry_after_ms: None,
+/// The session of a channel on this node: the running one, or a new one when
+/// no node binds the channel yet. None when another node holds the bind.
+async fn session(state: &AppState, channel: &LoadedSms) -> Result<Option<SmppHandle>, JobError> {
+    let SmsProviderSettings::Smpp(settings) = &channel.sms.provider else {
+        return Err(JobError::Permanent("not an SMPP channel".into()));
+    };
+    let mut bound = state.smpp.bound.lock().await;
+    if let Some(b) = bound.get(&channel.record.id) {
+        return Ok(Some(b.handle.clone()));
     }
+    let Some(lock) = state.store.try_lock(&lock_name(&channel.record.id)).await? else {
+        return Ok(None);
+    };
+    let handle = bind(state, channel, settings);
+    bound.insert(
+        channel.record.id.clone(),
+        Bound {
+            lock,
+            handle: handle.clone(),
+            started_with: fingerprint(channel),
+        },
+    );
+    Ok(Some(handle))
 }
 
-/// The session of a channel, started when it is not running.
-async fn session(state: &AppState, channel: &LoadedSms) -> Option<Arc<SmppHandle>> {
-    let SmsProviderSettings::Smpp(settings) = &channel.sms.provider else {
-        return None;
-    };
-    let mut sessions = state.smpp.sessions.lock().await;
-    if let Some(h) = sessions.get(&channel.record.id) {
-        return Some(h.clone());
-    }
+/// Starts a session whose receipts and MO messages become jobs.
+fn bind(state: &AppState, channel: &LoadedSms, settings: &SmppSettings) -> SmppHandle {
     let (tx, mut rx) = mpsc::channel::<SmppEvent>(1024);
-    let handle = Arc::new(start(config_of(settings), tx));
-    sessions.insert(channel.record.id.clone(), handle.clone());
+    let handle = start(config_of(settings), tx);
     let (state, channel_id, workspace_id) = (
         state.clone(),
         channel.record.id.clone(),
@@ -67,19 +101,23 @@ async fn session(state: &AppState, channel: &LoadedSms) -> Option<Arc<SmppHandle
     );
     tokio::spawn(async move {
         while let Some(event) = rx.recv().await {
-            let (kind, payload) = match event {
+            let task = match event {
                 SmppEvent::Receipt {
                     message_id,
                     state: delivery,
                     error,
-                } => (
-                    JOB_RECEIPT,
-                    json!({ "channel_id": channel_id, "part_id": message_id, "delivery": delivery, "error": error }),
-                ),
-                SmppEvent::Inbound { from, to, text, .. } => (
-                    JOB_INBOUND,
-                    json!({ "channel_id": channel_id, "from": from, "to": to, "text": text }),
-                ),
+                } => Task::SmppReceipt {
+                    channel_id: channel_id.clone(),
+                    part_id: message_id,
+                    delivery: report_of(delivery),
+                    error,
+                },
+                SmppEvent::Inbound { from, to, text, .. } => Task::SmppInbound {
+                    channel_id: channel_id.clone(),
+                    from,
+                    to,
+                    text,
+                },
                 SmppEvent::Bound => {
                     tracing::info!(channel = %channel_id, "SMPP bound");
                     continue;
@@ -91,9 +129,8 @@ async fn session(state: &AppState, channel: &LoadedSms) -> Option<Arc<SmppHandle
             };
             let now = state.clock.now_ms();
             let job = NewJob {
-                kind,
+                task,
                 workspace_id: Some(&workspace_id),
-                payload,
                 run_at: now,
                 max_attempts: 12,
             };
@@ -102,35 +139,95 @@ async fn session(state: &AppState, channel: &LoadedSms) -> Option<Arc<SmppHandle
             }
         }
     });
-    Some(handle)
+    handle
 }
 
-/// Starts the sessions of every SMPP channel (at start-up).
-pub async fn start_all(state: &AppState) {
+/// Ends a session (and frees its lock for another node).
+async fn unbind(b: Bound) {
+    // Stops the session even while a submit holds a clone of it, so no two
+    // binds of the channel ever overlap.
+    b.handle.shutdown().await;
+    b.lock.release().await;
+}
+
+/// Binds every SMPP channel no node binds yet, restarts the sessions whose
+/// settings changed (on whichever node they were changed) and ends those of
+/// channels that are gone or whose lock was lost.
+pub async fn keep_bound(state: &AppState) {
     let Ok(records) = state.store.channels_of_kind("sms_smpp").await else {
         return;
     };
-    for record in records {
-        if let Ok(channel) = decode_sms(state, record) {
-            session(state, &channel).await;
+    let channels: Vec<LoadedSms> = records
+        .into_iter()
+        .filter_map(|record| decode_sms(state, record).ok())
+        .collect();
+    let mut ended = Vec::new();
+    {
+        let mut bound = state.smpp.bound.lock().await;
+        let ids: Vec<String> = bound.keys().cloned().collect();
+        for id in ids {
+            let current = channels.iter().find(|c| c.record.id == id);
+            let b = bound.get_mut(&id).expect("listed above");
+            let stale = match current {
+                None => true,
+                Some(c) => b.started_with != fingerprint(c) || !b.lock.is_alive().await,
+            };
+            if stale {
+                ended.extend(bound.remove(&id));
+            }
+        }
+    }
+    for b in ended {
+        tracing::info!(
+            lock = b.lock.name(),
+            "SMPP session ended (settings changed, channel gone or lock lost)"
+        );
+        unbind(b).await;
+    }
+    for channel in &channels {
+        if let Err(e) = session(state, channel).await {
+            tracing::warn!(channel = %channel.record.id, error = ?e, "could not bind an SMPP channel");
         }
     }
 }
 
-/// A channel's settings changed: the old session ends, a new one binds.
-pub async fn restart(state: &AppState, channel: &LoadedSms) {
-    let old = state.smpp.sessions.lock().await.remove(&channel.record.id);
-    if let Some(old) = old {
-        if let Ok(handle) = Arc::try_unwrap(old) {
-            handle.shutdown().await;
+/// Keeps this node's share of the SMPP channels bound until `shutdown`, then
+/// ends its sessions so another node takes them over at once.
+pub async fn run_binder(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        keep_bound(&state).await;
+        tokio::select! {
+            _ = tokio::time::sleep(BIND_CHECK_EVERY) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            break;
         }
     }
-    session(state, channel).await;
+    let all: Vec<Bound> = state.smpp.bound.lock().await.drain().map(|(_, b)| b).collect();
+    for b in all {
+        unbind(b).await;
+    }
+}
+
+/// A channel's settings changed: when this node binds it, the old session
+/// ends and a new one binds now (another node's binder notices the change on
+/// its next check).
+pub async fn restart(state: &AppState, channel: &LoadedSms) {
+    let old = state.smpp.bound.lock().await.remove(&channel.record.id);
+    if let Some(old) = old {
+        unbind(old).await;
+    }
+    if let Err(e) = session(state, channel).await {
+        tracing::warn!(channel = %channel.record.id, error = ?e, "could not bind an SMPP channel");
+    }
 }
 
 pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageRecord) -> Result<(), JobError> {
-    let Some(handle) = session(state, channel).await else {
-        return Err(JobError::Permanent("not an SMPP channel".into()));
+    let Some(handle) = session(state, channel).await? else {
+        return Err(JobError::Elsewhere {
+            retry_after_ms: ELSEWHERE_RETRY_MS,
+        });
     };
     let content: serde_json::Value = serde_json::from_str(&message.content).unwrap_or_default();
     let options = recado_sms::AnalyzeOptions {
@@ -150,8 +247,7 @@ pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageReco
             state
                 .store
                 .insert_message_parts(&channel.record.id, &message.id, &ids)
-                .await
-                .map_err(retry)?;
+                .await?;
             receipts::apply(
                 state,
                 &message.id,
@@ -166,34 +262,42 @@ pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageReco
     }
 }
 
+/// What the SMSC reported, as the job records it.
+fn report_of(delivery: DeliveryState) -> PartReport {
+    match delivery {
+        DeliveryState::Accepted => PartReport {
+            state: PartState::Accepted,
+            code: None,
+        },
+        DeliveryState::Delivered => PartReport {
+            state: PartState::Delivered,
+            code: None,
+        },
+        DeliveryState::NotDelivered { code } => PartReport {
+            state: PartState::NotDelivered,
+            code,
+        },
+    }
+}
+
 /// A receipt for one part. The message is delivered when every part is, and
 /// not delivered as soon as one part is not.
-pub async fn receipt_job(state: AppState, job: Job) -> Result<(), JobError> {
-    let p = job.payload_json();
-    let (Some(channel_id), Some(part_id)) = (p["channel_id"].as_str(), p["part_id"].as_str()) else {
-        return Err(JobError::Permanent("receipt without channel or part id".into()));
-    };
-    let delivery: DeliveryState = match p["delivery"]["state"].as_str() {
-        Some("delivered") => DeliveryState::Delivered,
-        Some("not_delivered") => DeliveryState::NotDelivered {
-            code: p["delivery"]["code"].as_str().map(str::to_string),
-        },
-        _ => DeliveryState::Accepted,
-    };
-    let reported = match &delivery {
-        DeliveryState::Accepted => PartState::Accepted,
-        DeliveryState::Delivered => PartState::Delivered,
-        DeliveryState::NotDelivered { .. } => PartState::NotDelivered,
-    };
+pub async fn receipt_job(
+    state: AppState,
+    channel_id: String,
+    part_id: String,
+    delivery: PartReport,
+    error: Option<String>,
+) -> Result<(), JobError> {
+    let (channel_id, part_id) = (channel_id.as_str(), part_id.as_str());
+    let reported = delivery.state;
     let Some(parts) = state
         .store
         .update_part_state(channel_id, part_id, |current| {
-            let current: PartState = current.parse().unwrap_or(PartState::Accepted);
             let next = current.advance(reported);
-            (next != current).then(|| next.as_str().to_string())
+            (next != current).then_some(next)
         })
-        .await
-        .map_err(retry)?
+        .await?
     else {
         // The receipt overtook the submit's answer: try again when the parts are known.
         return Err(JobError::Retry {
@@ -202,18 +306,10 @@ pub async fn receipt_job(state: AppState, job: Job) -> Result<(), JobError> {
         });
     };
     let message_id = parts[0].message_id.clone();
-    let states: Vec<PartState> = parts
-        .iter()
-        .map(|part| part.state.parse().unwrap_or(PartState::Accepted))
-        .collect();
+    let states: Vec<PartState> = parts.iter().map(|part| part.state).collect();
     match message_outcome_of_parts(&states) {
         Some(OutboundStatus::NotDelivered) => {
-            let code = match delivery {
-                DeliveryState::NotDelivered { code } => code,
-                _ => None,
-            }
-            .or_else(|| p["error"].as_str().map(str::to_string))
-            .unwrap_or_else(|| "undelivered".into());
+            let code = delivery.code.or(error).unwrap_or_else(|| "undelivered".into());
             receipts::apply(
                 &state,
                 &message_id,
@@ -231,17 +327,21 @@ pub async fn receipt_job(state: AppState, job: Job) -> Result<(), JobError> {
     Ok(())
 }
 
-pub async fn inbound_job(state: AppState, job: Job) -> Result<(), JobError> {
-    let p = job.payload_json();
-    let channel_id = p["channel_id"].as_str().unwrap_or_default();
-    let Some(record) = state.store.channel_by_id(channel_id).await.map_err(retry)? else {
+pub async fn inbound_job(
+    state: AppState,
+    channel_id: String,
+    from: String,
+    to: String,
+    text: String,
+) -> Result<(), JobError> {
+    let Some(record) = state.store.channel_by_id(&channel_id).await? else {
         return Ok(());
     };
     let channel = decode_sms(&state, record)?;
     let sms = super::inbound::InboundSms {
-        from: p["from"].as_str().unwrap_or_default(),
-        to: p["to"].as_str().unwrap_or_default(),
-        text: p["text"].as_str().unwrap_or_default(),
+        from: &from,
+        to: &to,
+        text: &text,
         provider_message_id: None,
     };
     super::inbound::receive(&state, &channel, sms).await?;

@@ -5,37 +5,16 @@
 use crate::channels::registry::{decode, LoadedChannel};
 use crate::consent::service::{apply_inbound_keyword, change};
 use crate::contacts::service::Contacts;
-use crate::error::AppError;
 use crate::workers::JobError;
 use crate::AppState;
 use recado_channels::whatsapp::templates::is_marketing_opt_out;
 use recado_channels::whatsapp::{parse_webhook, InboundContent, InboundMessage, Template, WebhookItem};
 use recado_core::consent::{ChangeRequest, Channel, ConsentSource, SubscriptionStatus};
+use recado_core::delivery::{Direction, MessageStatus};
 use recado_core::ids::{new_id, IdKind};
 use recado_store::contacts::Contact;
-use recado_store::jobs::Job;
 use recado_store::messages::{InboundWrite, MessageRecord, TimelineNote};
 use serde_json::json;
-
-fn retry(e: impl std::fmt::Display) -> JobError {
-    JobError::Retry {
-        message: e.to_string(),
-        retry_after_ms: None,
-    }
-}
-
-impl From<AppError> for JobError {
-    fn from(e: AppError) -> Self {
-        if e.is_internal() {
-            JobError::Retry {
-                message: e.message,
-                retry_after_ms: None,
-            }
-        } else {
-            JobError::Permanent(format!("{}: {}", e.code, e.message))
-        }
-    }
-}
 
 /// The delivery with every NUL character replaced: the raw body is kept as
 /// it came, but what is made of it must be storable as text.
@@ -52,22 +31,17 @@ fn storable(body: &str) -> std::borrow::Cow<'_, [u8]> {
     }
 }
 
-pub async fn process_event_job(state: AppState, job: Job) -> Result<(), JobError> {
-    let payload = job.payload_json();
-    let event_id = payload["event_id"]
-        .as_str()
-        .ok_or_else(|| JobError::Permanent("payload without event_id".into()))?;
+pub async fn process_event_job(state: AppState, event_id: String) -> Result<(), JobError> {
+    let event_id = event_id.as_str();
     let event = state
         .store
         .webhook_event(event_id)
-        .await
-        .map_err(retry)?
+        .await?
         .ok_or_else(|| JobError::Permanent(format!("event {event_id} is gone")))?;
     let record = state
         .store
         .channel_by_id(&event.channel_id)
-        .await
-        .map_err(retry)?
+        .await?
         .ok_or_else(|| JobError::Permanent(format!("channel {} was deleted", event.channel_id)))?;
     let channel = decode(&state, record)?;
     // The body was checked to be JSON before it was stored; a shape that is
@@ -82,8 +56,7 @@ pub async fn process_event_job(state: AppState, job: Job) -> Result<(), JobError
                 state
                     .store
                     .set_template_status(&channel.record.id, &t.name, &t.language, &t.event, state.clock.now_ms())
-                    .await
-                    .map_err(retry)?;
+                    .await?;
             }
             _ => {}
         }
@@ -91,19 +64,14 @@ pub async fn process_event_job(state: AppState, job: Job) -> Result<(), JobError
     state
         .store
         .mark_webhook_processed(event_id, state.clock.now_ms())
-        .await
-        .map_err(retry)?;
+        .await?;
     Ok(())
 }
 
 /// The contact an inbound message belongs to: found by any phone property, or
 /// created with the WhatsApp profile name.
 async fn contact_for(state: &AppState, channel: &LoadedChannel, message: &InboundMessage) -> Result<Contact, JobError> {
-    let ws = state
-        .store
-        .workspace(&channel.record.workspace_id)
-        .await
-        .map_err(retry)?;
+    let ws = state.store.workspace(&channel.record.workspace_id).await?;
     let e164 = format!("+{}", message.from.trim_start_matches('+'));
     let contacts = Contacts {
         store: &state.store,
@@ -141,12 +109,12 @@ async fn process_message(state: &AppState, channel: &LoadedChannel, message: Inb
     let record = MessageRecord {
         id: new_id(IdKind::Message),
         workspace_id: channel.record.workspace_id.clone(),
-        channel: "whatsapp".into(),
+        channel: Channel::Whatsapp,
         channel_id: channel.record.id.clone(),
         thread_id: None,
         contact_id: Some(contact.id.clone()),
-        direction: "in".into(),
-        status: "received".into(),
+        direction: Direction::In,
+        status: MessageStatus::Received,
         kind: message.content.type_name().to_string(),
         text: message.content.text(),
         content: json!({ "content": message.content, "context_message_id": message.context_message_id }).to_string(),
@@ -178,8 +146,10 @@ async fn process_message(state: &AppState, channel: &LoadedChannel, message: Inb
     let outcome = match state.store.record_inbound(&write).await {
         Ok(o) => o,
         // Another worker stored the same message a moment ago.
-        Err(recado_store::StoreError::Conflict(_)) => return Err(retry("inbound message raced with another worker")),
-        Err(e) => return Err(retry(e)),
+        Err(recado_store::StoreError::Conflict(_)) => {
+            return Err(JobError::retry("inbound message raced with another worker"))
+        }
+        Err(e) => return Err(JobError::retry(e)),
     };
     if outcome.duplicate {
         return Ok(());
@@ -232,8 +202,7 @@ async fn tapped_marketing_opt_out(
     let Some(sent) = state
         .store
         .message_by_provider_id(&channel.record.id, context_id)
-        .await
-        .map_err(retry)?
+        .await?
     else {
         return Ok(false);
     };
@@ -248,12 +217,7 @@ async fn tapped_marketing_opt_out(
         template["name"].as_str().unwrap_or(""),
         template["language"].as_str().unwrap_or(""),
     );
-    let Some(stored) = state
-        .store
-        .template(&channel.record.id, name, language)
-        .await
-        .map_err(retry)?
-    else {
+    let Some(stored) = state.store.template(&channel.record.id, name, language).await? else {
         return Ok(false);
     };
     let definition = Template {

@@ -4,25 +4,23 @@
 //! with its send job, and `send_job` talks to the provider.
 
 use super::status::transition;
-use super::JOB_SEND;
 use crate::channels::registry::LoadedChannel;
 use crate::error::{AppError, AppResult};
 use crate::messages::delivery::{update_for, Report};
-use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, retry, Queued};
+use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, Queued};
 use crate::workers::JobError;
 use crate::AppState;
 use chrono::Datelike;
 use recado_channels::whatsapp::{
     build_components, classify, ErrorAction, OutboundContent, SendError, SendRequest, Template, TemplateParams,
 };
-use recado_core::consent::SubscriptionStatus;
+use recado_core::consent::{Channel, SubscriptionStatus};
 use recado_core::delivery::OutboundStatus;
+use recado_core::jobs::Task;
 use recado_core::whatsapp::{counts_as_conversation, usage_period, SessionWindow};
 use recado_store::contacts::Contact;
 use recado_store::jobs::{Job, NewJob};
-use recado_store::messages::{
-    ConversationWrite, MessageRecord, OutboundRefusal, OutboundWrite, QuotaCheck, TimelineNote,
-};
+use recado_store::messages::{ConversationWrite, MessageRecord, OutboundRefusal, QuotaCheck};
 use recado_store::workspaces::Workspace;
 use serde::Deserialize;
 use serde_json::json;
@@ -125,7 +123,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
         recipient: recipient.clone(),
         ..MessageRecord::queued_outbound(
             &plan.workspace.id,
-            "whatsapp",
+            Channel::Whatsapp,
             &channel.record.id,
             Some(contact.id.clone()),
             now,
@@ -236,27 +234,19 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
         None
     };
     let job = NewJob {
-        kind: JOB_SEND,
+        task: Task::WhatsAppSend {
+            message_id: message.id.clone(),
+        },
         workspace_id: Some(&plan.workspace.id),
-        payload: json!({ "message_id": message.id }),
         run_at: now,
         max_attempts: 8,
     };
-    let write = OutboundWrite {
-        message: &message,
-        account: Some(&plan.account),
-        conversation: counted.then_some(ConversationWrite {
-            recipient: &recipient,
-            business_initiated,
-        }),
-        quota,
-        job: Some(job),
-        timeline: Some(TimelineNote {
-            kind: "WHATSAPP_QUEUED",
-            details: json!({ "type": message.kind }),
-        }),
-    };
-    match state.store.record_outbound(&write).await? {
+    let conversation = counted.then_some(ConversationWrite {
+        recipient: &recipient,
+        business_initiated,
+    });
+    let recorded = record_queued(state, message.clone(), &plan.account, conversation, quota, &job, now).await?;
+    match recorded {
         Ok(stored) => {
             if counted {
                 super::usage::notify_thresholds(state, &plan.workspace.id).await?;
@@ -286,6 +276,34 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
             Err(record_refusal(state, &message, e).await)
         }
     }
+}
+
+/// Records a queued message with its thread, its counted conversation (when
+/// the limits admit it: checked and recorded in the same transaction, so
+/// concurrent sends cannot overrun them), its send job and its timeline
+/// entry. A refusal writes nothing.
+async fn record_queued(
+    state: &AppState,
+    mut message: MessageRecord,
+    account: &str,
+    conversation: Option<ConversationWrite<'_>>,
+    quota: Option<QuotaCheck>,
+    job: &NewJob<'_>,
+    now: i64,
+) -> AppResult<Result<MessageRecord, OutboundRefusal>> {
+    let mut tx = state.store.write().await?;
+    if let Some(conversation) = &conversation {
+        if let Err(refusal) = tx.admit_conversation(&message, quota.as_ref(), conversation).await? {
+            return Ok(Err(refusal));
+        }
+    }
+    tx.file_outbound(&mut message, account).await?;
+    tx.insert_message(&message).await?;
+    tx.enqueue(job, now).await?;
+    tx.timeline(&message, "WHATSAPP_QUEUED", now, &json!({ "type": message.kind }))
+        .await?;
+    tx.commit().await?;
+    Ok(Ok(message))
 }
 
 /// Stores a refused send as `not_sent` with `WHATSAPP_NOT_SENT` on the timeline.
@@ -401,8 +419,8 @@ pub async fn send_system_reply(
 /// Sends a queued message to the provider. A send that may have reached the
 /// provider before a crash is never repeated: it becomes `uncertain` and is
 /// reconciled by the status webhooks (which echo the hub's id).
-pub async fn send_job(state: AppState, job: Job) -> Result<(), JobError> {
-    let (message, record) = match load_queued(&state, &job).await? {
+pub async fn send_job(state: AppState, job: Job, message_id: String) -> Result<(), JobError> {
+    let (message, record) = match load_queued(&state, &job, &message_id).await? {
         Queued::Settled => return Ok(()),
         Queued::Uncertain(m) => return set_status(&state, &m, OutboundStatus::Uncertain, None).await,
         Queued::ChannelGone(m) => {
@@ -423,7 +441,7 @@ pub async fn send_job(state: AppState, job: Job) -> Result<(), JobError> {
         reply_to: None,
     };
     let account = message.sender.clone().unwrap_or_default();
-    state.store.mark_send_attempted(&message.id, now).await.map_err(retry)?;
+    state.store.mark_send_attempted(&message.id, now).await?;
     let Some(client) = channel.whatsapp.client(&state.http) else {
         return super::sandbox::deliver(&state, &message).await;
     };
@@ -440,7 +458,7 @@ pub async fn send_job(state: AppState, job: Job) -> Result<(), JobError> {
             retry_after_ms,
         }) => match classify(code, Some(http_status)) {
             ErrorAction::RetryLater => {
-                state.store.clear_send_attempted(&message.id).await.map_err(retry)?;
+                state.store.clear_send_attempted(&message.id).await?;
                 Err(JobError::Retry {
                     message: format!("provider asked to retry later ({code}: {text})"),
                     retry_after_ms,
@@ -460,7 +478,7 @@ pub async fn send_job(state: AppState, job: Job) -> Result<(), JobError> {
             }
         },
         Err(SendError::Connect(e)) => {
-            state.store.clear_send_attempted(&message.id).await.map_err(retry)?;
+            state.store.clear_send_attempted(&message.id).await?;
             Err(JobError::Retry {
                 message: format!("provider unreachable: {e}"),
                 retry_after_ms: None,
@@ -506,15 +524,14 @@ pub async fn apply_report(
         .update_delivery(id, state.clock.now_ms(), |current| {
             transition(current, status, error, provider_id).map(|t| t.update)
         })
-        .await
-        .map_err(retry)?;
+        .await?;
     Ok(())
 }
 
 /// Settles the message of a send job that was buried: `failed` with the
 /// provider's last error, or `uncertain` if the last attempt may have reached it.
-pub async fn send_buried(state: AppState, job: Job) -> Result<(), JobError> {
-    if let Some((message, status, error)) = buried_settlement(&state, &job).await? {
+pub async fn send_buried(state: AppState, job: Job, message_id: String) -> Result<(), JobError> {
+    if let Some((message, status, error)) = buried_settlement(&state, &job, &message_id).await? {
         set_status(&state, &message, status, error).await?;
     }
     Ok(())
@@ -541,7 +558,6 @@ async fn set_status(
                 },
             )
         })
-        .await
-        .map_err(retry)?;
+        .await?;
     Ok(())
 }

@@ -15,13 +15,6 @@ use recado_core::delivery::{timeline_kind, OutboundStatus};
 use recado_store::messages::{DeliveryUpdate, MessageRecord};
 use serde_json::json;
 
-fn retry(e: impl std::fmt::Display) -> JobError {
-    JobError::Retry {
-        message: e.to_string(),
-        retry_after_ms: None,
-    }
-}
-
 /// The result of one provider report for a message in state `current`.
 #[derive(Debug, Clone)]
 pub struct Transition {
@@ -66,10 +59,10 @@ pub fn transition(
             provider_id,
         },
     )?;
-    let failed = update.status.as_deref() == Some(OutboundStatus::Failed.as_str());
+    let failed = update.status == Some(OutboundStatus::Failed);
     if let (true, Some(status)) = (failed, settle_as) {
         // The provider refused the message outright: it was never sent.
-        update.status = Some(status.as_str().into());
+        update.status = Some(status);
         if let Some(event) = update.events.last_mut() {
             event.0 = status.as_str().into();
         }
@@ -88,8 +81,7 @@ pub async fn apply(state: &AppState, channel: &LoadedChannel, report: &StatusUpd
     let by_provider = state
         .store
         .message_by_provider_id(&channel.record.id, &report.message_id)
-        .await
-        .map_err(retry)?;
+        .await?;
     let message = match by_provider {
         Some(m) => Some(m),
         // A send whose HTTP answer was lost: the hub's own id comes back in
@@ -126,8 +118,7 @@ pub async fn apply(state: &AppState, channel: &LoadedChannel, report: &StatusUpd
             unsubscribe = t.unsubscribe;
             Some(t.update)
         })
-        .await
-        .map_err(retry)?;
+        .await?;
     if let (true, Some(m)) = (unsubscribe, updated) {
         if let Some(contact_id) = &m.contact_id {
             if let Ok(contact) = state.store.contact(&m.workspace_id, contact_id).await {

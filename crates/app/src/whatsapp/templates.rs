@@ -1,15 +1,14 @@
 //! Templates: synced from the provider on demand and periodically, updated by
 //! the template-status webhook, listed for the composer.
 
-use super::JOB_TEMPLATE_SYNC;
 use crate::channels::registry::{decode, LoadedChannel};
 use crate::error::{AppError, AppResult};
 use crate::workers::JobError;
 use crate::AppState;
 use recado_core::ids::{new_id, IdKind};
+use recado_core::jobs::{JobKind, Task};
 use recado_store::jobs::{Job, NewJob};
 use recado_store::whatsapp::TemplateRecord;
-use serde_json::json;
 
 /// How often templates are synced without being asked.
 pub const SYNC_EVERY_MS: i64 = 6 * 3600 * 1000;
@@ -67,9 +66,8 @@ pub async fn sync_job(state: AppState, job: Job) -> Result<(), JobError> {
         }
     }
     let next = NewJob {
-        kind: JOB_TEMPLATE_SYNC,
+        task: Task::WhatsAppTemplateSync {},
         workspace_id: Some(&ws),
-        payload: json!({}),
         run_at: state.clock.now_ms() + SYNC_EVERY_MS,
         max_attempts: 3,
     };
@@ -86,14 +84,17 @@ pub async fn sync_job(state: AppState, job: Job) -> Result<(), JobError> {
 
 /// Starts the periodic template sync of a workspace unless one is scheduled.
 pub async fn schedule_periodic_sync(state: &AppState, workspace_id: &str) -> AppResult<()> {
-    if state.store.has_queued_job(JOB_TEMPLATE_SYNC, workspace_id).await? {
+    if state
+        .store
+        .has_queued_job(JobKind::WhatsAppTemplateSync, workspace_id)
+        .await?
+    {
         return Ok(());
     }
     let now = state.clock.now_ms();
     let job = NewJob {
-        kind: JOB_TEMPLATE_SYNC,
+        task: Task::WhatsAppTemplateSync {},
         workspace_id: Some(workspace_id),
-        payload: json!({}),
         run_at: now + SYNC_EVERY_MS,
         max_attempts: 3,
     };

@@ -1,12 +1,12 @@
 //! `GET|POST /webhooks/whatsapp/{channel_id}`: Meta's verification handshake,
 //! and signed deliveries stored raw before the 200, processed by a job.
 
-use super::JOB_WEBHOOK;
 use crate::channels::registry::LoadedChannel;
 use crate::error::{AppError, AppResult};
 use crate::webhook_writer::OwnedWebhook;
 use crate::AppState;
 use recado_core::ids::{new_id, IdKind};
+use recado_core::jobs::Task;
 use sha2::{Digest, Sha256};
 
 /// Stores an authentic delivery (once, however often it is delivered) and
@@ -26,7 +26,10 @@ pub async fn ingest(state: &AppState, channel: &LoadedChannel, body: &[u8]) -> A
         body: text.to_string(),
         received_at: state.clock.now_ms(),
     };
-    let stored = state.webhook_writer.store(event, JOB_WEBHOOK).await?;
+    let stored = state
+        .webhook_writer
+        .store(event, |event_id| Task::WhatsAppWebhook { event_id })
+        .await?;
     metrics::counter!("recado_webhooks_total", "provider" => "whatsapp", "outcome" => if stored { "stored" } else { "duplicate" }).increment(1);
     Ok(stored)
 }

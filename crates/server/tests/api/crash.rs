@@ -2,60 +2,22 @@
 //! SIGKILL in the middle of a burst of contact writes, restarted on the same
 //! database, and every write that got its 201 must still be there.
 
+use crate::common::process::{free_port, start_node, temp_data_dir, wait_healthy};
 use recado_store::testing::TestDatabase;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "rcd_crash_test_token_0123456789abcdef";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn start(db: &TestDatabase, data_dir: &std::path::Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_recado"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            &db.url,
-        ])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("RECADO_ADMIN_TOKEN", TOKEN)
-        .env("RECADO_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start recado")
-}
-
-async fn wait_healthy(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
-            if r.status().is_success() {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("hub at {base} did not become healthy");
+    start_node(&db.url, data_dir, port, TOKEN, &[])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_during_a_burst_of_contact_writes_loses_no_acknowledged_write() {
     let db = TestDatabase::new().await;
-    let data_dir = std::env::temp_dir().join(format!(
-        "recado-crash-{}",
-        recado_core::ids::new_id(recado_core::ids::IdKind::Job)
-    ));
+    let data_dir = temp_data_dir("recado-crash");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()

@@ -1,5 +1,6 @@
 use crate::common::spawn_app;
 use recado::workers::{run_once, JobError, Registry};
+use recado_core::jobs::{JobKind, Task};
 use recado_store::jobs::{NewJob, DEAD, DONE, QUEUED};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -12,7 +13,7 @@ async fn a_job_that_fails_with_retry_runs_again_after_its_back_off_then_complete
     let mut registry = Registry::default();
     let counter = calls.clone();
     registry.register(
-        "flaky",
+        JobKind::WhatsAppTemplateSync,
         Arc::new(move |_state, _job| {
             let n = counter.fetch_add(1, Ordering::SeqCst);
             Box::pin(async move {
@@ -29,9 +30,8 @@ async fn a_job_that_fails_with_retry_runs_again_after_its_back_off_then_complete
     );
     let now = state.clock.now_ms();
     let job = NewJob {
-        kind: "flaky",
+        task: Task::WhatsAppTemplateSync {},
         workspace_id: None,
-        payload: serde_json::json!({}),
         run_at: now,
         max_attempts: 3,
     };
@@ -53,19 +53,28 @@ async fn a_job_that_fails_with_retry_runs_again_after_its_back_off_then_complete
 }
 
 #[tokio::test]
-async fn a_job_without_a_handler_is_buried_and_listed_for_admins() {
+async fn a_job_whose_payload_cannot_be_read_is_buried_and_listed_for_admins() {
     let app = spawn_app().await;
     let state = app.app_state.clone();
     let ws = state.store.workspace_by_name("default").await.unwrap().unwrap();
     let now = state.clock.now_ms();
     let job = NewJob {
-        kind: "unknown.kind",
+        task: Task::SmsSandboxReceipt {
+            message_id: "msg_1".into(),
+        },
         workspace_id: Some(&ws.id),
-        payload: serde_json::json!({}),
         run_at: now,
         max_attempts: 5,
     };
     let id = state.store.enqueue_job(&job, now).await.unwrap();
+    // What an older or damaged row may hold: a payload without the fields of its kind.
+    recado_store::on_writer!(state.store, |pool| {
+        sqlx::query("UPDATE jobs SET payload = '{\"message\": 1}' WHERE id = $1")
+            .bind(&id)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
     assert!(run_once(&state, &Registry::default(), "w").await.unwrap());
     assert_eq!(state.store.job(&id).await.unwrap().unwrap().status, DEAD);
     let r = app.get("/api/v1/jobs?status=dead").await;
@@ -74,5 +83,5 @@ async fn a_job_without_a_handler_is_buried_and_listed_for_admins() {
     assert!(r.body["items"][0]["last_error"]
         .as_str()
         .unwrap()
-        .contains("no handler"));
+        .contains("cannot be read"));
 }

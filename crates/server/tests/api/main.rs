@@ -13,6 +13,7 @@ mod health;
 mod import;
 mod inbox_api;
 mod jobs;
+mod nodes;
 mod outbound_webhooks;
 mod sms;
 mod sms_analyze;

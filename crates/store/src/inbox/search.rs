@@ -45,48 +45,9 @@ impl SearchQuery {
         })
     }
 
-    /// The query string for the backend's matcher: FTS5 `"w"* "v"*` (all
-    /// words) or a PostgreSQL tsquery `w:* & v:*`.
+    /// The query string for the backend's full-text matcher.
     pub fn matcher(&self, kind: BackendKind) -> String {
-        match kind {
-            BackendKind::Sqlite => self
-                .terms
-                .iter()
-                .map(|t| format!("\"{t}\"*"))
-                .collect::<Vec<_>>()
-                .join(" "),
-            BackendKind::Postgres => self
-                .terms
-                .iter()
-                .map(|t| format!("{}:*", fold(t)))
-                .collect::<Vec<_>>()
-                .join(" & "),
-        }
-    }
-
-    /// The condition on `t` (threads) for this search; `$ws`, `$m` and `$p`
-    /// are the placeholders of the workspace id, the matcher and the phone
-    /// digits (bound as NULL when the search is not a number).
-    pub fn condition(kind: BackendKind, ws: usize, m: usize, p: usize) -> String {
-        let phone = format!(
-            "OR ${p} IS NOT NULL AND t.contact_id IN (SELECT cp.contact_id FROM contact_phones cp \
-             WHERE cp.workspace_id = ${ws} AND cp.e164 LIKE '%' || ${p})"
-        );
-        match kind {
-            BackendKind::Sqlite => format!(
-                "AND (t.id IN (SELECT sm.thread_id FROM message_search JOIN messages sm ON sm.id = message_search.message_id \
-                 WHERE message_search MATCH ${m} AND sm.workspace_id = ${ws} AND sm.quarantined = 0) \
-                 OR t.contact_id IN (SELECT contact_search.contact_id FROM contact_search WHERE contact_search MATCH ${m}) {phone})"
-            ),
-            BackendKind::Postgres => format!(
-                "AND (t.id IN (SELECT sm.thread_id FROM messages sm WHERE sm.workspace_id = ${ws} AND NOT sm.quarantined \
-                 AND {} @@ to_tsquery('simple', ${m})) \
-                 OR t.contact_id IN (SELECT sc.id FROM contacts sc WHERE sc.workspace_id = ${ws} \
-                 AND {} @@ to_tsquery('simple', ${m})) {phone})",
-                pg_message_vector("sm"),
-                pg_contact_vector("sc")
-            ),
-        }
+        crate::Dialect(kind).text_matcher(&self.terms, fold)
     }
 }
 

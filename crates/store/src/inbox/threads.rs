@@ -111,7 +111,7 @@ const FROM_THREADS: &str = "FROM threads t \
 /// $3 channel, $4 owner mode, $5 owner id, $6 search matcher, $7 phone digits.
 fn conditions(kind: crate::BackendKind, filter: &ThreadFilter) -> String {
     let search = if filter.search.is_some() {
-        SearchQuery::condition(kind, 1, 6, 7)
+        crate::Dialect(kind).thread_search_condition(1, 6, 7)
     } else {
         String::new()
     };
@@ -196,14 +196,9 @@ impl Store {
              COALESCE(SUM(CASE WHEN k.status = 'open' AND t.channel = 'sms' THEN 1 ELSE 0 END), 0) AS sms \
              {FROM_THREADS} WHERE t.workspace_id = $1"
         );
-        // SUM is NUMERIC on PostgreSQL; the CAST keeps one row type for both.
-        let sql = match self.kind() {
-            crate::BackendKind::Sqlite => sql,
-            crate::BackendKind::Postgres => format!(
-                "SELECT open::BIGINT AS open, closed::BIGINT AS closed, mine::BIGINT AS mine, \
-                 unassigned::BIGINT AS unassigned, whatsapp::BIGINT AS whatsapp, sms::BIGINT AS sms FROM ({sql}) counts"
-            ),
-        };
+        let sql = self
+            .dialect()
+            .integer_sums(sql, &["open", "closed", "mine", "unassigned", "whatsapp", "sms"]);
         Ok(on_reader!(self, |pool| {
             sqlx::query_as::<_, InboxCounts>(&sql)
                 .bind(workspace_id)

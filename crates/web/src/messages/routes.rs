@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use recado_app::{AppError, AppResult};
 use recado_channels::whatsapp::send::{Interactive, MediaKind};
 use recado_channels::whatsapp::OutboundContent;
+use recado_core::consent::Channel;
 use recado_store::contacts::Contact;
 use recado_store::workspaces::Workspace;
 use serde::Deserialize;
@@ -285,7 +286,7 @@ async fn send_whatsapp(
     let campaign = input.campaign.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
     let unplanned = |contact_id: Option<String>| Unplanned {
         workspace_id: &ws.id,
-        channel: "whatsapp",
+        channel: Channel::Whatsapp,
         channel_id: &channel.record.id,
         contact_id,
         to: input.to.clone(),
@@ -410,7 +411,7 @@ async fn send_sms(
     let campaign = input.campaign.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
     let unplanned = |contact_id: Option<String>, to: Option<String>| Unplanned {
         workspace_id: &ws.id,
-        channel: "sms",
+        channel: Channel::Sms,
         channel_id: &channel.record.id,
         contact_id,
         to,

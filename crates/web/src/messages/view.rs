@@ -1,5 +1,6 @@
 //! The message body of the API contract.
 
+use recado_core::delivery::Direction;
 use recado_store::messages::{MessageEvent, MessageRecord};
 use serde::Serialize;
 use serde_json::Value;
@@ -48,7 +49,7 @@ pub struct MessageView {
 /// Builds the view. A quarantined message shows neither text nor content:
 /// content flagged by WhatsApp's policy never leaves the hub.
 pub fn message_view(m: MessageRecord, events: Vec<MessageEvent>) -> MessageView {
-    let inbound = m.direction == "in";
+    let inbound = m.direction == Direction::In;
     let (from, to) = (m.sender.clone(), m.recipient.clone());
     let content = if m.quarantined {
         None
@@ -69,10 +70,10 @@ pub fn message_view(m: MessageRecord, events: Vec<MessageEvent>) -> MessageView 
         content,
         template: m.template.and_then(|t| serde_json::from_str(&t).ok()),
         id: m.id,
-        channel: m.channel,
+        channel: m.channel.as_str().to_string(),
         channel_id: m.channel_id,
-        direction: m.direction,
-        status: m.status,
+        direction: m.direction.as_str().to_string(),
+        status: m.status.as_str().to_string(),
         contact_id: m.contact_id,
         thread_id: m.thread_id,
         kind: m.kind,

@@ -65,6 +65,9 @@ pub async fn receive(
         body: text,
         received_at: state.clock.now_ms(),
     };
-    state.webhook_writer.store(event, JOB_WEBHOOK).await?;
+    state
+        .webhook_writer
+        .store(event, |event_id| recado_core::jobs::Task::SmsWebhook { event_id })
+        .await?;
     Ok(([(header::CONTENT_TYPE, "text/xml")], twiml_empty_response()).into_response())
 }

@@ -3,9 +3,7 @@
 //! receipts, inbound replies and keywords, and the public link pages.
 
 pub mod http;
-pub use recado_app::sms::{
-    compose, inbound, providers, receipts, register_jobs, send, smpp, unsubscribe, JOB_SANDBOX_RECEIPT, JOB_SEND,
-};
+pub use recado_app::sms::{compose, inbound, providers, receipts, send, smpp, unsubscribe};
 pub mod public;
 pub mod sandbox;
 

@@ -4,6 +4,7 @@
 //! receipts. A quarantined message keeps nothing of its content.
 
 use super::page::local_time;
+use recado_core::delivery::Direction;
 use recado_store::messages::{MessageEvent, MessageRecord};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -121,7 +122,7 @@ fn content_of(m: &MessageRecord) -> Option<Value> {
 }
 
 pub fn card(m: &MessageRecord, events: &[MessageEvent], tz: &chrono_tz::Tz) -> MessageCard {
-    let inbound = m.direction == "in";
+    let inbound = m.direction == Direction::In;
     let mut card = MessageCard {
         id: m.id.clone(),
         inbound,
@@ -138,8 +139,8 @@ pub fn card(m: &MessageRecord, events: &[MessageEvent], tz: &chrono_tz::Tz) -> M
         notice: None,
         template_name: None,
         reactions: Vec::new(),
-        status: m.status.clone(),
-        ticks: if inbound { "" } else { ticks(&m.status) },
+        status: m.status.as_str().to_string(),
+        ticks: if inbound { "" } else { ticks(m.status.as_str()) },
         status_label: if inbound {
             String::new()
         } else {

@@ -3,7 +3,7 @@
 
 pub mod sandbox;
 pub mod session;
-pub use recado_app::whatsapp::{inbound, register_jobs, send, status, JOB_SEND, JOB_TEMPLATE_SYNC, JOB_WEBHOOK};
+pub use recado_app::whatsapp::{inbound, send, status};
 pub mod templates;
 pub mod usage;
 pub mod webhook;

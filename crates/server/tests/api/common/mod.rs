@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cloud_api;
+pub mod process;
 
 use recado::config::{Secret, Settings};
 use recado::Application;

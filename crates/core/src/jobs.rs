@@ -1,0 +1,258 @@
+//! The hub's background work as one enum: every kind of job and the payload
+//! it carries. A job is stored as its kind (TEXT, checked by the database)
+//! and its payload (JSON); [`Task`] is the two read back together, so a
+//! handler never digs in untyped JSON and an unreadable job is an error, not
+//! a job with empty fields.
+
+use crate::consent::UnknownValue;
+use crate::delivery::PartState;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What a job does, as stored in `jobs.kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JobKind {
+    WhatsAppWebhook,
+    WhatsAppSend,
+    WhatsAppTemplateSync,
+    SmsSend,
+    SmsSandboxReceipt,
+    SmsWebhook,
+    SmppReceipt,
+    SmppInbound,
+    WebhookDelivery,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 9] = [
+        JobKind::WhatsAppWebhook,
+        JobKind::WhatsAppSend,
+        JobKind::WhatsAppTemplateSync,
+        JobKind::SmsSend,
+        JobKind::SmsSandboxReceipt,
+        JobKind::SmsWebhook,
+        JobKind::SmppReceipt,
+        JobKind::SmppInbound,
+        JobKind::WebhookDelivery,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::WhatsAppWebhook => "whatsapp.webhook",
+            JobKind::WhatsAppSend => "whatsapp.send",
+            JobKind::WhatsAppTemplateSync => "whatsapp.template_sync",
+            JobKind::SmsSend => "sms.send",
+            JobKind::SmsSandboxReceipt => "sms.sandbox_receipt",
+            JobKind::SmsWebhook => "sms.webhook",
+            JobKind::SmppReceipt => "sms.smpp_receipt",
+            JobKind::SmppInbound => "sms.smpp_inbound",
+            JobKind::WebhookDelivery => "webhook.deliver",
+        }
+    }
+}
+
+impl FromStr for JobKind {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
+        JobKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownValue(s.to_string()))
+    }
+}
+
+impl TryFrom<String> for JobKind {
+    type Error = UnknownValue;
+    fn try_from(s: String) -> Result<Self, UnknownValue> {
+        s.parse()
+    }
+}
+
+impl fmt::Display for JobKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an SMSC reported for one part of a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartReport {
+    pub state: PartState,
+    /// The SMSC's error code when the part was not delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// A job: its kind and its payload. The serialized form is
+/// `{"kind": "...", "payload": {...}}`, of which the store keeps the two
+/// halves in their own columns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "payload")]
+pub enum Task {
+    /// Process a stored WhatsApp webhook event.
+    #[serde(rename = "whatsapp.webhook")]
+    WhatsAppWebhook { event_id: String },
+    /// Send a recorded WhatsApp message.
+    #[serde(rename = "whatsapp.send")]
+    WhatsAppSend { message_id: String },
+    /// Read a workspace's message templates from Meta again.
+    #[serde(rename = "whatsapp.template_sync")]
+    WhatsAppTemplateSync {},
+    /// Send a recorded SMS.
+    #[serde(rename = "sms.send")]
+    SmsSend { message_id: String },
+    /// The sandbox SMS provider's delivery receipt, some time after the send.
+    #[serde(rename = "sms.sandbox_receipt")]
+    SmsSandboxReceipt { message_id: String },
+    /// Process a stored SMS provider webhook event.
+    #[serde(rename = "sms.webhook")]
+    SmsWebhook { event_id: String },
+    /// An SMPP delivery receipt for one part.
+    #[serde(rename = "sms.smpp_receipt")]
+    SmppReceipt {
+        channel_id: String,
+        part_id: String,
+        delivery: PartReport,
+        #[serde(default)]
+        error: Option<String>,
+    },
+    /// An SMS received over SMPP.
+    #[serde(rename = "sms.smpp_inbound")]
+    SmppInbound {
+        channel_id: String,
+        from: String,
+        to: String,
+        text: String,
+    },
+    /// Deliver one outbound event to one webhook endpoint.
+    #[serde(rename = "webhook.deliver")]
+    WebhookDelivery { endpoint_id: String, event_id: String },
+}
+
+/// A stored job whose payload does not match its kind.
+#[derive(Debug, thiserror::Error)]
+#[error("the payload of a `{kind}` job cannot be read: {reason}")]
+pub struct UnreadableTask {
+    pub kind: String,
+    pub reason: String,
+}
+
+impl Task {
+    pub fn kind(&self) -> JobKind {
+        match self {
+            Task::WhatsAppWebhook { .. } => JobKind::WhatsAppWebhook,
+            Task::WhatsAppSend { .. } => JobKind::WhatsAppSend,
+            Task::WhatsAppTemplateSync {} => JobKind::WhatsAppTemplateSync,
+            Task::SmsSend { .. } => JobKind::SmsSend,
+            Task::SmsSandboxReceipt { .. } => JobKind::SmsSandboxReceipt,
+            Task::SmsWebhook { .. } => JobKind::SmsWebhook,
+            Task::SmppReceipt { .. } => JobKind::SmppReceipt,
+            Task::SmppInbound { .. } => JobKind::SmppInbound,
+            Task::WebhookDelivery { .. } => JobKind::WebhookDelivery,
+        }
+    }
+
+    /// The payload half, as stored in `jobs.payload`.
+    pub fn payload(&self) -> serde_json::Value {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(mut whole)) => whole.remove("payload").unwrap_or_default(),
+            _ => serde_json::Value::Null,
+        }
+    }
+
+    /// The task stored as `kind` and `payload`.
+    pub fn read(kind: &str, payload: &str) -> Result<Task, UnreadableTask> {
+        let unreadable = |reason: String| UnreadableTask {
+            kind: kind.to_string(),
+            reason,
+        };
+        let payload: serde_json::Value = serde_json::from_str(payload).map_err(|e| unreadable(e.to_string()))?;
+        serde_json::from_value(serde_json::json!({ "kind": kind, "payload": payload }))
+            .map_err(|e| unreadable(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_of_each() -> Vec<Task> {
+        vec![
+            Task::WhatsAppWebhook {
+                event_id: "ev_1".into(),
+            },
+            Task::WhatsAppSend {
+                message_id: "msg_1".into(),
+            },
+            Task::WhatsAppTemplateSync {},
+            Task::SmsSend {
+                message_id: "msg_2".into(),
+            },
+            Task::SmsSandboxReceipt {
+                message_id: "msg_3".into(),
+            },
+            Task::SmsWebhook {
+                event_id: "ev_2".into(),
+            },
+            Task::SmppReceipt {
+                channel_id: "ch_1".into(),
+                part_id: "p1".into(),
+                delivery: PartReport {
+                    state: PartState::NotDelivered,
+                    code: Some("0x0b".into()),
+                },
+                error: None,
+            },
+            Task::SmppInbound {
+                channel_id: "ch_1".into(),
+                from: "+5511912345678".into(),
+                to: "+15550001111".into(),
+                text: "SAIR".into(),
+            },
+            Task::WebhookDelivery {
+                endpoint_id: "we_1".into(),
+                event_id: "ev_3".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_task_reads_back_from_its_kind_and_payload() {
+        let tasks = one_of_each();
+        assert_eq!(tasks.len(), JobKind::ALL.len());
+        for task in tasks {
+            let kind = task.kind();
+            assert_eq!(kind.as_str().parse::<JobKind>().unwrap(), kind);
+            let back = Task::read(kind.as_str(), &task.payload().to_string()).unwrap();
+            assert_eq!(back, task);
+        }
+    }
+
+    #[test]
+    fn a_payload_that_does_not_match_its_kind_is_unreadable() {
+        assert!(Task::read("sms.send", r#"{"event_id": "ev_1"}"#).is_err());
+        assert!(Task::read("sms.send", "not json").is_err());
+        assert!(Task::read("no.such_kind", "{}").is_err());
+    }
+
+    #[test]
+    fn payloads_written_before_typed_jobs_still_read() {
+        // Jobs queued by an earlier version are read by the new one.
+        let receipt = r#"{"channel_id":"ch_1","part_id":"p1","delivery":{"state":"delivered"},"error":null}"#;
+        assert!(matches!(
+            Task::read("sms.smpp_receipt", receipt).unwrap(),
+            Task::SmppReceipt {
+                delivery: PartReport {
+                    state: PartState::Delivered,
+                    ..
+                },
+                ..
+            }
+        ));
+        assert_eq!(
+            Task::read("whatsapp.template_sync", "{}").unwrap(),
+            Task::WhatsAppTemplateSync {}
+        );
+    }
+}

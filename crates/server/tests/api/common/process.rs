@@ -1,0 +1,74 @@
+//! The real binary as a separate process: `recado serve` on a free port and a
+//! given database, for crash and multi-node tests.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `recado serve` on `port` with `database_url`, its first admin
+/// token being `token` (used when the database is empty), with `env` added
+/// to its environment.
+pub fn start_node(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    port: u16,
+    token: &str,
+    env: &[(&str, &str)],
+) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_recado"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            database_url,
+        ])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("RECADO_ADMIN_TOKEN", token)
+        .envs(env.iter().copied())
+        .env(
+            "RECADO_LOG",
+            if std::env::var("TEST_LOG").is_ok() {
+                "info"
+            } else {
+                "warn"
+            },
+        )
+        .stdout(Stdio::null())
+        .stderr(if std::env::var("TEST_LOG").is_ok() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
+        .spawn()
+        .expect("start recado")
+}
+
+pub async fn wait_healthy(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("hub at {base} did not become healthy");
+}
+
+/// A fresh data directory under the system's temporary one.
+pub fn temp_data_dir(prefix: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "{prefix}-{}",
+        recado_core::ids::new_id(recado_core::ids::IdKind::Job)
+    ))
+}
