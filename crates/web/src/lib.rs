@@ -14,6 +14,7 @@ pub mod messages;
 pub mod openapi;
 pub mod ops;
 pub mod outbound_webhooks;
+pub mod request_trace;
 pub mod sms;
 pub mod sms_api;
 pub mod ui;

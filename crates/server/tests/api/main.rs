@@ -14,6 +14,7 @@ mod import;
 mod inbox_api;
 mod jobs;
 mod outbound_webhooks;
+mod request_ids;
 mod sms;
 mod sms_analyze;
 mod sms_http;
