@@ -17,7 +17,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::api_routes())
         .merge(crate::sms_api::routes())
         .merge(crate::channels::routes())
-        .merge(crate::messages::routes())
+        .merge(crate::messages::routes(&state))
         .merge(crate::whatsapp::api_routes())
         .merge(crate::outbound_webhooks::routes());
     Router::new()

@@ -8,6 +8,7 @@ pub mod consent;
 pub mod contacts;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod inbox;
 pub mod list;
 pub mod messages;

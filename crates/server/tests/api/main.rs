@@ -10,6 +10,7 @@ mod contacts;
 mod crash;
 mod errors;
 mod health;
+mod idempotency;
 mod import;
 mod inbox_api;
 mod jobs;
