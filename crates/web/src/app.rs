@@ -1,7 +1,7 @@
 //! What every handler and worker shares, and the router of every route.
 
 use crate::error::ApiError;
-use crate::{consent, contacts, ops, users};
+use crate::{consent, contacts, ops, request_trace, users};
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
 
@@ -17,7 +17,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::api_routes())
         .merge(crate::sms_api::routes())
         .merge(crate::channels::routes())
-        .merge(crate::messages::routes())
+        .merge(crate::messages::routes(&state))
         .merge(crate::whatsapp::api_routes())
         .merge(crate::outbound_webhooks::routes());
     Router::new()
@@ -40,5 +40,10 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(ApiError::internal("a request handler panicked"))
         }))
+        // Outermost, so a refused or panicked request still gets its id
+        // and is logged inside its span.
+        .layer(request_trace::propagate_request_id_layer())
+        .layer(request_trace::trace_layer())
+        .layer(request_trace::set_request_id_layer())
         .with_state(state)
 }

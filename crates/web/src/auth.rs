@@ -56,6 +56,11 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // A layer in front of the route (idempotency keys) may have resolved
+        // the caller already; the token is looked up once per request.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
         let token = parts
             .headers
             .get(AUTHORIZATION)

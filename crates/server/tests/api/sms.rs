@@ -265,6 +265,93 @@ async fn short_links_redirect_with_utm_and_record_clicks_and_the_unsubscribe_pag
 }
 
 #[tokio::test]
+async fn the_unsubscribe_page_shows_the_workspace_name_escaped() {
+    let app = spawn_app().await;
+    let name = "Loja <script>alert(1)</script> & Cia";
+    let r = app
+        .post(
+            "/api/v1/workspaces",
+            json!({"name": name, "admin_email": "admin@markup.example"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let token = r.body["admin_token"].as_str().unwrap().to_string();
+    let as_owner = |req: reqwest::RequestBuilder| app.send(req.bearer_auth(&token));
+    let channel = as_owner(
+        app.client
+            .post(app.url("/api/v1/channels"))
+            .json(&json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}})),
+    )
+    .await;
+    assert_eq!(channel.status, 201, "{}", channel.body);
+    let contact = as_owner(
+        app.client
+            .post(app.url("/api/v1/contacts"))
+            .json(&json!({"properties": {"mobilephone": "+5511912345678"}})),
+    )
+    .await;
+    let contact = contact.body["id"].as_str().unwrap().to_string();
+    let subscribed = as_owner(
+        app.client
+            .put(app.url(&format!("/api/v1/contacts/{contact}/subscriptions/sms")))
+            .json(&json!({"status": "subscribed", "legal_basis": "consent", "explanation": "signed up"})),
+    )
+    .await;
+    assert_eq!(subscribed.status, 200, "{}", subscribed.body);
+    let sent = as_owner(
+        app.client
+            .post(app.url("/api/v1/messages"))
+            .json(&json!({"channel": "sms", "contact_id": contact, "text": "Sair: {UNSUB_URL}"})),
+    )
+    .await;
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    let unsub = sent.body["text"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.contains("/u/"))
+        .unwrap();
+    let token = unsub.rsplit('/').next().unwrap();
+
+    let page = app.client.get(app.url(&format!("/u/{token}"))).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(!html.contains("<script>"), "{html}");
+    let shown = html
+        .split_once("<strong>")
+        .and_then(|(_, rest)| rest.split_once("</strong>"))
+        .map(|(name, _)| decode_entities(name))
+        .unwrap_or_else(|| panic!("no name on the page: {html}"));
+    assert_eq!(shown, name, "shown as text: {html}");
+}
+
+/// Text as a browser shows it: `&lt;`, `&#60;` and friends decoded.
+fn decode_entities(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let (entity, after) = rest[at + 1..].split_once(';').expect("an entity ends with ;");
+        let c = match entity {
+            "lt" => '<',
+            "gt" => '>',
+            "amp" => '&',
+            "quot" => '"',
+            "apos" => '\'',
+            n => n
+                .strip_prefix('#')
+                .and_then(|d| d.parse::<u32>().ok())
+                .and_then(char::from_u32)
+                .unwrap_or_else(|| panic!("unknown entity &{n};")),
+        };
+        out.push(c);
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test]
 async fn an_inbound_stop_unsubscribes_the_sender_and_replies_are_recorded() {
     let (app, channel) = setup(json!({"senders": ["Recado"]})).await;
     let ana = subscribed_contact(&app, "+5511912345678", "Ana").await;

@@ -1,5 +1,5 @@
 //! `POST /api/v1/messages` and `GET /api/v1/messages/{id}`: one entry point
-//! for every channel, with idempotency keys.
+//! for every channel, with idempotency keys (`crate::idempotency`).
 
 pub use recado_app::messages::delivery;
 pub mod routes;

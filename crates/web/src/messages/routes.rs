@@ -4,12 +4,11 @@ use crate::auth::Caller;
 use crate::channels::routes::{decode, load, LoadedChannel};
 use crate::contacts::routes_support::{contacts_for, workspace_of};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_json, read_body};
+use crate::extract::{parse_json, read_body, require_json_content_type};
 use crate::messages::send_job::{record_unplanned, Unplanned};
 use crate::whatsapp::send::{default_campaign, send, SendPlan, SendSource, TemplateInput, WhatsAppContent};
 use axum::extract::{Path, Request, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use recado_app::{AppError, AppResult};
@@ -19,11 +18,13 @@ use recado_core::consent::Channel;
 use recado_store::contacts::Contact;
 use recado_store::workspaces::Workspace;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
-pub fn routes() -> Router<AppState> {
+/// The routes; a send takes an `Idempotency-Key` (see `crate::idempotency`).
+pub fn routes(state: &AppState) -> Router<AppState> {
+    // `route_layer`: a method the route does not have stays a plain 405.
+    let idempotent = axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::idempotent);
     Router::new()
-        .route("/messages", post(create_message))
+        .route("/messages", post(create_message).route_layer(idempotent))
         .route("/messages/{id}", get(get_message))
 }
 
@@ -66,100 +67,20 @@ pub struct MessageInput {
     pub utm: Option<serde_json::Value>,
 }
 
-/// How long an idempotency key is remembered.
-const IDEMPOTENCY_TTL_MS: i64 = 24 * 3600 * 1000;
-
 #[utoipa::path(post, path = "/api/v1/messages", request_body = MessageInput,
     responses((status = 202, body = MessageView), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn create_message(State(state): State<AppState>, caller: Caller, req: Request) -> Response {
-    let key = req
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(|k| k.trim().to_string())
-        .filter(|k| !k.is_empty());
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
-    if !is_json {
-        return ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as application/json",
-        )
-        .into_response();
-    }
-    let body = match read_body(req, &state).await {
-        Ok(b) => b,
-        Err(e) => return e.into_response(),
-    };
-    let Some(key) = key else {
-        return handle(&state, &caller, &body).await.into_response();
-    };
-    if key.len() > 255 {
-        return ApiError::invalid(
-            "invalid_idempotency_key",
-            "Idempotency-Key",
-            "keys are at most 255 characters",
-        )
-        .into_response();
-    }
-    let hash = hex::encode(Sha256::digest(&body));
-    let now = state.clock.now_ms();
-    match state
-        .store
-        .claim_idempotency(&caller.workspace_id, &key, &hash, now, IDEMPOTENCY_TTL_MS)
-        .await
-    {
-        Err(e) => ApiError::from(e).into_response(),
-        Ok(Some(previous)) if previous.request_hash != hash => ApiError::conflict(
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with another request body",
-        )
-        .into_response(),
-        Ok(Some(previous)) if previous.status_code == 0 => ApiError::conflict(
-            "idempotency_key_in_use",
-            "a request with this Idempotency-Key is still being handled",
-        )
-        .into_response(),
-        Ok(Some(previous)) => {
-            let status = StatusCode::from_u16(previous.status_code as u16).unwrap_or(StatusCode::OK);
-            (status, [(header::CONTENT_TYPE, "application/json")], previous.response).into_response()
-        }
-        Ok(None) => {
-            let response = handle(&state, &caller, &body).await;
-            let (status, text) = match &response {
-                Ok((status, Json(view))) => (*status, serde_json::to_string(view).unwrap_or_default()),
-                Err(e) => (
-                    e.status,
-                    serde_json::to_string(
-                        &serde_json::json!({"error": {"code": e.code, "message": e.message, "field": e.field}}),
-                    )
-                    .unwrap_or_default(),
-                ),
-            };
-            if status.is_server_error() {
-                let _ = state.store.release_idempotency(&caller.workspace_id, &key).await;
-            } else if let Err(e) = state
-                .store
-                .finish_idempotency(&caller.workspace_id, &key, status.as_u16(), &text)
-                .await
-            {
-                return ApiError::from(e).into_response();
-            }
-            response.into_response()
-        }
-    }
-}
-
-async fn handle(state: &AppState, caller: &Caller, body: &[u8]) -> ApiResult<(StatusCode, Json<MessageView>)> {
-    let input: MessageInput = parse_json(body)?;
-    let ws = workspace_of(state, caller).await?;
+pub async fn create_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    req: Request,
+) -> ApiResult<(StatusCode, Json<MessageView>)> {
+    require_json_content_type(req.headers())?;
+    let body = read_body(req, &state).await?;
+    let input: MessageInput = parse_json(&body)?;
+    let ws = workspace_of(&state, &caller).await?;
     let record = match input.channel.as_str() {
-        "whatsapp" => send_whatsapp(state, &ws, input).await?,
-        "sms" => send_sms(state, &ws, input).await?,
+        "whatsapp" => send_whatsapp(&state, &ws, input).await?,
+        "sms" => send_sms(&state, &ws, input).await?,
         "voice" => {
             return Err(ApiError::invalid(
                 "no_channel",

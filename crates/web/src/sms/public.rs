@@ -1,9 +1,11 @@
 //! The public pages of SMS links: `/s/{code}` redirects and records the
 //! click; `/u/{token}` asks the contact to confirm the opt-out and applies it.
-//! These pages are for the contacts, not users: plain HTML, no sign-in.
+//! These pages are for the contacts, not users: plain HTML, no sign-in,
+//! rendered from askama templates (`public_*.html`), which escape every value.
 
 use super::unsubscribe::verify;
 use crate::app::AppState;
+use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -11,31 +13,50 @@ use axum::response::{Html, IntoResponse, Response};
 use recado_core::consent::{ChangeRequest, Channel, ConsentSource, SubscriptionStatus};
 use serde_json::json;
 
-fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}}\
-         button{{font-size:1rem;padding:.6rem 1.2rem;border-radius:.4rem;border:1px solid #444;background:#fff;cursor:pointer}}</style></head>\
-         <body><h1>{title}</h1>{body}</body></html>"
-    )
+/// A page that only says something: not found, try again, done.
+#[derive(Template)]
+#[template(path = "public_notice.html")]
+struct Notice {
+    title: &'static str,
+    message: &'static str,
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// The question before an opt-out, naming the business that asks.
+#[derive(Template)]
+#[template(path = "public_unsubscribe.html")]
+struct UnsubscribePrompt<'a> {
+    title: &'static str,
+    workspace_name: &'a str,
+}
+
+fn render(status: StatusCode, page: impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a public page could not be rendered");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Please try again in a moment.").into_response()
+        }
+    }
+}
+
+fn notice(status: StatusCode, title: &'static str, message: &'static str) -> Response {
+    render(status, Notice { title, message })
 }
 
 fn not_found() -> Response {
-    (
+    notice(
         StatusCode::NOT_FOUND,
-        Html(page(
-            "Link not found",
-            "<p>This link does not exist or is no longer valid.</p>",
-        )),
+        "Link not found",
+        "This link does not exist or is no longer valid.",
     )
-        .into_response()
+}
+
+fn try_again() -> Response {
+    notice(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Try again",
+        "Please try again in a moment.",
+    )
 }
 
 pub async fn follow_link(State(state): State<AppState>, code: Result<Path<String>, PathRejection>) -> Response {
@@ -45,11 +66,7 @@ pub async fn follow_link(State(state): State<AppState>, code: Result<Path<String
         Ok(None) => return not_found(),
         Err(e) => {
             tracing::error!(error = %e, "short link lookup failed");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Html(page("Try again", "<p>Please try again in a moment.</p>")),
-            )
-                .into_response();
+            return try_again();
         }
     };
     if let Err(e) = record_click(&state, &link).await {
@@ -95,11 +112,13 @@ pub async fn unsubscribe_page(State(state): State<AppState>, token: Result<Path<
         return not_found();
     }
     // A GET only asks: link scanners and previews must not unsubscribe anyone.
-    let body = format!(
-        "<p>Stop receiving text messages from <strong>{}</strong>?</p><form method=\"post\"><button type=\"submit\">Unsubscribe</button></form>",
-        escape(&ws.name)
-    );
-    Html(page("Unsubscribe", &body)).into_response()
+    render(
+        StatusCode::OK,
+        UnsubscribePrompt {
+            title: "Unsubscribe",
+            workspace_name: &ws.name,
+        },
+    )
 }
 
 pub async fn unsubscribe(State(state): State<AppState>, token: Result<Path<String>, PathRejection>) -> Response {
@@ -142,19 +161,13 @@ pub async fn unsubscribe(State(state): State<AppState>, token: Result<Path<Strin
         }
         Ok(_) => {}
         Err(e) if !e.is_internal() => {}
-        Err(_) => {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Html(page("Try again", "<p>Please try again in a moment.</p>")),
-            )
-                .into_response()
-        }
+        Err(_) => return try_again(),
     }
-    Html(page(
+    notice(
+        StatusCode::OK,
         "You are unsubscribed",
-        "<p>You will receive no more text messages from us.</p>",
-    ))
-    .into_response()
+        "You will receive no more text messages from us.",
+    )
 }
 
 /// A path segment that cannot be decoded (`%ff`) names no link or token: the
