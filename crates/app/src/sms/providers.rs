@@ -15,6 +15,17 @@ use recado_core::jobs::Task;
 use recado_store::jobs::{Job, NewJob};
 use recado_store::messages::MessageRecord;
 
+/// Whether this node may submit on `channel` now. Only an SMPP channel can
+/// say no: another node holds its bind (`JobError::Elsewhere`). Asked before
+/// the send is marked as attempted, so a send handed to the binding node is
+/// not taken for one that may have reached the provider.
+pub async fn ready_here(state: &AppState, channel: &LoadedSms) -> Result<(), JobError> {
+    match &channel.sms.provider {
+        SmsProviderSettings::Smpp(_) => super::smpp::bound_here(state, channel).await,
+        _ => Ok(()),
+    }
+}
+
 /// Submits a stored message to its channel's provider.
 pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageRecord) -> Result<(), JobError> {
     match &channel.sms.provider {

@@ -197,6 +197,7 @@ pub async fn send_job(state: AppState, job: Job, message_id: String) -> Result<(
         Queued::Ready(m, record) => (m, record),
     };
     let channel = crate::channels::registry::decode_sms(&state, record)?;
+    super::providers::ready_here(&state, &channel).await?;
     state
         .store
         .mark_send_attempted(&message.id, state.clock.now_ms())

@@ -223,6 +223,17 @@ pub async fn restart(state: &AppState, channel: &LoadedSms) {
     }
 }
 
+/// Ok when this node binds the channel (binding it now if no node does);
+/// [`JobError::Elsewhere`] when another node holds the bind.
+pub async fn bound_here(state: &AppState, channel: &LoadedSms) -> Result<(), JobError> {
+    match session(state, channel).await? {
+        Some(_) => Ok(()),
+        None => Err(JobError::Elsewhere {
+            retry_after_ms: ELSEWHERE_RETRY_MS,
+        }),
+    }
+}
+
 pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageRecord) -> Result<(), JobError> {
     let Some(handle) = session(state, channel).await? else {
         return Err(JobError::Elsewhere {
