@@ -33,6 +33,36 @@ pub fn hash_token(token: &str) -> String {
 }
 
 pub use crate::settings::PasswordCost;
+use crate::settings::MIN_PASSWORD_CHARS;
+
+/// 422 `weak_password` for a password shorter than the minimum.
+pub fn check_password(password: &str) -> Result<(), AppError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AppError::invalid(
+            "weak_password",
+            "password",
+            format!("passwords have at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// The e-mail address, trimmed and lower-cased; 422 `invalid_email` when it
+/// does not look like `name@domain`.
+pub fn check_email(email: &str) -> Result<String, AppError> {
+    let email = email.trim().to_lowercase();
+    let ok = email
+        .split_once('@')
+        .is_some_and(|(u, d)| !u.is_empty() && !d.is_empty() && !email.contains(char::is_whitespace));
+    if !ok {
+        return Err(AppError::invalid(
+            "invalid_email",
+            "email",
+            "e-mail must look like name@domain",
+        ));
+    }
+    Ok(email)
+}
 
 pub fn hash_password(password: &str, cost: PasswordCost) -> Result<String, AppError> {
     use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};

@@ -21,6 +21,7 @@ pub mod throttle;
 pub mod webhook_writer;
 pub mod whatsapp;
 pub mod workers;
+pub mod workspaces;
 
 pub use error::{AppError, AppResult, ErrorKind};
 pub use settings::{PasswordCost, Secret, Settings};

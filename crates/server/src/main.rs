@@ -72,20 +72,24 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let store = open(&settings).await?;
             store.migrate().await?;
-            let token = recado::auth::generate_token();
-            let password = recado::auth::generate_password();
-            let password_hash = recado::auth::hash_password(&password, settings.password_cost)
-                .map_err(|e| anyhow::anyhow!(e.message))?;
-            let admin = bootstrap::NewAdmin {
-                email: &admin_email,
-                token: &token,
-                password_hash: &password_hash,
+            let request = recado_app::workspaces::NewWorkspace {
+                name,
+                default_country,
+                admin_email,
+                admin_password: None,
             };
             let clock = recado_core::clock::SystemClock;
-            let id = bootstrap::create_workspace_with_admin(&store, &name, default_country, &admin, &clock).await?;
+            let created = recado_app::workspaces::create(&store, &clock, settings.password_cost, request)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
             println!(
-                "workspace {name} created ({id})\nadmin API token (shown once): {token}\n\
-                 web sign-in: {admin_email} with password {password} (shown once)"
+                "workspace {} created ({})\nadmin API token (shown once): {}\n\
+                 web sign-in: {} with password {} (shown once)",
+                created.name,
+                created.id,
+                created.admin_token,
+                created.admin_email,
+                created.generated_password.unwrap_or_default()
             );
             Ok(())
         }

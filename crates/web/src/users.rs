@@ -1,8 +1,8 @@
 //! Users, API tokens and workspaces.
 
 use crate::app::AppState;
-use crate::auth::{generate_password, generate_token, hash_password, hash_token, Caller, Role};
-use crate::bootstrap::{create_workspace_with_admin, NewAdmin, DEFAULT_WORKSPACE};
+use crate::auth::{generate_token, hash_password, hash_token, Caller, Role};
+use crate::bootstrap::DEFAULT_WORKSPACE;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::list::{page, ListBody};
@@ -59,29 +59,11 @@ pub use recado_app::settings::MIN_PASSWORD_CHARS;
 
 /// 422 `weak_password` for a password shorter than the minimum.
 pub fn check_password(password: &str) -> ApiResult<()> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ApiError::invalid(
-            "weak_password",
-            "password",
-            format!("passwords have at least {MIN_PASSWORD_CHARS} characters"),
-        ));
-    }
-    Ok(())
+    Ok(recado_app::auth::check_password(password)?)
 }
 
 fn check_email(email: &str) -> ApiResult<String> {
-    let email = email.trim().to_lowercase();
-    let ok = email
-        .split_once('@')
-        .is_some_and(|(u, d)| !u.is_empty() && !d.is_empty() && !email.contains(char::is_whitespace));
-    if !ok {
-        return Err(ApiError::invalid(
-            "invalid_email",
-            "email",
-            "e-mail must look like name@domain",
-        ));
-    }
-    Ok(email)
+    Ok(recado_app::auth::check_email(email)?)
 }
 
 #[utoipa::path(post, path = "/api/v1/users", request_body = NewUser, responses((status = 201, body = UserView), (status = 403, body = crate::error::ErrorBody)))]
@@ -398,55 +380,26 @@ pub async fn create_workspace(
     if own.name != DEFAULT_WORKSPACE {
         return Err(ApiError::forbidden());
     }
-    let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid(
-            "invalid_name",
-            "name",
-            "workspace names are 1 to 100 characters",
-        ));
-    }
-    let country = input.default_country.map(|c| c.trim().to_ascii_uppercase());
-    if let Some(c) = &country {
-        if recado_core::phone::calling_code_of(c).is_none() {
-            return Err(ApiError::invalid(
-                "invalid_country",
-                "default_country",
-                format!("`{c}` is not an ISO 3166-1 alpha-2 code"),
-            ));
-        }
-    }
-    let email = check_email(&input.admin_email)?;
-    let token = generate_token();
-    let (password, generated_password) = match input.admin_password {
-        Some(p) => {
-            check_password(&p)?;
-            (p, None)
-        }
-        None => {
-            let p = generate_password();
-            (p.clone(), Some(p))
-        }
+    let request = recado_app::workspaces::NewWorkspace {
+        name: input.name,
+        default_country: input.default_country,
+        admin_email: input.admin_email,
+        admin_password: input.admin_password,
     };
-    let password_hash = hash_password(&password, state.settings.password_cost)?;
-    let admin = NewAdmin {
-        email: &email,
-        token: &token,
-        password_hash: &password_hash,
-    };
-    let id = create_workspace_with_admin(&state.store, &name, country, &admin, state.clock.as_ref())
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(what) => ApiError::conflict("conflict", what),
-            other => other.into(),
-        })?;
+    let created = recado_app::workspaces::create(
+        &state.store,
+        state.clock.as_ref(),
+        state.settings.password_cost,
+        request,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(WorkspaceCreated {
-            id,
-            name,
-            admin_token: token,
-            admin_password: generated_password,
+            id: created.id,
+            name: created.name,
+            admin_token: created.admin_token,
+            admin_password: created.generated_password,
         }),
     ))
 }

@@ -546,3 +546,51 @@ async fn agents_see_their_colleagues_names_but_not_their_email_addresses() {
         .iter()
         .all(|u| u["email"].is_string()));
 }
+
+/// `recado workspace create` with `args`, on `db`: (exit success, stdout + stderr).
+fn workspace_create(db: &recado_store::testing::TestDatabase, args: &[&str]) -> (bool, String) {
+    let data_dir = crate::common::process::temp_data_dir("recado-cli");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_recado"))
+        .args(["workspace", "create"])
+        .args(args)
+        .arg("--database-url")
+        .arg(&db.url)
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .output()
+        .expect("run recado");
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn the_command_line_refuses_a_workspace_the_api_refuses() {
+    let db = recado_store::testing::TestDatabase::new().await;
+    for (args, code) in [
+        (
+            vec!["Loja", "--admin-email", "admin@loja.example", "--default-country", "ZZ"],
+            "invalid_country",
+        ),
+        (vec!["Loja", "--admin-email", "not-an-address"], "invalid_email"),
+        (vec!["   ", "--admin-email", "admin@loja.example"], "invalid_name"),
+    ] {
+        let (ok, text) = workspace_create(&db, &args);
+        assert!(!ok && text.contains(code), "{args:?} gave: {text}");
+    }
+    let (ok, text) = workspace_create(
+        &db,
+        &["Loja", "--admin-email", "Admin@Loja.example", "--default-country", "br"],
+    );
+    assert!(
+        ok && text.contains("rcd_") && text.contains("admin@loja.example"),
+        "{text}"
+    );
+    let store = db.store().await;
+    let ws = store.workspace_by_name("Loja").await.unwrap().expect("created");
+    assert_eq!(ws.default_country.as_deref(), Some("BR"));
+}
