@@ -3,5 +3,6 @@
 //! stored messages.
 
 pub mod delivery;
+pub mod refusal;
 pub mod request;
 pub mod send_job;

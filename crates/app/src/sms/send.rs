@@ -6,6 +6,7 @@ use super::compose::{compose, random_code, Utm};
 use super::unsubscribe::{sign, UnsubscribeClaim};
 use crate::channels::registry::LoadedSms;
 use crate::error::{AppError, AppResult};
+use crate::messages::refusal::SendRefusal;
 use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, Queued};
 use crate::whatsapp::send::{default_campaign, SendSource};
 use crate::workers::JobError;
@@ -73,12 +74,8 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
     // Business-initiated: only to subscribed contacts. The hub's own replies
     // (keyword confirmations) answer the contact and are exempt.
     if plan.source != SendSource::System && !is_subscribed(state, plan.contact).await? {
-        let e = AppError::new(
-            crate::ErrorKind::Conflict,
-            "not_subscribed",
-            "the contact is not subscribed to SMS",
-        );
-        return Err(record_refusal(state, &message, e).await);
+        let refusal = SendRefusal::NotSubscribed { channel: Channel::Sms };
+        return Err(record_refusal(state, &message, refusal).await);
     }
     let claim = UnsubscribeClaim {
         workspace_id: plan.workspace.id.clone(),
@@ -107,8 +104,7 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
     let analysis = match analyze(&composed.text, &options) {
         Ok(a) => a,
         Err(_) => {
-            let e = AppError::invalid("empty_text", "text", "the text is empty once filled");
-            return Err(record_refusal(state, &message, e).await);
+            return Err(record_refusal(state, &message, SendRefusal::EmptyText).await);
         }
     };
     message.text = Some(analysis.text.clone());
@@ -123,15 +119,11 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
     })
     .to_string();
     if analysis.exceeds_max_segments {
-        let e = AppError::invalid(
-            "too_many_segments",
-            "text",
-            format!(
-                "the text needs {} parts; at most {} are allowed",
-                analysis.segments, options.max_segments
-            ),
-        );
-        return Err(record_refusal(state, &message, e).await);
+        let refusal = SendRefusal::TooManySegments {
+            segments: analysis.segments,
+            max: options.max_segments,
+        };
+        return Err(record_refusal(state, &message, refusal).await);
     }
     let links: Vec<ShortLink> = composed
         .links
@@ -168,8 +160,8 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
 }
 
 /// Stores a refused send as `not_sent` with `SMS_NOT_SENT` on the timeline.
-pub async fn record_refusal(state: &AppState, message: &MessageRecord, error: AppError) -> AppError {
-    crate::messages::send_job::record_refusal(state, message, error, "SMS_NOT_SENT").await
+pub async fn record_refusal(state: &AppState, message: &MessageRecord, refusal: SendRefusal) -> AppError {
+    crate::messages::send_job::record_refusal(state, message, refusal.into(), "SMS_NOT_SENT").await
 }
 
 async fn is_subscribed(state: &AppState, contact: &Contact) -> AppResult<bool> {

@@ -7,6 +7,7 @@ use super::status::transition;
 use crate::channels::registry::LoadedChannel;
 use crate::error::{AppError, AppResult};
 use crate::messages::delivery::{update_for, Report};
+use crate::messages::refusal::SendRefusal;
 use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, Queued};
 use crate::workers::JobError;
 use crate::AppState;
@@ -95,10 +96,6 @@ pub fn whatsapp_number(contact: &Contact) -> Option<&str> {
         .map(String::as_str)
 }
 
-fn refusal(status: crate::ErrorKind, code: &'static str, message: impl Into<String>) -> AppError {
-    AppError::new(status, code, message)
-}
-
 /// Checks every rule, stores the message and its send job, and returns it
 /// (status `queued`). A refused send is stored as `not_sent` with the reason,
 /// recorded on the timeline, and returned as the error.
@@ -130,8 +127,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
         )
     };
     let Some(recipient) = recipient else {
-        let e = AppError::invalid("no_whatsapp_phone", "contact_id", "the contact has no WhatsApp number");
-        return Err(record_refusal(state, &message, e).await);
+        return Err(record_refusal(state, &message, SendRefusal::NoWhatsAppPhone).await);
     };
     let thread = state
         .store
@@ -146,12 +142,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
     match &plan.content {
         WhatsAppContent::FreeForm(content) => {
             if !session_open {
-                let e = refusal(
-                    crate::ErrorKind::Conflict,
-                    "outside_session_window",
-                    "the 24-hour session is closed: only an approved template can be sent",
-                );
-                return Err(record_refusal(state, &message, e).await);
+                return Err(record_refusal(state, &message, SendRefusal::OutsideSessionWindow).await);
             }
             if let Err(e) = recado_channels::whatsapp::validate(&SendRequest {
                 to: recipient.clone(),
@@ -165,38 +156,31 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
         WhatsAppContent::Template(input) => {
             // Templates are business-initiated: only to subscribed contacts.
             if !is_subscribed(state, contact).await? {
-                let e = refusal(
-                    crate::ErrorKind::Conflict,
-                    "not_subscribed",
-                    "the contact is not subscribed to WhatsApp",
-                );
-                return Err(record_refusal(state, &message, e).await);
+                let refusal = SendRefusal::NotSubscribed {
+                    channel: Channel::Whatsapp,
+                };
+                return Err(record_refusal(state, &message, refusal).await);
             }
             let stored = state
                 .store
                 .template(&channel.record.id, &input.name, &input.language)
                 .await?;
             let Some(stored) = stored.filter(|t| t.status.eq_ignore_ascii_case("APPROVED")) else {
-                let e = AppError::invalid(
-                    "template_not_approved",
-                    "template",
-                    format!(
-                        "template `{}` ({}) is not approved on this account",
-                        input.name, input.language
-                    ),
-                );
-                return Err(record_refusal(state, &message, e).await);
+                let refusal = SendRefusal::TemplateNotApproved {
+                    name: input.name.clone(),
+                    language: input.language.clone(),
+                };
+                return Err(record_refusal(state, &message, refusal).await);
             };
             let definition = template_of(&stored);
             let components = match build_components(&definition.variables(), &input.parameters) {
                 Ok(c) => c,
                 Err(err) => {
-                    let e = AppError::invalid(
-                        "template_parameters",
-                        format!("template.parameters.{}", err.component()),
-                        err.to_string(),
-                    );
-                    return Err(record_refusal(state, &message, e).await);
+                    let refusal = SendRefusal::TemplateParameters {
+                        field: format!("template.parameters.{}", err.component()),
+                        reason: err.to_string(),
+                    };
+                    return Err(record_refusal(state, &message, refusal).await);
                 }
             };
             let content = OutboundContent::Template {
@@ -259,22 +243,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
             );
             Ok(stored)
         }
-        Err(OutboundRefusal::QuotaExhausted) => {
-            let e = refusal(
-                crate::ErrorKind::Conflict,
-                "quota_exhausted",
-                "the monthly WhatsApp conversation limit is reached",
-            );
-            Err(record_refusal(state, &message, e).await)
-        }
-        Err(OutboundRefusal::MessagingLimitReached) => {
-            let e = refusal(
-                crate::ErrorKind::Conflict,
-                "messaging_limit_reached",
-                "the account's messaging limit tier is reached for the rolling 24 hours",
-            );
-            Err(record_refusal(state, &message, e).await)
-        }
+        Err(refusal) => Err(record_refusal(state, &message, refusal.into()).await),
     }
 }
 
@@ -307,8 +276,8 @@ async fn record_queued(
 }
 
 /// Stores a refused send as `not_sent` with `WHATSAPP_NOT_SENT` on the timeline.
-pub async fn record_refusal(state: &AppState, message: &MessageRecord, error: AppError) -> AppError {
-    crate::messages::send_job::record_refusal(state, message, error, "WHATSAPP_NOT_SENT").await
+pub async fn record_refusal(state: &AppState, message: &MessageRecord, refusal: SendRefusal) -> AppError {
+    crate::messages::send_job::record_refusal(state, message, refusal.into(), "WHATSAPP_NOT_SENT").await
 }
 
 async fn is_subscribed(state: &AppState, contact: &Contact) -> AppResult<bool> {
