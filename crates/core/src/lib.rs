@@ -10,6 +10,8 @@ pub mod jobs;
 pub mod keywords;
 pub mod phone;
 pub mod properties;
+pub mod sms_compose;
 pub mod text;
 pub mod tokens;
+pub mod unsubscribe_token;
 pub mod whatsapp;
