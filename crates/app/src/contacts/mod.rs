@@ -1,3 +1,4 @@
 //! Contacts: property checks, phone normalisation, finding and creating.
 
+pub mod import;
 pub mod service;
