@@ -4,7 +4,7 @@
 
 use crate::error::AppError;
 use recado_core::consent::{
-    decide, ChangeRequest, Channel, ConsentError, ConsentSource, ContactFacts, SubscriptionStatus,
+    decide, ChangeRequest, Channel, ConsentError, ConsentSource, ContactFacts, LegalBasis, SubscriptionStatus,
 };
 use recado_core::keywords::{CustomKeyword, KeywordKind, KeywordMatch, KeywordSet};
 use recado_store::consent::{ChangeContext, ChangeError, ChangeOutcome};
@@ -126,4 +126,90 @@ pub async fn confirmation_text(store: &Store, workspace_id: &str, found: &Keywor
     Ok(custom.unwrap_or_else(|| {
         recado_core::keywords::default_confirmation(found.kind, found.language.as_deref()).to_string()
     }))
+}
+
+/// The change a person asked for: `status` is `subscribed` or
+/// `unsubscribed`; a legal basis, when given, must be one of the known ones.
+pub fn request_of(
+    channel: Channel,
+    status: &str,
+    legal_basis: Option<&str>,
+    explanation: Option<String>,
+    source: ConsentSource,
+) -> Result<ChangeRequest, AppError> {
+    let status: SubscriptionStatus = status.parse().map_err(|_| {
+        AppError::invalid(
+            "invalid_status",
+            "status",
+            "status must be `subscribed` or `unsubscribed`",
+        )
+    })?;
+    if status == SubscriptionStatus::NotSpecified {
+        return Err(consent_error(ConsentError::InvalidStatus));
+    }
+    let legal_basis = match legal_basis.map(str::trim).filter(|b| !b.is_empty()) {
+        None => None,
+        Some(b) => Some(b.parse::<LegalBasis>().map_err(|_| {
+            AppError::invalid(
+                "invalid_legal_basis",
+                "legal_basis",
+                format!("`{b}` is not a legal basis (consent, legitimate_interest_prospect, legitimate_interest_client, legitimate_interest_other, contract, not_applicable)"),
+            )
+        })?),
+    };
+    Ok(ChangeRequest {
+        channel,
+        status,
+        legal_basis,
+        explanation,
+        source,
+    })
+}
+
+/// The largest list one bulk change may carry.
+pub const BULK_LIMIT: usize = 10_000;
+
+/// What a bulk change did: how many contacts changed, and each contact it
+/// could not change with the refusal's code.
+#[derive(Debug, Default)]
+pub struct BulkOutcome {
+    pub updated: u64,
+    pub failed: Vec<(String, &'static str)>,
+}
+
+/// Applies one change to many contacts of a workspace, each through the same
+/// rule as a single change. The legal basis covers every contact, so a
+/// subscription without one is refused once for the whole request.
+pub async fn change_many(
+    contacts: &crate::contacts::service::Contacts<'_>,
+    store: &Store,
+    ids: &[String],
+    request: &ChangeRequest,
+    actor: &str,
+    now: i64,
+) -> Result<BulkOutcome, AppError> {
+    if ids.len() > BULK_LIMIT {
+        return Err(AppError::invalid(
+            "too_many_contacts",
+            "contact_ids",
+            format!("at most {BULK_LIMIT} contacts per request"),
+        ));
+    }
+    let explained = request.explanation.as_deref().is_some_and(|e| !e.trim().is_empty());
+    if request.status == SubscriptionStatus::Subscribed && (request.legal_basis.is_none() || !explained) {
+        return Err(consent_error(ConsentError::LegalBasisRequired));
+    }
+    let mut outcome = BulkOutcome::default();
+    for id in ids {
+        let result = match contacts.get(id).await {
+            Ok(contact) => change(store, &contact, request, actor, now).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => outcome.updated += 1,
+            Err(e) if !e.is_internal() => outcome.failed.push((id.clone(), e.code)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(outcome)
 }

@@ -1,4 +1,4 @@
-use super::service::{change, consent_error};
+use super::service::{change, change_many, request_of};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::contacts::routes_support::{contacts_for, workspace_of};
@@ -8,7 +8,7 @@ use crate::list::{page, ListBody};
 use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use recado_core::consent::{ChangeRequest, Channel, ConsentError, ConsentSource, LegalBasis, SubscriptionStatus};
+use recado_core::consent::{ChangeRequest, Channel, ConsentSource};
 use recado_store::consent::{not_specified_record, SubscriptionRecord};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -86,33 +86,13 @@ pub struct SubscriptionInput {
 }
 
 fn parse_request(channel: Channel, input: &SubscriptionInput, source: ConsentSource) -> ApiResult<ChangeRequest> {
-    let status: SubscriptionStatus = input.status.parse().map_err(|_| {
-        ApiError::invalid(
-            "invalid_status",
-            "status",
-            "status must be `subscribed` or `unsubscribed`",
-        )
-    })?;
-    if status == SubscriptionStatus::NotSpecified {
-        return Err(consent_error(ConsentError::InvalidStatus).into());
-    }
-    let legal_basis = match input.legal_basis.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
-        None => None,
-        Some(b) => Some(b.parse::<LegalBasis>().map_err(|_| {
-            ApiError::invalid(
-                "invalid_legal_basis",
-                "legal_basis",
-                format!("`{b}` is not a legal basis (consent, legitimate_interest_prospect, legitimate_interest_client, legitimate_interest_other, contract, not_applicable)"),
-            )
-        })?),
-    };
-    Ok(ChangeRequest {
+    Ok(request_of(
         channel,
-        status,
-        legal_basis,
-        explanation: input.explanation.clone(),
+        &input.status,
+        input.legal_basis.as_deref(),
+        input.explanation.clone(),
         source,
-    })
+    )?)
 }
 
 #[utoipa::path(put, path = "/api/v1/contacts/{id}/subscriptions/{channel}", request_body = SubscriptionInput,
@@ -199,9 +179,6 @@ pub struct BulkFailure {
     code: String,
 }
 
-/// The largest list one bulk request may carry.
-const BULK_LIMIT: usize = 10_000;
-
 #[utoipa::path(post, path = "/api/v1/subscriptions/bulk", request_body = BulkInput, responses((status = 200, body = BulkReport)))]
 pub async fn bulk(
     State(state): State<AppState>,
@@ -209,45 +186,34 @@ pub async fn bulk(
     ApiJson(input): ApiJson<BulkInput>,
 ) -> ApiResult<Json<BulkReport>> {
     let channel = parse_channel(&input.channel)?;
-    if input.contact_ids.len() > BULK_LIMIT {
-        return Err(ApiError::invalid(
-            "too_many_contacts",
-            "contact_ids",
-            format!("at most {BULK_LIMIT} contacts per request"),
-        ));
-    }
-    let single = SubscriptionInput {
-        status: input.status.clone(),
-        legal_basis: input.legal_basis.clone(),
-        explanation: input.explanation.clone(),
-    };
-    let request = parse_request(channel, &single, ConsentSource::Bulk)?;
-    // The legal basis applies to every contact: check it once for the request.
-    let explained = request.explanation.as_deref().is_some_and(|e| !e.trim().is_empty());
-    if request.status == SubscriptionStatus::Subscribed && (request.legal_basis.is_none() || !explained) {
-        return Err(consent_error(ConsentError::LegalBasisRequired).into());
-    }
+    let request = request_of(
+        channel,
+        &input.status,
+        input.legal_basis.as_deref(),
+        input.explanation.clone(),
+        ConsentSource::Bulk,
+    )?;
     let ws = workspace_of(&state, &caller).await?;
     let contacts = contacts_for(&state, &ws);
-    let mut report = BulkReport {
-        updated: 0,
-        failed: Vec::new(),
+    let outcome = change_many(
+        &contacts,
+        &state.store,
+        &input.contact_ids,
+        &request,
+        &caller.user_id,
+        state.clock.now_ms(),
+    )
+    .await?;
+    let report = BulkReport {
+        updated: outcome.updated,
+        failed: outcome
+            .failed
+            .into_iter()
+            .map(|(contact_id, code)| BulkFailure {
+                contact_id,
+                code: code.to_string(),
+            })
+            .collect(),
     };
-    for id in &input.contact_ids {
-        let result = match contacts.get(id).await {
-            Ok(contact) => change(&state.store, &contact, &request, &caller.user_id, state.clock.now_ms())
-                .await
-                .map(|_| ()),
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(()) => report.updated += 1,
-            Err(e) if !e.is_internal() => report.failed.push(BulkFailure {
-                contact_id: id.clone(),
-                code: e.code.to_string(),
-            }),
-            Err(e) => return Err(e.into()),
-        }
-    }
     Ok(Json(report))
 }
