@@ -411,6 +411,30 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
+    /// A workspace's messages, newest first, optionally of one status and
+    /// channel (`?status=uncertain` lists the sends whose outcome is unknown).
+    pub async fn messages(
+        &self,
+        workspace_id: &str,
+        status: Option<MessageStatus>,
+        channel: Option<Channel>,
+        before_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<MessageRecord>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE workspace_id = $1 AND ($2 IS NULL OR status = $2) \
+             AND ($3 IS NULL OR channel = $3) AND ($4 IS NULL OR id < $4) ORDER BY id DESC LIMIT $5"
+        );
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, MessageRecord>(&sql)
+            .bind(workspace_id)
+            .bind(status.map(MessageStatus::as_str))
+            .bind(channel.map(Channel::as_str))
+            .bind(before_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?))
+    }
+
     pub async fn message_by_provider_id(&self, channel_id: &str, provider_id: &str) -> Result<Option<MessageRecord>> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel_id = $1 AND provider_message_id = $2");
         Ok(on_reader!(self, |pool| sqlx::query_as::<_, MessageRecord>(&sql)

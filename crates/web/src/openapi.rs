@@ -49,6 +49,7 @@ use utoipa::{Modify, OpenApi};
         crate::channels::routes::delete_channel,
         crate::messages::routes::create_message,
         crate::messages::routes::get_message,
+        crate::messages::routes::list_messages,
         crate::whatsapp::usage::get_usage,
         crate::whatsapp::usage::put_settings,
         crate::whatsapp::usage::add_packs,

@@ -396,3 +396,45 @@ async fn a_number_without_prefix_takes_the_chosen_countrys_calling_code() {
     let c = app.get("/api/v1/contacts?q=%2B34612345678").await;
     assert_eq!(c.body["items"][0]["phones"]["mobilephone"], "+34612345678");
 }
+
+#[tokio::test]
+async fn sends_whose_outcome_is_unknown_are_listed_by_status_uncertain() {
+    let (app, _) = setup(json!({"senders": ["Recado"]})).await;
+    let ana = subscribed_contact(&app, "+5511912345678", "Ana").await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let body = json!({"channel": "sms", "contact_id": ana, "text": format!("Pedido {n}")});
+        let r = app.post("/api/v1/messages", body).await;
+        assert_eq!(r.status, 202, "{}", r.body);
+        ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    // The first send's attempt may have reached the provider before a crash.
+    let store = &app.app_state.store;
+    store.mark_send_attempted(&ids[0], 1).await.unwrap();
+    app.run_jobs().await;
+
+    let r = app.get("/api/v1/messages?status=uncertain").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let listed: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, vec![ids[0].as_str()], "{}", r.body);
+    assert_eq!(r.body["items"][0]["status"], "uncertain");
+
+    let all = app.get("/api/v1/messages?channel=sms&limit=2").await;
+    assert_eq!(all.body["items"].as_array().unwrap().len(), 2, "{}", all.body);
+    let cursor = all.body["next_cursor"].as_str().expect("a full page has a cursor");
+    let rest = app
+        .get(&format!("/api/v1/messages?channel=sms&limit=2&cursor={cursor}"))
+        .await;
+    assert_eq!(rest.body["items"].as_array().unwrap().len(), 1, "{}", rest.body);
+
+    let bad = app.get("/api/v1/messages?status=lost").await;
+    assert_eq!(
+        (bad.status, bad.body["error"]["code"].as_str()),
+        (422, Some("invalid_status"))
+    );
+}

@@ -3,19 +3,26 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::contacts::routes_support::workspace_of;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_json, read_body, require_json_content_type};
+use crate::extract::{parse_json, read_body, require_json_content_type, ApiQuery};
+use crate::list::{page, ListBody};
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 pub use recado_app::messages::request::{send_requested, MediaInput, MessageInput};
+use recado_core::consent::Channel;
+use recado_core::delivery::MessageStatus;
+use serde::Deserialize;
 
 /// The routes; a send takes an `Idempotency-Key` (see `crate::idempotency`).
 pub fn routes(state: &AppState) -> Router<AppState> {
     // `route_layer`: a method the route does not have stays a plain 405.
     let idempotent = axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::idempotent);
     Router::new()
-        .route("/messages", post(create_message).route_layer(idempotent))
+        .route(
+            "/messages",
+            post(create_message).route_layer(idempotent).get(list_messages),
+        )
         .route("/messages/{id}", get(get_message))
 }
 
@@ -33,6 +40,52 @@ pub async fn create_message(
     let record = send_requested(&state, &ws, input).await?;
     let events = state.store.message_events(&record.id).await?;
     Ok((StatusCode::ACCEPTED, Json(message_view(record, events))))
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct MessageQuery {
+    status: Option<String>,
+    channel: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// The workspace's messages, newest first; `?status=uncertain` lists the
+/// sends whose outcome the hub cannot know (a lost SMPP answer), which are
+/// never sent again silently.
+#[utoipa::path(get, path = "/api/v1/messages",
+    params(("status" = Option<String>, Query), ("channel" = Option<String>, Query), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "items and next_cursor"), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn list_messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<MessageQuery>,
+) -> ApiResult<Json<ListBody<MessageView>>> {
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(
+            s.parse::<MessageStatus>()
+                .map_err(|_| ApiError::invalid("invalid_status", "status", format!("`{s}` is not a message status")))?,
+        ),
+    };
+    let channel = match q.channel.as_deref() {
+        None => None,
+        Some(c) => Some(c.parse::<Channel>().map_err(|_| {
+            ApiError::invalid(
+                "invalid_channel",
+                "channel",
+                format!("`{c}` is not a channel (whatsapp, sms, voice)"),
+            )
+        })?),
+    };
+    let limit = recado_store::clamp_limit(q.limit);
+    let rows = state
+        .store
+        .messages(&caller.workspace_id, status, channel, q.cursor.as_deref(), limit)
+        .await?;
+    // The list shows each message as GET /api/v1/messages/{id} does, without its events.
+    Ok(Json(page(rows, limit, |m| &m.id, |m| message_view(m, Vec::new()))))
 }
 
 #[utoipa::path(get, path = "/api/v1/messages/{id}", responses((status = 200, body = MessageView), (status = 404, body = crate::error::ErrorBody)))]
