@@ -4,20 +4,20 @@
 use crate::{emit_in_tx, on_reader, on_writer, Result, Store, StoreError};
 use recado_core::consent::Channel;
 use recado_core::delivery::{Direction, MessageStatus, OutboundStatus};
-use recado_core::ids::{new_id, IdKind};
+use recado_core::ids::{new_id, ContactId, IdKind, MessageId, ThreadId};
 use recado_core::whatsapp::SessionWindow;
 
 mod threads;
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct MessageRecord {
-    pub id: String,
+    pub id: MessageId,
     pub workspace_id: String,
     #[sqlx(try_from = "String")]
     pub channel: Channel,
     pub channel_id: String,
-    pub thread_id: Option<String>,
-    pub contact_id: Option<String>,
+    pub thread_id: Option<ThreadId>,
+    pub contact_id: Option<ContactId>,
     #[sqlx(try_from = "String")]
     pub direction: Direction,
     #[sqlx(try_from = "String")]
@@ -54,12 +54,12 @@ impl MessageRecord {
         now: i64,
     ) -> MessageRecord {
         MessageRecord {
-            id: new_id(IdKind::Message),
+            id: MessageId::generate(),
             workspace_id: workspace_id.to_string(),
             channel,
             channel_id: channel_id.to_string(),
             thread_id: None,
-            contact_id,
+            contact_id: contact_id.map(ContactId::from),
             direction: Direction::Out,
             status: OutboundStatus::Queued.into(),
             kind: "text".into(),
@@ -297,8 +297,8 @@ impl Store {
                     .await?;
                 if let Some(e) = existing {
                     return Ok(InboundOutcome {
-                        message_id: e.id,
-                        thread_id: e.thread_id.unwrap_or_default(),
+                        message_id: e.id.into_string(),
+                        thread_id: e.thread_id.map(ThreadId::into_string).unwrap_or_default(),
                         ticket_id: None,
                         duplicate: true,
                     });
@@ -372,7 +372,7 @@ impl Store {
                 }
             };
             let mut record = m.clone();
-            record.thread_id = Some(thread_id.clone());
+            record.thread_id = Some(ThreadId::from(thread_id.clone()));
             insert_message!(&mut *tx, &record)
                 .map_err(|e| StoreError::unique_as_conflict(e, "message stored concurrently"))?;
             insert_event!(
@@ -393,7 +393,7 @@ impl Store {
             emit_in_tx!(tx, &record.workspace_id, "message.received", &event, w.at);
             tx.commit().await?;
             Ok(InboundOutcome {
-                message_id: m.id.clone(),
+                message_id: m.id.to_string(),
                 thread_id,
                 ticket_id: Some(ticket_id),
                 duplicate: false,

@@ -184,7 +184,7 @@ impl WriteTx {
                 }
             }
         });
-        m.thread_id = Some(thread_id);
+        m.thread_id = Some(thread_id.into());
         Ok(())
     }
 

@@ -63,12 +63,12 @@ async fn fixture() -> Fixture {
 
 fn message(f: &Fixture, direction: &str, provider_id: Option<&str>, at: i64) -> MessageRecord {
     MessageRecord {
-        id: new_id(IdKind::Message),
+        id: new_id(IdKind::Message).into(),
         workspace_id: f.ws.clone(),
         channel: Channel::Whatsapp,
         channel_id: "ch_1".into(),
         thread_id: None,
-        contact_id: Some(f.contact.clone()),
+        contact_id: Some(f.contact.clone().into()),
         direction: direction.parse().unwrap(),
         status: if direction == "in" {
             MessageStatus::Received
@@ -468,8 +468,8 @@ async fn a_write_transaction_dropped_before_commit_leaves_no_message_link_or_job
         let link = ShortLink {
             code: "abc123".into(),
             workspace_id: f.ws.clone(),
-            message_id: m.id.clone(),
-            contact_id: m.contact_id.clone(),
+            message_id: m.id.to_string(),
+            contact_id: m.contact_id.as_deref().map(str::to_string),
             target_url: "https://example.com/".into(),
             clicks: 0,
             created_at: 10,
@@ -477,7 +477,7 @@ async fn a_write_transaction_dropped_before_commit_leaves_no_message_link_or_job
         tx.insert_short_links(&[link]).await.unwrap();
         let job = NewJob {
             task: Task::SmsSend {
-                message_id: m.id.clone(),
+                message_id: m.id.to_string(),
             },
             workspace_id: Some(&f.ws),
             run_at: 10,
@@ -512,7 +512,7 @@ async fn a_write_transaction_commits_many_jobs_and_links_in_few_statements() {
         .map(|i| ShortLink {
             code: format!("c{i:05}"),
             workspace_id: f.ws.clone(),
-            message_id: m.id.clone(),
+            message_id: m.id.to_string(),
             contact_id: None,
             target_url: "https://example.com/".into(),
             clicks: 0,

@@ -137,7 +137,7 @@ pub async fn conversation(state: &AppState, workspace_id: &str, id: &str) -> App
         .store
         .thread_messages(workspace_id, &thread.id, CONVERSATION_LIMIT)
         .await?;
-    let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
+    let ids: Vec<String> = messages.iter().map(|m| m.id.to_string()).collect();
     let mut events: HashMap<String, Vec<MessageEvent>> = HashMap::new();
     for e in state.store.events_of_messages(&ids).await? {
         events.entry(e.message_id.clone()).or_default().push(e);

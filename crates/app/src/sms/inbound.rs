@@ -2,6 +2,7 @@
 //! the message in the contact's SMS thread with `SMS_RESPONSE` on the
 //! timeline, and keyword consent for the `sms` channel.
 
+use recado_core::ids::MessageId;
 use crate::channels::registry::LoadedSms;
 use crate::consent::service::{apply_inbound_keyword, confirmation_text};
 use crate::contacts::service::Contacts;
@@ -10,7 +11,6 @@ use crate::whatsapp::send::SendSource;
 use crate::AppState;
 use recado_core::consent::Channel;
 use recado_core::delivery::{Direction, MessageStatus};
-use recado_core::ids::{new_id, IdKind};
 use recado_core::keywords::KeywordKind;
 use recado_store::consent::ChangeOutcome;
 use recado_store::messages::{InboundWrite, MessageRecord, TimelineNote};
@@ -59,12 +59,12 @@ pub async fn receive(state: &AppState, channel: &LoadedSms, sms: InboundSms<'_>)
         .await?;
     let now = state.clock.now_ms();
     let message = MessageRecord {
-        id: new_id(IdKind::Message),
+        id: MessageId::generate(),
         workspace_id: ws.id.clone(),
         channel: Channel::Sms,
         channel_id: channel.record.id.clone(),
         thread_id: None,
-        contact_id: Some(contact.id.clone()),
+        contact_id: Some(contact.id.clone().into()),
         direction: Direction::In,
         status: MessageStatus::Received,
         kind: "text".into(),

@@ -34,7 +34,7 @@ pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageReco
             receipts::apply(state, &message.id, OutboundStatus::Sent, None, Some(&provider_id)).await?;
             let job = NewJob {
                 task: Task::SmsSandboxReceipt {
-                    message_id: message.id.clone(),
+                    message_id: message.id.to_string(),
                 },
                 workspace_id: Some(&message.workspace_id),
                 run_at: state.clock.now_ms() + settings.latency_ms as i64,

@@ -58,7 +58,7 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
         .clone()
         .unwrap_or_else(|| default_campaign(plan.source, "sms", state.clock.now()));
     let mut message = MessageRecord {
-        id: id.clone(),
+        id: id.clone().into(),
         text: Some(plan.text.clone()),
         campaign: Some(campaign),
         sender: Some(plan.from.clone()),

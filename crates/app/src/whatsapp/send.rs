@@ -219,7 +219,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
     };
     let job = NewJob {
         task: Task::WhatsAppSend {
-            message_id: message.id.clone(),
+            message_id: message.id.to_string(),
         },
         workspace_id: Some(&plan.workspace.id),
         run_at: now,
@@ -406,7 +406,7 @@ pub async fn send_job(state: AppState, job: Job, message_id: String) -> Result<(
     let request = SendRequest {
         to: message.recipient.clone().unwrap_or_default(),
         content,
-        biz_opaque_callback_data: Some(message.id.clone()),
+        biz_opaque_callback_data: Some(message.id.to_string()),
         reply_to: None,
     };
     let account = message.sender.clone().unwrap_or_default();

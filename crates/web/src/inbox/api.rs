@@ -169,7 +169,7 @@ pub async fn get_thread(
         .messages
         .into_iter()
         .map(|m| {
-            let events = c.events.remove(&m.id).unwrap_or_default();
+            let events = c.events.remove(m.id.as_str()).unwrap_or_default();
             message_view(m, events)
         })
         .collect();

@@ -96,7 +96,7 @@ pub fn cards(
     let mut by_provider: HashMap<&str, usize> = HashMap::new();
     for m in messages {
         let none = Vec::new();
-        let card = card(m, events.get(&m.id).unwrap_or(&none), tz);
+        let card = card(m, events.get(m.id.as_str()).unwrap_or(&none), tz);
         if card.kind == "reaction" && !m.quarantined {
             let target = content_of(m)
                 .and_then(|c| s(&c, "message_id"))
@@ -124,7 +124,7 @@ fn content_of(m: &MessageRecord) -> Option<Value> {
 pub fn card(m: &MessageRecord, events: &[MessageEvent], tz: &chrono_tz::Tz) -> MessageCard {
     let inbound = m.direction == Direction::In;
     let mut card = MessageCard {
-        id: m.id.clone(),
+        id: m.id.to_string(),
         inbound,
         kind: m.kind.clone(),
         time: local_time(m.created_at, tz),
