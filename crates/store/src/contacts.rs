@@ -1,13 +1,14 @@
 //! Contacts and their phone index.
 
 use crate::{on_reader, on_writer, Result, Store, StoreError};
+use recado_core::ids::ContactId;
 use std::collections::BTreeMap;
 
 /// A contact as stored: properties as given by users (trimmed strings) and the
 /// E.164 form of each phone property.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Contact {
-    pub id: String,
+    pub id: ContactId,
     pub workspace_id: String,
     pub properties: BTreeMap<String, String>,
     pub phones: BTreeMap<String, String>,
@@ -323,7 +324,7 @@ impl Store {
                     .map(|p| (p.property.clone(), p.e164.clone()))
                     .collect();
                 Ok(Contact {
-                    id: r.id,
+                    id: r.id.into(),
                     workspace_id: r.workspace_id,
                     properties,
                     phones,

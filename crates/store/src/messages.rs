@@ -99,9 +99,9 @@ pub struct MessageEvent {
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct ThreadRecord {
-    pub id: String,
+    pub id: ThreadId,
     pub workspace_id: String,
-    pub contact_id: String,
+    pub contact_id: ContactId,
     pub channel: String,
     pub channel_id: String,
     pub account: String,
@@ -347,7 +347,7 @@ impl Store {
                     .bind(&t.id)
                     .execute(&mut *tx)
                     .await?;
-                    t.id
+                    t.id.into_string()
                 }
             };
             let open_ticket: Option<String> = sqlx::query_scalar(open_ticket_sql)

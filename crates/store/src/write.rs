@@ -8,7 +8,7 @@ use crate::jobs::NewJob;
 use crate::links::ShortLink;
 use crate::messages::{ConversationWrite, MessageRecord, OutboundRefusal, QuotaCheck, ThreadRecord, THREAD_COLUMNS};
 use crate::{emit_in_tx, insert_job, Backend, Dialect, Result, Store, StoreError};
-use recado_core::ids::{new_id, IdKind};
+use recado_core::ids::{new_id, IdKind, ThreadId};
 use recado_core::whatsapp::{admit, ConversationCounts, TIER_WINDOW_MS};
 use sqlx::{Postgres, Sqlite, Transaction};
 
@@ -180,11 +180,11 @@ impl WriteTx {
                     .execute(&mut *conn)
                     .await
                     .map_err(|e| StoreError::unique_as_conflict(e, "thread created concurrently"))?;
-                    id
+                    ThreadId::from(id)
                 }
             }
         });
-        m.thread_id = Some(thread_id.into());
+        m.thread_id = Some(thread_id);
         Ok(())
     }
 

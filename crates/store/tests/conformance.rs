@@ -201,7 +201,7 @@ async fn contact_lists_page_newest_first_without_gaps() {
         if page.is_empty() {
             break;
         }
-        before = page.last().map(|c| c.id.clone());
+        before = page.last().map(|c| c.id.to_string());
         seen.extend(page.into_iter().map(|c| c.id));
     }
     assert_eq!(seen, ids);

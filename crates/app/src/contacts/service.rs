@@ -94,7 +94,7 @@ impl Contacts<'_> {
             })
             .await?;
         Ok(Contact {
-            id,
+            id: id.into(),
             workspace_id: self.workspace_id.to_string(),
             properties: props,
             phones,
@@ -127,7 +127,7 @@ impl Contacts<'_> {
         if created {
             return Ok((
                 Contact {
-                    id,
+                    id: id.into(),
                     workspace_id: self.workspace_id.to_string(),
                     properties: props,
                     phones,

@@ -208,7 +208,7 @@ async fn send_whatsapp(state: &AppState, ws: &Workspace, input: MessageInput) ->
                 "from",
                 format!("`{from}` is not a phone_number_id of this WhatsApp account"),
             );
-            return Err(record_unplanned(state, unplanned(Some(contact.id.clone())), error).await);
+            return Err(record_unplanned(state, unplanned(Some(contact.id.to_string())), error).await);
         }
         None => channel.whatsapp.phone_numbers[0].phone_number_id.clone(),
     };
@@ -327,7 +327,7 @@ async fn send_sms(state: &AppState, ws: &Workspace, input: MessageInput) -> AppR
     let from = match channel.sms.pick_sender(input.from.as_deref()) {
         Ok(from) => from,
         Err(error) => {
-            return Err(record_unplanned(state, unplanned(Some(contact.id.clone()), Some(to.clone())), error).await)
+            return Err(record_unplanned(state, unplanned(Some(contact.id.to_string()), Some(to.clone())), error).await)
         }
     };
     let plan = SmsPlan {

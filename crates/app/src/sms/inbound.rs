@@ -2,7 +2,6 @@
 //! the message in the contact's SMS thread with `SMS_RESPONSE` on the
 //! timeline, and keyword consent for the `sms` channel.
 
-use recado_core::ids::MessageId;
 use crate::channels::registry::LoadedSms;
 use crate::consent::service::{apply_inbound_keyword, confirmation_text};
 use crate::contacts::service::Contacts;
@@ -11,6 +10,7 @@ use crate::whatsapp::send::SendSource;
 use crate::AppState;
 use recado_core::consent::Channel;
 use recado_core::delivery::{Direction, MessageStatus};
+use recado_core::ids::MessageId;
 use recado_core::keywords::KeywordKind;
 use recado_store::consent::ChangeOutcome;
 use recado_store::messages::{InboundWrite, MessageRecord, TimelineNote};
@@ -64,7 +64,7 @@ pub async fn receive(state: &AppState, channel: &LoadedSms, sms: InboundSms<'_>)
         channel: Channel::Sms,
         channel_id: channel.record.id.clone(),
         thread_id: None,
-        contact_id: Some(contact.id.clone().into()),
+        contact_id: Some(contact.id.clone()),
         direction: Direction::In,
         status: MessageStatus::Received,
         kind: "text".into(),

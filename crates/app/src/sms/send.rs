@@ -67,7 +67,7 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
             &plan.workspace.id,
             Channel::Sms,
             &plan.channel.record.id,
-            Some(plan.contact.id.clone()),
+            Some(plan.contact.id.to_string()),
             now,
         )
     };
@@ -79,7 +79,7 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
     }
     let claim = UnsubscribeClaim {
         workspace_id: plan.workspace.id.clone(),
-        contact_id: plan.contact.id.clone(),
+        contact_id: plan.contact.id.to_string(),
         message_id: id.clone(),
     };
     let unsub_url = format!(
@@ -133,7 +133,7 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
                 code: code.clone(),
                 workspace_id: plan.workspace.id.clone(),
                 message_id: id.clone(),
-                contact_id: Some(plan.contact.id.clone()),
+                contact_id: Some(plan.contact.id.to_string()),
                 target_url: l.target.clone(),
                 clicks: 0,
                 created_at: now,

@@ -2,7 +2,6 @@
 //! contacts, messages, threads, tickets and sessions; statuses move outbound
 //! messages; template-status events update templates.
 
-use recado_core::ids::MessageId;
 use crate::channels::registry::{decode, LoadedChannel};
 use crate::consent::service::{apply_inbound_keyword, change};
 use crate::contacts::service::Contacts;
@@ -12,6 +11,7 @@ use recado_channels::whatsapp::templates::is_marketing_opt_out;
 use recado_channels::whatsapp::{parse_webhook, InboundContent, InboundMessage, Template, WebhookItem};
 use recado_core::consent::{ChangeRequest, Channel, ConsentSource, SubscriptionStatus};
 use recado_core::delivery::{Direction, MessageStatus};
+use recado_core::ids::MessageId;
 use recado_store::contacts::Contact;
 use recado_store::messages::{InboundWrite, MessageRecord, TimelineNote};
 use serde_json::json;
@@ -112,7 +112,7 @@ async fn process_message(state: &AppState, channel: &LoadedChannel, message: Inb
         channel: Channel::Whatsapp,
         channel_id: channel.record.id.clone(),
         thread_id: None,
-        contact_id: Some(contact.id.clone().into()),
+        contact_id: Some(contact.id.clone()),
         direction: Direction::In,
         status: MessageStatus::Received,
         kind: message.content.type_name().to_string(),

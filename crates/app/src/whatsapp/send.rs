@@ -122,7 +122,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
             &plan.workspace.id,
             Channel::Whatsapp,
             &channel.record.id,
-            Some(contact.id.clone()),
+            Some(contact.id.to_string()),
             now,
         )
     };

@@ -41,7 +41,7 @@ impl From<Contact> for ContactView {
                 mobilephone: phones.remove("mobilephone"),
                 whatsapp_phone: phones.remove("whatsapp_phone"),
             },
-            id: c.id,
+            id: c.id.into(),
             properties: c.properties,
             created_at: recado_core::clock::to_rfc3339(c.created_at),
             updated_at: recado_core::clock::to_rfc3339(c.updated_at),

@@ -174,8 +174,8 @@ pub async fn get_thread(
         })
         .collect();
     Ok(Json(ThreadDetail {
-        id: c.thread.id,
-        contact_id: c.thread.contact_id,
+        id: c.thread.id.into(),
+        contact_id: c.thread.contact_id.into(),
         channel: c.thread.channel,
         channel_id: c.thread.channel_id,
         account: c.thread.account,
@@ -272,9 +272,9 @@ pub async fn patch_thread(
     let ticket = state.store.current_ticket(&thread.id).await?;
     let contact = state.store.contact(&caller.workspace_id, &thread.contact_id).await.ok();
     Ok(Json(ThreadItem {
-        id: thread.id,
+        id: thread.id.into(),
         contact_name: contact.and_then(|c| service::contact_name(serde_json::to_string(&c.properties).ok().as_deref())),
-        contact_id: thread.contact_id,
+        contact_id: thread.contact_id.into(),
         channel: thread.channel,
         channel_id: thread.channel_id,
         ticket: ticket.map(TicketView::from),

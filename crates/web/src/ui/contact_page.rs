@@ -102,14 +102,14 @@ pub async fn list(State(state): State<AppState>, user: WebUser, Query(q): Query<
     let mut found = state.store.list_contacts(user.workspace_id(), &query).await?;
     let older = if found.len() as i64 > PAGE_SIZE {
         found.truncate(PAGE_SIZE as usize);
-        found.last().map(|c| c.id.clone())
+        found.last().map(|c| c.id.to_string())
     } else {
         None
     };
     let rows = found
         .iter()
         .map(|c| ContactRow {
-            id: c.id.clone(),
+            id: c.id.to_string(),
             name: display_name(c),
             phones: c.phones.values().cloned().collect::<Vec<_>>().join(", "),
             email: c.properties.get("email").cloned().unwrap_or_default(),
@@ -149,7 +149,7 @@ pub async fn page(
         .into_iter()
         .map(|t| ConversationRow {
             time: local_time(t.last_message_at, &tz),
-            id: t.id,
+            id: t.id.into(),
             channel: t.channel,
             account: t.account,
             unread: t.unread,

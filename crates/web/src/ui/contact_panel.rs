@@ -130,7 +130,7 @@ pub async fn panel(
         }
     }
     Ok(ContactPanel {
-        id: contact.id,
+        id: contact.id.into(),
         name,
         properties,
         subscriptions,

@@ -216,7 +216,7 @@ pub async fn page(
     let chrome = Chrome::build(&state, &user, &contact.name, "").await?;
     html(ConversationPage {
         chrome,
-        thread_id: c.thread.id.clone(),
+        thread_id: c.thread.id.to_string(),
         channel: c.thread.channel.clone(),
         countdown: countdown(c.session.remaining_ms),
         cards: cards(&c.messages, &c.events, &tz),

@@ -47,7 +47,7 @@ pub async fn meter(
     // A link of the very length the real one will have.
     let sample = UnsubscribeClaim {
         workspace_id: ws.id.clone(),
-        contact_id: contact.id.clone(),
+        contact_id: contact.id.to_string(),
         message_id: new_id(IdKind::Message),
     };
     let unsub_url = format!(
