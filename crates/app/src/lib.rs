@@ -18,6 +18,7 @@ pub mod settings;
 pub mod sms;
 pub mod state;
 pub mod throttle;
+pub mod users;
 pub mod webhook_writer;
 pub mod whatsapp;
 pub mod workers;

@@ -9,31 +9,6 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 pub use recado_app::auth::*;
 
-/// A user's role.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Agent,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Agent => "agent",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "agent" => Some(Role::Agent),
-            _ => None,
-        }
-    }
-}
-
 /// The caller of an API request, resolved from its bearer token.
 #[derive(Clone, Debug)]
 pub struct Caller {

@@ -1,7 +1,7 @@
 //! Users, API tokens and workspaces.
 
 use crate::app::AppState;
-use crate::auth::{generate_token, hash_password, hash_token, Caller, Role};
+use crate::auth::{Caller, Role};
 use crate::bootstrap::DEFAULT_WORKSPACE;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
@@ -10,7 +10,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use recado_core::ids::{new_id, IdKind};
 use recado_store::workspaces::User;
 use recado_store::StoreError;
 use serde::{Deserialize, Serialize};
@@ -62,10 +61,6 @@ pub fn check_password(password: &str) -> ApiResult<()> {
     Ok(recado_app::auth::check_password(password)?)
 }
 
-fn check_email(email: &str) -> ApiResult<String> {
-    Ok(recado_app::auth::check_email(email)?)
-}
-
 #[utoipa::path(post, path = "/api/v1/users", request_body = NewUser, responses((status = 201, body = UserView), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn create_user(
     State(state): State<AppState>,
@@ -73,27 +68,13 @@ pub async fn create_user(
     ApiJson(input): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
     caller.require_admin()?;
-    let email = check_email(&input.email)?;
-    let name = input.name.trim().to_string();
-    if name.is_empty() {
-        return Err(ApiError::invalid("invalid_name", "name", "name must not be empty"));
-    }
-    check_password(&input.password)?;
-    let user = User {
-        id: new_id(IdKind::User),
-        workspace_id: caller.workspace_id.clone(),
-        email,
-        name,
+    let request = recado_app::users::NewUser {
+        email: input.email,
+        name: input.name,
         role: input.role.as_str().to_string(),
-        password_hash: Some(hash_password(&input.password, state.settings.password_cost)?),
-        created_at: state.clock.now_ms(),
+        password: input.password,
     };
-    state.store.create_user(&user).await.map_err(|e| match e {
-        StoreError::Conflict(_) => {
-            ApiError::conflict("email_taken", "a user with this e-mail exists").with_field("email")
-        }
-        other => other.into(),
-    })?;
+    let user = recado_app::users::create_user(&state, &caller.workspace_id, request).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
@@ -171,27 +152,8 @@ pub async fn create_token(
     caller: Caller,
     ApiJson(input): ApiJson<NewToken>,
 ) -> ApiResult<(StatusCode, Json<TokenCreated>)> {
-    let name = input.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid(
-            "invalid_name",
-            "name",
-            "token names are 1 to 100 characters",
-        ));
-    }
-    let id = new_id(IdKind::Token);
-    let token = generate_token();
-    state
-        .store
-        .create_token(
-            &id,
-            &caller.workspace_id,
-            &caller.user_id,
-            name,
-            &hash_token(&token),
-            state.clock.now_ms(),
-        )
-        .await?;
+    let (id, token) =
+        recado_app::users::create_token(&state, &caller.workspace_id, &caller.user_id, &input.name).await?;
     Ok((StatusCode::CREATED, Json(TokenCreated { id, token })))
 }
 

@@ -4,12 +4,11 @@ use super::login::admins_only;
 use super::page::{html, Chrome, UiResult};
 use super::session::{urlencode, Posted, WebUser};
 use crate::app::AppState;
-use crate::auth::{hash_password, Role};
+use crate::auth::hash_password;
 use crate::users::MIN_PASSWORD_CHARS;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use recado_core::ids::{new_id, IdKind};
 use recado_store::workspaces::User;
 use recado_store::StoreError;
 use serde::Deserialize;
@@ -85,41 +84,16 @@ pub async fn add_user(State(state): State<AppState>, posted: Posted<NewUserForm>
         return Ok(admins_only());
     }
     let f = posted.form;
-    let email = f.email.trim().to_lowercase();
-    let valid_email = email
-        .split_once('@')
-        .is_some_and(|(u, d)| !u.is_empty() && !d.is_empty() && !email.contains(char::is_whitespace));
-    let refusal = if !valid_email {
-        Some("invalid_email")
-    } else if f.name.trim().is_empty() {
-        Some("invalid_name")
-    } else if f.password.chars().count() < MIN_PASSWORD_CHARS {
-        Some("weak_password")
-    } else if Role::parse(&f.role).is_none() {
-        Some("invalid_role")
-    } else {
-        None
-    };
-    if let Some(code) = refusal {
-        return Ok(back(&format!("error={code}")));
-    }
-    let password = f.password;
-    let cost = state.settings.password_cost;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password, cost))
-        .await
-        .map_err(crate::error::ApiError::internal)??;
-    let new = User {
-        id: new_id(IdKind::User),
-        workspace_id: posted.user.workspace_id().to_string(),
-        email,
-        name: f.name.trim().to_string(),
+    let request = recado_app::users::NewUser {
+        email: f.email,
+        name: f.name,
         role: f.role,
-        password_hash: Some(hash),
-        created_at: state.clock.now_ms(),
+        password: f.password,
     };
-    match state.store.create_user(&new).await {
-        Ok(()) => Ok(back("done=created")),
-        Err(StoreError::Conflict(_)) => Ok(back("error=email_taken")),
+    match recado_app::users::create_user(&state, posted.user.workspace_id(), request).await {
+        Ok(_) => Ok(back("done=created")),
+        // A refusal goes back to the form with its code.
+        Err(e) if !e.is_internal() => Ok(back(&format!("error={}", e.code))),
         Err(e) => Err(e.into()),
     }
 }

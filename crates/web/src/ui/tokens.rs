@@ -5,11 +5,9 @@
 use super::page::{html, Chrome, UiResult};
 use super::session::{Posted, WebUser};
 use crate::app::AppState;
-use crate::auth::{generate_token, hash_token};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use recado_core::ids::{new_id, IdKind};
 use recado_store::StoreError;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -81,24 +79,14 @@ pub struct NewTokenForm {
 /// Makes a token and shows it once, on this response only (never in a URL).
 pub async fn create(State(state): State<AppState>, posted: Posted<NewTokenForm>) -> UiResult<Response> {
     let user = posted.user;
-    let name = posted.form.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        let error = "Give the token a name of 1 to 100 characters.".to_string();
-        return render(&state, &user, None, Some(error)).await;
+    match recado_app::users::create_token(&state, user.workspace_id(), user.user_id(), &posted.form.name).await {
+        Ok((_, token)) => render(&state, &user, Some(token), None).await,
+        Err(e) if e.code == "invalid_name" => {
+            let error = "Give the token a name of 1 to 100 characters.".to_string();
+            render(&state, &user, None, Some(error)).await
+        }
+        Err(e) => Err(e.into()),
     }
-    let token = generate_token();
-    state
-        .store
-        .create_token(
-            &new_id(IdKind::Token),
-            user.workspace_id(),
-            user.user_id(),
-            &name,
-            &hash_token(&token),
-            state.clock.now_ms(),
-        )
-        .await?;
-    render(&state, &user, Some(token), None).await
 }
 
 pub async fn revoke(
