@@ -44,6 +44,24 @@ pub struct MessageRecord {
 }
 
 impl MessageRecord {
+    /// A message a contact sent on `channel`, `received` now, with a fresh id
+    /// and no delivery fields; callers fill what the provider told with
+    /// struct update syntax.
+    pub fn received(
+        workspace_id: &str,
+        channel: Channel,
+        channel_id: &str,
+        contact_id: ContactId,
+        now: i64,
+    ) -> MessageRecord {
+        MessageRecord {
+            direction: Direction::In,
+            status: MessageStatus::Received,
+            contact_id: Some(contact_id),
+            ..MessageRecord::queued_outbound(workspace_id, channel, channel_id, None, now)
+        }
+    }
+
     /// A new outbound message of `channel`, queued, with a fresh id and every delivery field still empty; callers
     /// fill what they know with struct update syntax.
     pub fn queued_outbound(

@@ -9,8 +9,6 @@ use crate::error::AppError;
 use crate::whatsapp::send::SendSource;
 use crate::AppState;
 use recado_core::consent::Channel;
-use recado_core::delivery::{Direction, MessageStatus};
-use recado_core::ids::MessageId;
 use recado_core::keywords::KeywordKind;
 use recado_store::consent::ChangeOutcome;
 use recado_store::messages::{InboundWrite, MessageRecord, TimelineNote};
@@ -59,31 +57,11 @@ pub async fn receive(state: &AppState, channel: &LoadedSms, sms: InboundSms<'_>)
         .await?;
     let now = state.clock.now_ms();
     let message = MessageRecord {
-        id: MessageId::generate(),
-        workspace_id: ws.id.clone(),
-        channel: Channel::Sms,
-        channel_id: channel.record.id.clone(),
-        thread_id: None,
-        contact_id: Some(contact.id.clone()),
-        direction: Direction::In,
-        status: MessageStatus::Received,
-        kind: "text".into(),
         text: Some(sms.text.to_string()),
-        content: "{}".into(),
-        template: None,
-        campaign: None,
         sender: Some(from.clone()),
         recipient: Some(sms.to.to_string()),
         provider_message_id: sms.provider_message_id.map(str::to_string),
-        segments: None,
-        encoding: None,
-        error_code: None,
-        error_message: None,
-        quarantined: false,
-        counted: false,
-        send_attempted_at: None,
-        created_at: now,
-        updated_at: now,
+        ..MessageRecord::received(&ws.id, Channel::Sms, &channel.record.id, contact.id.clone(), now)
     };
     let write = InboundWrite {
         message: &message,

@@ -10,8 +10,6 @@ use crate::AppState;
 use recado_channels::whatsapp::templates::is_marketing_opt_out;
 use recado_channels::whatsapp::{parse_webhook, InboundContent, InboundMessage, Template, WebhookItem};
 use recado_core::consent::{ChangeRequest, Channel, ConsentSource, SubscriptionStatus};
-use recado_core::delivery::{Direction, MessageStatus};
-use recado_core::ids::MessageId;
 use recado_store::contacts::Contact;
 use recado_store::messages::{InboundWrite, MessageRecord, TimelineNote};
 use serde_json::json;
@@ -107,31 +105,20 @@ async fn process_message(state: &AppState, channel: &LoadedChannel, message: Inb
     let at = message.timestamp.saturating_mul(1000);
     let now = state.clock.now_ms();
     let record = MessageRecord {
-        id: MessageId::generate(),
-        workspace_id: channel.record.workspace_id.clone(),
-        channel: Channel::Whatsapp,
-        channel_id: channel.record.id.clone(),
-        thread_id: None,
-        contact_id: Some(contact.id.clone()),
-        direction: Direction::In,
-        status: MessageStatus::Received,
         kind: message.content.type_name().to_string(),
         text: message.content.text(),
         content: json!({ "content": message.content, "context_message_id": message.context_message_id }).to_string(),
-        template: None,
-        campaign: None,
         sender: Some(format!("+{}", message.from.trim_start_matches('+'))),
         recipient: Some(message.phone_number_id.clone()),
         provider_message_id: Some(message.id.clone()),
-        segments: None,
-        encoding: None,
-        error_code: None,
-        error_message: None,
         quarantined: message.quarantined,
-        counted: false,
-        send_attempted_at: None,
-        created_at: now,
-        updated_at: now,
+        ..MessageRecord::received(
+            &channel.record.workspace_id,
+            Channel::Whatsapp,
+            &channel.record.id,
+            contact.id.clone(),
+            now,
+        )
     };
     let details = json!({ "type": record.kind, "channel_id": channel.record.id });
     let write = InboundWrite {
