@@ -98,10 +98,7 @@ impl Store {
             tx.commit().await?;
             n
         });
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        StoreError::found(n)
     }
 
     pub async fn channel(&self, workspace_id: &str, id: &str) -> Result<ChannelRecord> {
@@ -155,10 +152,7 @@ impl Store {
             .await?
             .rows_affected()
         });
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        StoreError::found(n)
     }
 }
 

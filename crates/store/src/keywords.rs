@@ -43,9 +43,6 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        StoreError::found(n)
     }
 }

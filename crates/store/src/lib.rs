@@ -46,6 +46,16 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Ok when a write touched at least one row; `NotFound` when the row it
+    /// names does not exist (in this workspace).
+    pub(crate) fn found(rows_affected: u64) -> Result<()> {
+        if rows_affected == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Turns a unique-constraint violation into `Conflict`, leaving other errors alone.
     pub(crate) fn unique_as_conflict(e: sqlx::Error, what: &str) -> StoreError {
         match &e {

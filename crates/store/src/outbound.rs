@@ -123,10 +123,7 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        StoreError::found(n)
     }
 
     /// Re-enables an endpoint an admin has fixed.
@@ -140,10 +137,7 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        StoreError::found(n)
     }
 
     /// Records an event and one delivery job per enabled endpoint that wants it.

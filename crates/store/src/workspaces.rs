@@ -330,10 +330,7 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        StoreError::found(n)
     }
 
     pub async fn token_owner(&self, token_hash: &str) -> Result<Option<TokenOwner>> {
