@@ -5,7 +5,7 @@
 use crate::auth::{check_email, check_password, generate_token, hash_password, hash_token, Role};
 use crate::{AppError, AppResult, AppState};
 use recado_core::ids::{new_id, IdKind};
-use recado_store::workspaces::User;
+use recado_store::workspaces::{User, LAST_ADMIN};
 use recado_store::StoreError;
 
 /// Longest token name, in characters.
@@ -92,4 +92,37 @@ pub async fn create_token(
         )
         .await?;
     Ok((id, token))
+}
+
+/// Deletes a user and their tokens: 404 when there is no such user, 409
+/// `last_admin` for the workspace's last admin (the store checks it in the
+/// same transaction as the delete).
+pub async fn delete_user(state: &AppState, workspace_id: &str, user_id: &str) -> AppResult<()> {
+    state
+        .store
+        .delete_user(workspace_id, user_id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AppError::not_found("user"),
+            StoreError::Conflict(_) => AppError::conflict("last_admin", LAST_ADMIN),
+            other => other.into(),
+        })
+}
+
+/// Sets a user's web sign-in password (422 `weak_password`, 404 for no such
+/// user) and ends their web sessions, so a leaked session does not outlive
+/// the reset.
+pub async fn reset_password(state: &AppState, workspace_id: &str, user_id: &str, password: String) -> AppResult<()> {
+    state.store.user(workspace_id, user_id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::not_found("user"),
+        other => other.into(),
+    })?;
+    check_password(&password)?;
+    let cost = state.settings.password_cost;
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password, cost))
+        .await
+        .map_err(AppError::internal)??;
+    state.store.set_user_password(workspace_id, user_id, &hash).await?;
+    state.store.delete_user_web_sessions(workspace_id, user_id).await?;
+    Ok(())
 }

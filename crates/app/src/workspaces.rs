@@ -7,6 +7,7 @@ use crate::bootstrap::{create_workspace_with_admin, NewAdmin};
 use crate::settings::PasswordCost;
 use crate::{AppError, AppResult};
 use recado_core::clock::Clock;
+use recado_store::workspaces::Workspace;
 use recado_store::{Store, StoreError};
 
 /// Longest workspace name, in characters.
@@ -49,16 +50,7 @@ pub async fn create(
             format!("workspace names are 1 to {MAX_NAME_CHARS} characters"),
         ));
     }
-    let country = input.default_country.map(|c| c.trim().to_ascii_uppercase());
-    if let Some(c) = &country {
-        if recado_core::phone::calling_code_of(c).is_none() {
-            return Err(AppError::invalid(
-                "invalid_country",
-                "default_country",
-                format!("`{c}` is not an ISO 3166-1 alpha-2 code"),
-            ));
-        }
-    }
+    let country = input.default_country.as_deref().map(check_country).transpose()?;
     let admin_email = check_email(&input.admin_email)?;
     let (password, generated_password) = match input.admin_password {
         Some(p) => {
@@ -90,4 +82,81 @@ pub async fn create(
         admin_token,
         generated_password,
     })
+}
+
+/// A country code as stored: trimmed, upper case, and one the phone rules
+/// know (422 `invalid_country`).
+fn check_country(code: &str) -> AppResult<String> {
+    let code = code.trim().to_ascii_uppercase();
+    if recado_core::phone::calling_code_of(&code).is_none() {
+        return Err(AppError::invalid(
+            "invalid_country",
+            "default_country",
+            format!("`{code}` is not an ISO 3166-1 alpha-2 code"),
+        ));
+    }
+    Ok(code)
+}
+
+/// Longest keyword confirmation reply, in characters.
+pub const MAX_REPLY_CHARS: usize = 1024;
+
+/// A change of a workspace's settings. For each field, `None` keeps the
+/// current value; for the nullable ones `Some(None)` clears it (the keyword
+/// replies then fall back to the built-in texts).
+#[derive(Clone, Debug, Default)]
+pub struct SettingsChange {
+    pub default_country: Option<Option<String>>,
+    pub timezone: Option<String>,
+    pub opt_in_reply: Option<Option<String>>,
+    pub opt_out_reply: Option<Option<String>>,
+}
+
+/// Checks and applies a settings change (422 `invalid_country`,
+/// `invalid_timezone` or `invalid_reply`, nothing written on refusal) and
+/// returns the workspace as it now is.
+pub async fn update_settings(store: &Store, workspace_id: &str, change: SettingsChange) -> AppResult<Workspace> {
+    let mut ws = store.workspace(workspace_id).await?;
+    if let Some(country) = change.default_country {
+        ws.default_country = country.as_deref().map(check_country).transpose()?;
+    }
+    if let Some(timezone) = change.timezone {
+        ws.timezone = timezone.trim().to_string();
+    }
+    if ws.timezone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(AppError::invalid(
+            "invalid_timezone",
+            "timezone",
+            format!("`{}` is not an IANA time zone", ws.timezone),
+        ));
+    }
+    let replies = if change.opt_in_reply.is_some() || change.opt_out_reply.is_some() {
+        let (old_in, old_out) = store.keyword_replies(workspace_id).await?;
+        let pick = |new: Option<Option<String>>, old: Option<String>| match new {
+            None => old,
+            Some(v) => v.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
+        };
+        let (opt_in, opt_out) = (pick(change.opt_in_reply, old_in), pick(change.opt_out_reply, old_out));
+        for (field, text) in [("opt_in_reply", &opt_in), ("opt_out_reply", &opt_out)] {
+            if text.as_ref().is_some_and(|t| t.chars().count() > MAX_REPLY_CHARS) {
+                return Err(AppError::invalid(
+                    "invalid_reply",
+                    field,
+                    format!("keyword replies are at most {MAX_REPLY_CHARS} characters"),
+                ));
+            }
+        }
+        Some((opt_in, opt_out))
+    } else {
+        None
+    };
+    store
+        .update_workspace_settings(workspace_id, ws.default_country.as_deref(), &ws.timezone)
+        .await?;
+    if let Some((opt_in, opt_out)) = replies {
+        store
+            .set_keyword_replies(workspace_id, opt_in.as_deref(), opt_out.as_deref())
+            .await?;
+    }
+    Ok(ws)
 }

@@ -31,6 +31,32 @@ pub enum KeywordKind {
     OptOut,
 }
 
+impl KeywordKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeywordKind::OptIn => "opt_in",
+            KeywordKind::OptOut => "opt_out",
+        }
+    }
+}
+
+impl std::str::FromStr for KeywordKind {
+    type Err = crate::consent::UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [KeywordKind::OptIn, KeywordKind::OptOut]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| crate::consent::UnknownValue(s.to_string()))
+    }
+}
+
+impl TryFrom<String> for KeywordKind {
+    type Error = crate::consent::UnknownValue;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
 /// A keyword a workspace added to the built-in ones.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomKeyword {

@@ -117,7 +117,7 @@ async fn main() {
     let token = "bench-session-token";
     store
         .create_web_session(&WebSessionWrite {
-            token_hash: &recado::auth::hash_token(token),
+            token_hash: &recado_app::auth::hash_token(token),
             workspace_id: &ws,
             user_id: &agent.id,
             csrf_token: "csrf",
@@ -126,14 +126,14 @@ async fn main() {
         })
         .await
         .unwrap();
-    let api_token = recado::auth::generate_token();
+    let api_token = recado_app::auth::generate_token();
     store
         .create_token(
             "tok_bench",
             &ws,
             &agent.id,
             "bench",
-            &recado::auth::hash_token(&api_token),
+            &recado_app::auth::hash_token(&api_token),
             now,
         )
         .await
@@ -151,7 +151,7 @@ async fn main() {
         a.threads * 2,
         started.elapsed().as_secs_f64()
     );
-    let router = recado::app::router(state.clone());
+    let router = recado_web::router(state.clone());
     let cases = [
         ("views page, all open (HTML)", "/inbox?view=open", true),
         ("views page, all closed (HTML)", "/inbox?view=closed", true),

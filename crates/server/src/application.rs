@@ -3,9 +3,10 @@
 //! and returns the server as a future together with the port it got.
 
 use recado_app::Settings;
+use recado_app::{bootstrap, workers, AppState};
 use recado_core::clock::{Clock, SystemClock};
 use recado_store::Store;
-use recado_web::{bootstrap, ops, router, workers, AppState};
+use recado_web::{ops, router};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -36,12 +37,12 @@ impl Application {
         store.migrate().await?;
         let first_start = bootstrap::first_start(&store, &settings, clock.as_ref()).await?;
         let secrets =
-            recado_web::secrets::SecretBox::load(settings.secret_key.as_ref().map(|k| k.expose()), &settings.data_dir)?;
+            recado_app::secrets::SecretBox::load(settings.secret_key.as_ref().map(|k| k.expose()), &settings.data_dir)?;
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(5))
             .timeout(std::time::Duration::from_secs(30))
             .build()?;
-        let webhook_writer = recado_web::webhook_writer::WebhookWriter::start(store.clone());
+        let webhook_writer = recado_app::webhook_writer::WebhookWriter::start(store.clone());
         let state = AppState {
             store,
             clock,
@@ -50,7 +51,7 @@ impl Application {
             secrets: Arc::new(secrets),
             http,
             webhook_writer,
-            live: recado_web::live::channel(),
+            live: recado_app::live::channel(),
             channel_cache: Default::default(),
             smpp: Default::default(),
         };
@@ -58,7 +59,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let (shutdown, shutdown_rx) = watch::channel(false);
         let workers = workers::spawn(&state, shutdown_rx.clone());
-        let binder = tokio::spawn(recado_web::sms::smpp::run_binder(state.clone(), shutdown_rx.clone()));
+        let binder = tokio::spawn(recado_app::sms::smpp::run_binder(state.clone(), shutdown_rx.clone()));
         let router = router(state.clone());
         let mut rx = shutdown_rx;
         let drained = state.clone();

@@ -1,10 +1,12 @@
 //! `recado serve --demo`: a few contacts with consent in an empty workspace so
 //! a newcomer can try the hub offline at once.
 
-use crate::app::AppState;
-use crate::bootstrap::DEFAULT_WORKSPACE;
-use crate::consent::service::change;
-use crate::contacts::service::{check_properties, Contacts};
+use recado_app::bootstrap::DEFAULT_WORKSPACE;
+use recado_app::channels::admin::{self, Connected};
+use recado_app::consent::service::change;
+use recado_app::contacts::service::{check_properties, Contacts};
+use recado_app::sandbox::{simulate_inbound, SimulatedInbound};
+use recado_app::AppState;
 use recado_core::consent::{ChangeRequest, Channel, ConsentSource, LegalBasis, SubscriptionStatus};
 use recado_store::contacts::ContactQuery;
 
@@ -79,78 +81,54 @@ pub async fn fill_if_empty(state: &AppState) -> anyhow::Result<()> {
 /// Sandbox WhatsApp and SMS channels and a couple of conversations, through
 /// the same paths the API uses.
 async fn add_sandbox_channels(state: &AppState, workspace_id: &str) -> anyhow::Result<()> {
-    use crate::channels::routes::LoadedChannel;
-    use crate::channels::{ChannelKind, SmsChannel, SmsKind, WhatsAppChannel};
-    use recado_core::ids::{new_id, IdKind};
-    use recado_store::channels::{ChannelNumber, ChannelRecord};
-    let now = state.clock.now_ms();
-    let whatsapp = WhatsAppChannel::from_input(ChannelKind::WhatsappSandbox, &serde_json::Map::new(), None)
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    let record = ChannelRecord {
-        id: new_id(IdKind::Channel),
-        workspace_id: workspace_id.to_string(),
-        kind: ChannelKind::WhatsappSandbox.as_str().into(),
-        name: "WhatsApp (sandbox)".into(),
-        config: whatsapp.public_config().to_string(),
-        secrets: state.secrets.seal(&whatsapp.secrets()),
-        created_at: now,
-        updated_at: now,
-    };
-    let numbers: Vec<ChannelNumber> = whatsapp
-        .phone_numbers
-        .iter()
-        .map(|n| ChannelNumber {
-            channel_id: record.id.clone(),
-            phone_number_id: n.phone_number_id.clone(),
-            display_phone_number: n.display_phone_number.clone(),
-        })
-        .collect();
-    state.store.insert_channel(&record, &numbers).await?;
-    let channel = LoadedChannel { record, whatsapp };
-    crate::whatsapp::sandbox::seed_templates(state, &channel)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-
-    let sms_config =
-        serde_json::json!({"senders": ["Recado", "+15550002222"], "latency_ms": 1500, "delivery_ratio": 0.9});
-    let sms = SmsChannel::from_input(SmsKind::Sandbox, sms_config.as_object().expect("object"), None)
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    let sms_record = ChannelRecord {
-        id: new_id(IdKind::Channel),
-        workspace_id: workspace_id.to_string(),
-        kind: SmsKind::Sandbox.as_str().into(),
-        name: "SMS (sandbox)".into(),
-        config: sms.public_config().to_string(),
-        secrets: state.secrets.seal(&sms.secrets()),
-        created_at: now,
-        updated_at: now,
-    };
-    state.store.insert_channel(&sms_record, &[]).await?;
-    // And one by SMS, to the channel's long number.
-    let _accepted = crate::sms::sandbox::simulate(
+    let created = admin::create(
         state,
-        sms_record,
-        "+48512345678",
-        Some("+15550002222"),
-        "Dzień dobry, czy mogę zmienić adres dostawy?",
+        workspace_id,
+        "whatsapp_sandbox",
+        "WhatsApp (sandbox)",
+        &Default::default(),
     )
     .await
     .map_err(|e| anyhow::anyhow!(e.message))?;
-
-    // Two customers write in on WhatsApp, as a signed webhook would bring them.
+    let Connected::WhatsApp(whatsapp) = created else {
+        anyhow::bail!("a WhatsApp sandbox was asked for");
+    };
+    let sms_config =
+        serde_json::json!({"senders": ["Recado", "+15550002222"], "latency_ms": 1500, "delivery_ratio": 0.9});
+    let created = admin::create(
+        state,
+        workspace_id,
+        "sms_sandbox",
+        "SMS (sandbox)",
+        sms_config.as_object().expect("object"),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.message))?;
+    let Connected::Sms(sms) = created else {
+        anyhow::bail!("an SMS sandbox was asked for");
+    };
+    // One customer writes by SMS, to the channel's long number...
+    let inbound = SimulatedInbound {
+        from: "+48512345678".into(),
+        to: Some("+15550002222".into()),
+        text: "Dzień dobry, czy mogę zmienić adres dostawy?".into(),
+        ..Default::default()
+    };
+    simulate_inbound(state, workspace_id, &sms.record.id, inbound)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    // ...and two on WhatsApp, through the same intake as a signed webhook.
     for (from, name, text) in [
         ("+5511912345678", "Ana", "Olá! O meu pedido 4521 já foi enviado?"),
         ("+34612345678", "Lucía", "Hola, ¿tienen la talla M?"),
     ] {
-        let body = recado_channels::whatsapp::testkit::inbound_text(
-            &channel.whatsapp.phone_numbers[0].phone_number_id,
-            from.trim_start_matches('+'),
-            name,
-            &format!("wamid.demo.{}", new_id(IdKind::Message)),
-            now / 1000,
-            text,
-        );
-        crate::whatsapp::webhook::ingest(state, &channel, &body)
+        let inbound = SimulatedInbound {
+            from: from.into(),
+            name: Some(name.into()),
+            text: text.into(),
+            ..Default::default()
+        };
+        simulate_inbound(state, workspace_id, &whatsapp.record.id, inbound)
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?;
     }

@@ -1,9 +1,7 @@
 //! Recado, the hub in one binary: the command line, settings, the application
 //! builder and demo data. `main.rs` only parses the command line; tests build
-//! the same [`Application`]. The HTTP side is `recado-web`, re-exported here
-//! whole so tests and tools reach every part through `recado::`.
-
-pub use recado_web::*;
+//! the same [`Application`]. The HTTP side is `recado-web`, the services
+//! `recado-app`.
 
 pub mod application;
 pub mod cli;

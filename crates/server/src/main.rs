@@ -2,7 +2,9 @@ use anyhow::Context;
 use clap::Parser;
 use recado::cli::{Cli, Command, SmsCommand, UserCommand, WorkspaceCommand};
 use recado::config::{self, Settings};
-use recado::{bootstrap, demo, sms_api, Application};
+use recado::{demo, Application};
+use recado_app::bootstrap;
+use recado_app::sms::analysis::{self, AnalysisRequest};
 use recado_store::Store;
 
 #[global_allocator]
@@ -39,9 +41,9 @@ async fn main() -> anyhow::Result<()> {
                 },
         } => {
             let input = serde_json::json!({"text": text, "policy": policy, "national_language": national_language, "max_segments": max_segments});
-            let input: sms_api::AnalyzeInput = serde_json::from_value(input)
+            let input: AnalysisRequest = serde_json::from_value(input)
                 .context("policy is transliterate or auto; national language is pt, es or tr")?;
-            match sms_api::run(&input) {
+            match analysis::analyze(&input) {
                 Ok(analysis) => {
                     println!("{}", serde_json::to_string_pretty(&analysis)?);
                     Ok(())

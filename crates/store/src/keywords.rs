@@ -1,11 +1,13 @@
 //! Per-workspace consent keywords, added to the built-in ones.
 
 use crate::{on_reader, on_writer, Result, Store, StoreError};
+use recado_core::keywords::KeywordKind;
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct StoredKeyword {
     pub word: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: KeywordKind,
     pub language: Option<String>,
     pub created_at: i64,
 }
@@ -24,7 +26,7 @@ impl Store {
             sqlx::query("INSERT INTO custom_keywords (workspace_id, word, kind, language, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(workspace_id)
                 .bind(&k.word)
-                .bind(&k.kind)
+                .bind(k.kind.as_str())
                 .bind(&k.language)
                 .bind(k.created_at)
                 .execute(pool)

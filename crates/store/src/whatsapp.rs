@@ -3,6 +3,7 @@
 
 use crate::{on_reader, on_writer, Result, Store, StoreError};
 use recado_core::ids::{new_id, IdKind};
+use recado_core::whatsapp::TemplateStatus;
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct TemplateRecord {
@@ -13,7 +14,8 @@ pub struct TemplateRecord {
     pub name: String,
     pub language: String,
     pub category: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: TemplateStatus,
     pub components: String,
     pub updated_at: i64,
 }
@@ -59,7 +61,7 @@ impl Store {
                 .bind(&t.name)
                 .bind(&t.language)
                 .bind(&t.category)
-                .bind(&t.status)
+                .bind(t.status.as_str())
                 .bind(&t.components)
                 .bind(t.updated_at)
                 .execute(&mut *tx)
@@ -76,12 +78,12 @@ impl Store {
         channel_id: &str,
         name: &str,
         language: &str,
-        status: &str,
+        status: TemplateStatus,
         now: i64,
     ) -> Result<bool> {
         Ok(on_writer!(self, |pool| {
             sqlx::query("UPDATE wa_templates SET status = $1, updated_at = $2 WHERE channel_id = $3 AND name = $4 AND language = $5")
-                .bind(status)
+                .bind(status.as_str())
                 .bind(now)
                 .bind(channel_id)
                 .bind(name)

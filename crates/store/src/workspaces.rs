@@ -273,15 +273,6 @@ impl Store {
         Ok(())
     }
 
-    pub async fn count_admins(&self, workspace_id: &str) -> Result<i64> {
-        Ok(on_reader!(self, |pool| {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE workspace_id = $1 AND role = 'admin'")
-                .bind(workspace_id)
-                .fetch_one(pool)
-                .await?
-        }))
-    }
-
     /// Stores a token by its hash; the token itself is never stored.
     pub async fn create_token(
         &self,

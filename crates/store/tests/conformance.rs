@@ -7,6 +7,7 @@ use recado_core::consent::{
 };
 use recado_core::ids::{new_id, IdKind};
 use recado_core::jobs::{JobKind, Task};
+use recado_core::whatsapp::TemplateStatus;
 use recado_store::consent::{ChangeContext, ChangeError, ChangeOutcome};
 use recado_store::contacts::{ContactQuery, ContactWrite};
 use recado_store::jobs::{NewJob, DEAD, DONE, QUEUED};
@@ -710,4 +711,33 @@ async fn values_outside_the_hubs_enums_are_refused_by_the_database() {
         assert!(refused.is_err(), "a message {column} `{value}` was stored");
     }
     assert_eq!(store.job(&id).await.unwrap().unwrap().kind, JobKind::SmsSend);
+}
+
+#[tokio::test]
+async fn a_template_status_meta_does_not_document_is_refused_by_the_database() {
+    let db = TestDatabase::new().await;
+    let store = db.store().await;
+    let template = |status| recado_store::whatsapp::TemplateRecord {
+        id: "tpl_1".into(),
+        workspace_id: "ws".into(),
+        channel_id: "ch".into(),
+        provider_template_id: None,
+        name: "order_update".into(),
+        language: "pt_BR".into(),
+        category: "UTILITY".into(),
+        status,
+        components: "[]".into(),
+        updated_at: 1,
+    };
+    store
+        .upsert_templates(&[template(TemplateStatus::Paused)])
+        .await
+        .unwrap();
+    let refused = recado_store::on_writer!(store, |pool| sqlx::query("UPDATE wa_templates SET status = 'approved'")
+        .execute(pool)
+        .await
+        .map(|_| ()));
+    assert!(refused.is_err(), "a status in the wrong letter case was stored");
+    let stored = store.template("ch", "order_update", "pt_BR").await.unwrap().unwrap();
+    assert_eq!(stored.status, TemplateStatus::Paused);
 }

@@ -1,11 +1,10 @@
-//! What every handler and worker shares, and the router of every route.
+//! The router of every route.
 
 use crate::error::ApiError;
 use crate::{consent, contacts, ops, request_trace, users};
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
-
-pub use recado_app::AppState;
+use recado_app::AppState;
 
 /// Every route of the hub.
 pub fn router(state: AppState) -> Router {

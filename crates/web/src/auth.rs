@@ -2,12 +2,12 @@
 //! SHA-256 hash: they carry 256 bits of entropy, so a fast hash is as safe as a
 //! slow one and keeps every request cheap. Passwords (low entropy) use argon2.
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-pub use recado_app::auth::*;
+use recado_app::auth::{hash_token, Role};
+use recado_app::AppState;
 
 /// The caller of an API request, resolved from its bearer token.
 #[derive(Clone, Debug)]

@@ -7,7 +7,6 @@
 //! A failure of the hub (5xx) is not stored: the key is released, so the
 //! client's retry runs the route again.
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{read_body, require_json_content_type};
@@ -16,6 +15,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use recado_app::AppState;
 use recado_store::idempotency::IdempotencyRecord;
 use sha2::{Digest, Sha256};
 

@@ -1,5 +1,5 @@
-//! Recado's HTTP side and, until they move to `recado-app`, its services and
-//! workers: the API, provider webhooks, public pages and the web UI.
+//! Recado's HTTP side: the API, provider webhooks, public pages and the web
+//! UI. Every rule and service it calls lives in `recado-app`.
 
 pub mod app;
 pub mod auth;
@@ -22,5 +22,4 @@ pub mod ui;
 pub mod users;
 pub mod whatsapp;
 
-pub use app::{router, AppState};
-pub use recado_app::{bootstrap, channel_cache, live, secrets, webhook_writer, workers};
+pub use app::router;

@@ -6,7 +6,6 @@
 //! Events: `message.received`, `message.status`, `consent.changed`,
 //! `usage.threshold`.
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
@@ -17,7 +16,8 @@ use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use rand::RngCore;
-pub use recado_app::outbound_webhooks::*;
+use recado_app::outbound_webhooks::*;
+use recado_app::AppState;
 use recado_core::ids::{new_id, IdKind};
 use recado_store::outbound::Endpoint;
 use serde::Deserialize;

@@ -1,8 +1,6 @@
 //! Users, API tokens and workspaces.
 
-use crate::app::AppState;
-use crate::auth::{Caller, Role};
-use crate::bootstrap::DEFAULT_WORKSPACE;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::list::{page, ListBody};
@@ -10,6 +8,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use recado_app::auth::Role;
+use recado_app::bootstrap::DEFAULT_WORKSPACE;
+use recado_app::AppState;
 use recado_store::workspaces::User;
 use recado_store::StoreError;
 use serde::{Deserialize, Serialize};
@@ -53,8 +54,6 @@ impl From<User> for UserView {
         }
     }
 }
-
-pub use recado_app::settings::MIN_PASSWORD_CHARS;
 
 /// 422 `weak_password` for a password shorter than the minimum.
 pub fn check_password(password: &str) -> ApiResult<()> {
@@ -118,18 +117,7 @@ pub async fn delete_user(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     caller.require_admin()?;
-    let user = state.store.user(&caller.workspace_id, &id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found("user"),
-        other => other.into(),
-    })?;
-    // A workspace without an admin could never be managed again.
-    if user.role == "admin" && state.store.count_admins(&caller.workspace_id).await? <= 1 {
-        return Err(ApiError::conflict(
-            "last_admin",
-            "the last admin of a workspace cannot be deleted",
-        ));
-    }
-    state.store.delete_user(&caller.workspace_id, &id).await?;
+    recado_app::users::delete_user(&state, &caller.workspace_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -251,60 +239,18 @@ pub async fn update_workspace(
     ApiJson(input): ApiJson<WorkspaceSettings>,
 ) -> ApiResult<Json<WorkspaceView>> {
     caller.require_admin()?;
-    let ws = state.store.workspace(&caller.workspace_id).await?;
-    let default_country = match input.default_country {
-        None => ws.default_country,
-        Some(None) => None,
-        Some(Some(c)) => {
-            let c = c.trim().to_ascii_uppercase();
-            if recado_core::phone::calling_code_of(&c).is_none() {
-                return Err(ApiError::invalid(
-                    "invalid_country",
-                    "default_country",
-                    format!("`{c}` is not an ISO 3166-1 alpha-2 code"),
-                ));
-            }
-            Some(c)
-        }
+    let change = recado_app::workspaces::SettingsChange {
+        default_country: input.default_country,
+        timezone: input.timezone,
+        opt_in_reply: input.opt_in_reply,
+        opt_out_reply: input.opt_out_reply,
     };
-    let timezone = input.timezone.map(|t| t.trim().to_string()).unwrap_or(ws.timezone);
-    if timezone.parse::<chrono_tz::Tz>().is_err() {
-        return Err(ApiError::invalid(
-            "invalid_timezone",
-            "timezone",
-            format!("`{timezone}` is not an IANA time zone"),
-        ));
-    }
-    state
-        .store
-        .update_workspace_settings(&ws.id, default_country.as_deref(), &timezone)
-        .await?;
-    if input.opt_in_reply.is_some() || input.opt_out_reply.is_some() {
-        let (old_in, old_out) = state.store.keyword_replies(&ws.id).await?;
-        let pick = |new: Option<Option<String>>, old: Option<String>| match new {
-            None => old,
-            Some(v) => v.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
-        };
-        let (opt_in, opt_out) = (pick(input.opt_in_reply, old_in), pick(input.opt_out_reply, old_out));
-        for (field, text) in [("opt_in_reply", &opt_in), ("opt_out_reply", &opt_out)] {
-            if text.as_ref().is_some_and(|t| t.chars().count() > 1024) {
-                return Err(ApiError::invalid(
-                    "invalid_reply",
-                    field,
-                    "keyword replies are at most 1024 characters",
-                ));
-            }
-        }
-        state
-            .store
-            .set_keyword_replies(&ws.id, opt_in.as_deref(), opt_out.as_deref())
-            .await?;
-    }
+    let ws = recado_app::workspaces::update_settings(&state.store, &caller.workspace_id, change).await?;
     Ok(Json(WorkspaceView {
         id: ws.id,
         name: ws.name,
-        default_country,
-        timezone,
+        default_country: ws.default_country,
+        timezone: ws.timezone,
     }))
 }
 

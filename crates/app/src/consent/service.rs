@@ -73,17 +73,10 @@ pub async fn apply_inbound_keyword(
         .custom_keywords(&contact.workspace_id)
         .await?
         .into_iter()
-        .filter_map(|k| {
-            let kind = match k.kind.as_str() {
-                "opt_in" => KeywordKind::OptIn,
-                "opt_out" => KeywordKind::OptOut,
-                _ => return None,
-            };
-            Some(CustomKeyword {
-                word: k.word,
-                kind,
-                language: k.language,
-            })
+        .map(|k| CustomKeyword {
+            word: k.word,
+            kind: k.kind,
+            language: k.language,
         })
         .collect();
     let Some(found) = KeywordSet::new(&custom).match_text(text) else {

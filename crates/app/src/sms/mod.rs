@@ -2,6 +2,7 @@
 //! sending with consent, sender and segment rules, provider dispatch, delivery
 //! receipts, inbound replies and keywords, and the public link pages.
 
+pub mod analysis;
 pub mod compose;
 pub mod http;
 pub mod inbound;

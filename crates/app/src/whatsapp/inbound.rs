@@ -8,8 +8,9 @@ use crate::contacts::service::Contacts;
 use crate::workers::JobError;
 use crate::AppState;
 use recado_channels::whatsapp::templates::is_marketing_opt_out;
-use recado_channels::whatsapp::{parse_webhook, InboundContent, InboundMessage, Template, WebhookItem};
+use recado_channels::whatsapp::{parse_webhook, InboundContent, InboundMessage, WebhookItem};
 use recado_core::consent::{ChangeRequest, Channel, ConsentSource, SubscriptionStatus};
+use recado_core::whatsapp::TemplateStatus;
 use recado_store::contacts::Contact;
 use recado_store::messages::{InboundWrite, MessageRecord, TimelineNote};
 use serde_json::json;
@@ -50,12 +51,16 @@ pub async fn process_event_job(state: AppState, event_id: String) -> Result<(), 
         match item {
             WebhookItem::Message(message) => process_message(&state, &channel, message).await?,
             WebhookItem::Status(status) => super::status::apply(&state, &channel, &status).await?,
-            WebhookItem::TemplateStatus(t) => {
-                state
-                    .store
-                    .set_template_status(&channel.record.id, &t.name, &t.language, &t.event, state.clock.now_ms())
-                    .await?;
-            }
+            WebhookItem::TemplateStatus(t) => match TemplateStatus::from_provider(&t.event) {
+                Some(status) => {
+                    state
+                        .store
+                        .set_template_status(&channel.record.id, &t.name, &t.language, status, state.clock.now_ms())
+                        .await?;
+                }
+                None => tracing::warn!(template = %t.name, language = %t.language, event = %t.event,
+                    "a template status update the hub does not know; the stored status is kept"),
+            },
             _ => {}
         }
     }
@@ -207,13 +212,6 @@ async fn tapped_marketing_opt_out(
     let Some(stored) = state.store.template(&channel.record.id, name, language).await? else {
         return Ok(false);
     };
-    let definition = Template {
-        id: stored.provider_template_id.unwrap_or_default(),
-        name: stored.name,
-        language: stored.language,
-        category: stored.category,
-        status: stored.status,
-        components: serde_json::from_str(&stored.components).unwrap_or_default(),
-    };
+    let definition = super::send::template_of(&stored);
     Ok(is_marketing_opt_out(&definition, payload) || is_marketing_opt_out(&definition, text))
 }

@@ -52,7 +52,7 @@ pub async fn seed_templates(state: &AppState, channel: &LoadedChannel) -> AppRes
             name: name.into(),
             language: language.into(),
             category: category.into(),
-            status: "APPROVED".into(),
+            status: recado_core::whatsapp::TemplateStatus::Approved,
             components: components.to_string(),
             updated_at: now,
         })

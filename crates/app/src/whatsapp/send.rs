@@ -165,7 +165,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
                 .store
                 .template(&channel.record.id, &input.name, &input.language)
                 .await?;
-            let Some(stored) = stored.filter(|t| t.status.eq_ignore_ascii_case("APPROVED")) else {
+            let Some(stored) = stored.filter(|t| t.status.is_sendable()) else {
                 let refusal = SendRefusal::TemplateNotApproved {
                     name: input.name.clone(),
                     language: input.language.clone(),
@@ -293,7 +293,7 @@ pub fn template_of(stored: &recado_store::whatsapp::TemplateRecord) -> Template 
         name: stored.name.clone(),
         language: stored.language.clone(),
         category: stored.category.clone(),
-        status: stored.status.clone(),
+        status: stored.status.as_str().to_string(),
         components: serde_json::from_str(&stored.components).unwrap_or_default(),
     }
 }

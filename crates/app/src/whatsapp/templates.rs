@@ -7,6 +7,7 @@ use crate::workers::JobError;
 use crate::AppState;
 use recado_core::ids::{new_id, IdKind};
 use recado_core::jobs::{JobKind, Task};
+use recado_core::whatsapp::TemplateStatus;
 use recado_store::jobs::{Job, NewJob};
 use recado_store::whatsapp::TemplateRecord;
 
@@ -29,7 +30,13 @@ pub async fn sync_channel(state: &AppState, channel: &LoadedChannel) -> AppResul
     let now = state.clock.now_ms();
     let records: Vec<TemplateRecord> = templates
         .into_iter()
-        .map(|t| TemplateRecord {
+        .filter_map(|t| {
+            let Some(status) = TemplateStatus::from_provider(&t.status) else {
+                tracing::warn!(template = %t.name, language = %t.language, status = %t.status,
+                    "the provider reports a template status the hub does not know; the template is left out until it has a known one");
+                return None;
+            };
+            Some(TemplateRecord {
             id: new_id(IdKind::Event),
             workspace_id: channel.record.workspace_id.clone(),
             channel_id: channel.record.id.clone(),
@@ -37,9 +44,10 @@ pub async fn sync_channel(state: &AppState, channel: &LoadedChannel) -> AppResul
             name: t.name,
             language: t.language,
             category: t.category,
-            status: t.status,
+            status,
             components: t.components.to_string(),
             updated_at: now,
+        })
         })
         .collect();
     state.store.upsert_templates(&records).await?;

@@ -2,7 +2,7 @@
 //! history, bulk changes, custom keywords and inbound keyword handling.
 
 use crate::common::{spawn_app, Reply, TestApp};
-use recado::consent::service::apply_inbound_keyword;
+use recado_app::consent::service::apply_inbound_keyword;
 use recado_core::consent::Channel;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -21,7 +21,7 @@ async fn user_with_token(app: &TestApp, email: &str, role: &str) -> (String, Str
         .as_str()
         .unwrap()
         .to_string();
-    let token = recado::auth::generate_token();
+    let token = recado_app::auth::generate_token();
     app.app_state
         .store
         .create_token(
@@ -29,7 +29,7 @@ async fn user_with_token(app: &TestApp, email: &str, role: &str) -> (String, Str
             &workspace_id,
             &user_id,
             "tests",
-            &recado::auth::hash_token(&token),
+            &recado_app::auth::hash_token(&token),
             app.app_state.clock.now_ms(),
         )
         .await

@@ -84,14 +84,14 @@ impl Desk {
     async fn token_of(&self, email: &str) -> String {
         let store = &self.app.app_state.store;
         let user = store.user_by_email(email).await.unwrap().unwrap();
-        let token = recado::auth::generate_token();
+        let token = recado_app::auth::generate_token();
         store
             .create_token(
                 &recado_core::ids::new_id(recado_core::ids::IdKind::Token),
                 &user.workspace_id,
                 &user.id,
                 "test",
-                &recado::auth::hash_token(&token),
+                &recado_app::auth::hash_token(&token),
                 0,
             )
             .await

@@ -1,5 +1,5 @@
 use crate::common::spawn_app;
-use recado::workers::{run_once, JobError, Registry};
+use recado_app::workers::{run_once, JobError, Registry};
 use recado_core::jobs::{JobKind, Task};
 use recado_store::jobs::{NewJob, DEAD, DONE, QUEUED};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -91,7 +91,7 @@ async fn consent_changes_and_inbound_messages_reach_endpoints_signed() {
         let id = headers["webhook-id"].to_str().unwrap();
         let ts: i64 = headers["webhook-timestamp"].to_str().unwrap().parse().unwrap();
         let sig = headers["webhook-signature"].to_str().unwrap();
-        assert_eq!(sig, recado::outbound_webhooks::signature(&secret, id, ts, body));
+        assert_eq!(sig, recado_app::outbound_webhooks::signature(&secret, id, ts, body));
     }
     let consent: Value = serde_json::from_str(&got[0].1).unwrap();
     assert_eq!(

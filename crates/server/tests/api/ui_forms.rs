@@ -134,7 +134,7 @@ async fn the_first_admin_signs_in_with_the_password_generated_at_first_start() {
         .unwrap();
     let password = app.first_start.password.clone().expect("a generated password");
     assert!(app.first_start.token.is_some(), "a generated token");
-    assert!(password.chars().count() >= recado::users::MIN_PASSWORD_CHARS);
+    assert!(password.chars().count() >= recado_app::settings::MIN_PASSWORD_CHARS);
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let mut web = Web::new(&base);
@@ -513,10 +513,11 @@ async fn a_locked_out_admin_gets_a_new_password_from_the_command_line() {
     let mut before = Web::new(&app.base);
     before.sign_in("admin@localhost", "forgotten-password").await;
     let store = &app.app_state.store;
-    let password = recado::bootstrap::reset_password(store, " Admin@Localhost ", recado::auth::PasswordCost::Minimal)
-        .await
-        .unwrap()
-        .expect("the admin exists");
+    let password =
+        recado_app::bootstrap::reset_password(store, " Admin@Localhost ", recado_app::auth::PasswordCost::Minimal)
+            .await
+            .unwrap()
+            .expect("the admin exists");
     let (status, _) = before.get("/inbox").await;
     assert_eq!(status, 303, "the old session ended");
     let r = Web::new(&app.base)
@@ -524,12 +525,14 @@ async fn a_locked_out_admin_gets_a_new_password_from_the_command_line() {
         .await;
     assert_eq!(r.status().as_u16(), 401);
     Web::new(&app.base).sign_in("admin@localhost", &password).await;
-    assert!(
-        recado::bootstrap::reset_password(store, "nobody@example.com", recado::auth::PasswordCost::Minimal)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(recado_app::bootstrap::reset_password(
+        store,
+        "nobody@example.com",
+        recado_app::auth::PasswordCost::Minimal
+    )
+    .await
+    .unwrap()
+    .is_none());
 }
 
 #[tokio::test]

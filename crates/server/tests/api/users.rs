@@ -24,7 +24,7 @@ async fn token_for(app: &TestApp, user_id: &str) -> String {
         .unwrap()
         .expect("the default workspace")
         .id;
-    let token = recado::auth::generate_token();
+    let token = recado_app::auth::generate_token();
     app.app_state
         .store
         .create_token(
@@ -32,7 +32,7 @@ async fn token_for(app: &TestApp, user_id: &str) -> String {
             &workspace_id,
             user_id,
             "tests",
-            &recado::auth::hash_token(&token),
+            &recado_app::auth::hash_token(&token),
             app.app_state.clock.now_ms(),
         )
         .await

@@ -1,17 +1,15 @@
-use super::config::{ChannelKind, WhatsAppChannel};
-use super::sms_config::{SmsChannel, SmsKind};
-use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::ApiJson;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-pub use recado_app::channels::registry::*;
-use recado_core::ids::{new_id, IdKind};
-use recado_store::channels::{ChannelNumber, ChannelRecord};
-use recado_store::StoreError;
+use recado_app::channels::admin::{self, Connected};
+use recado_app::channels::registry::{decode, decode_sms, stored, LoadedChannel, LoadedSms};
+use recado_app::channels::SmsKind;
+use recado_app::AppState;
+use recado_store::channels::ChannelRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -124,29 +122,6 @@ fn view(state: &AppState, c: &LoadedChannel) -> ChannelView {
     }
 }
 
-fn numbers(channel_id: &str, w: &WhatsAppChannel) -> Vec<ChannelNumber> {
-    w.phone_numbers
-        .iter()
-        .map(|n| ChannelNumber {
-            channel_id: channel_id.to_string(),
-            phone_number_id: n.phone_number_id.clone(),
-            display_phone_number: n.display_phone_number.clone(),
-        })
-        .collect()
-}
-
-fn check_name(name: &str) -> ApiResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid(
-            "invalid_name",
-            "name",
-            "channel names are 1 to 100 characters",
-        ));
-    }
-    Ok(name.to_string())
-}
-
 #[utoipa::path(post, path = "/api/v1/channels", request_body = ChannelInput, responses((status = 201, body = ChannelView), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create_channel(
     State(state): State<AppState>,
@@ -154,56 +129,16 @@ pub async fn create_channel(
     ApiJson(input): ApiJson<ChannelInput>,
 ) -> ApiResult<(StatusCode, Json<ChannelView>)> {
     caller.require_admin()?;
-    let name = check_name(&input.name)?;
-    let now = state.clock.now_ms();
-    if let Some(kind) = SmsKind::parse(&input.kind) {
-        let sms = SmsChannel::from_input(kind, &input.config, None)?;
-        let record = ChannelRecord {
-            id: new_id(IdKind::Channel),
-            workspace_id: caller.workspace_id.clone(),
-            kind: kind.as_str().to_string(),
-            name,
-            config: sms.public_config().to_string(),
-            secrets: state.secrets.seal(&sms.secrets()),
-            created_at: now,
-            updated_at: now,
-        };
-        state.store.insert_channel(&record, &[]).await?;
-        let loaded = LoadedSms { record, sms };
-        crate::sms::providers::channel_changed(&state, &loaded).await;
-        return Ok((StatusCode::CREATED, Json(sms_view(&state, &loaded))));
-    }
-    let kind = ChannelKind::parse(&input.kind).ok_or_else(|| {
-        ApiError::invalid(
-            "invalid_kind",
-            "kind",
-            format!("`{}` is not a channel kind this hub offers (whatsapp_cloud, whatsapp_360dialog, whatsapp_sandbox, sms_sandbox, sms_http, sms_smpp)", input.kind),
-        )
-    })?;
-    let whatsapp = WhatsAppChannel::from_input(kind, &input.config, None)?;
-    let record = ChannelRecord {
-        id: new_id(IdKind::Channel),
-        workspace_id: caller.workspace_id.clone(),
-        kind: kind.as_str().to_string(),
-        name,
-        config: whatsapp.public_config().to_string(),
-        secrets: state.secrets.seal(&whatsapp.secrets()),
-        created_at: now,
-        updated_at: now,
+    let connected = admin::create(&state, &caller.workspace_id, &input.kind, &input.name, &input.config).await?;
+    let body = match connected {
+        Connected::Sms(loaded) => sms_view(&state, &loaded),
+        Connected::WhatsApp(loaded) => {
+            let mut body = view(&state, &loaded);
+            // Shown once so the admin can paste it into Meta's dashboard.
+            body.verify_token_hint = Some(loaded.whatsapp.verify_token.clone());
+            body
+        }
     };
-    state
-        .store
-        .insert_channel(&record, &numbers(&record.id, &whatsapp))
-        .await?;
-    let loaded = LoadedChannel { record, whatsapp };
-    if kind == ChannelKind::WhatsappSandbox {
-        crate::whatsapp::sandbox::seed_templates(&state, &loaded).await?;
-    } else {
-        crate::whatsapp::templates::schedule_periodic_sync(&state, &caller.workspace_id).await?;
-    }
-    let mut body = view(&state, &loaded);
-    // Shown once so the admin can paste it into Meta's dashboard.
-    body.verify_token_hint = Some(loaded.whatsapp.verify_token.clone());
     Ok((StatusCode::CREATED, Json(body)))
 }
 
@@ -235,56 +170,12 @@ pub async fn update_channel(
     ApiJson(input): ApiJson<ChannelPatch>,
 ) -> ApiResult<Json<ChannelView>> {
     caller.require_admin()?;
-    let stored = stored(&state, &caller.workspace_id, &id).await?;
-    if SmsKind::parse(&stored.kind).is_some() {
-        let current = decode_sms(&state, stored)?;
-        let name = match &input.name {
-            Some(n) => check_name(n)?,
-            None => current.record.name.clone(),
-        };
-        let sms = SmsChannel::from_input(current.sms.kind, &input.config.unwrap_or_default(), Some(&current.sms))?;
-        let record = ChannelRecord {
-            name,
-            config: sms.public_config().to_string(),
-            secrets: state.secrets.seal(&sms.secrets()),
-            updated_at: state.clock.now_ms(),
-            ..current.record
-        };
-        state.store.update_channel(&record, &[]).await?;
-        let loaded = LoadedSms { record, sms };
-        crate::sms::providers::channel_changed(&state, &loaded).await;
-        return Ok(Json(sms_view(&state, &loaded)));
-    }
-    // The update is read over the stored settings as they are, not as they
-    // decode, so a channel whose stored settings became unreadable can be
-    // repaired by sending the missing or wrong setting.
-    let kind = ChannelKind::parse(&stored.kind).ok_or_else(|| ApiError::not_found("channel"))?;
-    let (config, secrets) = settings_of(&state, &stored)?;
-    let mut merged = config.as_object().cloned().unwrap_or_default();
-    for (k, v) in secrets.as_object().cloned().unwrap_or_default() {
-        merged.insert(k, v);
-    }
-    for (k, v) in input.config.unwrap_or_default() {
-        merged.insert(k, v);
-    }
-    let name = match &input.name {
-        Some(n) => check_name(n)?,
-        None => stored.name.clone(),
-    };
-    let whatsapp = WhatsAppChannel::from_input(kind, &merged, None)?;
-    let record = ChannelRecord {
-        name,
-        config: whatsapp.public_config().to_string(),
-        secrets: state.secrets.seal(&whatsapp.secrets()),
-        updated_at: state.clock.now_ms(),
-        ..stored
-    };
-    state
-        .store
-        .update_channel(&record, &numbers(&record.id, &whatsapp))
-        .await?;
-    state.channel_cache.forget(&record.id);
-    Ok(Json(view(&state, &LoadedChannel { record, whatsapp })))
+    let config = input.config.unwrap_or_default();
+    let changed = admin::update(&state, &caller.workspace_id, &id, input.name.as_deref(), config).await?;
+    Ok(Json(match changed {
+        Connected::Sms(loaded) => sms_view(&state, &loaded),
+        Connected::WhatsApp(loaded) => view(&state, &loaded),
+    }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/channels/{id}", responses((status = 204)))]
@@ -294,14 +185,6 @@ pub async fn delete_channel(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     caller.require_admin()?;
-    state
-        .store
-        .delete_channel(&caller.workspace_id, &id, state.clock.now_ms())
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("channel"),
-            other => other.into(),
-        })?;
-    state.channel_cache.forget(&id);
+    admin::delete(&state, &caller.workspace_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

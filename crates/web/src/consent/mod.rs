@@ -3,6 +3,5 @@
 
 pub mod keywords;
 pub mod routes;
-pub use recado_app::consent::service;
 
 pub use routes::routes;

@@ -1,13 +1,14 @@
-use super::service::{change, change_many, request_of};
-use crate::app::AppState;
 use crate::auth::Caller;
-use crate::contacts::routes_support::{contacts_for, workspace_of};
+use crate::contacts::routes::workspace_of;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::list::{page, ListBody};
 use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use recado_app::consent::service::{change, change_many, request_of};
+use recado_app::contacts::service::contacts_for;
+use recado_app::AppState;
 use recado_core::consent::{ChangeRequest, Channel, ConsentSource};
 use recado_store::consent::{not_specified_record, SubscriptionRecord};
 use serde::{Deserialize, Serialize};

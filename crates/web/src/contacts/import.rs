@@ -1,15 +1,16 @@
 //! `POST /api/v1/contacts/import`: a `text/csv` body in UTF-8, imported by
 //! the app's CSV importer, which reports each bad line.
 
-use super::routes::{contacts_for, workspace_of};
-use crate::app::AppState;
+use super::routes::workspace_of;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::read_body;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::Json;
-pub use recado_app::contacts::import::{ImportReport, LineError};
+use recado_app::contacts::import::ImportReport;
+use recado_app::contacts::service::contacts_for;
+use recado_app::AppState;
 
 #[utoipa::path(post, path = "/api/v1/contacts/import", request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportReport), (status = 422, body = crate::error::ErrorBody)))]

@@ -2,14 +2,8 @@
 
 pub mod import;
 pub mod routes;
-pub use recado_app::contacts::service;
 
 pub use routes::routes;
-
-/// Helpers other domains use to resolve the caller's workspace and contacts.
-pub mod routes_support {
-    pub use super::routes::{contacts_for, workspace_of};
-}
 
 use recado_store::contacts::Contact;
 use serde::Serialize;

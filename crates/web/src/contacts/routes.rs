@@ -1,6 +1,4 @@
-use super::service::{check_properties, phone_search_suffixes};
 use super::ContactView;
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
@@ -9,7 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-pub use recado_app::contacts::service::contacts_for;
+use recado_app::contacts::service::contacts_for;
+use recado_app::contacts::service::{check_properties, phone_search_suffixes};
+use recado_app::AppState;
 use recado_store::contacts::ContactQuery;
 use recado_store::workspaces::Workspace;
 use serde::Deserialize;

@@ -1,18 +1,18 @@
 //! `GET /api/v1/threads`, `GET|PATCH /api/v1/threads/{id}`,
 //! `POST /api/v1/threads/{id}/messages` and the view counts.
 
-use super::filters::{parse_cursor, ViewFilters};
-use super::service::{self, SessionView, ThreadItem, TicketPatch, TicketView};
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::list::ListBody;
 use crate::messages::view::{message_view, MessageView};
-use crate::whatsapp::send::{TemplateInput, WhatsAppContent};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use recado_app::inbox::filters::{parse_cursor, ViewFilters};
+use recado_app::inbox::service::{self, SessionView, ThreadItem, TicketPatch, TicketView};
+use recado_app::whatsapp::send::{TemplateInput, WhatsAppContent};
+use recado_app::AppState;
 use recado_channels::whatsapp::OutboundContent;
 use recado_store::inbox::ThreadCursor;
 use serde::{Deserialize, Deserializer, Serialize};

@@ -4,13 +4,11 @@
 //! JSON contract of API.md "Help desk"; `views` the saved views.
 
 pub mod api;
-pub use recado_app::inbox::filters;
-pub use recado_app::inbox::service;
 pub mod views;
 
-use crate::app::AppState;
 use axum::routing::{delete, get, post};
 use axum::Router;
+use recado_app::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -1,14 +1,14 @@
 //! Saved views: a user's named thread filters (`GET|POST /api/v1/views`,
 //! `DELETE /api/v1/views/{id}`).
 
-use super::filters::ViewFilters;
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use recado_app::inbox::filters::ViewFilters;
+use recado_app::AppState;
 use recado_core::ids::{new_id, IdKind};
 use recado_store::inbox::SavedView;
 use recado_store::StoreError;

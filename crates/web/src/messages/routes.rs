@@ -1,7 +1,6 @@
 use super::view::{message_view, MessageView};
-use crate::app::AppState;
 use crate::auth::Caller;
-use crate::contacts::routes_support::workspace_of;
+use crate::contacts::routes::workspace_of;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_json, read_body, require_json_content_type, ApiQuery};
 use crate::list::{page, ListBody};
@@ -9,7 +8,8 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-pub use recado_app::messages::request::{send_requested, MediaInput, MessageInput};
+use recado_app::messages::request::{send_requested, MessageInput};
+use recado_app::AppState;
 use recado_core::consent::Channel;
 use recado_core::delivery::MessageStatus;
 use serde::Deserialize;

@@ -2,16 +2,16 @@
 //! receives both its status callbacks and inbound messages (form posts signed
 //! with `X-Twilio-Signature`, stored before the answer, processed by a job).
 
-use crate::app::AppState;
-use crate::channels::routes::decode_sms;
-use crate::channels::sms_config::SmsProviderSettings;
 use crate::error::{ApiError, ApiResult};
-use crate::webhook_writer::OwnedWebhook;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-pub use recado_app::sms::http::*;
+use recado_app::channels::registry::decode_sms;
+use recado_app::channels::sms_config::SmsProviderSettings;
+use recado_app::sms::http::*;
+use recado_app::webhook_writer::OwnedWebhook;
+use recado_app::AppState;
 use recado_channels::sms::http::{twiml_empty_response, verify_signature};
 use recado_core::ids::{new_id, IdKind};
 use sha2::{Digest, Sha256};

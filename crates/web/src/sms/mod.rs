@@ -1,15 +1,12 @@
-//! The SMS channel: composition (tokens, short links, UTM, unsubscribe URL),
-//! sending with consent, sender and segment rules, provider dispatch, delivery
-//! receipts, inbound replies and keywords, and the public link pages.
+//! The SMS channel's HTTP side: the provider webhook and the public link and
+//! unsubscribe pages (the channel's services are `recado_app::sms`).
 
 pub mod http;
-pub use recado_app::sms::{compose, inbound, providers, receipts, send, smpp, unsubscribe};
 pub mod public;
-pub mod sandbox;
 
-use crate::app::AppState;
 use axum::routing::get;
 use axum::Router;
+use recado_app::AppState;
 
 pub fn public_routes() -> Router<AppState> {
     Router::new()

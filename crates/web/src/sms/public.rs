@@ -3,13 +3,13 @@
 //! These pages are for the contacts, not users: plain HTML, no sign-in,
 //! rendered from askama templates (`public_*.html`), which escape every value.
 
-use super::unsubscribe::verify;
-use crate::app::AppState;
 use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use recado_app::sms::unsubscribe::verify;
+use recado_app::AppState;
 use recado_core::consent::{ChangeRequest, Channel, ConsentSource, SubscriptionStatus};
 use serde_json::json;
 
@@ -137,7 +137,7 @@ pub async fn unsubscribe(State(state): State<AppState>, token: Result<Path<Strin
         explanation: Some("confirmed on the unsubscribe page".into()),
         source: ConsentSource::UnsubscribeLink,
     };
-    match crate::consent::service::change(&state.store, &contact, &request, "contact", now).await {
+    match recado_app::consent::service::change(&state.store, &contact, &request, "contact", now).await {
         Ok(recado_store::consent::ChangeOutcome::Changed(_)) => {
             let campaign = state
                 .store

@@ -3,14 +3,12 @@
 use super::login::admins_only;
 use super::page::{html, Chrome, UiResult};
 use super::session::{urlencode, Posted, WebUser};
-use crate::app::AppState;
-use crate::auth::hash_password;
-use crate::users::MIN_PASSWORD_CHARS;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use recado_app::settings::MIN_PASSWORD_CHARS;
+use recado_app::AppState;
 use recado_store::workspaces::User;
-use recado_store::StoreError;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -115,19 +113,9 @@ pub async fn reset_password(
         return Ok(admins_only());
     }
     let ws = posted.user.workspace_id().to_string();
-    state.store.user(&ws, &id).await.map_err(|e| match e {
-        StoreError::NotFound => crate::error::ApiError::not_found("user"),
-        other => other.into(),
-    })?;
-    let password = posted.form.password;
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Ok(back(&format!("error=weak_password&user={}", urlencode(&id))));
+    match recado_app::users::reset_password(&state, &ws, &id, posted.form.password).await {
+        Ok(()) => Ok(back("done=reset")),
+        Err(e) if e.code == "weak_password" => Ok(back(&format!("error=weak_password&user={}", urlencode(&id)))),
+        Err(e) => Err(e.into()),
     }
-    let cost = state.settings.password_cost;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password, cost))
-        .await
-        .map_err(crate::error::ApiError::internal)??;
-    state.store.set_user_password(&ws, &id, &hash).await?;
-    state.store.delete_user_web_sessions(&ws, &id).await?;
-    Ok(back("done=reset"))
 }

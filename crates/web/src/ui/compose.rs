@@ -4,13 +4,13 @@
 
 use super::page::UiResult;
 use super::session::{urlencode, Posted};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::inbox::api::content_of;
-use crate::inbox::service::{self, TicketPatch};
-use crate::whatsapp::send::TemplateInput;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use recado_app::inbox::service::{self, TicketPatch};
+use recado_app::whatsapp::send::TemplateInput;
+use recado_app::AppState;
 use recado_channels::whatsapp::TemplateParams;
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -8,15 +8,15 @@ use super::contact_panel::{panel, ContactPanel, LEGAL_BASES};
 use super::conversation::{refusal_text, template_choices, Notice, TemplateChoice};
 use super::page::{html, local_time, timezone, Chrome, Opt, UiResult};
 use super::session::{urlencode, Posted, WebUser};
-use crate::app::AppState;
-use crate::channels::routes::decode;
-use crate::contacts::routes_support::contacts_for;
-use crate::contacts::service::phone_search_suffixes;
-use crate::inbox::service::contact_name;
-use crate::whatsapp::send::{send, SendPlan, SendSource, WhatsAppContent};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use recado_app::channels::registry::decode;
+use recado_app::contacts::service::contacts_for;
+use recado_app::contacts::service::phone_search_suffixes;
+use recado_app::inbox::service::contact_name;
+use recado_app::whatsapp::send::{send, SendPlan, SendSource, WhatsAppContent};
+use recado_app::AppState;
 use recado_store::contacts::{Contact, ContactQuery};
 use serde::Deserialize;
 
@@ -262,7 +262,7 @@ pub async fn start_whatsapp(
         ))
         .into_response()
     };
-    let channel = match crate::channels::routes::load(&state, &ws.id, &f.channel_id).await {
+    let channel = match recado_app::channels::registry::load(&state, &ws.id, &f.channel_id).await {
         Ok(c) => c,
         Err(e) if !e.is_internal() => return Ok(refused("invalid_channel")),
         Err(e) => return Err(e.into()),

@@ -4,10 +4,10 @@
 
 use super::page::{local_time, UiResult};
 use super::session::{urlencode, Posted};
-use crate::app::AppState;
-use crate::contacts::routes_support::contacts_for;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use recado_app::contacts::service::contacts_for;
+use recado_app::AppState;
 use recado_core::consent::{ChangeRequest, Channel, ConsentSource, LegalBasis, SubscriptionStatus};
 use recado_store::consent::not_specified_record;
 use serde::Deserialize;
@@ -65,7 +65,7 @@ pub async fn panel(
 ) -> UiResult<ContactPanel> {
     let ws = state.store.workspace(workspace_id).await?;
     let contact = contacts_for(state, &ws).get(contact_id).await?;
-    let name = crate::inbox::service::contact_name(serde_json::to_string(&contact.properties).ok().as_deref())
+    let name = recado_app::inbox::service::contact_name(serde_json::to_string(&contact.properties).ok().as_deref())
         .or_else(|| contact.phones.values().next().cloned())
         .unwrap_or_else(|| "Unknown contact".into());
     // Changes name their actor by user id; people read names.
@@ -221,7 +221,7 @@ pub async fn subscribe(
         source: ConsentSource::Manual,
     };
     let now = state.clock.now_ms();
-    match crate::consent::service::change(&state.store, &contact, &request, posted.user.user_id(), now).await {
+    match recado_app::consent::service::change(&state.store, &contact, &request, posted.user.user_id(), now).await {
         Ok(_) => Ok(back("subscribed=1".into())),
         Err(e) if !e.is_internal() => Ok(refused(e.code)),
         Err(e) => Err(e.into()),

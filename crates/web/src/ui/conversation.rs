@@ -6,13 +6,13 @@ use super::contact_panel::{panel, ContactPanel, LEGAL_BASES};
 use super::page::{html, timezone, Chrome, Opt, UiResult};
 use super::render::{cards, MessageCard};
 use super::session::WebUser;
-use crate::app::AppState;
-use crate::inbox::filters::PRIORITIES;
-use crate::inbox::service::{self, SessionView};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderValue;
 use axum::response::{Html, IntoResponse, Response};
+use recado_app::inbox::filters::PRIORITIES;
+use recado_app::inbox::service::{self, SessionView};
+use recado_app::AppState;
 use recado_channels::whatsapp::TemplateVariables;
 use serde::Deserialize;
 
@@ -133,9 +133,9 @@ pub fn refusal_text(code: &str, channel: &str) -> String {
 pub fn template_choices(templates: Vec<recado_store::whatsapp::TemplateRecord>) -> Vec<TemplateChoice> {
     templates
         .into_iter()
-        .filter(|t| t.status.eq_ignore_ascii_case("APPROVED"))
+        .filter(|t| t.status.is_sendable())
         .map(|t| {
-            let definition = crate::whatsapp::send::template_of(&t);
+            let definition = recado_app::whatsapp::send::template_of(&t);
             let vars: TemplateVariables = definition.variables();
             let body_text = definition
                 .components

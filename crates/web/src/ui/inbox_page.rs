@@ -3,13 +3,13 @@
 
 use super::page::{html, local_time, timezone, Chrome, UiError, UiResult};
 use super::session::{urlencode, Posted, WebUser};
-use crate::app::AppState;
-use crate::inbox::filters::{parse_cursor, ViewFilters};
-use crate::inbox::service::contact_name;
 use crate::inbox::views::{save, NewView};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use recado_app::inbox::filters::{parse_cursor, ViewFilters};
+use recado_app::inbox::service::contact_name;
+use recado_app::AppState;
 use recado_store::inbox::{ThreadCursor, ThreadPreview};
 use serde::Deserialize;
 use std::collections::HashMap;

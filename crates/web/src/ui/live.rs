@@ -8,11 +8,11 @@
 //! waits on an open tab for longer than that.
 
 use super::session::WebUser;
-use crate::app::AppState;
-use crate::live::LiveEvent;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::stream::Stream;
+use recado_app::live::LiveEvent;
+use recado_app::AppState;
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;

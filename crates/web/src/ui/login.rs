@@ -5,15 +5,15 @@ use super::session::{
     cookie, current_user, random_token, safe_next, same_secret, set_cookie, Posted, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
     SESSION_MS,
 };
-use crate::app::AppState;
-use crate::auth::{hash_password, hash_token, verify_password, PasswordCost};
 use crate::error::ApiError;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use recado_app::auth::{hash_password, hash_token, verify_password, PasswordCost};
 use recado_app::throttle;
+use recado_app::AppState;
 use recado_store::inbox::WebSessionWrite;
 use serde::Deserialize;
 use std::sync::OnceLock;

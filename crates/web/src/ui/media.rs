@@ -5,12 +5,12 @@
 
 use super::page::{UiError, UiResult};
 use super::session::WebUser;
-use crate::app::AppState;
-use crate::channels::config::ChannelKind;
 use crate::error::ApiError;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use recado_app::channels::config::ChannelKind;
+use recado_app::AppState;
 
 /// Largest media WhatsApp carries (documents, 100 MB).
 const MAX_MEDIA_BYTES: usize = 100 * 1024 * 1024;
@@ -42,7 +42,7 @@ pub async fn media(State(state): State<AppState>, user: WebUser, Path(id): Path<
         .as_str()
         .ok_or_else(unavailable)?
         .to_string();
-    let channel = crate::channels::routes::load(&state, user.workspace_id(), &m.channel_id)
+    let channel = recado_app::channels::registry::load(&state, user.workspace_id(), &m.channel_id)
         .await
         .map_err(|_| unavailable())?;
     let wa = &channel.whatsapp;

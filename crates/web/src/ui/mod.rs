@@ -18,13 +18,12 @@ pub mod render;
 pub mod session;
 pub mod sms_meter;
 pub mod tokens;
-pub use recado_app::throttle;
 
-use crate::app::AppState;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use recado_app::AppState;
 
 const APP_CSS: &str = include_str!("../../assets/app.css");
 const APP_JS: &str = include_str!("../../assets/app.js");

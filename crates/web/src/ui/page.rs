@@ -3,11 +3,11 @@
 //! workspace's time zone.
 
 use super::session::WebUser;
-use crate::app::AppState;
 use crate::error::ApiError;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use recado_app::AppState;
 use recado_core::whatsapp::{forecast_exhausted_at, percent_used};
 
 /// Usage at which every user sees the banner.
@@ -82,7 +82,7 @@ impl Chrome {
 /// The banner every user sees once the month's WhatsApp conversations are
 /// 70 % used or more, with the day they run out at the current pace.
 pub async fn usage_banner(state: &AppState, workspace_id: &str) -> Result<Option<UsageBanner>, UiError> {
-    let usage = crate::whatsapp::usage::current(state, workspace_id).await?;
+    let usage = recado_app::whatsapp::usage::current(state, workspace_id).await?;
     let percent = percent_used(usage.used, usage.limit);
     if percent < BANNER_PERCENT {
         return Ok(None);

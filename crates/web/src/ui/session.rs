@@ -7,14 +7,14 @@
 //! another, is refused with 403 before anything else is read.
 
 use super::page::{error_page, UiError};
-use crate::app::AppState;
-use crate::auth::{hash_token, Role};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use rand::RngCore;
+use recado_app::auth::{hash_token, Role};
+use recado_app::AppState;
 use recado_store::inbox::WebSession;
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;

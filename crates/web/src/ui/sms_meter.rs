@@ -5,13 +5,13 @@
 
 use super::page::UiResult;
 use super::session::Posted;
-use crate::app::AppState;
-use crate::contacts::routes_support::contacts_for;
-use crate::inbox::service;
-use crate::sms::compose::{compose, Utm};
-use crate::sms::unsubscribe::{sign, UnsubscribeClaim};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Json, Response};
+use recado_app::contacts::service::contacts_for;
+use recado_app::inbox::service;
+use recado_app::sms::compose::{compose, Utm};
+use recado_app::sms::unsubscribe::{sign, UnsubscribeClaim};
+use recado_app::AppState;
 use recado_core::ids::{new_id, IdKind};
 use recado_sms::{analyze, Analysis, AnalyzeOptions, Encoding};
 use serde::{Deserialize, Serialize};
@@ -41,7 +41,7 @@ pub async fn meter(
 ) -> UiResult<Response> {
     let ws_id = posted.user.workspace_id().to_string();
     let thread = service::load_thread(&state, &ws_id, &id).await?;
-    let channel = crate::channels::routes::load_sms(&state, &ws_id, &thread.channel_id).await?;
+    let channel = recado_app::channels::registry::load_sms(&state, &ws_id, &thread.channel_id).await?;
     let ws = state.store.workspace(&ws_id).await?;
     let contact = contacts_for(&state, &ws).get(&thread.contact_id).await?;
     // A link of the very length the real one will have.

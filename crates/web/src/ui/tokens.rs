@@ -4,10 +4,10 @@
 
 use super::page::{html, Chrome, UiResult};
 use super::session::{Posted, WebUser};
-use crate::app::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use recado_app::AppState;
 use recado_store::StoreError;
 use serde::Deserialize;
 use std::collections::HashMap;

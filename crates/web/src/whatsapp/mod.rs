@@ -3,14 +3,13 @@
 
 pub mod sandbox;
 pub mod session;
-pub use recado_app::whatsapp::{inbound, send, status};
 pub mod templates;
 pub mod usage;
 pub mod webhook;
 
-use crate::app::AppState;
 use axum::routing::{get, post, put};
 use axum::Router;
+use recado_app::AppState;
 
 pub fn api_routes() -> Router<AppState> {
     Router::new()

@@ -2,17 +2,14 @@
 //! try, outbound messages that become delivered then read, and inbound
 //! messages injected through the same path as a signed webhook.
 
-use crate::app::AppState;
 use crate::auth::Caller;
-use crate::channels::routes::load;
-use crate::channels::ChannelKind;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::ApiJson;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-pub use recado_app::whatsapp::sandbox::*;
-use recado_core::ids::{new_id, IdKind};
+use recado_app::sandbox::{simulate_inbound, Simulated, SimulatedInbound};
+use recado_app::AppState;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -41,71 +38,16 @@ pub async fn simulate(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<SimulateInput>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let record = state
-        .store
-        .channel(&caller.workspace_id, &id)
-        .await
-        .map_err(|e| match e {
-            recado_store::StoreError::NotFound => ApiError::not_found("channel"),
-            other => other.into(),
-        })?;
-    if record.kind == "sms_sandbox" {
-        return crate::sms::sandbox::simulate(&state, record, &input.from, input.to.as_deref(), &input.text).await;
-    }
-    let channel = load(&state, &caller.workspace_id, &id).await?;
-    if channel.whatsapp.kind != ChannelKind::WhatsappSandbox {
-        return Err(ApiError::conflict(
-            "not_a_sandbox",
-            "only sandbox channels (whatsapp_sandbox, sms_sandbox) simulate inbound messages",
-        ));
-    }
-    let from = recado_core::phone::normalize(&input.from, &Default::default())
-        .map_err(|e| ApiError::invalid("invalid_phone", "from", e.to_string()))?;
-    if input.text.trim().is_empty() {
-        return Err(ApiError::invalid("empty_text", "text", "the text is empty"));
-    }
-    let number = match input.to.as_deref() {
-        None => &channel.whatsapp.phone_numbers[0],
-        Some(to) => channel
-            .whatsapp
-            .phone_numbers
-            .iter()
-            .find(|n| n.phone_number_id == to)
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "invalid_sender",
-                    "to",
-                    format!("`{to}` is not a phone_number_id of this account"),
-                )
-            })?,
+    let input = SimulatedInbound {
+        from: input.from,
+        name: input.name,
+        text: input.text,
+        to: input.to,
+        policy_violation: input.policy_violation,
     };
-    let wamid = format!("wamid.sim.{}", new_id(IdKind::Message));
-    let mut message = json!({
-        "from": from.trim_start_matches('+'),
-        "id": wamid,
-        "timestamp": (state.clock.now_ms() / 1000).to_string(),
-        "type": "text",
-        "text": { "body": input.text },
-    });
-    if input.policy_violation {
-        message["errors"] = json!([{ "code": 368, "title": "Temporarily blocked for policies violations", "message": "content policy" }]);
-    }
-    let body = json!({
-        "object": "whatsapp_business_account",
-        "entry": [{
-            "id": channel.whatsapp.waba_id.clone().unwrap_or_else(|| "sandbox-waba".into()),
-            "changes": [{
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": { "display_phone_number": number.display_phone_number, "phone_number_id": number.phone_number_id },
-                    "contacts": [{ "profile": { "name": input.name.unwrap_or_default() }, "wa_id": from.trim_start_matches('+') }],
-                    "messages": [message],
-                }
-            }]
-        }]
-    });
-    let raw = serde_json::to_vec(&body).map_err(ApiError::internal)?;
-    super::webhook::ingest(&state, &channel, &raw).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "provider_message_id": wamid }))))
+    let reply = match simulate_inbound(&state, &caller.workspace_id, &id, input).await? {
+        Simulated::Sms { message_id } => json!({ "message_id": message_id }),
+        Simulated::WhatsApp { provider_message_id } => json!({ "provider_message_id": provider_message_id }),
+    };
+    Ok((StatusCode::ACCEPTED, Json(reply)))
 }

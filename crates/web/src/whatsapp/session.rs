@@ -3,12 +3,13 @@
 //! monthly conversation limit and the tier cap); the message is then stored
 //! with its send job, and `send_job` talks to the provider.
 
-use crate::app::AppState;
 use crate::auth::Caller;
-use crate::contacts::routes_support::{contacts_for, workspace_of};
+use crate::contacts::routes::workspace_of;
 use crate::error::ApiResult;
 use axum::extract::{Path, State};
 use axum::Json;
+use recado_app::contacts::service::contacts_for;
+use recado_app::AppState;
 use recado_core::whatsapp::SessionWindow;
 use serde_json::json;
 

@@ -1,13 +1,13 @@
 //! Templates: synced from the provider on demand and periodically, updated by
 //! the template-status webhook, listed for the composer.
 
-use crate::app::AppState;
 use crate::auth::Caller;
-use crate::channels::routes::decode;
 use crate::error::ApiResult;
 use axum::extract::State;
 use axum::Json;
-pub use recado_app::whatsapp::templates::*;
+use recado_app::channels::registry::decode;
+use recado_app::whatsapp::templates::sync_channel;
+use recado_app::AppState;
 use serde_json::json;
 
 #[utoipa::path(post, path = "/api/v1/whatsapp/templates/sync", responses((status = 200, description = "{synced: n}")))]
@@ -26,7 +26,7 @@ pub async fn list_templates(State(state): State<AppState>, caller: Caller) -> Ap
     let items: Vec<serde_json::Value> = rows
         .into_iter()
         .map(|t| {
-            let definition = super::send::template_of(&t);
+            let definition = recado_app::whatsapp::send::template_of(&t);
             json!({
                 "id": t.id,
                 "channel_id": t.channel_id,

@@ -1,13 +1,13 @@
 //! The monthly conversation limit as users see it: usage in the current
 //! period, settings, packs, threshold notifications and the forecast.
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use axum::extract::State;
 use axum::Json;
-pub use recado_app::whatsapp::usage::*;
+use recado_app::whatsapp::usage::*;
+use recado_app::AppState;
 use recado_core::clock::to_rfc3339;
 use recado_core::whatsapp::{forecast_exhausted_at, percent_used};
 use serde::{Deserialize, Serialize};

@@ -1,15 +1,15 @@
 //! `GET|POST /webhooks/whatsapp/{channel_id}`: Meta's verification handshake,
 //! and signed deliveries stored raw before the 200, processed by a job.
 
-use crate::app::AppState;
-use crate::channels::routes::{decode, LoadedChannel};
-use crate::channels::ChannelKind;
 use crate::error::{ApiError, ApiResult};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-pub use recado_app::whatsapp::webhook::*;
+use recado_app::channels::registry::{decode, LoadedChannel};
+use recado_app::channels::ChannelKind;
+use recado_app::whatsapp::webhook::ingest;
+use recado_app::AppState;
 use recado_channels::whatsapp::{verify_signature, verify_token_matches};
 use std::collections::HashMap;
 use std::sync::Arc;

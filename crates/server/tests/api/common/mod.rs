@@ -18,7 +18,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub token: String,
-    pub app_state: recado::AppState,
+    pub app_state: recado_app::AppState,
     pub clock: ManualClock,
     _db: TestDatabase,
 }
@@ -209,9 +209,9 @@ impl TestApp {
 
     /// Runs due jobs until none is left (workers are off in tests).
     pub async fn run_jobs(&self) -> usize {
-        let registry = recado::workers::Registry::builtin();
+        let registry = recado_app::workers::Registry::builtin();
         let mut n = 0;
-        while recado::workers::run_once(&self.app_state, &registry, "test-worker")
+        while recado_app::workers::run_once(&self.app_state, &registry, "test-worker")
             .await
             .expect("queue reachable")
         {
@@ -224,14 +224,14 @@ impl TestApp {
     /// Runs due jobs with `workers` workers at once (as `serve` does), then
     /// drains what they left one by one. Returns how many jobs ran.
     pub async fn run_jobs_concurrently(&self, workers: usize) -> usize {
-        let registry = recado::workers::Registry::builtin();
+        let registry = recado_app::workers::Registry::builtin();
         let mut tasks = Vec::new();
         for n in 0..workers {
             let (state, registry) = (self.app_state.clone(), registry.clone());
             tasks.push(tokio::spawn(async move {
                 let name = format!("test-worker-{n}");
                 let mut ran = 0;
-                while recado::workers::run_once(&state, &registry, &name)
+                while recado_app::workers::run_once(&state, &registry, &name)
                     .await
                     .expect("queue reachable")
                 {

@@ -9,6 +9,8 @@ use recado_channels::whatsapp::webhook::{ProviderError, ProviderStatus};
 use recado_core::clock::Clock;
 use serde_json::{json, Value};
 
+mod templates;
+
 const APP_SECRET: &str = "test-app-secret";
 const VERIFY_TOKEN: &str = "verify-me";
 const PHONE_ID: &str = "1065000001";
@@ -350,26 +352,6 @@ async fn free_form_goes_out_inside_the_session_and_templates_outside_it() {
         "4521"
     );
     recado_channels::whatsapp::contract::assert_valid_send_body(&sent[1].body);
-}
-
-#[tokio::test]
-async fn templates_must_be_approved_and_get_exactly_their_parameters() {
-    let wa = setup().await;
-    wa.inbound_text("wamid.T0", "hi").await;
-    let id = wa.contact_id().await;
-    wa.subscribe(&id).await;
-    let pending = wa
-        .app
-        .post(
-            "/api/v1/messages",
-            json!({"channel": "whatsapp", "contact_id": id, "template": {"name": "pending_one", "language": "en_US"}}),
-        )
-        .await;
-    assert_eq!((pending.status, pending.code()), (422, "template_not_approved"));
-    let short = wa.app.post("/api/v1/messages", json!({"channel": "whatsapp", "contact_id": id, "template": {"name": "order_update", "language": "pt_BR", "parameters": {"body": ["Ana"]}}})).await;
-    assert_eq!((short.status, short.code()), (422, "template_parameters"));
-    wa.app.run_jobs().await;
-    assert!(wa.api.requests().is_empty());
 }
 
 #[tokio::test]
