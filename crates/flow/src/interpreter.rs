@@ -28,7 +28,7 @@ use crate::calendar::{parse_instant, TimeOfDay};
 use crate::definition::{Definition, Node, NodeId, NodeKind, SendNode, WaitEvent, TIMEOUT_KEY};
 use crate::duration::IsoDuration;
 use crate::run::{
-    Context, Effect, EndStatus, Input, Outcome, Parked, RecordedEvent, Run, RunFacts, RunStatus, SendOutcome,
+    Context, Effect, EndStatus, Input, Outcome, Overlay, Parked, RecordedEvent, Run, RunFacts, RunStatus, SendOutcome,
     SendRecord, Step,
 };
 use crate::schedule::next_fire;
@@ -48,6 +48,7 @@ pub fn advance(def: &Definition, run: Run, input: Input, ctx: &Context, now: i64
         ctx,
         now,
         entered: 0,
+        written: Overlay::new(ctx.facts),
         run: run.clone(),
         effects: Vec::new(),
     };
@@ -86,6 +87,8 @@ struct Machine<'a> {
     now: i64,
     /// Nodes entered during this advance, against the step limit.
     entered: u32,
+    /// The contact's facts with this advance's own changes.
+    written: Overlay<'a>,
     run: Run,
     effects: Vec<Effect>,
 }
@@ -280,7 +283,7 @@ impl<'a> Machine<'a> {
                 Flow::Stop
             }
             NodeKind::SetProperty(n) => {
-                self.effects.push(Effect::SetProperty {
+                self.emit_change(Effect::SetProperty {
                     node: id.clone(),
                     property: n.property.clone(),
                     value: n.value.clone(),
@@ -289,7 +292,7 @@ impl<'a> Machine<'a> {
                 Flow::Next(n.next.clone())
             }
             NodeKind::SetSubscription(n) => {
-                self.effects.push(Effect::SetSubscription {
+                self.emit_change(Effect::SetSubscription {
                     node: id.clone(),
                     channel: n.channel,
                     status: n.status,
@@ -318,7 +321,7 @@ impl<'a> Machine<'a> {
             NodeKind::WaitEvent(wait) => self.enter_wait(id, wait),
             NodeKind::Branch(branch) => {
                 let facts = RunFacts {
-                    facts: self.ctx.facts,
+                    facts: &self.written,
                     run: &self.run,
                 };
                 let holds = branch.condition.matches(&facts, self.now);
@@ -443,6 +446,11 @@ impl<'a> Machine<'a> {
             reason,
             message_id,
         });
+    }
+
+    fn emit_change(&mut self, effect: Effect) {
+        self.written.apply(&effect);
+        self.effects.push(effect);
     }
 
     fn park_on_timer(&mut self, parked: Parked, at: i64) {

@@ -6,7 +6,7 @@ use crate::definition::{Definition, NodeId, SendAction};
 use chrono_tz::Tz;
 use recado_core::consent::{Channel, LegalBasis, SubscriptionStatus};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -162,6 +162,58 @@ impl Facts for RunFacts<'_> {
                 .unwrap_or_default(),
             EventScope::Campaign(_) | EventScope::AnyMessage => self.facts.event_times(query),
         }
+    }
+}
+
+/// Contact facts with the changes a run made laid over them: a branch after a
+/// `set_property` in the same advance must see the new value, although the
+/// application stores it only after the advance.
+pub struct Overlay<'a> {
+    base: &'a dyn Facts,
+    properties: BTreeMap<String, Option<String>>,
+    subscriptions: HashMap<Channel, SubscriptionStatus>,
+}
+
+impl<'a> Overlay<'a> {
+    pub fn new(base: &'a dyn Facts) -> Overlay<'a> {
+        Overlay {
+            base,
+            properties: BTreeMap::new(),
+            subscriptions: HashMap::new(),
+        }
+    }
+
+    /// Takes in the contact change an effect makes; other effects change nothing.
+    pub fn apply(&mut self, effect: &Effect) {
+        match effect {
+            Effect::SetProperty { property, value, .. } => {
+                self.properties.insert(property.clone(), value.clone());
+            }
+            Effect::SetSubscription { channel, status, .. } => {
+                self.subscriptions.insert(*channel, *status);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Facts for Overlay<'_> {
+    fn property(&self, key: &str) -> Option<String> {
+        match self.properties.get(key) {
+            Some(value) => value.clone(),
+            None => self.base.property(key),
+        }
+    }
+
+    fn subscription(&self, channel: Channel) -> Option<SubscriptionStatus> {
+        self.subscriptions
+            .get(&channel)
+            .copied()
+            .or_else(|| self.base.subscription(channel))
+    }
+
+    fn event_times(&self, query: &EventQuery) -> Vec<i64> {
+        self.base.event_times(query)
     }
 }
 

@@ -9,13 +9,11 @@
 //! An event scripted for a send that has not happened yet at its time is
 //! dropped, as the real engine would never see it.
 
-use crate::condition::{EventQuery, Facts};
+use crate::condition::Facts;
 use crate::definition::{Definition, NodeId, SendAction};
 use crate::interpreter::advance;
-use crate::run::{Context, Effect, Input, Outcome, Run, RunFacts, SendOutcome};
+use crate::run::{Context, Effect, Input, Outcome, Overlay, Run, RunFacts, SendOutcome};
 use chrono_tz::Tz;
-use recado_core::consent::{Channel, SubscriptionStatus};
-use std::collections::{BTreeMap, HashMap};
 
 /// At most this many advances per simulation, so a pathological definition
 /// still answers.
@@ -53,37 +51,33 @@ pub fn simulate(
     events: &[SimEvent],
     outcomes: impl Fn(&SendAction) -> SendOutcome,
 ) -> Vec<SimStep> {
-    let mut world = SimFacts {
-        base: facts,
-        properties: BTreeMap::new(),
-        subscriptions: HashMap::new(),
-    };
+    let mut world = Overlay::new(facts);
     let mut script: Vec<(i64, &SimEvent)> = events
         .iter()
         .map(|e| (start_at.saturating_add(e.after_ms), e))
         .collect();
     script.sort_by_key(|(at, _)| *at);
     let mut script = script.into_iter().peekable();
+    let exit_holds = |world: &Overlay, run: &Run, now: i64| {
+        def.settings
+            .exit_when
+            .as_ref()
+            .is_some_and(|exit_when| exit_when.matches(&RunFacts { facts: world, run }, now))
+    };
 
     let mut run = Run::new("simulation", def, start_at);
     let mut now = start_at;
-    let mut input = Input::Start;
+    let exit = || Input::Exit {
+        reason: EXIT_WHEN_REASON.into(),
+    };
+    let mut input = if exit_holds(&world, &run, now) {
+        exit()
+    } else {
+        Input::Start
+    };
     let mut in_flight: Option<(NodeId, SendAction)> = None;
     let mut steps = Vec::new();
     for _ in 0..MAX_SIMULATED_ADVANCES {
-        if let Some(exit_when) = &def.settings.exit_when {
-            if exit_when.matches(
-                &RunFacts {
-                    facts: &world,
-                    run: &run,
-                },
-                now,
-            ) {
-                input = Input::Exit {
-                    reason: EXIT_WHEN_REASON.into(),
-                };
-            }
-        }
         let step = advance(def, run, input, &Context::new(&world, tz), now);
         run = step.run;
         let mut send_result = None;
@@ -96,12 +90,7 @@ pub fn simulate(
                     });
                     in_flight = Some((node, action));
                 }
-                Effect::SetProperty { property, value, .. } => {
-                    world.properties.insert(property, value);
-                }
-                Effect::SetSubscription { channel, status, .. } => {
-                    world.subscriptions.insert(channel, status);
-                }
+                Effect::SetProperty { .. } | Effect::SetSubscription { .. } => world.apply(&effect),
                 Effect::Log {
                     node,
                     action_type,
@@ -130,58 +119,48 @@ pub fn simulate(
         if run.status.is_ended() {
             break;
         }
-        input = match send_result {
+        // `exit_when` is checked as soon as the advance changed the contact (as
+        // the worker's contact-change handler does), and again at the time of
+        // the next input (as the worker does before every advance).
+        if exit_holds(&world, &run, now) {
+            input = exit();
+            continue;
+        }
+        let next = match send_result {
             Some(result) => result,
-            None => {
-                let next_event = script.peek().map(|(at, _)| *at);
-                let event_first = match (next_event, run.wake_at) {
-                    (Some(at), Some(wake)) => at <= wake,
-                    (Some(_), None) => true,
-                    (None, _) => false,
-                };
-                if event_first {
-                    let (at, event) = script.next().expect("peeked");
-                    now = now.max(at);
-                    Input::Event {
-                        of: event.of.clone(),
-                        event: event.event.clone(),
-                        at,
-                    }
-                } else if let Some(wake) = run.wake_at {
-                    now = now.max(wake);
-                    Input::Wake
-                } else {
-                    break;
-                }
-            }
+            None => match next_input(&mut script, &run, &mut now) {
+                Some(input) => input,
+                None => break,
+            },
         };
+        input = if exit_holds(&world, &run, now) { exit() } else { next };
     }
     steps
 }
 
-/// The contact's facts with what the simulated workflow changed laid over them.
-struct SimFacts<'a> {
-    base: &'a dyn Facts,
-    properties: BTreeMap<String, Option<String>>,
-    subscriptions: HashMap<Channel, SubscriptionStatus>,
-}
-
-impl Facts for SimFacts<'_> {
-    fn property(&self, key: &str) -> Option<String> {
-        match self.properties.get(key) {
-            Some(value) => value.clone(),
-            None => self.base.property(key),
-        }
+/// The next scripted event or due wake, whichever comes first (an event at
+/// the same instant as a wake comes first), moving virtual time to it.
+fn next_input(
+    script: &mut std::iter::Peekable<std::vec::IntoIter<(i64, &SimEvent)>>,
+    run: &Run,
+    now: &mut i64,
+) -> Option<Input> {
+    let next_event = script.peek().map(|(at, _)| *at);
+    let event_first = match (next_event, run.wake_at) {
+        (Some(at), Some(wake)) => at <= wake,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if event_first {
+        let (at, event) = script.next()?;
+        *now = (*now).max(at);
+        return Some(Input::Event {
+            of: event.of.clone(),
+            event: event.event.clone(),
+            at,
+        });
     }
-
-    fn subscription(&self, channel: Channel) -> Option<SubscriptionStatus> {
-        self.subscriptions
-            .get(&channel)
-            .copied()
-            .or_else(|| self.base.subscription(channel))
-    }
-
-    fn event_times(&self, query: &EventQuery) -> Vec<i64> {
-        self.base.event_times(query)
-    }
+    let wake = run.wake_at?;
+    *now = (*now).max(wake);
+    Some(Input::Wake)
 }

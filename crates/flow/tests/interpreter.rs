@@ -552,13 +552,23 @@ fn start_on_a_started_run_changes_nothing() {
     assert_eq!(d.run, before);
 }
 
-/// n1 (bounded) → n2 branch always back to n1: a loop without waits.
+/// n1 (bounded) → n2 branch back to n1 while `stop` is unknown: a loop without waits.
 fn tight_loop(max_visits: u32) -> Driver {
     Driver::new(json!({
         "n1": {"type": "set_property", "property": "n", "value": "1", "next": "n2", "max_visits": max_visits},
-        "n2": {"type": "branch", "condition": {"property": "n", "op": "is_unknown"}, "then": "n1", "else": "n3"},
+        "n2": {"type": "branch", "condition": {"property": "stop", "op": "is_unknown"}, "then": "n1", "else": "n3"},
         "n3": end()
     }))
+}
+
+#[test]
+fn a_branch_sees_a_property_set_earlier_in_the_same_advance() {
+    let mut d = Driver::new(json!({
+        "n1": {"type": "set_property", "property": "stage", "value": "lead", "next": "n2"},
+        "n2": {"type": "branch", "condition": {"property": "stage", "op": "eq", "value": "lead"}, "then": "n3", "else": "n3"},
+        "n3": end()
+    }));
+    assert_eq!(logs(&d.start())[1], log("n2", Outcome::Ok, Some("then")));
 }
 
 #[test]
