@@ -1,0 +1,109 @@
+//! The names of the events that happen to an outbound message, per channel.
+//!
+//! Delivery events come from core's [`timeline_kind`] so a workflow waits for
+//! exactly the names the timeline records. The engagement events (a click, a
+//! reply, an opt-out) are added here: they are about a message, but no
+//! delivery status produces them. `WHATSAPP_REPLIED` is the workflow's name
+//! for an inbound WhatsApp message answering a send (SPEC §7 "replied").
+
+use recado_core::consent::Channel;
+use recado_core::delivery::{timeline_kind, OutboundStatus};
+
+const SMS_ENGAGEMENT: [&str; 3] = ["SMS_CLICKED", "SMS_RESPONSE", "SMS_UNSUBSCRIBED"];
+const WHATSAPP_ENGAGEMENT: [&str; 1] = ["WHATSAPP_REPLIED"];
+const VOICE_ENGAGEMENT: [&str; 2] = ["VOICE_KEY_PRESSED", "VOICE_UNSUBSCRIBED"];
+
+/// Every event name a message on `channel` can produce, without repeats.
+pub fn message_events(channel: Channel) -> Vec<&'static str> {
+    let engagement: &[&str] = match channel {
+        Channel::Sms => &SMS_ENGAGEMENT,
+        Channel::Whatsapp => &WHATSAPP_ENGAGEMENT,
+        Channel::Voice => &VOICE_ENGAGEMENT,
+    };
+    let mut names: Vec<&'static str> = Vec::new();
+    let delivery = OutboundStatus::ALL.into_iter().map(|s| timeline_kind(channel, s));
+    for name in delivery.chain(engagement.iter().copied()) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// Timeline events about a contact rather than one outbound message; they can
+/// enrol a contact (event triggers) but no send produces them.
+pub const CONTACT_EVENTS: [&str; 2] = ["WHATSAPP_RECEIVED", "SUBSCRIPTION_CHANGED"];
+
+/// Whether an event trigger may name `event`.
+pub fn is_trigger_event(event: &str) -> bool {
+    CONTACT_EVENTS.contains(&event) || channel_of_event(event).is_some()
+}
+
+/// The channel whose messages produce `event`, or None for an unknown name.
+pub fn channel_of_event(event: &str) -> Option<Channel> {
+    Channel::ALL
+        .into_iter()
+        .find(|channel| message_events(*channel).contains(&event))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sms_events_include_core_delivery_names_and_engagement() {
+        let sms = message_events(Channel::Sms);
+        for name in [
+            "SMS_SENT",
+            "SMS_DELIVERED",
+            "SMS_NOT_DELIVERED",
+            "SMS_NOT_SENT",
+            "SMS_CLICKED",
+            "SMS_RESPONSE",
+        ] {
+            assert!(sms.contains(&name), "{name}");
+        }
+        assert!(!sms.contains(&"WHATSAPP_READ"));
+    }
+
+    #[test]
+    fn whatsapp_events_include_read_and_replied() {
+        let whatsapp = message_events(Channel::Whatsapp);
+        for name in [
+            "WHATSAPP_SENT",
+            "WHATSAPP_DELIVERED",
+            "WHATSAPP_READ",
+            "WHATSAPP_FAILED",
+            "WHATSAPP_REPLIED",
+        ] {
+            assert!(whatsapp.contains(&name), "{name}");
+        }
+    }
+
+    #[test]
+    fn each_event_name_belongs_to_one_channel() {
+        assert_eq!(channel_of_event("SMS_CLICKED"), Some(Channel::Sms));
+        assert_eq!(channel_of_event("WHATSAPP_READ"), Some(Channel::Whatsapp));
+        assert_eq!(channel_of_event("VOICE_KEY_PRESSED"), Some(Channel::Voice));
+        assert_eq!(channel_of_event("SMS_READ"), None);
+        assert_eq!(channel_of_event("sms_clicked"), None);
+    }
+
+    #[test]
+    fn triggers_accept_message_and_contact_events_only() {
+        assert!(is_trigger_event("SMS_CLICKED"));
+        assert!(is_trigger_event("WHATSAPP_RECEIVED"));
+        assert!(!is_trigger_event("CONTACT_CREATED"));
+    }
+
+    #[test]
+    fn no_channel_lists_an_event_twice() {
+        for channel in Channel::ALL {
+            let names = message_events(channel);
+            let mut unique = names.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), names.len(), "{channel}");
+        }
+    }
+}
