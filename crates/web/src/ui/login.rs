@@ -3,7 +3,7 @@
 use super::page::{error_page, UiResult};
 use super::session::{
     cookie, current_user, random_token, safe_next, same_secret, set_cookie, Posted, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
-    SESSION_MS,
+    WEB_SESSION_MS,
 };
 use crate::error::ApiError;
 use askama::Template;
@@ -159,12 +159,12 @@ pub async fn login(
             user_id: &user.id,
             csrf_token: &random_token(),
             now,
-            expires_at: now + SESSION_MS,
+            expires_at: now + WEB_SESSION_MS,
         })
         .await?;
     let mut response = Redirect::to(&next).into_response();
     let headers = response.headers_mut();
-    let session = set_cookie(&state, SESSION_COOKIE, &token, "/", SESSION_MS / 1000);
+    let session = set_cookie(&state, SESSION_COOKIE, &token, "/", WEB_SESSION_MS / 1000);
     let cleared = set_cookie(&state, LOGIN_CSRF_COOKIE, "", "/login", 0);
     headers.append(header::SET_COOKIE, session.parse().map_err(ApiError::internal)?);
     headers.append(header::SET_COOKIE, cleared.parse().map_err(ApiError::internal)?);

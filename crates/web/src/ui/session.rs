@@ -23,7 +23,7 @@ pub const SESSION_COOKIE: &str = "recado_session";
 /// The double-submit cookie of the sign-in form (there is no session yet).
 pub const LOGIN_CSRF_COOKIE: &str = "recado_login_csrf";
 /// How long a sign-in lasts.
-pub const SESSION_MS: i64 = 7 * 24 * 3600 * 1000;
+pub const WEB_SESSION_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// 256 random bits, hex.
 pub fn random_token() -> String {
