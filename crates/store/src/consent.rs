@@ -88,16 +88,23 @@ pub fn not_specified_record(channel: Channel) -> SubscriptionRecord {
     }
 }
 
+/// A contact's subscriptions: read on every business send (consent), so it
+/// must find them by the contact's key, never by scanning the workspace
+/// (`subscriptions_contact`, migration 0011; `tests/query_plans.rs`).
+pub const SUBSCRIPTIONS_OF_CONTACT: &str =
+    "SELECT channel, status, legal_basis, explanation, source, actor, updated_at \
+     FROM subscriptions WHERE workspace_id = $1 AND contact_id = $2 ORDER BY channel";
+
 impl Store {
     /// The stored subscriptions of a contact (channels never set are absent).
     pub async fn subscriptions(&self, workspace_id: &str, contact_id: &str) -> Result<Vec<SubscriptionRecord>> {
-        let sql = "SELECT channel, status, legal_basis, explanation, source, actor, updated_at FROM subscriptions \
-                   WHERE workspace_id = $1 AND contact_id = $2 ORDER BY channel";
-        Ok(on_reader!(self, |pool| sqlx::query_as::<_, SubscriptionRecord>(sql)
-            .bind(workspace_id)
-            .bind(contact_id)
-            .fetch_all(pool)
-            .await?))
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, SubscriptionRecord>(
+            SUBSCRIPTIONS_OF_CONTACT
+        )
+        .bind(workspace_id)
+        .bind(contact_id)
+        .fetch_all(pool)
+        .await?))
     }
 
     /// Newest first; `before_id` continues a page.
