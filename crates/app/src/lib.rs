@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod live;
 pub mod messages;
 pub mod outbound_webhooks;
+pub mod queue_metrics;
 pub mod sandbox;
 pub mod secrets;
 pub mod settings;

@@ -339,3 +339,26 @@ impl Store {
         Ok(n > 0)
     }
 }
+
+/// How many jobs of one kind are in one state, and the earliest `run_at`
+/// among them.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct QueueCount {
+    #[sqlx(try_from = "String")]
+    pub kind: JobKind,
+    pub status: String,
+    pub count: i64,
+    pub earliest_run_at: i64,
+}
+
+impl Store {
+    /// The unfinished and dead jobs by kind and state, for the metrics an
+    /// operator alerts on (done jobs are not counted: they only grow).
+    pub async fn queue_counts(&self) -> Result<Vec<QueueCount>> {
+        let sql = "SELECT kind, status, COUNT(*) AS count, MIN(run_at) AS earliest_run_at FROM jobs \
+                   WHERE status IN ('queued', 'running', 'dead') GROUP BY kind, status";
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, QueueCount>(sql)
+            .fetch_all(pool)
+            .await?))
+    }
+}

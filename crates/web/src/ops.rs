@@ -78,6 +78,11 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    // The queue figures come from the database; without it the process's
+    // own series are still worth serving.
+    if let Err(e) = recado_app::queue_metrics::record(&state.store, state.clock.now_ms()).await {
+        tracing::warn!(error = %e.message, "the job queue could not be read for the metrics");
+    }
     (
         [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

@@ -1,4 +1,5 @@
 use crate::common::spawn_app;
+use recado_core::clock::Clock;
 
 #[tokio::test]
 async fn healthz_answers_ok_once_the_database_is_reachable() {
@@ -31,6 +32,60 @@ async fn metrics_are_prometheus_text_with_request_counts() {
         .await
         .unwrap();
     assert!(text.contains("recado_http_requests_total"), "{text}");
+}
+
+async fn scrape(app: &crate::common::TestApp) -> String {
+    app.client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The value of the series `name{labels}` in a Prometheus text page.
+fn series(text: &str, name_and_labels: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name_and_labels)?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_show_the_job_queue_by_kind_and_state_and_how_long_the_oldest_job_is_due() {
+    let app = spawn_app().await;
+    let store = &app.app_state.store;
+    let now = app.clock.now_ms();
+    for (id, run_at) in [("msg_a", now - 30_000), ("msg_b", now + 60_000)] {
+        let job = recado_store::jobs::NewJob {
+            task: recado_core::jobs::Task::SmsSend { message_id: id.into() },
+            workspace_id: None,
+            run_at,
+            max_attempts: 1,
+        };
+        store.enqueue_job(&job, now).await.unwrap();
+    }
+    let text = scrape(&app).await;
+    assert_eq!(
+        series(&text, r#"recado_jobs{kind="sms.send",state="queued"}"#),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(&text, r#"recado_jobs{kind="sms.send",state="dead"}"#),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(&text, r#"recado_job_oldest_due_seconds{kind="sms.send"}"#),
+        Some(30.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(&text, r#"recado_job_oldest_due_seconds{kind="webhook.deliver"}"#),
+        Some(0.0),
+        "{text}"
+    );
 }
 
 #[tokio::test]
