@@ -273,6 +273,15 @@ impl Store {
         Ok(())
     }
 
+    /// The id of every workspace of the hub.
+    pub async fn workspace_ids(&self) -> Result<Vec<String>> {
+        Ok(on_reader!(self, |pool| sqlx::query_scalar::<_, String>(
+            "SELECT id FROM workspaces ORDER BY id"
+        )
+        .fetch_all(pool)
+        .await?))
+    }
+
     /// Stores a token by its hash; the token itself is never stored.
     pub async fn create_token(
         &self,

@@ -78,10 +78,10 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    // The queue figures come from the database; without it the process's
+    // The queue, usage and bind figures come from the database; without it the process's
     // own series are still worth serving.
-    if let Err(e) = recado_app::queue_metrics::record(&state.store, state.clock.now_ms()).await {
-        tracing::warn!(error = %e.message, "the job queue could not be read for the metrics");
+    if let Err(e) = recado_app::scrape_metrics::record(&state).await {
+        tracing::warn!(error = %e.message, "the database could not be read for the metrics");
     }
     (
         [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],

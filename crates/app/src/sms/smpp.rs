@@ -27,6 +27,13 @@ pub struct SmppSessions {
     bound: Mutex<HashMap<String, Bound>>,
 }
 
+impl SmppSessions {
+    /// Whether this node holds the bind of `channel_id` now.
+    pub async fn holds(&self, channel_id: &str) -> bool {
+        self.bound.lock().await.contains_key(channel_id)
+    }
+}
+
 /// One bound channel: the lock that makes this node its only binder, the
 /// session, and the stored settings it was started with.
 struct Bound {

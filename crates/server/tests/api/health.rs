@@ -34,23 +34,6 @@ async fn metrics_are_prometheus_text_with_request_counts() {
     assert!(text.contains("recado_http_requests_total"), "{text}");
 }
 
-async fn scrape(app: &crate::common::TestApp) -> String {
-    app.client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
-/// The value of the series `name{labels}` in a Prometheus text page.
-fn series(text: &str, name_and_labels: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name_and_labels)?.trim().parse().ok())
-}
-
 #[tokio::test]
 async fn metrics_show_the_job_queue_by_kind_and_state_and_how_long_the_oldest_job_is_due() {
     let app = spawn_app().await;
@@ -65,26 +48,22 @@ async fn metrics_show_the_job_queue_by_kind_and_state_and_how_long_the_oldest_jo
         };
         store.enqueue_job(&job, now).await.unwrap();
     }
-    let text = scrape(&app).await;
     assert_eq!(
-        series(&text, r#"recado_jobs{kind="sms.send",state="queued"}"#),
-        Some(2.0),
-        "{text}"
+        app.metric(r#"recado_jobs{kind="sms.send",state="queued"}"#).await,
+        Some(2.0)
     );
     assert_eq!(
-        series(&text, r#"recado_jobs{kind="sms.send",state="dead"}"#),
-        Some(0.0),
-        "{text}"
+        app.metric(r#"recado_jobs{kind="sms.send",state="dead"}"#).await,
+        Some(0.0)
     );
     assert_eq!(
-        series(&text, r#"recado_job_oldest_due_seconds{kind="sms.send"}"#),
-        Some(30.0),
-        "{text}"
+        app.metric(r#"recado_job_oldest_due_seconds{kind="sms.send"}"#).await,
+        Some(30.0)
     );
     assert_eq!(
-        series(&text, r#"recado_job_oldest_due_seconds{kind="webhook.deliver"}"#),
-        Some(0.0),
-        "{text}"
+        app.metric(r#"recado_job_oldest_due_seconds{kind="webhook.deliver"}"#)
+            .await,
+        Some(0.0)
     );
 }
 

@@ -138,3 +138,18 @@ async fn an_mo_stop_unsubscribes_the_sender_and_a_dropped_connection_loses_no_me
         "the session bound again"
     );
 }
+
+#[tokio::test]
+async fn metrics_show_the_smpp_bind_of_a_channel() {
+    let Some((app, _smsc, _contact)) = setup().await else {
+        return;
+    };
+    let channels = app.get("/api/v1/channels").await;
+    let channel = channels.body["items"][0]["id"].as_str().unwrap().to_string();
+    let series = format!(r#"recado_smpp_bound{{channel="{channel}"}}"#);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.metric(&series).await != Some(1.0) {
+        assert!(Instant::now() < deadline, "the channel was not reported bound");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

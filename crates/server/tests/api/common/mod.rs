@@ -208,6 +208,21 @@ impl TestApp {
     }
 
     /// Runs due jobs until none is left (workers are off in tests).
+    /// The value of the series `name{labels}` on the hub's `/metrics` page.
+    pub async fn metric(&self, name_and_labels: &str) -> Option<f64> {
+        let page = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        page.lines()
+            .find_map(|l| l.strip_prefix(name_and_labels)?.trim().parse().ok())
+    }
+
     pub async fn run_jobs(&self) -> usize {
         let registry = recado_app::workers::Registry::builtin();
         let mut n = 0;

@@ -421,6 +421,30 @@ async fn statuses_never_move_backwards_and_131047_marks_not_sent() {
 }
 
 #[tokio::test]
+async fn metrics_show_each_workspaces_whatsapp_usage_percent() {
+    let wa = setup().await;
+    let r = wa
+        .app
+        .put("/api/v1/whatsapp/usage/settings", json!({"monthly_limit": 5}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for i in 0..2 {
+        let id = wa
+            .app
+            .contact(json!({"firstname": format!("C{i}"), "whatsapp_phone": format!("+55119123456{i:02}")}))
+            .await;
+        wa.subscribe(&id).await;
+        assert_eq!(wa.send_template(&id).await.status, 202);
+    }
+    let ws = wa.app.get("/api/v1/workspace").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let series = format!(r#"recado_whatsapp_usage_percent{{workspace="{ws}"}}"#);
+    assert_eq!(wa.app.metric(&series).await, Some(40.0), "2 of 5 conversations");
+}
+
+#[tokio::test]
 async fn the_monthly_limit_notifies_each_threshold_once_and_stops_at_100_percent() {
     let wa = setup().await;
     let r = wa
