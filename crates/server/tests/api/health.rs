@@ -22,15 +22,7 @@ async fn api_without_a_valid_token_is_401_with_the_error_body() {
 async fn metrics_are_prometheus_text_with_request_counts() {
     let app = spawn_app().await;
     app.get("/api/v1/contacts").await;
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_page().await;
     assert!(text.contains("recado_http_requests_total"), "{text}");
 }
 

@@ -208,17 +208,21 @@ impl TestApp {
     }
 
     /// Runs due jobs until none is left (workers are off in tests).
-    /// The value of the series `name{labels}` on the hub's `/metrics` page.
-    pub async fn metric(&self, name_and_labels: &str) -> Option<f64> {
-        let page = self
-            .client
+    /// The hub's `/metrics` page.
+    pub async fn metrics_page(&self) -> String {
+        self.client
             .get(self.url("/metrics"))
             .send()
             .await
             .unwrap()
             .text()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The value of the series `name{labels}` on the hub's `/metrics` page.
+    pub async fn metric(&self, name_and_labels: &str) -> Option<f64> {
+        let page = self.metrics_page().await;
         page.lines()
             .find_map(|l| l.strip_prefix(name_and_labels)?.trim().parse().ok())
     }
