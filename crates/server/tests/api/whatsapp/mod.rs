@@ -9,7 +9,9 @@ use recado_channels::whatsapp::webhook::{ProviderError, ProviderStatus};
 use recado_core::clock::Clock;
 use serde_json::{json, Value};
 
+mod channels;
 mod templates;
+mod usage;
 
 const APP_SECRET: &str = "test-app-secret";
 const VERIFY_TOKEN: &str = "verify-me";
@@ -421,95 +423,6 @@ async fn statuses_never_move_backwards_and_131047_marks_not_sent() {
 }
 
 #[tokio::test]
-async fn metrics_show_each_workspaces_whatsapp_usage_percent() {
-    let wa = setup().await;
-    let r = wa
-        .app
-        .put("/api/v1/whatsapp/usage/settings", json!({"monthly_limit": 5}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    for i in 0..2 {
-        let id = wa
-            .app
-            .contact(json!({"firstname": format!("C{i}"), "whatsapp_phone": format!("+55119123456{i:02}")}))
-            .await;
-        wa.subscribe(&id).await;
-        assert_eq!(wa.send_template(&id).await.status, 202);
-    }
-    let ws = wa.app.get("/api/v1/workspace").await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let series = format!(r#"recado_whatsapp_usage_percent{{workspace="{ws}"}}"#);
-    assert_eq!(wa.app.metric(&series).await, Some(40.0), "2 of 5 conversations");
-}
-
-#[tokio::test]
-async fn the_monthly_limit_notifies_each_threshold_once_and_stops_at_100_percent() {
-    let wa = setup().await;
-    let r = wa
-        .app
-        .send(
-            wa.app
-                .client
-                .put(wa.app.url("/api/v1/whatsapp/usage/settings"))
-                .bearer_auth(&wa.app.token)
-                .json(&json!({"monthly_limit": 5})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    // Five subscribed contacts who never wrote: every template is a counted conversation.
-    let mut ids = Vec::new();
-    for i in 0..6 {
-        let id = wa
-            .app
-            .contact(json!({"firstname": format!("C{i}"), "whatsapp_phone": format!("+55119123456{i:02}")}))
-            .await;
-        wa.subscribe(&id).await;
-        ids.push(id);
-    }
-    for (i, id) in ids.iter().take(5).enumerate() {
-        let r = wa.send_template(id).await;
-        assert_eq!(r.status, 202, "send {i}: {}", r.body);
-        if i == 3 {
-            assert_eq!(thresholds(&wa.app).await, vec![70, 80], "4 of 5 is 80 %");
-        }
-    }
-    assert_eq!(thresholds(&wa.app).await, vec![70, 80, 90, 95, 100]);
-    let usage = wa.app.get("/api/v1/whatsapp/usage").await;
-    assert_eq!(
-        (
-            usage.body["used"].as_u64(),
-            usage.body["remaining"].as_u64(),
-            usage.body["percent"].as_u64()
-        ),
-        (Some(5), Some(0), Some(100))
-    );
-    assert_eq!(usage.body["notified_thresholds"], json!([70, 80, 90, 95, 100]));
-
-    let sixth = wa.send_template(&ids[5]).await;
-    assert_eq!((sixth.status, sixth.code()), (409, "quota_exhausted"));
-    assert_eq!(
-        thresholds(&wa.app).await.len(),
-        5,
-        "each threshold is notified once per period"
-    );
-
-    // Inbound keeps flowing at 100 %.
-    assert_eq!(wa.inbound_text("wamid.Q1", "ainda recebem?").await, 200);
-    assert!(wa.contact().await["id"].is_string());
-    wa.app.run_jobs().await;
-    assert_eq!(
-        wa.api
-            .requests()
-            .iter()
-            .filter(|r| r.body["type"] == "template")
-            .count(),
-        5
-    );
-}
-
-#[tokio::test]
 async fn a_provider_rate_limit_is_retried_after_its_back_off_and_sent_once() {
     let wa = setup().await;
     wa.inbound_text("wamid.L0", "hi").await;
@@ -616,22 +529,6 @@ async fn provider_opt_out_131050_unsubscribes_with_source_provider() {
 }
 
 #[tokio::test]
-async fn channel_secrets_are_never_returned_and_numbers_are_capped_at_25() {
-    let wa = setup().await;
-    let listed = wa.app.get("/api/v1/channels").await;
-    let text = listed.body.to_string();
-    assert!(!text.contains("EAAG-token") && !text.contains(APP_SECRET), "{text}");
-    let numbers: Vec<Value> = (0..26).map(|i| json!({"phone_number_id": format!("p{i}")})).collect();
-    let r = wa.app.post("/api/v1/channels", json!({"kind": "whatsapp_cloud", "name": "Big", "config": {"waba_id": "W", "phone_numbers": numbers, "access_token": "t", "app_secret": "s", "verify_token": "v"}})).await;
-    assert_eq!((r.status, r.code()), (422, "too_many_phone_numbers"));
-    let r = wa
-        .app
-        .post("/api/v1/channels", json!({"kind": "fax", "name": "x", "config": {}}))
-        .await;
-    assert_eq!((r.status, r.code()), (422, "invalid_kind"));
-}
-
-#[tokio::test]
 async fn a_sandbox_account_works_offline_end_to_end() {
     let app = spawn_app().await;
     let r = app
@@ -665,18 +562,6 @@ async fn a_sandbox_account_works_offline_end_to_end() {
         .get(&format!("/api/v1/messages/{}", reply.body["id"].as_str().unwrap()))
         .await;
     assert_eq!(m.body["status"], "read");
-}
-
-async fn thresholds(app: &TestApp) -> Vec<i64> {
-    let n = app.get("/api/v1/notifications").await;
-    let mut p: Vec<i64> = n.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["percent"].as_i64().unwrap())
-        .collect();
-    p.sort();
-    p
 }
 
 #[tokio::test]
@@ -803,66 +688,4 @@ async fn an_inbound_message_with_a_nul_character_is_stored_with_it_replaced() {
         .await
         .body;
     assert_eq!(message["text"], "hi\u{FFFD}there");
-}
-
-#[tokio::test]
-async fn a_360dialog_channel_without_an_app_secret_is_refused_naming_the_field() {
-    let app = spawn_app().await;
-    let r = app
-        .post(
-            "/api/v1/channels",
-            json!({"kind": "whatsapp_360dialog", "name": "BSP", "config": {
-                "phone_numbers": [{"phone_number_id": "1", "display_phone_number": "+15550001111"}],
-                "api_key": "key"}}),
-        )
-        .await;
-    assert_eq!(
-        (r.status, r.code(), r.field()),
-        (422, "invalid_config", "config.app_secret"),
-        "{}",
-        r.body
-    );
-    let list = app.get("/api/v1/channels").await;
-    assert_eq!(list.status, 200);
-    assert_eq!(list.body["items"].as_array().unwrap().len(), 0, "nothing stored");
-}
-
-#[tokio::test]
-async fn a_channel_whose_stored_settings_cannot_be_read_is_listed_with_its_error_and_can_be_repaired() {
-    let app = spawn_app().await;
-    let good = app.channel("whatsapp_sandbox", "Sandbox", json!({})).await;
-    let broken = app
-        .channel(
-            "whatsapp_360dialog",
-            "BSP",
-            json!({"phone_numbers": [{"phone_number_id": "1"}], "api_key": "key", "app_secret": "s"}),
-        )
-        .await;
-    // As an older version stored it: an empty app secret.
-    let state = &app.app_state;
-    let ws = state.store.workspace_by_name("default").await.unwrap().unwrap();
-    let mut record = state.store.channel(&ws.id, &broken).await.unwrap();
-    record.secrets = state
-        .secrets
-        .seal(&json!({"access_token": null, "api_key": "key", "app_secret": "", "verify_token": "v"}));
-    state.store.update_channel(&record, &[]).await.unwrap();
-
-    let list = app.get("/api/v1/channels").await;
-    assert_eq!(list.status, 200, "{}", list.body);
-    let items = list.body["items"].as_array().unwrap();
-    assert_eq!(items.len(), 2, "{}", list.body);
-    let item = |id: &str| items.iter().find(|i| i["id"] == id).unwrap().clone();
-    assert_eq!(item(&broken)["error"]["code"], "unreadable_config");
-    assert!(item(&good).get("error").is_none());
-
-    let r = app
-        .patch(
-            &format!("/api/v1/channels/{broken}"),
-            json!({"config": {"app_secret": "new-secret"}}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let one = app.get(&format!("/api/v1/channels/{broken}")).await;
-    assert_eq!(one.status, 200);
-    assert!(one.body.get("error").is_none(), "{}", one.body);
 }
