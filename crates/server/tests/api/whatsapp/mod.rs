@@ -104,6 +104,15 @@ impl Wa {
         assert_eq!(r.status, 200, "{}", r.body);
     }
 
+    async fn send_text(&self, contact_id: &str, text: &str) -> crate::common::Reply {
+        self.app
+            .post(
+                "/api/v1/messages",
+                json!({"channel": "whatsapp", "contact_id": contact_id, "text": text}),
+            )
+            .await
+    }
+
     async fn send_template(&self, contact_id: &str) -> crate::common::Reply {
         self.app
             .post("/api/v1/messages", json!({"channel": "whatsapp", "contact_id": contact_id, "template": {"name": "order_update", "language": "pt_BR", "parameters": {"body": ["Ana", "4521"]}}}))
@@ -299,13 +308,7 @@ async fn free_form_goes_out_inside_the_session_and_templates_outside_it() {
     let wa = setup().await;
     wa.inbound_text("wamid.S1", "Oi").await;
     let id = wa.contact_id().await;
-    let r = wa
-        .app
-        .post(
-            "/api/v1/messages",
-            json!({"channel": "whatsapp", "contact_id": id, "text": "Olá Ana, como posso ajudar?"}),
-        )
-        .await;
+    let r = wa.send_text(&id, "Olá Ana, como posso ajudar?").await;
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(r.body["status"], "queued");
     wa.app.run_jobs().await;
@@ -328,13 +331,7 @@ async fn free_form_goes_out_inside_the_session_and_templates_outside_it() {
     );
 
     wa.app.clock.advance(chrono::Duration::hours(25));
-    let late = wa
-        .app
-        .post(
-            "/api/v1/messages",
-            json!({"channel": "whatsapp", "contact_id": id, "text": "still there?"}),
-        )
-        .await;
+    let late = wa.send_text(&id, "still there?").await;
     assert_eq!((late.status, late.code()), (409, "outside_session_window"));
     let timeline = wa.app.get(&format!("/api/v1/contacts/{id}/timeline")).await;
     assert_eq!(timeline.body["items"][0]["type"], "WHATSAPP_NOT_SENT");
@@ -361,20 +358,8 @@ async fn statuses_never_move_backwards_and_131047_marks_not_sent() {
     let wa = setup().await;
     wa.inbound_text("wamid.R0", "hi").await;
     let id = wa.contact_id().await;
-    let a = wa
-        .app
-        .post(
-            "/api/v1/messages",
-            json!({"channel": "whatsapp", "contact_id": id, "text": "first"}),
-        )
-        .await;
-    let b = wa
-        .app
-        .post(
-            "/api/v1/messages",
-            json!({"channel": "whatsapp", "contact_id": id, "text": "second"}),
-        )
-        .await;
+    let a = wa.send_text(&id, "first").await;
+    let b = wa.send_text(&id, "second").await;
     wa.app.run_jobs().await;
     let ts = wa.now_secs();
     for status in [ProviderStatus::Read, ProviderStatus::Delivered, ProviderStatus::Sent] {
@@ -428,13 +413,7 @@ async fn a_provider_rate_limit_is_retried_after_its_back_off_and_sent_once() {
     wa.inbound_text("wamid.L0", "hi").await;
     let id = wa.contact_id().await;
     wa.api.fail_next(429, 130429, "Rate limit hit", Some(60));
-    let r = wa
-        .app
-        .post(
-            "/api/v1/messages",
-            json!({"channel": "whatsapp", "contact_id": id, "text": "hello"}),
-        )
-        .await;
+    let r = wa.send_text(&id, "hello").await;
     wa.app.run_jobs().await;
     let m = wa
         .app
@@ -569,13 +548,7 @@ async fn a_send_interrupted_by_a_crash_becomes_uncertain_and_is_reconciled_by_it
     let wa = setup().await;
     wa.inbound_text("wamid.C0", "hi").await;
     let id = wa.contact_id().await;
-    let r = wa
-        .app
-        .post(
-            "/api/v1/messages",
-            json!({"channel": "whatsapp", "contact_id": id, "text": "hello"}),
-        )
-        .await;
+    let r = wa.send_text(&id, "hello").await;
     let mid = r.body["id"].as_str().unwrap().to_string();
     // The worker marked the request as attempted, then died before the answer.
     wa.app.app_state.store.mark_send_attempted(&mid, 1).await.unwrap();
