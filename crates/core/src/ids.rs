@@ -21,6 +21,7 @@ pub enum IdKind {
     Job,
     Event,
     Node,
+    Segment,
 }
 
 impl IdKind {
@@ -37,6 +38,7 @@ impl IdKind {
             IdKind::Job => "job",
             IdKind::Event => "evt",
             IdKind::Node => "node",
+            IdKind::Segment => "sg",
         }
     }
 }

@@ -27,6 +27,11 @@
 //! * An event leaf holds with `is_known` when the event happened at least once
 //!   within `since`..=`until` (both inclusive), and with `is_unknown` when it
 //!   did not.
+//!
+//! The readings of a property value these rules compare are public
+//! ([`property_text`], [`property_number`], [`property_date`],
+//! [`property_flag`]): the store keeps them beside each contact, computed by
+//! these very functions, and compiles conditions to SQL over them.
 
 use crate::calendar::{parse_instant, parse_property_date};
 use crate::definition::NodeId;
@@ -337,21 +342,51 @@ impl PropertyTest {
             PropertyOp::Neq(literal) => !known.is_some_and(|v| literal.equals(v)),
             PropertyOp::IsKnown => known.is_some(),
             PropertyOp::IsUnknown => known.is_none(),
-            PropertyOp::Contains(part) => known.is_some_and(|v| v.to_lowercase().contains(&part.to_lowercase())),
+            PropertyOp::Contains(part) => known.is_some_and(|v| property_text(v).contains(&property_text(part))),
             PropertyOp::Gt(bound) => compare_number(known, bound, |v, b| v > b),
             PropertyOp::Lt(bound) => compare_number(known, bound, |v, b| v < b),
-            PropertyOp::Before(at) => known.and_then(parse_property_date).is_some_and(|v| v < at.resolve(now)),
-            PropertyOp::After(at) => known.and_then(parse_property_date).is_some_and(|v| v > at.resolve(now)),
+            PropertyOp::Before(at) => known.and_then(property_date).is_some_and(|v| v < at.resolve(now)),
+            PropertyOp::After(at) => known.and_then(property_date).is_some_and(|v| v > at.resolve(now)),
         }
     }
 }
 
-fn parse_number(text: &str) -> Option<f64> {
-    text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+// The readings of a property value that the tests above compare. They are
+// public so the store can keep them beside each contact (and compile
+// conditions to SQL over them) with exactly the functions evaluation uses.
+
+/// The text `eq`, `neq` and `contains` compare: Unicode lowercase.
+pub fn property_text(value: &str) -> String {
+    value.to_lowercase()
+}
+
+/// The number `eq`, `gt` and `lt` compare, when the value (trimmed) parses
+/// as a finite number.
+pub fn property_number(value: &str) -> Option<f64> {
+    value.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// The instant `before` and `after` compare, when the value is an RFC 3339
+/// time or a `YYYY-MM-DD` day (midnight UTC).
+pub fn property_date(value: &str) -> Option<i64> {
+    parse_property_date(value)
+}
+
+/// The truth value `eq true`/`eq false` compare: `true` or `false`, trimmed,
+/// in any ASCII case.
+pub fn property_flag(value: &str) -> Option<bool> {
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if value.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 fn compare_number(value: Option<&str>, bound: &Number, holds: fn(f64, f64) -> bool) -> bool {
-    match (value.and_then(parse_number), bound.as_f64()) {
+    match (value.and_then(property_number), bound.as_f64()) {
         (Some(value), Some(bound)) => holds(value, bound),
         _ => false,
     }
@@ -360,9 +395,9 @@ fn compare_number(value: Option<&str>, bound: &Number, holds: fn(f64, f64) -> bo
 impl Literal {
     fn equals(&self, value: &str) -> bool {
         match self {
-            Literal::Text(text) => text.to_lowercase() == value.to_lowercase(),
-            Literal::Number(number) => parse_number(value).is_some_and(|v| Some(v) == number.as_f64()),
-            Literal::Bool(flag) => value.trim().eq_ignore_ascii_case(if *flag { "true" } else { "false" }),
+            Literal::Text(text) => property_text(text) == property_text(value),
+            Literal::Number(number) => property_number(value).is_some_and(|v| Some(v) == number.as_f64()),
+            Literal::Bool(flag) => property_flag(value) == Some(*flag),
         }
     }
 
