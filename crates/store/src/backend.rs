@@ -82,13 +82,15 @@ impl Store {
         })
     }
 
-    /// Applies the embedded migrations of this backend. Safe to run from
-    /// several nodes at once (sqlx takes an advisory lock on PostgreSQL).
+    /// Applies the embedded migrations of this backend, then the fills that
+    /// need Rust (contact property values, once). Safe to run from several
+    /// nodes at once (sqlx takes an advisory lock on PostgreSQL).
     pub async fn migrate(&self) -> Result<()> {
         match &self.backend {
             Backend::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await?,
             Backend::Postgres { pool } => POSTGRES_MIGRATIONS.run(pool).await?,
         }
+        self.reindex_property_values_if_needed().await?;
         Ok(())
     }
 

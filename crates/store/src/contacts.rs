@@ -27,7 +27,7 @@ pub struct ContactWrite<'a> {
 }
 
 #[derive(sqlx::FromRow)]
-struct ContactRow {
+pub(crate) struct ContactRow {
     id: String,
     workspace_id: String,
     properties: String,
@@ -65,9 +65,10 @@ fn search_text(properties: &BTreeMap<String, String>, phones: &BTreeMap<String, 
     text
 }
 
-const CONTACT_COLUMNS: &str = "id, workspace_id, properties, created_at, updated_at";
+pub(crate) const CONTACT_COLUMNS: &str = "id, workspace_id, properties, created_at, updated_at";
 
-/// Inserts a contact row and its phone index inside an open transaction.
+/// Inserts a contact row, its phone index and its property values inside an
+/// open transaction.
 macro_rules! insert_contact_rows {
     ($tx:expr, $c:expr, $props:expr, $search:expr) => {{
         let c: &ContactWrite<'_> = $c;
@@ -94,6 +95,7 @@ macro_rules! insert_contact_rows {
             .execute(&mut **$tx)
             .await?;
         }
+        insert_property_values!(&mut **$tx, c.workspace_id, c.id, c.properties);
     }};
 }
 
@@ -146,7 +148,7 @@ impl Store {
         }))
     }
 
-    /// Replaces a contact's properties and phone index.
+    /// Replaces a contact's properties, phone index and property values.
     pub async fn update_contact(&self, c: &ContactWrite<'_>) -> Result<()> {
         let props = serde_json::to_string(c.properties).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let search = search_text(c.properties, c.phones);
@@ -182,6 +184,8 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
+                clear_property_values!(&mut *tx, c.id);
+                insert_property_values!(&mut *tx, c.workspace_id, c.id, c.properties);
             }
             tx.commit().await?;
             n
@@ -267,9 +271,10 @@ impl Store {
         Ok(self.attach_phones(row.into_iter().collect()).await?.pop())
     }
 
-    /// Erases a contact's personal data: properties, phone numbers, consent
-    /// history and timeline details go; the row stays as an anonymous tombstone
-    /// so counts that refer to it remain right.
+    /// Erases a contact's personal data: properties (and their indexed
+    /// values), phone numbers, consent history and timeline details go; the
+    /// row stays as an anonymous tombstone so counts that refer to it remain
+    /// right.
     pub async fn erase_contact(&self, workspace_id: &str, id: &str, now: i64) -> Result<()> {
         let erased = on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -285,6 +290,7 @@ impl Store {
             .rows_affected();
             for sql in [
                 "DELETE FROM contact_phones WHERE workspace_id = $1 AND contact_id = $2",
+                "DELETE FROM contact_property_values WHERE workspace_id = $1 AND contact_id = $2",
                 "DELETE FROM subscription_history WHERE workspace_id = $1 AND contact_id = $2",
                 "DELETE FROM subscriptions WHERE workspace_id = $1 AND contact_id = $2",
                 "UPDATE timeline_events SET details = '{}', sender = NULL WHERE workspace_id = $1 AND contact_id = $2",
@@ -300,7 +306,7 @@ impl Store {
         Ok(())
     }
 
-    async fn attach_phones(&self, rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
+    pub(crate) async fn attach_phones(&self, rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }

@@ -6,6 +6,9 @@
 mod backend;
 pub mod channels;
 pub mod consent;
+// Before `contacts`, whose writes use its macros.
+#[macro_use]
+pub mod property_values;
 pub mod contacts;
 mod dialect;
 pub mod idempotency;
