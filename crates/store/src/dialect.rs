@@ -1,7 +1,8 @@
 //! Every place where SQLite and PostgreSQL need different SQL. Queries are
 //! written once with `$n` placeholders; what differs — row locks, advisory
-//! locks, full-text search, integer sums — is asked of the [`Dialect`] here,
-//! so a fork between the backends is never hidden in a query module.
+//! locks, full-text search, integer sums, substring tests — is asked of the
+//! [`Dialect`] here, so a fork between the backends is never hidden in a
+//! query module.
 
 use crate::BackendKind;
 
@@ -36,6 +37,16 @@ impl Dialect {
         match self.0 {
             BackendKind::Sqlite => None,
             BackendKind::Postgres => Some("SELECT pg_advisory_xact_lock(hashtext($1))"),
+        }
+    }
+
+    /// Whether the text `haystack` contains the text `needle` (both SQL
+    /// expressions), compared as they are: no pattern characters, no case
+    /// folding.
+    pub fn contains_text(self, haystack: &str, needle: &str) -> String {
+        match self.0 {
+            BackendKind::Sqlite => format!("instr({haystack}, {needle}) > 0"),
+            BackendKind::Postgres => format!("strpos({haystack}, {needle}) > 0"),
         }
     }
 

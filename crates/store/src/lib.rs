@@ -19,6 +19,7 @@ pub mod links;
 pub mod locks;
 pub mod messages;
 pub mod outbound;
+pub mod segments;
 pub mod testing;
 pub mod timeline;
 pub mod webhooks;
@@ -46,6 +47,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// A request the store cannot answer, such as a condition about a
+    /// workflow's own send compiled to SQL.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
 }
 
 impl StoreError {
