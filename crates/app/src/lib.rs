@@ -16,6 +16,7 @@ pub mod outbound_webhooks;
 pub mod sandbox;
 pub mod scrape_metrics;
 pub mod secrets;
+pub mod segments;
 pub mod settings;
 pub mod sms;
 pub mod state;
