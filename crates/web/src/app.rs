@@ -18,7 +18,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::channels::routes())
         .merge(crate::messages::routes(&state))
         .merge(crate::whatsapp::api_routes())
-        .merge(crate::outbound_webhooks::routes());
+        .merge(crate::outbound_webhooks::routes())
+        .merge(crate::segments::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(ops::routes())

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod ops;
 pub mod outbound_webhooks;
 pub mod request_trace;
+pub mod segments;
 pub mod sms;
 pub mod sms_api;
 pub mod ui;

@@ -17,6 +17,7 @@ mod jobs;
 mod nodes;
 mod outbound_webhooks;
 mod request_ids;
+mod segments;
 mod sms;
 mod sms_analyze;
 mod sms_http;
