@@ -25,6 +25,7 @@ pub mod users;
 pub mod webhook_writer;
 pub mod whatsapp;
 pub mod workers;
+pub mod workflows;
 pub mod workspaces;
 
 pub use error::{AppError, AppResult, ErrorKind};

@@ -14,11 +14,13 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-pub const EVENT_TYPES: [&str; 4] = [
+pub const EVENT_TYPES: [&str; 6] = [
     "message.received",
     "message.status",
     "consent.changed",
     "usage.threshold",
+    "workflow.run.completed",
+    "workflow.action.failed",
 ];
 
 /// Failed attempts in a row after which an endpoint is disabled.

@@ -134,6 +134,44 @@ async fn run_task(state: AppState, job: Job, task: Task) -> Result<(), JobError>
         Task::WebhookDelivery { endpoint_id, event_id } => {
             outbound_webhooks::deliver_job(state, endpoint_id, event_id).await
         }
+        Task::WorkflowContactChange {
+            workspace_id,
+            contact_id,
+            run_id,
+            change,
+            ..
+        } => Ok(crate::workflows::enrol::apply_change(&state, &workspace_id, &contact_id, &run_id, &change).await?),
+        Task::WorkflowEnrolSegment {
+            workspace_id,
+            workflow_id,
+            version,
+            segment_id,
+            after,
+        } => Ok(crate::workflows::enrol::enrol_segment_page(
+            &state,
+            &workspace_id,
+            &workflow_id,
+            version,
+            &segment_id,
+            after.as_deref(),
+        )
+        .await?),
+        Task::WorkflowEvent {
+            workspace_id,
+            workflow_id,
+            contact_id,
+            event,
+            message_id,
+            ..
+        } => Ok(crate::workflows::enrol::on_event(
+            &state,
+            &workspace_id,
+            &workflow_id,
+            &contact_id,
+            &event,
+            message_id.as_deref(),
+        )
+        .await?),
     }
 }
 
@@ -254,6 +292,35 @@ pub fn spawn(state: &AppState, shutdown: watch::Receiver<bool>) -> Workers {
                 }
                 if *shutdown.borrow() {
                     break;
+                }
+            }
+        }));
+    }
+    {
+        // The workflow engine: due runs in batches, then due schedules.
+        let (state, mut shutdown) = (state.clone(), shutdown.clone());
+        let owner = format!("{node}:workflows");
+        loops.push(tokio::spawn(async move {
+            loop {
+                if *shutdown.borrow() {
+                    break;
+                }
+                let busy = match crate::workflows::engine::advance_due(&state, &owner).await {
+                    Ok(n) => n > 0,
+                    Err(e) => {
+                        tracing::error!(error = %e, "the workflow engine could not advance runs");
+                        false
+                    }
+                };
+                if let Err(e) = crate::workflows::enrol::fire_schedules(&state).await {
+                    tracing::error!(error = %e, "schedule triggers could not fire");
+                }
+                if busy {
+                    continue;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                    _ = shutdown.changed() => {}
                 }
             }
         }));

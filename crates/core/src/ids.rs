@@ -22,6 +22,8 @@ pub enum IdKind {
     Event,
     Node,
     Segment,
+    Workflow,
+    Run,
 }
 
 impl IdKind {
@@ -39,6 +41,8 @@ impl IdKind {
             IdKind::Event => "evt",
             IdKind::Node => "node",
             IdKind::Segment => "sg",
+            IdKind::Workflow => "wf",
+            IdKind::Run => "run",
         }
     }
 }

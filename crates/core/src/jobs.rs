@@ -22,10 +22,13 @@ pub enum JobKind {
     SmppReceipt,
     SmppInbound,
     WebhookDelivery,
+    WorkflowContactChange,
+    WorkflowEnrolSegment,
+    WorkflowEvent,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 9] = [
+    pub const ALL: [JobKind; 12] = [
         JobKind::WhatsAppWebhook,
         JobKind::WhatsAppSend,
         JobKind::WhatsAppTemplateSync,
@@ -35,6 +38,9 @@ impl JobKind {
         JobKind::SmppReceipt,
         JobKind::SmppInbound,
         JobKind::WebhookDelivery,
+        JobKind::WorkflowContactChange,
+        JobKind::WorkflowEnrolSegment,
+        JobKind::WorkflowEvent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +54,9 @@ impl JobKind {
             JobKind::SmppReceipt => "sms.smpp_receipt",
             JobKind::SmppInbound => "sms.smpp_inbound",
             JobKind::WebhookDelivery => "webhook.deliver",
+            JobKind::WorkflowContactChange => "workflow.contact_change",
+            JobKind::WorkflowEnrolSegment => "workflow.enrol_segment",
+            JobKind::WorkflowEvent => "workflow.event",
         }
     }
 }
@@ -128,6 +137,55 @@ pub enum Task {
     /// Deliver one outbound event to one webhook endpoint.
     #[serde(rename = "webhook.deliver")]
     WebhookDelivery { endpoint_id: String, event_id: String },
+    /// A workflow step's change to a contact, queued in the transaction of
+    /// the step and applied through the contact and consent services.
+    #[serde(rename = "workflow.contact_change")]
+    WorkflowContactChange {
+        workspace_id: String,
+        contact_id: String,
+        run_id: String,
+        node_id: String,
+        change: WorkflowChange,
+    },
+    /// Enrols the next page of a segment's contacts (after `after`) in a
+    /// workflow version, then queues the page after it.
+    #[serde(rename = "workflow.enrol_segment")]
+    WorkflowEnrolSegment {
+        workspace_id: String,
+        workflow_id: String,
+        version: i64,
+        segment_id: String,
+        #[serde(default)]
+        after: Option<String>,
+    },
+    /// A timeline event that an active workflow's event trigger names,
+    /// queued in the transaction that recorded it.
+    #[serde(rename = "workflow.event")]
+    WorkflowEvent {
+        workspace_id: String,
+        workflow_id: String,
+        contact_id: String,
+        event: String,
+        event_id: String,
+        #[serde(default)]
+        message_id: Option<String>,
+    },
+}
+
+/// A contact change a workflow step makes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WorkflowChange {
+    Property {
+        property: String,
+        value: Option<String>,
+    },
+    Subscription {
+        channel: crate::consent::Channel,
+        status: crate::consent::SubscriptionStatus,
+        legal_basis: Option<crate::consent::LegalBasis>,
+        explanation: Option<String>,
+    },
 }
 
 /// A stored job whose payload does not match its kind.
@@ -150,6 +208,9 @@ impl Task {
             Task::SmppReceipt { .. } => JobKind::SmppReceipt,
             Task::SmppInbound { .. } => JobKind::SmppInbound,
             Task::WebhookDelivery { .. } => JobKind::WebhookDelivery,
+            Task::WorkflowContactChange { .. } => JobKind::WorkflowContactChange,
+            Task::WorkflowEnrolSegment { .. } => JobKind::WorkflowEnrolSegment,
+            Task::WorkflowEvent { .. } => JobKind::WorkflowEvent,
         }
     }
 
@@ -213,6 +274,31 @@ mod tests {
             Task::WebhookDelivery {
                 endpoint_id: "we_1".into(),
                 event_id: "ev_3".into(),
+            },
+            Task::WorkflowContactChange {
+                workspace_id: "ws_1".into(),
+                contact_id: "ct_1".into(),
+                run_id: "run_1".into(),
+                node_id: "n2".into(),
+                change: WorkflowChange::Property {
+                    property: "customer".into(),
+                    value: Some("yes".into()),
+                },
+            },
+            Task::WorkflowEnrolSegment {
+                workspace_id: "ws_1".into(),
+                workflow_id: "wf_1".into(),
+                version: 1,
+                segment_id: "sg_1".into(),
+                after: Some("ct_9".into()),
+            },
+            Task::WorkflowEvent {
+                workspace_id: "ws_1".into(),
+                workflow_id: "wf_1".into(),
+                contact_id: "ct_1".into(),
+                event: "SMS_CLICKED".into(),
+                event_id: "evt_1".into(),
+                message_id: Some("msg_1".into()),
             },
         ]
     }

@@ -19,12 +19,39 @@ const MAX_NAME_LEN: usize = 64;
 
 /// Fills every token of `template`; `lookup` receives the property name.
 pub fn fill_tokens(template: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
+    fill(template, &[Namespace::Contact], |_, name| lookup(name))
+}
+
+/// Where a token's value comes from: `{{contact.x}}` or, in workflow sends,
+/// `{{trigger.data.x}}` (a field of the payload that enrolled the contact).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Namespace {
+    Contact,
+    TriggerData,
+}
+
+impl Namespace {
+    fn prefix(self) -> &'static str {
+        match self {
+            Namespace::Contact => NAMESPACE,
+            Namespace::TriggerData => "trigger.data.",
+        }
+    }
+}
+
+/// Fills contact and trigger-data tokens with the same white-space rules as
+/// [`fill_tokens`].
+pub fn fill_workflow_tokens(template: &str, lookup: impl Fn(Namespace, &str) -> Option<String>) -> String {
+    fill(template, &[Namespace::Contact, Namespace::TriggerData], lookup)
+}
+
+fn fill(template: &str, namespaces: &[Namespace], lookup: impl Fn(Namespace, &str) -> Option<String>) -> String {
     let mut out = String::with_capacity(template.len());
     let mut gap: Option<Gap> = None;
     let mut rest = template;
-    while let Some(token) = next_token(rest) {
+    while let Some(token) = next_token(rest, namespaces) {
         push_text(&mut out, &mut gap, &rest[..token.start]);
-        let value = lookup(token.name);
+        let value = lookup(token.namespace, token.name);
         let value = value.as_deref().map(str::trim).unwrap_or_default();
         match value.chars().next() {
             Some(first) => {
@@ -52,7 +79,7 @@ pub fn fill_tokens(template: &str, lookup: impl Fn(&str) -> Option<String>) -> S
 pub fn tokens_in(template: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     let mut rest = template;
-    while let Some(token) = next_token(rest) {
+    while let Some(token) = next_token(rest, &[Namespace::Contact]) {
         if !names.iter().any(|n| n == token.name) {
             names.push(token.name.to_string());
         }
@@ -65,18 +92,20 @@ pub fn tokens_in(template: &str) -> Vec<String> {
 struct Token<'a> {
     start: usize,
     end: usize,
+    namespace: Namespace,
     name: &'a str,
 }
 
 /// The first well-formed token of `text`.
-fn next_token(text: &str) -> Option<Token<'_>> {
+fn next_token<'a>(text: &'a str, namespaces: &[Namespace]) -> Option<Token<'a>> {
     let mut from = 0;
     while let Some(offset) = text[from..].find(OPEN) {
         let start = from + offset;
-        if let Some((name, len)) = parse_token(&text[start..]) {
+        if let Some((namespace, name, len)) = parse_token(&text[start..], namespaces) {
             return Some(Token {
                 start,
                 end: start + len,
+                namespace,
                 name,
             });
         }
@@ -88,7 +117,7 @@ fn next_token(text: &str) -> Option<Token<'_>> {
 
 /// Parses the token `text` starts with; returns its name and byte length.
 /// Tokens are ASCII, so byte offsets always fall on character boundaries.
-fn parse_token(text: &str) -> Option<(&str, usize)> {
+fn parse_token<'a>(text: &'a str, namespaces: &[Namespace]) -> Option<(Namespace, &'a str, usize)> {
     let bytes = text.as_bytes();
     let skip_spaces = |mut i: usize| {
         while bytes.get(i) == Some(&b' ') {
@@ -97,10 +126,8 @@ fn parse_token(text: &str) -> Option<(&str, usize)> {
         i
     };
     let mut i = skip_spaces(OPEN.len());
-    if !text[i..].starts_with(NAMESPACE) {
-        return None;
-    }
-    i += NAMESPACE.len();
+    let namespace = *namespaces.iter().find(|n| text[i..].starts_with(n.prefix()))?;
+    i += namespace.prefix().len();
     let name_start = i;
     while bytes.get(i).is_some_and(|b| is_name_byte(*b)) {
         i += 1;
@@ -110,7 +137,9 @@ fn parse_token(text: &str) -> Option<(&str, usize)> {
         return None;
     }
     let i = skip_spaces(i);
-    text[i..].starts_with(CLOSE).then_some((name, i + CLOSE.len()))
+    text[i..]
+        .starts_with(CLOSE)
+        .then_some((namespace, name, i + CLOSE.len()))
 }
 
 fn is_name_byte(b: u8) -> bool {
@@ -487,5 +516,26 @@ mod tests {
             }
             prop_assert_eq!(out.matches('\n').count(), template.matches('\n').count());
         }
+    }
+
+    #[test]
+    fn workflow_tokens_fill_trigger_data_beside_contact_properties() {
+        let filled = fill_workflow_tokens(
+            "Hi {{contact.firstname}}, order {{ trigger.data.order }} ships",
+            |ns, name| match (ns, name) {
+                (Namespace::Contact, "firstname") => Some("Ana".into()),
+                (Namespace::TriggerData, "order") => Some("A-17".into()),
+                _ => None,
+            },
+        );
+        assert_eq!(filled, "Hi Ana, order A-17 ships");
+    }
+
+    #[test]
+    fn trigger_data_tokens_are_plain_text_outside_workflows() {
+        assert_eq!(
+            fill_tokens("order {{trigger.data.order}}", |_| None),
+            "order {{trigger.data.order}}"
+        );
     }
 }

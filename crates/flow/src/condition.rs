@@ -184,7 +184,7 @@ pub struct ConditionError {
 }
 
 /// What a condition can ask about the contact it is evaluated for.
-pub trait Facts {
+pub trait Facts: Sync {
     /// The property's value as stored, None when the contact has none.
     fn property(&self, key: &str) -> Option<String>;
     /// The subscription status on `channel`; None counts as `not_specified`.

@@ -14,6 +14,8 @@
 //!   [`run::Run`] by one [`run::Input`] and returns the [`run::Effect`]s for the
 //!   application to carry out in the same transaction. Redelivered or stale
 //!   inputs change nothing, so at-least-once delivery never sends twice.
+//! * [`lifecycle`] — draft, active, paused: what activate / pause / resume
+//!   may do in each state.
 //! * [`schedule`] — the next instant a local time of day occurs in a time
 //!   zone, across DST gaps and folds (schedule triggers and `until_time`).
 //! * [`simulate`] — test mode: the interpreter in virtual time, sending nothing.
@@ -27,6 +29,7 @@ pub mod definition;
 pub mod duration;
 pub mod events;
 pub mod interpreter;
+pub mod lifecycle;
 pub mod run;
 pub mod schedule;
 pub mod simulate;
@@ -35,6 +38,7 @@ pub mod validate;
 pub use condition::{Condition, ConditionError, EventQuery, Facts};
 pub use definition::{Definition, Node, NodeId, NodeKind, SendAction};
 pub use interpreter::advance;
+pub use lifecycle::{LifecycleAction, LifecycleError, WorkflowStatus};
 pub use run::{Context, Effect, Input, Limits, Outcome, Run, RunStatus, SendOutcome, Step};
 pub use schedule::next_fire;
 pub use simulate::{simulate, SimEvent, SimStep};

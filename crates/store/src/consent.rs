@@ -226,17 +226,28 @@ impl Store {
                 "source": source,
                 "actor": ctx.actor,
             });
+            let event_id = new_id(IdKind::Event);
             sqlx::query(
                 "INSERT INTO timeline_events (id, workspace_id, contact_id, type, at, message_id, campaign, sender, details) \
                  VALUES ($1, $2, $3, 'SUBSCRIPTION_CHANGED', $4, NULL, NULL, NULL, $5)",
             )
-            .bind(new_id(IdKind::Event))
+            .bind(&event_id)
             .bind(ctx.workspace_id)
             .bind(ctx.contact_id)
             .bind(ctx.now)
             .bind(details.to_string())
             .execute(&mut *tx)
             .await
+            .map_err(StoreError::from)?;
+            crate::workflows::on_timeline_event!(
+                &mut *tx,
+                ctx.workspace_id,
+                ctx.contact_id,
+                "SUBSCRIPTION_CHANGED",
+                ctx.now,
+                &event_id,
+                None
+            )
             .map_err(StoreError::from)?;
             let event = serde_json::json!({
                 "contact_id": ctx.contact_id, "channel": channel, "status": record.status, "legal_basis": record.legal_basis,

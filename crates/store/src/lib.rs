@@ -24,6 +24,7 @@ pub mod testing;
 pub mod timeline;
 pub mod webhooks;
 pub mod whatsapp;
+pub mod workflows;
 pub mod workspaces;
 mod write;
 

@@ -265,23 +265,40 @@ macro_rules! insert_event {
 macro_rules! insert_timeline {
     ($tx:expr, $m:expr, $kind:expr, $at:expr, $details:expr) => {{
         let m: &MessageRecord = $m;
+        let kind: &str = $kind;
+        let at: i64 = $at;
         match &m.contact_id {
-            Some(contact_id) => sqlx::query(
-                "INSERT INTO timeline_events (id, workspace_id, contact_id, type, at, message_id, campaign, sender, details) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(new_id(IdKind::Event))
-            .bind(&m.workspace_id)
-            .bind(contact_id)
-            .bind($kind)
-            .bind($at)
-            .bind(&m.id)
-            .bind(&m.campaign)
-            .bind(&m.sender)
-            .bind($details.to_string())
-            .execute($tx)
-            .await
-            .map(|_| ()),
+            Some(contact_id) => {
+                let conn = $tx;
+                let event_id = new_id(IdKind::Event);
+                let inserted = sqlx::query(
+                    "INSERT INTO timeline_events (id, workspace_id, contact_id, type, at, message_id, campaign, sender, details) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&event_id)
+                .bind(&m.workspace_id)
+                .bind(contact_id)
+                .bind(kind)
+                .bind(at)
+                .bind(&m.id)
+                .bind(&m.campaign)
+                .bind(&m.sender)
+                .bind($details.to_string())
+                .execute(&mut *conn)
+                .await;
+                match inserted {
+                    Ok(_) => $crate::workflows::on_timeline_event!(
+                        &mut *conn,
+                        &m.workspace_id,
+                        contact_id.as_str(),
+                        kind,
+                        at,
+                        &event_id,
+                        Some(m.id.as_str())
+                    ),
+                    Err(e) => Err(e),
+                }
+            }
             None => Ok(()),
         }
     }};

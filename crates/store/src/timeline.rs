@@ -33,6 +33,7 @@ impl Store {
     pub async fn add_timeline_event(&self, e: &NewTimelineEvent<'_>) -> Result<String> {
         let id = new_id(IdKind::Event);
         on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO timeline_events (id, workspace_id, contact_id, type, at, message_id, campaign, sender, details) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -46,8 +47,18 @@ impl Store {
             .bind(e.campaign)
             .bind(e.sender)
             .bind(e.details.to_string())
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            crate::workflows::on_timeline_event!(
+                &mut *tx,
+                e.workspace_id,
+                e.contact_id,
+                e.kind,
+                e.at,
+                &id,
+                e.message_id
+            )?;
+            tx.commit().await?;
         });
         Ok(id)
     }
@@ -68,6 +79,26 @@ impl Store {
                 .bind(contact_id)
                 .bind(before_id)
                 .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// The contact's events at or after `since`, oldest first (what a
+    /// workflow run learns about its sends and the contact's replies).
+    pub async fn contact_events_since(
+        &self,
+        workspace_id: &str,
+        contact_id: &str,
+        since: i64,
+    ) -> Result<Vec<TimelineEvent>> {
+        let sql = "SELECT id, contact_id, type, at, message_id, campaign, sender, details FROM timeline_events \
+                   WHERE workspace_id = $1 AND contact_id = $2 AND at >= $3 ORDER BY at, id";
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_as::<_, TimelineEvent>(sql)
+                .bind(workspace_id)
+                .bind(contact_id)
+                .bind(since)
                 .fetch_all(pool)
                 .await?
         }))

@@ -18,11 +18,11 @@ const ROWS_PER_STATEMENT: usize = 500;
 
 /// An open write transaction on either backend.
 pub struct WriteTx {
-    tx: Tx,
-    dialect: Dialect,
+    pub(crate) tx: Tx,
+    pub(crate) dialect: Dialect,
 }
 
-enum Tx {
+pub(crate) enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
@@ -32,17 +32,18 @@ enum Tx {
 macro_rules! on_tx {
     ($self:expr, |$conn:ident| $body:expr) => {
         match &mut $self.tx {
-            Tx::Sqlite(tx) => {
+            $crate::write::Tx::Sqlite(tx) => {
                 let $conn = &mut **tx;
                 $body
             }
-            Tx::Postgres(tx) => {
+            $crate::write::Tx::Postgres(tx) => {
                 let $conn = &mut **tx;
                 $body
             }
         }
     };
 }
+pub(crate) use on_tx;
 
 impl Store {
     /// Opens a write transaction (on SQLite it waits for the single writer).

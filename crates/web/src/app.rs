@@ -19,12 +19,14 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::messages::routes(&state))
         .merge(crate::whatsapp::api_routes())
         .merge(crate::outbound_webhooks::routes())
-        .merge(crate::segments::routes());
+        .merge(crate::segments::routes())
+        .merge(crate::workflows::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(ops::routes())
         .merge(crate::whatsapp::webhook_routes())
         .merge(crate::sms::public_routes())
+        .merge(crate::workflows::hook_routes())
         .merge(crate::ui::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {

@@ -22,5 +22,6 @@ pub mod sms_api;
 pub mod ui;
 pub mod users;
 pub mod whatsapp;
+pub mod workflows;
 
 pub use app::router;

@@ -157,6 +157,9 @@ impl Contacts<'_> {
                 recado_store::StoreError::NotFound => AppError::not_found("contact"),
                 other => other.into(),
             })?;
+        // Runs of workflows with an exit condition re-check it at once, even
+        // in the middle of a delay.
+        self.store.wake_runs_awaiting(&existing.id, "EXIT", now).await?;
         Ok(Contact {
             id: existing.id,
             workspace_id: existing.workspace_id,

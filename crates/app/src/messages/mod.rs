@@ -3,6 +3,7 @@
 //! stored messages.
 
 pub mod delivery;
+pub mod prepared;
 pub mod refusal;
 pub mod request;
 pub mod send_job;

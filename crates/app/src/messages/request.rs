@@ -347,7 +347,7 @@ async fn send_sms(state: &AppState, ws: &Workspace, input: MessageInput) -> AppR
     send(state, plan).await
 }
 
-async fn pick_sms_channel(state: &AppState, ws: &Workspace, channel_id: Option<&str>) -> AppResult<LoadedSms> {
+pub async fn pick_sms_channel(state: &AppState, ws: &Workspace, channel_id: Option<&str>) -> AppResult<LoadedSms> {
     if let Some(id) = channel_id {
         let record = state.store.channel(&ws.id, id).await.map_err(|e| match e {
             recado_store::StoreError::NotFound => AppError::not_found("channel"),

@@ -6,6 +6,7 @@ use super::compose::{compose, random_code, Utm};
 use super::unsubscribe::{sign, UnsubscribeClaim};
 use crate::channels::registry::LoadedSms;
 use crate::error::{AppError, AppResult};
+use crate::messages::prepared::{Prepared, QueuedSend, Written};
 use crate::messages::refusal::SendRefusal;
 use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, Queued};
 use crate::whatsapp::send::{default_campaign, SendSource};
@@ -15,10 +16,9 @@ use recado_core::consent::Channel;
 use recado_core::consent::SubscriptionStatus;
 use recado_core::delivery::OutboundStatus;
 use recado_core::ids::{new_id, IdKind};
-use recado_core::jobs::Task;
 use recado_sms::{analyze, AnalyzeOptions, NationalLanguage, Policy};
 use recado_store::contacts::Contact;
-use recado_store::jobs::{Job, NewJob};
+use recado_store::jobs::Job;
 use recado_store::links::ShortLink;
 use recado_store::messages::MessageRecord;
 use recado_store::workspaces::Workspace;
@@ -50,7 +50,22 @@ pub fn sms_number(contact: &Contact) -> Option<&str> {
         .map(String::as_str)
 }
 
+/// Checks and stores an SMS in its own transaction. A refused send is stored
+/// as `not_sent` and returned as the error.
 pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecord> {
+    let prepared = prepare(state, plan).await?;
+    let mut tx = state.store.write().await?;
+    let written = prepared.write(&mut tx, state.clock.now_ms()).await?;
+    tx.commit().await?;
+    match written {
+        Written::Queued(message) => Ok(message),
+        Written::Refused(_, refusal) => Err(refusal.into()),
+    }
+}
+
+/// Applies every rule of an SMS send, reading only: consent, tokens, the
+/// unsubscribe link, UTM and short links, encoding and the part limit.
+pub async fn prepare(state: &AppState, plan: SmsPlan<'_>) -> AppResult<Prepared> {
     let now = state.clock.now_ms();
     let id = new_id(IdKind::Message);
     let campaign = plan
@@ -71,11 +86,14 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
             now,
         )
     };
+    let refused = |message: &MessageRecord, refusal: SendRefusal| Prepared::Refused {
+        message: Box::new(message.clone()),
+        refusal,
+    };
     // Business-initiated: only to subscribed contacts. The hub's own replies
     // (keyword confirmations) answer the contact and are exempt.
     if plan.source != SendSource::System && !is_subscribed(state, plan.contact).await? {
-        let refusal = SendRefusal::NotSubscribed { channel: Channel::Sms };
-        return Err(record_refusal(state, &message, refusal).await);
+        return Ok(refused(&message, SendRefusal::NotSubscribed { channel: Channel::Sms }));
     }
     let claim = UnsubscribeClaim {
         workspace_id: plan.workspace.id.clone(),
@@ -103,9 +121,7 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
     };
     let analysis = match analyze(&composed.text, &options) {
         Ok(a) => a,
-        Err(_) => {
-            return Err(record_refusal(state, &message, SendRefusal::EmptyText).await);
-        }
+        Err(_) => return Ok(refused(&message, SendRefusal::EmptyText)),
     };
     message.text = Some(analysis.text.clone());
     message.segments = Some(analysis.segments as i64);
@@ -123,7 +139,7 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
             segments: analysis.segments,
             max: options.max_segments,
         };
-        return Err(record_refusal(state, &message, refusal).await);
+        return Ok(refused(&message, refusal));
     }
     let links: Vec<ShortLink> = composed
         .links
@@ -140,23 +156,16 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
             })
         })
         .collect();
-    let job = NewJob {
-        task: Task::SmsSend { message_id: id.clone() },
-        workspace_id: Some(&plan.workspace.id),
-        run_at: now,
-        max_attempts: 8,
-    };
     // The message, its short links, its send job and its timeline entry
     // commit together: a send that is not recorded leaves no link behind.
-    let mut tx = state.store.write().await?;
-    tx.file_outbound(&mut message, &plan.from).await?;
-    tx.insert_message(&message).await?;
-    tx.insert_short_links(&links).await?;
-    tx.enqueue(&job, now).await?;
-    let details = json!({ "segments": analysis.segments, "encoding": analysis.encoding.as_str() });
-    tx.timeline(&message, "SMS_QUEUED", now, &details).await?;
-    tx.commit().await?;
-    Ok(message)
+    Ok(Prepared::Queued(Box::new(QueuedSend {
+        message,
+        account: plan.from.clone(),
+        links,
+        timeline_kind: "SMS_QUEUED",
+        details: json!({ "segments": analysis.segments, "encoding": analysis.encoding.as_str() }),
+        conversation: None,
+    })))
 }
 
 /// Stores a refused send as `not_sent` with `SMS_NOT_SENT` on the timeline.

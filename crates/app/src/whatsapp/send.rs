@@ -7,6 +7,7 @@ use super::status::transition;
 use crate::channels::registry::LoadedChannel;
 use crate::error::{AppError, AppResult};
 use crate::messages::delivery::{update_for, Report};
+use crate::messages::prepared::{Conversation, Prepared, QueuedSend, Written};
 use crate::messages::refusal::SendRefusal;
 use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, Queued};
 use crate::workers::JobError;
@@ -17,11 +18,10 @@ use recado_channels::whatsapp::{
 };
 use recado_core::consent::{Channel, SubscriptionStatus};
 use recado_core::delivery::OutboundStatus;
-use recado_core::jobs::Task;
 use recado_core::whatsapp::{counts_as_conversation, usage_period, SessionWindow};
 use recado_store::contacts::Contact;
-use recado_store::jobs::{Job, NewJob};
-use recado_store::messages::{ConversationWrite, MessageRecord, OutboundRefusal, QuotaCheck};
+use recado_store::jobs::Job;
+use recado_store::messages::{MessageRecord, QuotaCheck};
 use recado_store::workspaces::Workspace;
 use serde::Deserialize;
 use serde_json::json;
@@ -100,6 +100,38 @@ pub fn whatsapp_number(contact: &Contact) -> Option<&str> {
 /// (status `queued`). A refused send is stored as `not_sent` with the reason,
 /// recorded on the timeline, and returned as the error.
 pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageRecord> {
+    let prepared = prepare(state, plan).await?;
+    let mut tx = state.store.write().await?;
+    let written = prepared.write(&mut tx, state.clock.now_ms()).await?;
+    tx.commit().await?;
+    after_written(state, &written).await?;
+    match written {
+        Written::Queued(message) => Ok(message),
+        Written::Refused(_, refusal) => Err(refusal.into()),
+    }
+}
+
+/// What follows a committed WhatsApp send: threshold notices when it counted
+/// a conversation, and the live update of the inbox.
+pub async fn after_written(state: &AppState, written: &Written) -> AppResult<()> {
+    if let Written::Queued(stored) = written {
+        if stored.counted {
+            super::usage::notify_thresholds(state, &stored.workspace_id).await?;
+        }
+        crate::live::publish(
+            state,
+            &stored.workspace_id,
+            stored.thread_id.as_deref().unwrap_or(""),
+            &stored.id,
+        );
+    }
+    Ok(())
+}
+
+/// Applies every rule of a WhatsApp send, reading only: the session window,
+/// consent, template approval and parameters, and whether it opens a counted
+/// conversation (admitted against the limits when written).
+pub async fn prepare(state: &AppState, plan: SendPlan<'_>) -> AppResult<Prepared> {
     let now = state.clock.now_ms();
     let now_dt = state.clock.now();
     let contact = plan.contact;
@@ -126,8 +158,12 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
             now,
         )
     };
+    let refused = |message: &MessageRecord, refusal: SendRefusal| Prepared::Refused {
+        message: Box::new(message.clone()),
+        refusal,
+    };
     let Some(recipient) = recipient else {
-        return Err(record_refusal(state, &message, SendRefusal::NoWhatsAppPhone).await);
+        return Ok(refused(&message, SendRefusal::NoWhatsAppPhone));
     };
     let thread = state
         .store
@@ -142,7 +178,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
     match &plan.content {
         WhatsAppContent::FreeForm(content) => {
             if !session_open {
-                return Err(record_refusal(state, &message, SendRefusal::OutsideSessionWindow).await);
+                return Ok(refused(&message, SendRefusal::OutsideSessionWindow));
             }
             if let Err(e) = recado_channels::whatsapp::validate(&SendRequest {
                 to: recipient.clone(),
@@ -159,7 +195,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
                 let refusal = SendRefusal::NotSubscribed {
                     channel: Channel::Whatsapp,
                 };
-                return Err(record_refusal(state, &message, refusal).await);
+                return Ok(refused(&message, refusal));
             }
             let stored = state
                 .store
@@ -170,7 +206,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
                     name: input.name.clone(),
                     language: input.language.clone(),
                 };
-                return Err(record_refusal(state, &message, refusal).await);
+                return Ok(refused(&message, refusal));
             };
             let definition = template_of(&stored);
             let components = match build_components(&definition.variables(), &input.parameters) {
@@ -180,7 +216,7 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
                         field: format!("template.parameters.{}", err.component()),
                         reason: err.to_string(),
                     };
-                    return Err(record_refusal(state, &message, refusal).await);
+                    return Ok(refused(&message, refusal));
                 }
             };
             let content = OutboundContent::Template {
@@ -217,62 +253,19 @@ pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageReco
     } else {
         None
     };
-    let job = NewJob {
-        task: Task::WhatsAppSend {
-            message_id: message.id.to_string(),
-        },
-        workspace_id: Some(&plan.workspace.id),
-        run_at: now,
-        max_attempts: 8,
-    };
-    let conversation = counted.then_some(ConversationWrite {
-        recipient: &recipient,
-        business_initiated,
-    });
-    let recorded = record_queued(state, message.clone(), &plan.account, conversation, quota, &job, now).await?;
-    match recorded {
-        Ok(stored) => {
-            if counted {
-                super::usage::notify_thresholds(state, &plan.workspace.id).await?;
-            }
-            crate::live::publish(
-                state,
-                &stored.workspace_id,
-                stored.thread_id.as_deref().unwrap_or(""),
-                &stored.id,
-            );
-            Ok(stored)
-        }
-        Err(refusal) => Err(record_refusal(state, &message, refusal.into()).await),
-    }
-}
-
-/// Records a queued message with its thread, its counted conversation (when
-/// the limits admit it: checked and recorded in the same transaction, so
-/// concurrent sends cannot overrun them), its send job and its timeline
-/// entry. A refusal writes nothing.
-async fn record_queued(
-    state: &AppState,
-    mut message: MessageRecord,
-    account: &str,
-    conversation: Option<ConversationWrite<'_>>,
-    quota: Option<QuotaCheck>,
-    job: &NewJob<'_>,
-    now: i64,
-) -> AppResult<Result<MessageRecord, OutboundRefusal>> {
-    let mut tx = state.store.write().await?;
-    if let Some(conversation) = &conversation {
-        if let Err(refusal) = tx.admit_conversation(&message, quota.as_ref(), conversation).await? {
-            return Ok(Err(refusal));
-        }
-    }
-    tx.file_outbound(&mut message, account).await?;
-    tx.insert_message(&message).await?;
-    tx.enqueue(job, now).await?;
-    tx.timeline(&message, "WHATSAPP_QUEUED", now, &json!({ "type": message.kind }))
-        .await?;
-    tx.commit().await?;
-    Ok(Ok(message))
+    let details = json!({ "type": message.kind });
+    Ok(Prepared::Queued(Box::new(QueuedSend {
+        message,
+        account: plan.account.clone(),
+        links: Vec::new(),
+        timeline_kind: "WHATSAPP_QUEUED",
+        details,
+        conversation: counted.then_some(Conversation {
+            recipient,
+            business_initiated,
+            quota,
+        }),
+    })))
 }
 
 /// Stores a refused send as `not_sent` with `WHATSAPP_NOT_SENT` on the timeline.

@@ -26,3 +26,4 @@ mod ui_browser;
 mod ui_forms;
 mod users;
 mod whatsapp;
+mod workflows;

@@ -227,17 +227,31 @@ impl TestApp {
             .find_map(|l| l.strip_prefix(name_and_labels)?.trim().parse().ok())
     }
 
+    /// Runs due jobs, due workflow runs and due schedule triggers until
+    /// nothing is due. Returns how many jobs ran.
     pub async fn run_jobs(&self) -> usize {
         let registry = recado_app::workers::Registry::builtin();
         let mut n = 0;
-        while recado_app::workers::run_once(&self.app_state, &registry, "test-worker")
-            .await
-            .expect("queue reachable")
-        {
-            n += 1;
-            assert!(n < 10_000, "jobs keep coming");
+        loop {
+            let mut ran = 0;
+            while recado_app::workers::run_once(&self.app_state, &registry, "test-worker")
+                .await
+                .expect("queue reachable")
+            {
+                n += 1;
+                ran += 1;
+                assert!(n < 10_000, "jobs keep coming");
+            }
+            let fired = recado_app::workflows::enrol::fire_schedules(&self.app_state)
+                .await
+                .expect("schedules fire");
+            let advanced = recado_app::workflows::engine::advance_all_due(&self.app_state, "test-engine")
+                .await
+                .expect("workflow runs advance");
+            if ran == 0 && fired == 0 && advanced == 0 {
+                return n;
+            }
         }
-        n
     }
 
     /// Runs due jobs with `workers` workers at once (as `serve` does), then

@@ -1,0 +1,144 @@
+//! A send decided but not yet written. Every rule of a channel's send path is
+//! applied by its `prepare` (reads only); the result is written into a
+//! [`WriteTx`] the caller owns. The API writes one send per transaction; the
+//! workflow engine writes the sends of many runs, with the runs' own
+//! changes, in one.
+
+use crate::messages::refusal::SendRefusal;
+use recado_core::consent::Channel;
+use recado_core::delivery::OutboundStatus;
+use recado_core::jobs::Task;
+use recado_store::jobs::NewJob;
+use recado_store::links::ShortLink;
+use recado_store::messages::{ConversationWrite, MessageRecord, QuotaCheck};
+use recado_store::{StoreError, WriteTx};
+use serde_json::json;
+
+/// A send that passed every rule, ready to be queued.
+#[derive(Clone, Debug)]
+pub struct QueuedSend {
+    pub message: MessageRecord,
+    /// The sender account the message is filed under (thread).
+    pub account: String,
+    pub links: Vec<ShortLink>,
+    /// The timeline entry of the queued message.
+    pub timeline_kind: &'static str,
+    pub details: serde_json::Value,
+    /// A WhatsApp conversation to admit against the monthly limit and the
+    /// tier cap, inside the transaction that records it.
+    pub conversation: Option<Conversation>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Conversation {
+    pub recipient: String,
+    pub business_initiated: bool,
+    pub quota: Option<QuotaCheck>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Prepared {
+    Queued(Box<QueuedSend>),
+    /// Refused by a rule; stored as `not_sent` with the reason.
+    Refused {
+        message: Box<MessageRecord>,
+        refusal: SendRefusal,
+    },
+}
+
+/// What was written.
+#[derive(Clone, Debug)]
+pub enum Written {
+    Queued(MessageRecord),
+    Refused(MessageRecord, SendRefusal),
+}
+
+impl Written {
+    pub fn message(&self) -> &MessageRecord {
+        match self {
+            Written::Queued(m) | Written::Refused(m, _) => m,
+        }
+    }
+}
+
+/// The `*_NOT_SENT` timeline entry of a channel.
+pub fn not_sent_kind(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Sms => "SMS_NOT_SENT",
+        Channel::Whatsapp => "WHATSAPP_NOT_SENT",
+        Channel::Voice => "VOICE_NOT_SENT",
+    }
+}
+
+impl Prepared {
+    /// Writes the send: a queued message with its thread, conversation, short
+    /// links, send job and timeline entry, or, when refused here (the
+    /// conversation limits are only known inside the transaction), a
+    /// `not_sent` message with its reason.
+    pub async fn write(self, tx: &mut WriteTx, now: i64) -> Result<Written, StoreError> {
+        match self {
+            Prepared::Refused { message, refusal } => {
+                let refused = write_refused(tx, &message, &refusal).await?;
+                Ok(Written::Refused(refused, refusal))
+            }
+            Prepared::Queued(send) => {
+                let mut send = *send;
+                if let Some(c) = &send.conversation {
+                    let write = ConversationWrite {
+                        recipient: &c.recipient,
+                        business_initiated: c.business_initiated,
+                    };
+                    if let Err(refusal) = tx.admit_conversation(&send.message, c.quota.as_ref(), &write).await? {
+                        let refusal: SendRefusal = refusal.into();
+                        let refused = write_refused(tx, &send.message, &refusal).await?;
+                        return Ok(Written::Refused(refused, refusal));
+                    }
+                }
+                let task = match send.message.channel {
+                    Channel::Sms => Task::SmsSend {
+                        message_id: send.message.id.to_string(),
+                    },
+                    _ => Task::WhatsAppSend {
+                        message_id: send.message.id.to_string(),
+                    },
+                };
+                let workspace_id = send.message.workspace_id.clone();
+                let job = NewJob {
+                    task,
+                    workspace_id: Some(&workspace_id),
+                    run_at: now,
+                    max_attempts: 8,
+                };
+                tx.file_outbound(&mut send.message, &send.account).await?;
+                tx.insert_message(&send.message).await?;
+                tx.insert_short_links(&send.links).await?;
+                tx.enqueue(&job, now).await?;
+                tx.timeline(&send.message, send.timeline_kind, now, &send.details)
+                    .await?;
+                Ok(Written::Queued(send.message))
+            }
+        }
+    }
+}
+
+/// Writes a refused send as `not_sent` (never counted) in its thread, with
+/// the reason and the channel's `*_NOT_SENT` timeline entry.
+pub async fn write_refused(
+    tx: &mut WriteTx,
+    message: &MessageRecord,
+    refusal: &SendRefusal,
+) -> Result<MessageRecord, StoreError> {
+    let mut refused = message.clone();
+    refused.status = OutboundStatus::NotSent.into();
+    refused.error_code = Some(refusal.code().to_string());
+    refused.error_message = Some(refusal.message());
+    refused.counted = false;
+    if let Some(account) = refused.sender.clone() {
+        tx.file_outbound(&mut refused, &account).await?;
+    }
+    tx.insert_message(&refused).await?;
+    let details = json!({ "reason": refusal.code() });
+    tx.timeline(&refused, not_sent_kind(refused.channel), refused.created_at, &details)
+        .await?;
+    Ok(refused)
+}

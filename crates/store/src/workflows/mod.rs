@@ -1,0 +1,15 @@
+//! Workflows: the editable draft, immutable published versions, the runs of
+//! contacts through them (the engine's queue), the send each step made, the
+//! action log and per node counters. Rules live in `recado-flow`; this module
+//! only stores what the engine decided.
+
+mod definitions;
+mod reports;
+mod runs;
+mod triggers;
+
+pub use definitions::{NewWorkflow, WorkflowRecord};
+pub use reports::{LogFilter, LogLine, NodeStat, RunFilter, StatusCounts, VersionCounts};
+pub(crate) use runs::on_timeline_event;
+pub use runs::{Enrolled, Enrolment, NewRun, Reenrol, RunRow, RunUpdate, SkipReason, StepLog};
+pub use triggers::DueTrigger;
