@@ -1,0 +1,194 @@
+//! Measures the workflow engine: a segment of `--contacts` subscribed
+//! contacts (default 100,000) is enrolled in a workflow on activation, then
+//! every run is advanced through branch → send SMS (sandbox) → wait for
+//! delivery. Prints enrolments/s, runs through the send step per second and
+//! the peak resident memory. The API calls go through the hub's router in
+//! process; the engine runs as its worker loop does (`advance_due`).
+//!
+//! cargo run --release -p recado --example workflow_runs
+//! cargo run --release -p recado --example workflow_runs -- --database-url postgres://postgres@127.0.0.1/recado_wf_bench
+
+use axum::body::Body;
+use axum::http::Request;
+use recado::config::Settings;
+use recado_store::workspaces::User;
+use serde_json::{json, Value};
+use std::time::Instant;
+use tower::ServiceExt;
+
+struct Args {
+    contacts: usize,
+    database_url: Option<String>,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        contacts: 100_000,
+        database_url: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_default();
+        match flag.as_str() {
+            "--contacts" => a.contacts = value.parse().expect("--contacts is a number"),
+            "--database-url" => a.database_url = Some(value),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    a
+}
+
+/// Contacts with a mobile number, subscribed to SMS, 500 per transaction.
+async fn seed(store: &recado_store::Store, ws: &str, n: usize, now: i64) {
+    const BATCH: usize = 500;
+    for start in (0..n).step_by(BATCH) {
+        let end = (start + BATCH).min(n);
+        recado_store::on_writer!(store, |pool| {
+            let mut tx = pool.begin().await.unwrap();
+            for i in start..end {
+                let ct = format!("ct_bench{i:08}");
+                let phone = format!("+551191{i:07}");
+                let props = json!({"firstname": format!("Cliente {i}"), "mobilephone": phone}).to_string();
+                sqlx::query("INSERT INTO contacts (id, workspace_id, properties, search_text, email, created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $5, $5)")
+                    .bind(&ct).bind(ws).bind(&props).bind(format!("cliente {i}\n")).bind(now)
+                    .execute(&mut *tx).await.unwrap();
+                sqlx::query("INSERT INTO contact_phones (workspace_id, contact_id, property, e164) VALUES ($1, $2, 'mobilephone', $3)")
+                    .bind(ws).bind(&ct).bind(&phone)
+                    .execute(&mut *tx).await.unwrap();
+                sqlx::query("INSERT INTO contact_property_values (workspace_id, contact_id, property, text_lower, num, at_ms, flag) VALUES ($1, $2, 'firstname', $3, NULL, NULL, NULL)")
+                    .bind(ws).bind(&ct).bind(format!("cliente {i}"))
+                    .execute(&mut *tx).await.unwrap();
+                sqlx::query("INSERT INTO subscriptions (workspace_id, contact_id, channel, status, legal_basis, explanation, source, actor, updated_at) VALUES ($1, $2, 'sms', 'subscribed', 'consent', 'bench', 'manual', 'bench', $3)")
+                    .bind(ws).bind(&ct).bind(now)
+                    .execute(&mut *tx).await.unwrap();
+            }
+            tx.commit().await.unwrap();
+        });
+    }
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let a = args();
+    let dir = std::env::temp_dir().join(format!("recado-wf-bench-{}", std::process::id()));
+    let url = a
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/recado.db", dir.display()));
+    let app = recado::Application::build(Settings::for_tests(&url, dir.clone()))
+        .await
+        .expect("hub builds");
+    let state = app.state.clone();
+    let store = state.store.clone();
+    let ws = store.workspace_by_name("default").await.unwrap().expect("default workspace").id;
+    let now = state.clock.now_ms();
+    let admin = User {
+        id: "usr_bench_admin".into(),
+        workspace_id: ws.clone(),
+        email: "bench-admin@example.com".into(),
+        name: "Bench Admin".into(),
+        role: "admin".into(),
+        password_hash: None,
+        created_at: now,
+    };
+    store.create_user(&admin).await.unwrap();
+    let token = recado_app::auth::generate_token();
+    store
+        .create_token("tok_bench", &ws, &admin.id, "bench", &recado_app::auth::hash_token(&token), now)
+        .await
+        .unwrap();
+    let router = recado_web::router(state.clone());
+    let call = |path: String, body: Value| {
+        let router = router.clone();
+        let token = token.clone();
+        async move {
+            let req = Request::post(path)
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            let res = router.oneshot(req).await.unwrap();
+            let status = res.status();
+            let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+            let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            assert!(status.is_success(), "{status}: {body}");
+            body
+        }
+    };
+    call(
+        "/api/v1/channels".into(),
+        json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
+    )
+    .await;
+    let started = Instant::now();
+    seed(&store, &ws, a.contacts, now).await;
+    recado_store::on_writer!(store, |pool| {
+        sqlx::query("ANALYZE").execute(pool).await.unwrap();
+    });
+    println!(
+        "backend {:?}: seeded {} contacts in {:.1} s",
+        store.kind(),
+        a.contacts,
+        started.elapsed().as_secs_f64()
+    );
+    let segment = call(
+        "/api/v1/segments".into(),
+        json!({"name": "SMS", "filter": {"subscription": "sms", "op": "eq", "value": "subscribed"}}),
+    )
+    .await;
+    let workflow = call(
+        "/api/v1/workflows".into(),
+        json!({"name": "Bench", "definition": {
+            "triggers": [{"type": "segment", "segment_id": segment["id"]}],
+            "start": "known",
+            "nodes": {
+                "known": {"type": "branch", "condition": {"property": "firstname", "op": "is_known"}, "then": "send", "else": "done"},
+                "send": {"type": "send_sms", "from": "Recado", "text": "Oi {{contact.firstname}}", "next": "wait"},
+                "wait": {"type": "wait_event", "of": "send", "events": ["SMS_DELIVERED", "SMS_NOT_DELIVERED"], "timeout": "PT1H",
+                         "on": {"SMS_DELIVERED": "done", "SMS_NOT_DELIVERED": "done", "timeout": "done"}},
+                "done": {"type": "end"}
+            }
+        }}),
+    )
+    .await;
+    let id = workflow["id"].as_str().unwrap().to_string();
+    call(format!("/api/v1/workflows/{id}/publish"), json!({})).await;
+
+    // Enrolment: activation queues the segment's pages; the job workers run them.
+    let registry = recado_app::workers::Registry::builtin();
+    let started = Instant::now();
+    call(format!("/api/v1/workflows/{id}/activate"), json!({"enrol_existing": true})).await;
+    while recado_app::workers::run_once(&state, &registry, "bench-worker").await.unwrap() {}
+    let enrol_s = started.elapsed().as_secs_f64();
+    let enrolled = store.workflow(&ws, &id).await.unwrap().enrolled;
+    assert_eq!(enrolled as usize, a.contacts);
+    println!(
+        "enrolled {enrolled} contacts in {enrol_s:.2} s ({:.0}/s)",
+        enrolled as f64 / enrol_s
+    );
+
+    // Advance: each run takes the branch, makes its send and parks on the wait.
+    let started = Instant::now();
+    let advanced = recado_app::workflows::engine::advance_all_due(&state, "bench-engine")
+        .await
+        .unwrap();
+    let advance_s = started.elapsed().as_secs_f64();
+    println!(
+        "advanced {advanced} runs through branch and send in {advance_s:.2} s ({:.0} runs/s, {:.0} steps/s)",
+        advanced as f64 / advance_s,
+        advanced as f64 * 2.0 / advance_s
+    );
+    println!("peak RSS {:.0} MB", peak_rss_mb());
+    let _ = std::fs::remove_dir_all(&dir);
+}
