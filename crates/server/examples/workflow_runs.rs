@@ -91,7 +91,12 @@ async fn main() {
         .expect("hub builds");
     let state = app.state.clone();
     let store = state.store.clone();
-    let ws = store.workspace_by_name("default").await.unwrap().expect("default workspace").id;
+    let ws = store
+        .workspace_by_name("default")
+        .await
+        .unwrap()
+        .expect("default workspace")
+        .id;
     let now = state.clock.now_ms();
     let admin = User {
         id: "usr_bench_admin".into(),
@@ -105,7 +110,14 @@ async fn main() {
     store.create_user(&admin).await.unwrap();
     let token = recado_app::auth::generate_token();
     store
-        .create_token("tok_bench", &ws, &admin.id, "bench", &recado_app::auth::hash_token(&token), now)
+        .create_token(
+            "tok_bench",
+            &ws,
+            &admin.id,
+            "bench",
+            &recado_app::auth::hash_token(&token),
+            now,
+        )
         .await
         .unwrap();
     let router = recado_web::router(state.clone());
@@ -168,8 +180,15 @@ async fn main() {
     // Enrolment: activation queues the segment's pages; the job workers run them.
     let registry = recado_app::workers::Registry::builtin();
     let started = Instant::now();
-    call(format!("/api/v1/workflows/{id}/activate"), json!({"enrol_existing": true})).await;
-    while recado_app::workers::run_once(&state, &registry, "bench-worker").await.unwrap() {}
+    call(
+        format!("/api/v1/workflows/{id}/activate"),
+        json!({"enrol_existing": true}),
+    )
+    .await;
+    while recado_app::workers::run_once(&state, &registry, "bench-worker")
+        .await
+        .unwrap()
+    {}
     let enrol_s = started.elapsed().as_secs_f64();
     let enrolled = store.workflow(&ws, &id).await.unwrap().enrolled;
     assert_eq!(enrolled as usize, a.contacts);

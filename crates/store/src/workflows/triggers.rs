@@ -53,9 +53,8 @@ impl Store {
     /// Moves a trigger from the occurrence `from` to `to`; false when another
     /// node fired it first.
     pub async fn advance_trigger(&self, workflow_id: &str, index: i64, from: i64, to: i64) -> Result<bool> {
-        let done =
-            on_writer!(self, |pool| {
-                sqlx::query(
+        let done = on_writer!(self, |pool| {
+            sqlx::query(
             "UPDATE workflow_triggers SET next_at = $4 WHERE workflow_id = $1 AND trigger_index = $2 AND next_at = $3"
         )
         .bind(workflow_id)
@@ -65,7 +64,7 @@ impl Store {
         .execute(pool)
         .await?
         .rows_affected()
-            });
+        });
         Ok(done == 1)
     }
 }

@@ -407,7 +407,10 @@ async fn a_simulation_shows_the_path_a_contact_would_take_and_sends_nothing() {
         .map(|s| (s["node_id"].as_str().unwrap(), s["outcome"].as_str().unwrap()))
         .collect();
     assert!(path.contains(&("click", "resumed")), "{path:?}");
-    assert!(!path.iter().any(|(n, _)| *n == "reminder" || *n == "whatsapp"), "{path:?}");
+    assert!(
+        !path.iter().any(|(n, _)| *n == "reminder" || *n == "whatsapp"),
+        "{path:?}"
+    );
     let offer = steps.iter().find(|s| s["node_id"] == "offer").unwrap();
     assert_eq!(offer["would_send"]["segments"], 1, "{offer}");
     assert!(offer["would_send"]["text"].as_str().unwrap().contains("Oferta Ana"));
@@ -421,22 +424,35 @@ async fn runs_and_the_action_log_filter_by_status_and_outcome() {
     let s = setup(1.0).await;
     let app = &s.app;
     let ana = subscribed(app, "+5511912345678", "Ana").await;
-    let bia = app.contact(json!({"firstname": "Bia", "mobilephone": "+5511987654321"})).await;
+    let bia = app
+        .contact(json!({"firstname": "Bia", "mobilephone": "+5511987654321"}))
+        .await;
     let wf = active_workflow(app, one_send(false)).await;
     enrol(app, &wf, &[&ana, &bia]).await;
     app.run_jobs().await;
-    let failed = app.get(&format!("/api/v1/workflows/{wf}/runs?status=failed")).await.body;
+    let failed = app
+        .get(&format!("/api/v1/workflows/{wf}/runs?status=failed"))
+        .await
+        .body;
     assert_eq!(failed["items"].as_array().unwrap().len(), 1);
     assert_eq!(failed["items"][0]["contact_id"], bia.as_str());
-    let completed = app.get(&format!("/api/v1/workflows/{wf}/runs?status=completed")).await.body;
+    let completed = app
+        .get(&format!("/api/v1/workflows/{wf}/runs?status=completed"))
+        .await
+        .body;
     assert_eq!(completed["items"][0]["contact_id"], ana.as_str());
     let log = app
-        .get(&format!("/api/v1/workflows/{wf}/log?outcome=failed&action_type=send_sms"))
+        .get(&format!(
+            "/api/v1/workflows/{wf}/log?outcome=failed&action_type=send_sms"
+        ))
         .await
         .body;
     let items = log["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{log}");
-    assert_eq!((items[0]["contact_id"].as_str(), items[0]["reason"].as_str()), (Some(bia.as_str()), Some("not_subscribed")));
+    assert_eq!(
+        (items[0]["contact_id"].as_str(), items[0]["reason"].as_str()),
+        (Some(bia.as_str()), Some("not_subscribed"))
+    );
     let bad = app.get(&format!("/api/v1/workflows/{wf}/runs?status=sleeping")).await;
     assert_eq!((bad.status, bad.code()), (422, "invalid_status"));
 }
