@@ -24,7 +24,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 /// How long a worker holds the runs it claimed.
-pub const LEASE_MS: i64 = 60_000;
+pub const LEASE_MS: i64 = 30_000;
 /// Runs advanced per transaction.
 pub const BATCH: i64 = 200;
 /// Inputs one run may take in one claim (events, results, wakes).
