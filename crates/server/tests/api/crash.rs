@@ -100,7 +100,7 @@ async fn api(client: &reqwest::Client, base: &str, path: &str, body: serde_json:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_during_a_workflow_run_loses_no_run_and_sends_each_message_once() {
-    const CONTACTS: usize = 600;
+    const CONTACTS: usize = 200;
     let db = TestDatabase::new().await;
     let data_dir = temp_data_dir("recado-crash-workflow");
     let port = free_port();
@@ -147,7 +147,7 @@ async fn kill_9_during_a_workflow_run_loses_no_run_and_sends_each_message_once()
         serde_json::json!({"name": "Crash", "definition": {
             "triggers": [{"type": "manual"}], "start": "send", "nodes": {
                 "send": {"type": "send_sms", "from": "Recado", "text": "Oi {{contact.firstname}}", "next": "wait"},
-                "wait": {"type": "wait_event", "of": "send", "events": ["SMS_DELIVERED", "SMS_NOT_DELIVERED"], "timeout": "PT1H",
+                "wait": {"type": "wait_event", "of": "send", "events": ["SMS_DELIVERED", "SMS_NOT_DELIVERED"], "timeout": "PT5S",
                          "on": {"SMS_DELIVERED": "done", "SMS_NOT_DELIVERED": "done", "timeout": "done"}},
                 "done": {"type": "end"}}}}),
     )
@@ -167,7 +167,7 @@ async fn kill_9_during_a_workflow_run_loses_no_run_and_sends_each_message_once()
         serde_json::json!({}),
     )
     .await;
-    for chunk in contacts.chunks(300) {
+    for chunk in contacts.chunks(100) {
         let r = api(
             &client,
             &base,
@@ -196,7 +196,7 @@ async fn kill_9_during_a_workflow_run_loses_no_run_and_sends_each_message_once()
             .find(|n| n["node_id"] == "send")
             .map(|n| n["successes"].as_i64().unwrap_or(0))
             .unwrap_or(0);
-        if sent >= 50 || Instant::now() > deadline {
+        if sent >= 20 || Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -206,8 +206,10 @@ async fn kill_9_during_a_workflow_run_loses_no_run_and_sends_each_message_once()
 
     let mut server = start(&db, &data_dir, port);
     wait_healthy(&client, &base).await;
-    // Leases of the killed node run out; every run then finishes.
-    let deadline = Instant::now() + Duration::from_secs(120);
+    // Leases of the killed node run out; every run then finishes. A send the
+    // crash interrupted is `uncertain` and never repeated, so the sandbox
+    // sends no receipt for it: its run ends by the wait's short timeout.
+    let deadline = Instant::now() + Duration::from_secs(80);
     let completed = loop {
         let perf: serde_json::Value = client
             .get(format!("{base}/api/v1/workflows/{id}/performance"))
