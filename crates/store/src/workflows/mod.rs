@@ -10,6 +10,6 @@ mod triggers;
 
 pub use definitions::{NewWorkflow, WorkflowRecord};
 pub use reports::{LogFilter, LogLine, NodeStat, RunFilter, StatusCounts, VersionCounts};
-pub(crate) use runs::on_timeline_event;
+pub(crate) use runs::{on_timeline_event, WAKE_AWAITING};
 pub use runs::{Enrolled, Enrolment, NewRun, Reenrol, RunRow, RunUpdate, SkipReason, StepLog};
 pub use triggers::DueTrigger;

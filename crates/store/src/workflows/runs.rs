@@ -123,6 +123,12 @@ pub struct StepLog<'a> {
     pub at: i64,
 }
 
+/// Wakes a contact's waiting runs that await an event type (`$3` is the
+/// `LIKE` pattern `%,TYPE,%` over `awaits`) at `$2`, unless due earlier.
+pub(crate) const WAKE_AWAITING: &str =
+    "UPDATE workflow_runs SET wake_at = $2 WHERE contact_id = $1 AND status = 'waiting' \
+     AND awaits LIKE $3 AND (wake_at IS NULL OR wake_at > $2)";
+
 /// What recording a timeline event means for workflows, in the transaction
 /// that records it: the contact's waiting runs that await this kind of event
 /// wake at once (instead of at their timeout), and each active workflow with
@@ -138,10 +144,7 @@ macro_rules! on_timeline_event {
         let event_id: &str = $event_id;
         let message_id: Option<&str> = $message_id;
         let pattern = format!("%,{kind},%");
-        let woken = sqlx::query(
-            "UPDATE workflow_runs SET wake_at = $2 WHERE contact_id = $1 AND status = 'waiting' \
-             AND awaits LIKE $3 AND (wake_at IS NULL OR wake_at > $2)",
-        )
+        let woken = sqlx::query($crate::workflows::WAKE_AWAITING)
         .bind(contact_id)
         .bind(at)
         .bind(pattern)
@@ -296,16 +299,13 @@ impl Store {
     /// Wakes the contact's waiting runs that await `kind` (or `EXIT`, for a
     /// change that may meet a workflow's exit condition).
     pub async fn wake_runs_awaiting(&self, contact_id: &str, kind: &str, at: i64) -> Result<()> {
-        on_writer!(self, |pool| sqlx::query(
-            "UPDATE workflow_runs SET wake_at = $2 WHERE contact_id = $1 AND status = 'waiting' \
-             AND awaits LIKE $3 AND (wake_at IS NULL OR wake_at > $2)"
-        )
-        .bind(contact_id)
-        .bind(at)
-        .bind(format!("%,{kind},%"))
-        .execute(pool)
-        .await
-        .map(|_| ())?);
+        on_writer!(self, |pool| sqlx::query(WAKE_AWAITING)
+            .bind(contact_id)
+            .bind(at)
+            .bind(format!("%,{kind},%"))
+            .execute(pool)
+            .await
+            .map(|_| ())?);
         Ok(())
     }
 
