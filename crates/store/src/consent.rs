@@ -107,6 +107,40 @@ impl Store {
         .await?))
     }
 
+    /// The stored subscriptions of many contacts, as `(contact_id, record)`.
+    pub async fn subscriptions_of_contacts(
+        &self,
+        workspace_id: &str,
+        contact_ids: &[&str],
+    ) -> Result<Vec<(String, SubscriptionRecord)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            contact_id: String,
+            #[sqlx(flatten)]
+            record: SubscriptionRecord,
+        }
+        let mut out = Vec::new();
+        for chunk in contact_ids.chunks(500) {
+            let placeholders = (2..chunk.len() + 2)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT contact_id, channel, status, legal_basis, explanation, source, actor, updated_at \
+                 FROM subscriptions WHERE workspace_id = $1 AND contact_id IN ({placeholders})"
+            );
+            let rows = on_reader!(self, |pool| {
+                let mut query = sqlx::query_as::<_, Row>(&sql).bind(workspace_id);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                query.fetch_all(pool).await?
+            });
+            out.extend(rows.into_iter().map(|r| (r.contact_id, r.record)));
+        }
+        Ok(out)
+    }
+
     /// Newest first; `before_id` continues a page.
     pub async fn subscription_history(
         &self,

@@ -209,6 +209,31 @@ impl Store {
         found.pop().ok_or(StoreError::NotFound)
     }
 
+    /// The live contacts among `ids` (erased and unknown ones are absent),
+    /// in a few statements whatever their number: engines that work on
+    /// batches read their contacts at once.
+    pub async fn contacts_by_ids(&self, workspace_id: &str, ids: &[&str]) -> Result<Vec<Contact>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let placeholders = (2..chunk.len() + 2)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 AND id IN ({placeholders}) AND erased_at IS NULL"
+            );
+            let rows = on_reader!(self, |pool| {
+                let mut query = sqlx::query_as::<_, ContactRow>(&sql).bind(workspace_id);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                query.fetch_all(pool).await?
+            });
+            out.extend(self.attach_phones(rows).await?);
+        }
+        Ok(out)
+    }
+
     /// Newest first; filtered by text and/or phone.
     pub async fn list_contacts(&self, workspace_id: &str, q: &ContactQuery) -> Result<Vec<Contact>> {
         // One statement with optional filters: `$n IS NULL OR …` keeps the SQL
@@ -320,13 +345,18 @@ impl Store {
             }
             query.fetch_all(pool).await?
         });
+        let mut by_contact: std::collections::HashMap<&str, Vec<&PhoneRow>> = std::collections::HashMap::new();
+        for p in &phones {
+            by_contact.entry(p.contact_id.as_str()).or_default().push(p);
+        }
         rows.into_iter()
             .map(|r| {
                 let properties: BTreeMap<String, String> = serde_json::from_str(&r.properties)
                     .map_err(|e| StoreError::Corrupt(format!("contact {}: {e}", r.id)))?;
-                let phones = phones
-                    .iter()
-                    .filter(|p| p.contact_id == r.id)
+                let phones = by_contact
+                    .remove(r.id.as_str())
+                    .unwrap_or_default()
+                    .into_iter()
                     .map(|p| (p.property.clone(), p.e164.clone()))
                     .collect();
                 Ok(Contact {

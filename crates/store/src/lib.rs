@@ -27,10 +27,12 @@ pub mod whatsapp;
 pub mod workflows;
 pub mod workspaces;
 mod write;
+mod write_many;
 
 pub use backend::{migration_names as backend_migration_names, Backend, BackendKind, Store};
 pub use dialect::Dialect;
 pub use write::WriteTx;
+pub use write_many::OutboundRow;
 
 /// Errors of the storage layer. Callers map `NotFound`/`Conflict` to their
 /// contract; everything else is an internal error.

@@ -103,4 +103,34 @@ impl Store {
                 .await?
         }))
     }
+
+    /// [`Store::contact_events_since`] for many contacts at once, ordered
+    /// by contact, then time.
+    pub async fn contacts_events_since(
+        &self,
+        workspace_id: &str,
+        contact_ids: &[&str],
+        since: i64,
+    ) -> Result<Vec<TimelineEvent>> {
+        let mut out = Vec::new();
+        for chunk in contact_ids.chunks(500) {
+            let placeholders = (3..chunk.len() + 3)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT id, contact_id, type, at, message_id, campaign, sender, details FROM timeline_events \
+                 WHERE workspace_id = $1 AND at >= $2 AND contact_id IN ({placeholders}) ORDER BY contact_id, at, id"
+            );
+            let rows = on_reader!(self, |pool| {
+                let mut query = sqlx::query_as::<_, TimelineEvent>(&sql).bind(workspace_id).bind(since);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                query.fetch_all(pool).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
 }

@@ -222,6 +222,7 @@ async fn reply_sms(state: &AppState, thread: &ThreadRecord, content: WhatsAppCon
             national_language: None,
             shorten_urls: false,
             utm: Default::default(),
+            subscriptions: None,
         },
     )
     .await

@@ -11,7 +11,7 @@ use recado_core::jobs::Task;
 use recado_store::jobs::NewJob;
 use recado_store::links::ShortLink;
 use recado_store::messages::{ConversationWrite, MessageRecord, QuotaCheck};
-use recado_store::{StoreError, WriteTx};
+use recado_store::{OutboundRow, StoreError, WriteTx};
 use serde_json::json;
 
 /// A send that passed every rule, ready to be queued.
@@ -94,20 +94,13 @@ impl Prepared {
                         return Ok(Written::Refused(refused, refusal));
                     }
                 }
-                let task = match send.message.channel {
-                    Channel::Sms => Task::SmsSend {
-                        message_id: send.message.id.to_string(),
-                    },
-                    _ => Task::WhatsAppSend {
-                        message_id: send.message.id.to_string(),
-                    },
-                };
+                let task = send_task(&send.message);
                 let workspace_id = send.message.workspace_id.clone();
                 let job = NewJob {
                     task,
                     workspace_id: Some(&workspace_id),
                     run_at: now,
-                    max_attempts: 8,
+                    max_attempts: SEND_ATTEMPTS,
                 };
                 tx.file_outbound(&mut send.message, &send.account).await?;
                 tx.insert_message(&send.message).await?;
@@ -118,6 +111,42 @@ impl Prepared {
                 Ok(Written::Queued(send.message))
             }
         }
+    }
+}
+
+impl QueuedSend {
+    /// The rows of a send that needs no check inside the transaction (no
+    /// conversation to admit), for [`WriteTx::queue_outbound_many`]; the
+    /// send back otherwise.
+    pub fn into_outbound_row(self: Box<Self>) -> Result<OutboundRow, Box<QueuedSend>> {
+        if self.conversation.is_some() {
+            return Err(self);
+        }
+        let this = *self;
+        Ok(OutboundRow {
+            task: send_task(&this.message),
+            message: this.message,
+            account: this.account,
+            links: this.links,
+            max_attempts: SEND_ATTEMPTS,
+            timeline_kind: this.timeline_kind,
+            details: this.details,
+        })
+    }
+}
+
+/// Attempts of a send job before the message is settled as failed.
+const SEND_ATTEMPTS: i64 = 8;
+
+/// The job that hands a queued message to its provider.
+fn send_task(message: &MessageRecord) -> Task {
+    match message.channel {
+        Channel::Sms => Task::SmsSend {
+            message_id: message.id.to_string(),
+        },
+        _ => Task::WhatsAppSend {
+            message_id: message.id.to_string(),
+        },
     }
 }
 

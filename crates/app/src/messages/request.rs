@@ -343,6 +343,7 @@ async fn send_sms(state: &AppState, ws: &Workspace, input: MessageInput) -> AppR
         national_language,
         shorten_urls: input.shorten_urls.unwrap_or(false),
         utm,
+        subscriptions: None,
     };
     send(state, plan).await
 }

@@ -38,10 +38,21 @@ impl ContactFacts {
             StoreError::NotFound => AppError::not_found("contact"),
             other => other.into(),
         })?;
-        let subscriptions = store
-            .subscriptions(workspace_id, contact_id)
-            .await?
-            .into_iter()
+        let subscriptions = store.subscriptions(workspace_id, contact_id).await?;
+        Self::from_loaded(state, &contact, &subscriptions, condition, now).await
+    }
+
+    /// The facts of a contact already read with its subscriptions: only the
+    /// event times the condition asks about are read here.
+    pub async fn from_loaded(
+        state: &AppState,
+        contact: &recado_store::contacts::Contact,
+        subscriptions: &[recado_store::consent::SubscriptionRecord],
+        condition: &Condition,
+        now: i64,
+    ) -> AppResult<ContactFacts> {
+        let subscriptions = subscriptions
+            .iter()
             .filter_map(|record| {
                 let channel = record.channel.parse::<Channel>().ok()?;
                 // A status the hub cannot read counts as never set, as in SQL.
@@ -56,11 +67,14 @@ impl ContactFacts {
             if matches!(query.scope, EventScope::Send(_)) || events.iter().any(|(q, _)| *q == query) {
                 continue;
             }
-            let times = store.event_times(workspace_id, contact_id, &query).await?;
+            let times = state
+                .store
+                .event_times(&contact.workspace_id, &contact.id, &query)
+                .await?;
             events.push((query, times));
         }
         Ok(ContactFacts {
-            properties: contact.properties,
+            properties: contact.properties.clone(),
             subscriptions,
             events,
         })

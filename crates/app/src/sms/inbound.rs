@@ -115,6 +115,7 @@ pub async fn receive(state: &AppState, channel: &LoadedSms, sms: InboundSms<'_>)
                 national_language: None,
                 shorten_urls: false,
                 utm: Default::default(),
+                subscriptions: None,
             };
             if let Err(e) = super::send::send(state, plan).await {
                 tracing::warn!(error = %e.message, "keyword confirmation SMS not sent");

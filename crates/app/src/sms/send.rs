@@ -38,6 +38,9 @@ pub struct SmsPlan<'a> {
     pub national_language: Option<NationalLanguage>,
     pub shorten_urls: bool,
     pub utm: Utm,
+    /// The contact's subscriptions when the caller has read them already
+    /// (bulk senders read a batch at once); read here otherwise.
+    pub subscriptions: Option<&'a [recado_store::consent::SubscriptionRecord]>,
 }
 
 /// The phone number an SMS goes to: mobile first.
@@ -92,7 +95,7 @@ pub async fn prepare(state: &AppState, plan: SmsPlan<'_>) -> AppResult<Prepared>
     };
     // Business-initiated: only to subscribed contacts. The hub's own replies
     // (keyword confirmations) answer the contact and are exempt.
-    if plan.source != SendSource::System && !is_subscribed(state, plan.contact).await? {
+    if plan.source != SendSource::System && !is_subscribed(state, plan.contact, plan.subscriptions).await? {
         return Ok(refused(&message, SendRefusal::NotSubscribed { channel: Channel::Sms }));
     }
     let claim = UnsubscribeClaim {
@@ -173,8 +176,19 @@ pub async fn record_refusal(state: &AppState, message: &MessageRecord, refusal: 
     crate::messages::send_job::record_refusal(state, message, refusal.into(), "SMS_NOT_SENT").await
 }
 
-async fn is_subscribed(state: &AppState, contact: &Contact) -> AppResult<bool> {
-    let subs = state.store.subscriptions(&contact.workspace_id, &contact.id).await?;
+async fn is_subscribed(
+    state: &AppState,
+    contact: &Contact,
+    known: Option<&[recado_store::consent::SubscriptionRecord]>,
+) -> AppResult<bool> {
+    let loaded;
+    let subs = match known {
+        Some(subs) => subs,
+        None => {
+            loaded = state.store.subscriptions(&contact.workspace_id, &contact.id).await?;
+            &loaded
+        }
+    };
     Ok(subs
         .iter()
         .any(|s| s.channel == "sms" && s.status == SubscriptionStatus::Subscribed.as_str()))

@@ -6,8 +6,8 @@
 //! commit loses nothing: the leases run out, the runs are claimed again and
 //! the same steps produce the same idempotency keys.
 
-use super::sends::{prepare, Recipient};
-use crate::messages::prepared::Written;
+use super::sends::{prepare, Channels, Recipient};
+use crate::messages::prepared::{Prepared, Written};
 use crate::{AppError, AppResult, AppState};
 use chrono_tz::Tz;
 use recado_core::consent::Channel;
@@ -15,10 +15,13 @@ use recado_core::jobs::{Task, WorkflowChange};
 use recado_flow::definition::{NodeKind, TimezoneSource};
 use recado_flow::run::{EndStatus, Overlay, Parked, RunFacts};
 use recado_flow::{advance, Condition, Context, Definition, Effect, Input, Outcome, Run, RunStatus, SendOutcome};
+use recado_store::consent::SubscriptionRecord;
+use recado_store::contacts::Contact;
 use recado_store::jobs::NewJob;
-use recado_store::workflows::{RunRow, RunUpdate, StepLog};
+use recado_store::timeline::TimelineEvent;
+use recado_store::workflows::{RunRow, RunUpdate, StepLog, WorkflowSend};
 use recado_store::workspaces::Workspace;
-use recado_store::{StoreError, WriteTx};
+use recado_store::{OutboundRow, WriteTx};
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -57,18 +60,13 @@ pub async fn advance_due(state: &AppState, owner: &str) -> AppResult<usize> {
     if rows.is_empty() {
         return Ok(0);
     }
+    let read = BatchReads::load(state, &rows, now).await?;
     let mut versions = Versions::default();
-    let mut workspaces: HashMap<String, Workspace> = HashMap::new();
-    let mut written = Vec::new();
+    let mut out = BatchWrites::default();
+    let mut channels = Channels::default();
     let mut tx = state.store.write().await?;
     for row in &rows {
-        if !workspaces.contains_key(&row.workspace_id) {
-            workspaces.insert(
-                row.workspace_id.clone(),
-                state.store.workspace(&row.workspace_id).await?,
-            );
-        }
-        let ws = &workspaces[&row.workspace_id];
+        let ws = &read.workspaces[&row.workspace_id];
         let def = versions.get(state, &row.workflow_id, row.version).await?;
         let mut batch = Batch {
             state,
@@ -78,12 +76,15 @@ pub async fn advance_due(state: &AppState, owner: &str) -> AppResult<usize> {
             def: &def,
             now,
             owner,
-            written: &mut written,
+            read: &read,
+            out: &mut out,
+            channels: &mut channels,
         };
         batch.advance_row().await?;
     }
+    out.write(&mut tx, now).await?;
     tx.commit().await?;
-    for w in &written {
+    for w in &out.written {
         if w.message().channel == Channel::Whatsapp {
             crate::whatsapp::send::after_written(state, w).await?;
         }
@@ -104,6 +105,136 @@ pub async fn advance_all_due(state: &AppState, owner: &str) -> AppResult<usize> 
     }
 }
 
+/// What a claimed batch reads before it moves, a few statements for all its
+/// runs: workspaces, contacts, subscriptions, the sends already recorded and
+/// the timeline events since the runs entered.
+struct BatchReads {
+    workspaces: HashMap<String, Workspace>,
+    contacts: HashMap<String, Contact>,
+    subscriptions: HashMap<String, Vec<SubscriptionRecord>>,
+    /// Idempotency key → message id.
+    sends: HashMap<String, String>,
+    /// Per contact, oldest first.
+    events: HashMap<String, Vec<TimelineEvent>>,
+}
+
+impl BatchReads {
+    async fn load(state: &AppState, rows: &[RunRow], _now: i64) -> AppResult<BatchReads> {
+        let store = &state.store;
+        let mut by_workspace: HashMap<&str, Vec<&RunRow>> = HashMap::new();
+        for row in rows {
+            by_workspace.entry(row.workspace_id.as_str()).or_default().push(row);
+        }
+        let mut read = BatchReads {
+            workspaces: HashMap::new(),
+            contacts: HashMap::new(),
+            subscriptions: HashMap::new(),
+            sends: HashMap::new(),
+            events: HashMap::new(),
+        };
+        for (ws, runs) in by_workspace {
+            read.workspaces.insert(ws.to_string(), store.workspace(ws).await?);
+            let mut ids: Vec<&str> = runs.iter().map(|r| r.contact_id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            for contact in store.contacts_by_ids(ws, &ids).await? {
+                read.contacts.insert(contact.id.to_string(), contact);
+            }
+            for (contact_id, record) in store.subscriptions_of_contacts(ws, &ids).await? {
+                read.subscriptions.entry(contact_id).or_default().push(record);
+            }
+            // Runs that moved before may have sends whose events they await.
+            let moved: Vec<&&RunRow> = runs.iter().filter(|r| r.state.is_some()).collect();
+            if let Some(since) = moved.iter().map(|r| r.entered_at).min() {
+                let mut contacts: Vec<&str> = moved.iter().map(|r| r.contact_id.as_str()).collect();
+                contacts.sort_unstable();
+                contacts.dedup();
+                for e in store.contacts_events_since(ws, &contacts, since).await? {
+                    read.events.entry(e.contact_id.clone()).or_default().push(e);
+                }
+            }
+        }
+        let run_ids: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.state.is_some())
+            .map(|r| r.id.as_str())
+            .collect();
+        read.sends = store.workflow_sends_of_runs(&run_ids).await?.into_iter().collect();
+        Ok(read)
+    }
+}
+
+/// What a batch writes besides each run's own row: queued sends, send
+/// records and log lines, many rows per statement at the end of the batch.
+#[derive(Default)]
+struct BatchWrites {
+    outbound: Vec<OutboundRow>,
+    sends: Vec<SendRecord>,
+    lines: Vec<RunLog>,
+    /// Sends written one by one (refusals, WhatsApp conversations).
+    written: Vec<Written>,
+}
+
+struct SendRecord {
+    key: String,
+    workspace_id: String,
+    workflow_id: String,
+    version: i64,
+    run_id: String,
+    node_id: String,
+    message_id: String,
+}
+
+struct RunLog {
+    run_id: String,
+    workspace_id: String,
+    workflow_id: String,
+    version: i64,
+    contact_id: String,
+    line: OwnedLog,
+}
+
+impl BatchWrites {
+    async fn write(&mut self, tx: &mut WriteTx, now: i64) -> AppResult<()> {
+        tx.queue_outbound_many(&mut self.outbound, now).await?;
+        let sends: Vec<WorkflowSend> = self
+            .sends
+            .iter()
+            .map(|s| WorkflowSend {
+                idempotency_key: &s.key,
+                workspace_id: &s.workspace_id,
+                workflow_id: &s.workflow_id,
+                version: s.version,
+                run_id: &s.run_id,
+                node_id: &s.node_id,
+                message_id: &s.message_id,
+                at: now,
+            })
+            .collect();
+        tx.record_workflow_sends(&sends).await?;
+        let logs: Vec<StepLog> = self
+            .lines
+            .iter()
+            .map(|l| StepLog {
+                run_id: &l.run_id,
+                step: l.line.step,
+                workspace_id: &l.workspace_id,
+                workflow_id: &l.workflow_id,
+                version: l.version,
+                contact_id: &l.contact_id,
+                node_id: &l.line.node,
+                action_type: &l.line.action_type,
+                outcome: l.line.outcome,
+                reason: l.line.reason.as_deref(),
+                message_id: l.line.message_id.as_deref(),
+                at: now,
+            })
+            .collect();
+        tx.log_steps(&logs).await?;
+        Ok(())
+    }
+}
+
 struct Batch<'a> {
     state: &'a AppState,
     tx: &'a mut WriteTx,
@@ -112,7 +243,9 @@ struct Batch<'a> {
     def: &'a Definition,
     now: i64,
     owner: &'a str,
-    written: &'a mut Vec<Written>,
+    read: &'a BatchReads,
+    out: &'a mut BatchWrites,
+    channels: &'a mut Channels,
 }
 
 impl Batch<'_> {
@@ -122,27 +255,23 @@ impl Batch<'_> {
             Some(text) => serde_json::from_str(text).map_err(AppError::internal)?,
             None => Run::new(row.id.clone(), def, row.entered_at),
         };
-        let contact = match state.store.contact(&row.workspace_id, &row.contact_id).await {
-            Ok(c) => Some(c),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let facts = match &contact {
-            Some(_) => Some(
-                crate::segments::ContactFacts::load(
-                    state,
-                    &row.workspace_id,
-                    &row.contact_id,
-                    &conditions_of(def),
-                    now,
-                )
-                .await?,
+        let read: &BatchReads = self.read;
+        let contact = read.contacts.get(&row.contact_id);
+        let subscriptions = read
+            .subscriptions
+            .get(&row.contact_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let facts = match contact {
+            Some(contact) => Some(
+                crate::segments::ContactFacts::from_loaded(state, contact, subscriptions, &conditions_of(def), now)
+                    .await?,
             ),
             None => None,
         };
         let empty = crate::segments::ContactFacts::default();
         let mut overlay = Overlay::new(facts.as_ref().unwrap_or(&empty));
-        let tz = self.time_zone(contact.as_ref());
+        let tz = self.time_zone(contact);
         let trigger_data: Map<String, Value> = row
             .trigger_data
             .as_deref()
@@ -157,7 +286,7 @@ impl Batch<'_> {
         } else if row.state.is_none() {
             inputs.push_back(Input::Start);
         } else {
-            inputs.extend(self.events_since(&run).await?);
+            inputs.extend(self.events_since(&run));
             inputs.push_back(Input::Wake);
         }
         let mut lines: Vec<OwnedLog> = Vec::new();
@@ -183,12 +312,13 @@ impl Batch<'_> {
                         idempotency_key,
                         action,
                     } => {
-                        let result = match &contact {
+                        let result = match contact {
                             Some(contact) => {
                                 let to = Recipient {
                                     workspace: self.ws,
                                     contact,
                                     trigger_data: &trigger_data,
+                                    subscriptions: Some(subscriptions),
                                 };
                                 self.send(&to, &node, &idempotency_key, &action).await?
                             }
@@ -272,7 +402,7 @@ impl Batch<'_> {
     /// What happened to the run's sends since it entered: their message
     /// events, and the contact's replies, each credited to the latest send
     /// on its channel made before it.
-    async fn events_since(&self, run: &Run) -> AppResult<Vec<Input>> {
+    fn events_since(&self, run: &Run) -> Vec<Input> {
         let sends: Vec<(&str, &str, Channel)> = run
             .sends
             .iter()
@@ -286,13 +416,16 @@ impl Batch<'_> {
             })
             .collect();
         if sends.is_empty() {
-            return Ok(Vec::new());
+            return Vec::new();
         }
         let events = self
-            .state
-            .store
-            .contact_events_since(&self.row.workspace_id, &self.row.contact_id, run.entered_at)
-            .await?;
+            .read
+            .events
+            .get(&self.row.contact_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|e| e.at >= run.entered_at);
         let mut inputs = Vec::new();
         for e in events {
             let Some(message_id) = e.message_id.as_deref() else {
@@ -326,7 +459,7 @@ impl Batch<'_> {
                 }
             }
         }
-        Ok(inputs)
+        inputs
     }
 
     /// Sends once per idempotency key: a step carried out again after a
@@ -338,11 +471,11 @@ impl Batch<'_> {
         key: &str,
         action: &recado_flow::SendAction,
     ) -> AppResult<SendOutcome> {
-        if let Some(message_id) = self.state.store.workflow_send(key).await? {
-            let message = self.state.store.message(&self.row.workspace_id, &message_id).await?;
+        if let Some(message_id) = self.read.sends.get(key) {
+            let message = self.state.store.message(&self.row.workspace_id, message_id).await?;
             return Ok(outcome_of_stored(&message));
         }
-        let prepared = match prepare(self.state, to, action).await {
+        let prepared = match prepare(self.state, to, action, self.channels).await {
             Ok(p) => p,
             Err(e) if e.is_internal() => return Err(e),
             Err(e) => {
@@ -352,20 +485,36 @@ impl Batch<'_> {
                 })
             }
         };
+        let (message_id, outcome) = match prepared {
+            // Queued with nothing to check in the transaction: written with
+            // the rest of the batch, many rows per statement.
+            Prepared::Queued(send) => match send.into_outbound_row() {
+                Ok(row) => {
+                    let id = row.message.id.to_string();
+                    self.out.outbound.push(row);
+                    (id.clone(), SendOutcome::Accepted { message_id: id })
+                }
+                Err(send) => self.write_now(Prepared::Queued(send)).await?,
+            },
+            refused => self.write_now(refused).await?,
+        };
+        self.out.sends.push(SendRecord {
+            key: key.to_string(),
+            workspace_id: self.row.workspace_id.clone(),
+            workflow_id: self.row.workflow_id.clone(),
+            version: self.row.version,
+            run_id: self.row.id.clone(),
+            node_id: node.as_str().to_string(),
+            message_id,
+        });
+        Ok(outcome)
+    }
+
+    /// Writes a send whose outcome is only known inside the transaction
+    /// (a WhatsApp conversation against the limits) or a refusal.
+    async fn write_now(&mut self, prepared: Prepared) -> AppResult<(String, SendOutcome)> {
         let written = prepared.write(self.tx, self.now).await?;
-        let message = written.message();
-        self.tx
-            .record_workflow_send(
-                key,
-                &self.row.workspace_id,
-                &self.row.workflow_id,
-                self.row.version,
-                &self.row.id,
-                node.as_str(),
-                &message.id,
-                self.now,
-            )
-            .await?;
+        let message_id = written.message().id.to_string();
         let outcome = match &written {
             Written::Queued(m) => SendOutcome::Accepted {
                 message_id: m.id.to_string(),
@@ -375,8 +524,8 @@ impl Batch<'_> {
                 limit_reached: is_limit(refusal.code()),
             },
         };
-        self.written.push(written);
-        Ok(outcome)
+        self.out.written.push(written);
+        Ok((message_id, outcome))
     }
 
     async fn queue_change(&mut self, node: &str, change: WorkflowChange) -> AppResult<()> {
@@ -427,24 +576,16 @@ impl Batch<'_> {
                 row.id
             )));
         }
-        let logs: Vec<StepLog> = lines
-            .iter()
-            .map(|l| StepLog {
-                run_id: &row.id,
-                step: l.step,
-                workspace_id: &row.workspace_id,
-                workflow_id: &row.workflow_id,
+        for l in lines {
+            self.out.lines.push(RunLog {
+                run_id: row.id.clone(),
+                workspace_id: row.workspace_id.clone(),
+                workflow_id: row.workflow_id.clone(),
                 version: row.version,
-                contact_id: &row.contact_id,
-                node_id: &l.node,
-                action_type: &l.action_type,
-                outcome: l.outcome,
-                reason: l.reason.as_deref(),
-                message_id: l.message_id.as_deref(),
-                at: self.now,
-            })
-            .collect();
-        self.tx.log_steps(&logs).await?;
+                contact_id: row.contact_id.clone(),
+                line: l.clone(),
+            });
+        }
         for l in lines.iter().filter(|l| l.outcome == Outcome::Failed) {
             let event = json!({
                 "workflow_id": row.workflow_id, "run_id": row.id, "contact_id": row.contact_id,
@@ -485,6 +626,7 @@ impl Batch<'_> {
     }
 }
 
+#[derive(Clone)]
 struct OwnedLog {
     step: i64,
     node: String,

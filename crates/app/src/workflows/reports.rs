@@ -144,6 +144,7 @@ pub async fn simulate_for(
         workspace: &ws,
         contact: &contact,
         trigger_data: &data,
+        subscriptions: None,
     };
     Ok(steps
         .into_iter()

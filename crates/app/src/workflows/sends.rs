@@ -2,6 +2,7 @@
 //! channel's `prepare` applies every rule (consent, session, template,
 //! segments), and the result is written into the engine's transaction.
 
+use crate::channels::registry::{LoadedChannel, LoadedSms};
 use crate::messages::prepared::Prepared;
 use crate::messages::request::{pick_channel, pick_sms_channel};
 use crate::sms::compose::Utm;
@@ -11,25 +12,65 @@ use recado_channels::whatsapp::OutboundContent;
 use recado_core::tokens::{fill_workflow_tokens, Namespace};
 use recado_flow::definition::{SmsMessage, WhatsappTemplateMessage, WhatsappTextMessage};
 use recado_flow::SendAction;
+use recado_store::consent::SubscriptionRecord;
 use recado_store::contacts::Contact;
 use recado_store::workspaces::Workspace;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Who receives a workflow send, and the payload that enrolled them.
 pub struct Recipient<'a> {
     pub workspace: &'a Workspace,
     pub contact: &'a Contact,
     pub trigger_data: &'a Map<String, Value>,
+    /// The contact's subscriptions, read with the engine's batch.
+    pub subscriptions: Option<&'a [SubscriptionRecord]>,
+}
+
+/// The channels a batch of sends goes through, decoded once per batch
+/// (decoding decrypts the channel's secrets).
+#[derive(Default)]
+pub struct Channels {
+    sms: HashMap<(String, Option<String>), Arc<LoadedSms>>,
+    whatsapp: HashMap<(String, Option<String>), Arc<LoadedChannel>>,
+}
+
+impl Channels {
+    async fn sms(&mut self, state: &AppState, ws: &Workspace, id: Option<&str>) -> AppResult<Arc<LoadedSms>> {
+        let key = (ws.id.clone(), id.map(str::to_string));
+        if let Some(c) = self.sms.get(&key) {
+            return Ok(c.clone());
+        }
+        let channel = Arc::new(pick_sms_channel(state, ws, id).await?);
+        self.sms.insert(key, channel.clone());
+        Ok(channel)
+    }
+
+    async fn whatsapp(&mut self, state: &AppState, ws: &Workspace, id: Option<&str>) -> AppResult<Arc<LoadedChannel>> {
+        let key = (ws.id.clone(), id.map(str::to_string));
+        if let Some(c) = self.whatsapp.get(&key) {
+            return Ok(c.clone());
+        }
+        let channel = Arc::new(pick_channel(state, ws, id, "whatsapp").await?);
+        self.whatsapp.insert(key, channel.clone());
+        Ok(channel)
+    }
 }
 
 /// Prepares the send a node asks for. An error that is not internal (no
 /// channel, no phone number, a sender the channel does not allow) is a
 /// refusal with that error's code; nothing was stored for it.
-pub async fn prepare(state: &AppState, to: &Recipient<'_>, action: &SendAction) -> AppResult<Prepared> {
+pub async fn prepare(
+    state: &AppState,
+    to: &Recipient<'_>,
+    action: &SendAction,
+    channels: &mut Channels,
+) -> AppResult<Prepared> {
     match action {
-        SendAction::Sms(m) => prepare_sms(state, to, m).await,
-        SendAction::WhatsappTemplate(m) => prepare_template(state, to, m).await,
-        SendAction::WhatsappText(m) => prepare_text(state, to, m).await,
+        SendAction::Sms(m) => prepare_sms(state, to, m, channels).await,
+        SendAction::WhatsappTemplate(m) => prepare_template(state, to, m, channels).await,
+        SendAction::WhatsappText(m) => prepare_text(state, to, m, channels).await,
     }
 }
 
@@ -50,9 +91,14 @@ fn scalar_text(value: &Value) -> Option<String> {
     }
 }
 
-async fn prepare_sms(state: &AppState, to: &Recipient<'_>, m: &SmsMessage) -> AppResult<Prepared> {
+async fn prepare_sms(
+    state: &AppState,
+    to: &Recipient<'_>,
+    m: &SmsMessage,
+    channels: &mut Channels,
+) -> AppResult<Prepared> {
     use crate::sms::send::{sms_number, SmsPlan};
-    let channel = pick_sms_channel(state, to.workspace, m.channel_id.as_deref()).await?;
+    let channel = channels.sms(state, to.workspace, m.channel_id.as_deref()).await?;
     let number = sms_number(to.contact)
         .map(str::to_string)
         .ok_or_else(|| AppError::invalid("no_phone", "contact_id", "the contact has no phone number"))?;
@@ -86,12 +132,18 @@ async fn prepare_sms(state: &AppState, to: &Recipient<'_>, m: &SmsMessage) -> Ap
         national_language: None,
         shorten_urls: m.shorten_urls,
         utm,
+        subscriptions: to.subscriptions,
     };
     crate::sms::send::prepare(state, plan).await
 }
 
-async fn prepare_template(state: &AppState, to: &Recipient<'_>, m: &WhatsappTemplateMessage) -> AppResult<Prepared> {
-    let channel = pick_channel(state, to.workspace, m.channel_id.as_deref(), "whatsapp").await?;
+async fn prepare_template(
+    state: &AppState,
+    to: &Recipient<'_>,
+    m: &WhatsappTemplateMessage,
+    channels: &mut Channels,
+) -> AppResult<Prepared> {
+    let channel = channels.whatsapp(state, to.workspace, m.channel_id.as_deref()).await?;
     let parameters = fill_strings(&m.template.parameters, to);
     let parameters = if parameters.is_null() {
         Default::default()
@@ -112,8 +164,13 @@ async fn prepare_template(state: &AppState, to: &Recipient<'_>, m: &WhatsappTemp
     prepare_whatsapp(state, to, &channel, content, m.campaign.clone()).await
 }
 
-async fn prepare_text(state: &AppState, to: &Recipient<'_>, m: &WhatsappTextMessage) -> AppResult<Prepared> {
-    let channel = pick_channel(state, to.workspace, m.channel_id.as_deref(), "whatsapp").await?;
+async fn prepare_text(
+    state: &AppState,
+    to: &Recipient<'_>,
+    m: &WhatsappTextMessage,
+    channels: &mut Channels,
+) -> AppResult<Prepared> {
+    let channel = channels.whatsapp(state, to.workspace, m.channel_id.as_deref()).await?;
     let body = fill(&m.text, to);
     let content = WhatsAppContent::FreeForm(OutboundContent::Text {
         preview_url: body.contains("http"),
@@ -125,7 +182,7 @@ async fn prepare_text(state: &AppState, to: &Recipient<'_>, m: &WhatsappTextMess
 async fn prepare_whatsapp(
     state: &AppState,
     to: &Recipient<'_>,
-    channel: &crate::channels::registry::LoadedChannel,
+    channel: &LoadedChannel,
     content: WhatsAppContent,
     campaign: Option<String>,
 ) -> AppResult<Prepared> {

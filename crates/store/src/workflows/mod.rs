@@ -11,5 +11,5 @@ mod triggers;
 pub use definitions::{NewWorkflow, WorkflowRecord};
 pub use reports::{LogFilter, LogLine, NodeStat, RunFilter, StatusCounts, VersionCounts};
 pub(crate) use runs::{on_timeline_event, WAKE_AWAITING};
-pub use runs::{Enrolled, Enrolment, NewRun, Reenrol, RunRow, RunUpdate, SkipReason, StepLog};
+pub use runs::{Enrolled, Enrolment, NewRun, Reenrol, RunRow, RunUpdate, SkipReason, StepLog, WorkflowSend};
 pub use triggers::DueTrigger;

@@ -106,6 +106,19 @@ pub struct RunUpdate<'a> {
     pub now: i64,
 }
 
+/// The message a send step made, under its idempotency key `run:step:node`.
+#[derive(Clone, Debug)]
+pub struct WorkflowSend<'a> {
+    pub idempotency_key: &'a str,
+    pub workspace_id: &'a str,
+    pub workflow_id: &'a str,
+    pub version: i64,
+    pub run_id: &'a str,
+    pub node_id: &'a str,
+    pub message_id: &'a str,
+    pub at: i64,
+}
+
 /// A line of the action log; `step` is unique within the run.
 #[derive(Clone, Debug)]
 pub struct StepLog<'a> {
@@ -294,6 +307,29 @@ impl Store {
         .fetch_optional(pool)
         .await?)
         .map(|(m,)| m))
+    }
+
+    /// The sends recorded for runs, as `(idempotency key, message id)`: the
+    /// engine reads those of a claimed batch at once.
+    pub async fn workflow_sends_of_runs(&self, run_ids: &[&str]) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for chunk in run_ids.chunks(ROWS_PER_STATEMENT) {
+            let placeholders = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql =
+                format!("SELECT idempotency_key, message_id FROM workflow_sends WHERE run_id IN ({placeholders})");
+            let rows: Vec<(String, String)> = on_reader!(self, |pool| {
+                let mut q = sqlx::query_as(&sql);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(pool).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
     }
 
     /// Wakes the contact's waiting runs that await `kind` (or `EXIT`, for a
@@ -534,6 +570,32 @@ impl WriteTx {
         .map(|_| ())
         .map_err(|e| StoreError::unique_as_conflict(e, "this workflow step already sent"))?
         });
+        Ok(())
+    }
+
+    /// [`WriteTx::record_workflow_send`] for many sends, many per statement.
+    pub async fn record_workflow_sends(&mut self, sends: &[WorkflowSend<'_>]) -> Result<()> {
+        for chunk in sends.chunks(ROWS_PER_STATEMENT) {
+            on_tx!(self, |conn| {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO workflow_sends (idempotency_key, workspace_id, workflow_id, version, run_id, node_id, message_id, created_at) ",
+                );
+                q.push_values(chunk, |mut b, s| {
+                    b.push_bind(s.idempotency_key)
+                        .push_bind(s.workspace_id)
+                        .push_bind(s.workflow_id)
+                        .push_bind(s.version)
+                        .push_bind(s.run_id)
+                        .push_bind(s.node_id)
+                        .push_bind(s.message_id)
+                        .push_bind(s.at);
+                });
+                q.build()
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|e| StoreError::unique_as_conflict(e, "this workflow step already sent"))?;
+            });
+        }
         Ok(())
     }
 
