@@ -147,6 +147,7 @@ async fn run_task(state: AppState, job: Job, task: Task) -> Result<(), JobError>
             version,
             segment_id,
             after,
+            enrol,
         } => Ok(crate::workflows::enrol::enrol_segment_page(
             &state,
             &workspace_id,
@@ -154,6 +155,7 @@ async fn run_task(state: AppState, job: Job, task: Task) -> Result<(), JobError>
             version,
             &segment_id,
             after.as_deref(),
+            enrol,
         )
         .await?),
         Task::WorkflowEvent {

@@ -27,6 +27,10 @@ pub enum JobKind {
     WorkflowEvent,
 }
 
+fn enrol_by_default() -> bool {
+    true
+}
+
 impl JobKind {
     pub const ALL: [JobKind; 12] = [
         JobKind::WhatsAppWebhook,
@@ -157,6 +161,10 @@ pub enum Task {
         segment_id: String,
         #[serde(default)]
         after: Option<String>,
+        /// False when activation only records who already matches (so
+        /// that only contacts that come to match later are enrolled).
+        #[serde(default = "enrol_by_default")]
+        enrol: bool,
     },
     /// A timeline event that an active workflow's event trigger names,
     /// queued in the transaction that recorded it.
@@ -291,6 +299,7 @@ mod tests {
                 version: 1,
                 segment_id: "sg_1".into(),
                 after: Some("ct_9".into()),
+                enrol: false,
             },
             Task::WorkflowEvent {
                 workspace_id: "ws_1".into(),

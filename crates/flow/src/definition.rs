@@ -96,6 +96,28 @@ pub struct EventTrigger {
     pub event: String,
     #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<Condition>,
+    /// For an inbound message (`SMS_RESPONSE`, `WHATSAPP_RECEIVED`): only
+    /// a message that is this keyword, compared as the hub compares
+    /// keywords (whole message, case and accents folded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyword: Option<String>,
+}
+
+impl EventTrigger {
+    /// Whether an inbound message's text fires a keyword trigger (any text
+    /// does when the trigger has no keyword).
+    pub fn keyword_matches(&self, text: Option<&str>) -> bool {
+        match &self.keyword {
+            None => true,
+            Some(keyword) => text.is_some_and(|t| {
+                let (k, t) = (
+                    recado_core::keywords::fold_keyword(keyword),
+                    recado_core::keywords::fold_keyword(t),
+                );
+                !k.is_empty() && k == t
+            }),
+        }
+    }
 }
 
 /// Contacts enter the workflow when they enter the segment.

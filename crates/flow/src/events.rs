@@ -30,9 +30,25 @@ pub fn message_events(channel: Channel) -> Vec<&'static str> {
     names
 }
 
-/// Timeline events about a contact rather than one outbound message; they can
-/// enrol a contact (event triggers) but no send produces them.
-pub const CONTACT_EVENTS: [&str; 2] = ["WHATSAPP_RECEIVED", "SUBSCRIPTION_CHANGED"];
+/// Events about a contact rather than one outbound message; they can enrol
+/// a contact (event triggers) but no send produces them. `PROPERTY_CHANGED`
+/// is on the timeline with the names of the changed properties;
+/// `CONTACT_CREATED` only reaches triggers.
+pub const CONTACT_EVENTS: [&str; 5] = [
+    "WHATSAPP_RECEIVED",
+    "SMS_RESPONSE",
+    "SUBSCRIPTION_CHANGED",
+    "PROPERTY_CHANGED",
+    "CONTACT_CREATED",
+];
+
+/// Inbound messages: the events a keyword trigger may name.
+pub const INBOUND_EVENTS: [&str; 2] = ["SMS_RESPONSE", "WHATSAPP_RECEIVED"];
+
+/// The events whose happening may change whether a contact is in a
+/// segment besides those its condition names: a new contact, a property
+/// change, a subscription change.
+pub const MEMBERSHIP_EVENTS: [&str; 3] = ["CONTACT_CREATED", "PROPERTY_CHANGED", "SUBSCRIPTION_CHANGED"];
 
 /// Whether an event trigger may name `event`.
 pub fn is_trigger_event(event: &str) -> bool {

@@ -17,7 +17,7 @@ use crate::definition::{
     TIMEOUT_KEY,
 };
 use crate::duration::IsoDuration;
-use crate::events::{channel_of_event, is_trigger_event, message_events};
+use crate::events::{channel_of_event, is_trigger_event, message_events, INBOUND_EVENTS};
 use recado_core::consent::{Channel, SubscriptionStatus};
 use recado_core::properties::is_valid_name;
 use serde_json::Value;
@@ -135,6 +135,17 @@ fn check_trigger(trigger: &Trigger, refs: &dyn References) -> Result<(), String>
                     "unknown event `{}`; use a timeline event such as SMS_CLICKED or WHATSAPP_RECEIVED",
                     t.event
                 ));
+            }
+            if let Some(keyword) = &t.keyword {
+                if !INBOUND_EVENTS.contains(&t.event.as_str()) {
+                    return Err(format!(
+                        "a keyword trigger takes an inbound message event (SMS_RESPONSE or WHATSAPP_RECEIVED), not `{}`",
+                        t.event
+                    ));
+                }
+                if let Err(e) = recado_core::keywords::validate_custom_keyword(keyword) {
+                    return Err(format!("keyword `{keyword}`: {e}"));
+                }
             }
             let Some(filter) = &t.filter else { return Ok(()) };
             if filter

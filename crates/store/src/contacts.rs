@@ -96,6 +96,17 @@ macro_rules! insert_contact_rows {
             .await?;
         }
         insert_property_values!(&mut **$tx, c.workspace_id, c.id, c.properties);
+        // Segment triggers learn of the new contact (no timeline entry).
+        let event_id = recado_core::ids::new_id(recado_core::ids::IdKind::Event);
+        $crate::workflows::queue_event_triggers!(
+            &mut **$tx,
+            c.workspace_id,
+            c.id,
+            "CONTACT_CREATED",
+            c.now,
+            &event_id,
+            None
+        )?;
     }};
 }
 
@@ -155,6 +166,13 @@ impl Store {
         let email = c.properties.get("email");
         let updated = on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
+            let before: Option<String> = sqlx::query_scalar(
+                "SELECT properties FROM contacts WHERE workspace_id = $1 AND id = $2 AND erased_at IS NULL",
+            )
+            .bind(c.workspace_id)
+            .bind(c.id)
+            .fetch_optional(&mut *tx)
+            .await?;
             let n = sqlx::query(
                 "UPDATE contacts SET properties = $1, search_text = $2, email = $3, updated_at = $4 \
                  WHERE workspace_id = $5 AND id = $6 AND erased_at IS NULL",
@@ -186,6 +204,30 @@ impl Store {
                 }
                 clear_property_values!(&mut *tx, c.id);
                 insert_property_values!(&mut *tx, c.workspace_id, c.id, c.properties);
+                let changed = changed_properties(before.as_deref(), c.properties);
+                if !changed.is_empty() {
+                    let event_id = recado_core::ids::new_id(recado_core::ids::IdKind::Event);
+                    sqlx::query(
+                        "INSERT INTO timeline_events (id, workspace_id, contact_id, type, at, message_id, campaign, sender, details) \
+                         VALUES ($1, $2, $3, 'PROPERTY_CHANGED', $4, NULL, NULL, NULL, $5)",
+                    )
+                    .bind(&event_id)
+                    .bind(c.workspace_id)
+                    .bind(c.id)
+                    .bind(c.now)
+                    .bind(serde_json::json!({ "properties": changed }).to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                    crate::workflows::on_timeline_event!(
+                        &mut *tx,
+                        c.workspace_id,
+                        c.id,
+                        "PROPERTY_CHANGED",
+                        c.now,
+                        &event_id,
+                        None
+                    )?;
+                }
             }
             tx.commit().await?;
             n
@@ -370,6 +412,19 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The names of the properties an update sets, changes or removes.
+fn changed_properties(before: Option<&str>, after: &BTreeMap<String, String>) -> Vec<String> {
+    let before: BTreeMap<String, String> = before.and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
+    let mut names: Vec<String> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    names.extend(before.keys().filter(|k| !after.contains_key(*k)).cloned());
+    names.sort();
+    names
 }
 
 /// LIKE treats `%` and `_` as wildcards; search text is literal.

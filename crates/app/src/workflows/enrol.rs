@@ -10,6 +10,7 @@ use hmac::{Hmac, Mac};
 use recado_core::consent::{ChangeRequest, ConsentSource};
 use recado_core::jobs::{Task, WorkflowChange};
 use recado_flow::definition::{ContactMatch, Reenrolment, Trigger};
+use recado_flow::events::INBOUND_EVENTS;
 use recado_flow::schedule::{next_fire, parse_schedule};
 use recado_flow::{Definition, WorkflowStatus};
 use recado_store::jobs::NewJob;
@@ -301,9 +302,10 @@ pub async fn on_event(
     };
     let now = state.clock.now_ms();
     let mut admitted = false;
+    let text = inbound_text(state, workspace_id, event, message_id).await?;
     for trigger in &def.triggers {
         let Trigger::Event(t) = trigger else { continue };
-        if t.event != event {
+        if t.event != event || !t.keyword_matches(text.as_deref()) {
             continue;
         }
         admitted = match &t.filter {
@@ -326,7 +328,76 @@ pub async fn on_event(
         };
         enrol_in(state, &workflow, version, &def, &[run]).await?;
     }
+    for trigger in &def.triggers {
+        if let Trigger::Segment(t) = trigger {
+            check_segment_membership(state, &workflow, version, &def, &t.segment_id, contact_id, now).await?;
+        }
+    }
     Ok(())
+}
+
+/// The text of the inbound message an event is about (keyword triggers).
+async fn inbound_text(
+    state: &AppState,
+    workspace_id: &str,
+    event: &str,
+    message_id: Option<&str>,
+) -> AppResult<Option<String>> {
+    let (true, Some(id)) = (INBOUND_EVENTS.contains(&event), message_id) else {
+        return Ok(None);
+    };
+    match state.store.message(workspace_id, id).await {
+        Ok(m) => Ok(m.text),
+        Err(recado_store::StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A contact that now matches the segment of a segment trigger and was not
+/// recorded as matching came to match it: it is recorded and enrolled (the
+/// re-enrolment policy applies). One that no longer matches is forgotten, so
+/// matching again later enrols it again.
+async fn check_segment_membership(
+    state: &AppState,
+    workflow: &WorkflowRecord,
+    version: i64,
+    def: &Definition,
+    segment_id: &str,
+    contact_id: &str,
+    now: i64,
+) -> AppResult<()> {
+    let segment = match state.store.segment(&workflow.workspace_id, segment_id).await {
+        Ok(s) => s,
+        Err(recado_store::StoreError::NotFound) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let matches = state
+        .store
+        .contact_matches(&workflow.workspace_id, contact_id, &segment.filter, now)
+        .await?;
+    if !matches {
+        state.store.forget_segment_member(&workflow.id, contact_id).await?;
+        return Ok(());
+    }
+    // Recording is the gate: of two events handled at once, one enrols.
+    let added = state
+        .store
+        .record_segment_members(&workflow.workspace_id, &workflow.id, &[contact_id], now)
+        .await?;
+    if !added.is_empty() {
+        let run = NewRun {
+            contact_id: contact_id.to_string(),
+            trigger_data: Some(json!({ "segment_id": segment_id }).to_string()),
+        };
+        enrol_in(state, workflow, version, def, &[run]).await?;
+    }
+    Ok(())
+}
+
+fn has_segment_trigger(def: &Definition, segment_id: &str) -> bool {
+    def.triggers
+        .iter()
+        .any(|t| matches!(t, Trigger::Segment(s) if s.segment_id == segment_id))
 }
 
 /// A `workflow.enrol_segment` job: one page of the segment's members, then
@@ -338,6 +409,7 @@ pub async fn enrol_segment_page(
     version: i64,
     segment_id: &str,
     after: Option<&str>,
+    enrol: bool,
 ) -> AppResult<()> {
     let workflow = match state.store.workflow(workspace_id, workflow_id).await {
         Ok(w) => w,
@@ -367,7 +439,16 @@ pub async fn enrol_segment_page(
             trigger_data: None,
         })
         .collect();
-    enrol_in(state, &workflow, version, &def, &runs).await?;
+    if has_segment_trigger(&def, segment_id) {
+        let page: Vec<&str> = ids.iter().map(String::as_str).collect();
+        state
+            .store
+            .record_segment_members(workspace_id, workflow_id, &page, now)
+            .await?;
+    }
+    if enrol {
+        enrol_in(state, &workflow, version, &def, &runs).await?;
+    }
     if ids.len() == SEGMENT_PAGE as usize {
         let job = NewJob {
             task: Task::WorkflowEnrolSegment {
@@ -376,6 +457,7 @@ pub async fn enrol_segment_page(
                 version,
                 segment_id: segment_id.to_string(),
                 after: ids.last().cloned(),
+                enrol,
             },
             workspace_id: Some(workspace_id),
             run_at: now,
@@ -417,7 +499,7 @@ pub async fn fire_schedules(state: &AppState) -> AppResult<usize> {
         fired += 1;
         tracing::info!(workflow = %t.workflow_id, at = t.next_at, "schedule trigger fired");
         if let Some(segment_id) = &schedule.segment_id {
-            enrol_segment_later(state, &workflow, version, segment_id, now).await?;
+            enrol_segment_later(state, &workflow, version, segment_id, true, now).await?;
         }
     }
     Ok(fired)

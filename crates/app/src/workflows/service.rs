@@ -7,7 +7,9 @@ use crate::{AppError, AppResult, AppState};
 use rand::RngCore;
 use recado_core::ids::{new_id, IdKind};
 use recado_core::jobs::Task;
+use recado_flow::condition::Leaf;
 use recado_flow::definition::Trigger;
+use recado_flow::events::MEMBERSHIP_EVENTS;
 use recado_flow::schedule::{next_fire, parse_schedule};
 use recado_flow::{validate, Definition, LifecycleAction, LifecycleError, WorkflowStatus};
 use recado_store::jobs::NewJob;
@@ -201,10 +203,13 @@ pub async fn change_status(
                 .await?
                 .ok_or_else(|| lifecycle_error(LifecycleError::NotPublished))?;
             install_triggers(state, &updated, &def).await?;
-            if action == LifecycleAction::Activate && enrol_existing {
+            if action == LifecycleAction::Activate {
+                // The segment's members are recorded either way, so only
+                // contacts that come to match later enrol when the admin
+                // chose not to enrol those already in it.
                 for trigger in &def.triggers {
                     if let Trigger::Segment(t) = trigger {
-                        enrol_segment_later(state, &updated, version, &t.segment_id, now).await?;
+                        enrol_segment_later(state, &updated, version, &t.segment_id, enrol_existing, now).await?;
                     }
                 }
             }
@@ -222,6 +227,7 @@ pub async fn enrol_segment_later(
     workflow: &WorkflowRecord,
     version: i64,
     segment_id: &str,
+    enrol: bool,
     now: i64,
 ) -> AppResult<()> {
     let job = NewJob {
@@ -231,6 +237,7 @@ pub async fn enrol_segment_later(
             version,
             segment_id: segment_id.to_string(),
             after: None,
+            enrol,
         },
         workspace_id: Some(&workflow.workspace_id),
         run_at: now,
@@ -251,6 +258,20 @@ async fn install_triggers(state: &AppState, workflow: &WorkflowRecord, def: &Def
     for (i, trigger) in def.triggers.iter().enumerate() {
         match trigger {
             Trigger::Event(t) => events.push(t.event.clone()),
+            // A contact may come to match the segment when it is created,
+            // when a property or subscription changes, or when an event the
+            // segment's condition names happens to it.
+            Trigger::Segment(t) => {
+                events.extend(MEMBERSHIP_EVENTS.iter().map(|e| e.to_string()));
+                match state.store.segment(&workflow.workspace_id, &t.segment_id).await {
+                    Ok(segment) => events.extend(segment.filter.leaves().into_iter().filter_map(|leaf| match leaf {
+                        Leaf::Event(e) => Some(e.event.clone()),
+                        _ => None,
+                    })),
+                    Err(StoreError::NotFound) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
             Trigger::Schedule(t) => {
                 let (at, days) = parse_schedule(&t.at, &t.days).map_err(AppError::internal)?;
                 times.push((i as i64, next_fire(at, &days, tz, now)));

@@ -4,12 +4,13 @@
 //! only stores what the engine decided.
 
 mod definitions;
+mod members;
 mod reports;
 mod runs;
 mod triggers;
 
 pub use definitions::{NewWorkflow, WorkflowRecord};
 pub use reports::{LogFilter, LogLine, NodeStat, RunFilter, StatusCounts, VersionCounts};
-pub(crate) use runs::{on_timeline_event, WAKE_AWAITING};
+pub(crate) use runs::{on_timeline_event, queue_event_triggers, WAKE_AWAITING};
 pub use runs::{Enrolled, Enrolment, NewRun, Reenrol, RunRow, RunUpdate, SkipReason, StepLog, WorkflowSend};
 pub use triggers::DueTrigger;

@@ -158,40 +158,57 @@ macro_rules! on_timeline_event {
         let message_id: Option<&str> = $message_id;
         let pattern = format!("%,{kind},%");
         let woken = sqlx::query($crate::workflows::WAKE_AWAITING)
-        .bind(contact_id)
-        .bind(at)
-        .bind(pattern)
-        .execute(&mut *conn)
-        .await;
+            .bind(contact_id)
+            .bind(at)
+            .bind(pattern)
+            .execute(&mut *conn)
+            .await;
         match woken {
             Err(e) => Err(e),
             Ok(_) => {
-                // The payload is written whole except the workflow id, which
-                // each trigger row adds (ids are plain ASCII).
-                let known = serde_json::json!({
-                    "workspace_id": workspace_id, "contact_id": contact_id, "event": kind,
-                    "event_id": event_id, "message_id": message_id,
-                })
-                .to_string();
-                let head = format!("{},\"workflow_id\":\"", &known[..known.len() - 1]);
-                sqlx::query(
-                    "INSERT INTO jobs (id, workspace_id, kind, payload, status, run_at, attempts, max_attempts, created_at, updated_at) \
-                     SELECT 'job_' || $3 || '_' || t.workflow_id, $1, 'workflow.event', $4 || t.workflow_id || '\"}', 'queued', $5, 0, 5, $5, $5 \
-                     FROM workflow_event_triggers t WHERE t.workspace_id = $1 AND t.event = $2",
-                )
-                .bind(workspace_id)
-                .bind(kind)
-                .bind(event_id)
-                .bind(head)
-                .bind(at)
-                .execute(&mut *conn)
-                .await
-                .map(|_| ())
+                $crate::workflows::queue_event_triggers!(conn, workspace_id, contact_id, kind, at, event_id, message_id)
             }
         }
     }};
 }
-pub(crate) use on_timeline_event;
+
+/// Queues a `workflow.event` job for each active workflow with an event
+/// trigger on `kind` (none, in one statement, when no workflow has one), in
+/// the transaction that recorded the event: an event that is stored always
+/// reaches its triggers.
+macro_rules! queue_event_triggers {
+    ($conn:expr, $workspace_id:expr, $contact_id:expr, $kind:expr, $at:expr, $event_id:expr, $message_id:expr) => {{
+        let conn = $conn;
+        let workspace_id: &str = $workspace_id;
+        let contact_id: &str = $contact_id;
+        let kind: &str = $kind;
+        let at: i64 = $at;
+        let event_id: &str = $event_id;
+        let message_id: Option<&str> = $message_id;
+        // The payload is written whole except the workflow id, which each
+        // trigger row adds (ids are plain ASCII).
+        let known = serde_json::json!({
+            "workspace_id": workspace_id, "contact_id": contact_id, "event": kind,
+            "event_id": event_id, "message_id": message_id,
+        })
+        .to_string();
+        let head = format!("{},\"workflow_id\":\"", &known[..known.len() - 1]);
+        sqlx::query(
+            "INSERT INTO jobs (id, workspace_id, kind, payload, status, run_at, attempts, max_attempts, created_at, updated_at) \
+             SELECT 'job_' || $3 || '_' || t.workflow_id, $1, 'workflow.event', $4 || t.workflow_id || '\"}', 'queued', $5, 0, 5, $5, $5 \
+             FROM workflow_event_triggers t WHERE t.workspace_id = $1 AND t.event = $2",
+        )
+        .bind(workspace_id)
+        .bind(kind)
+        .bind(event_id)
+        .bind(head)
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+    }};
+}
+pub(crate) use {on_timeline_event, queue_event_triggers};
 
 impl Store {
     /// Enrols contacts in one transaction, many rows per statement: the
