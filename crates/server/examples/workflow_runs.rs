@@ -1,9 +1,12 @@
 //! Measures the workflow engine: a segment of `--contacts` subscribed
 //! contacts (default 100,000) is enrolled in a workflow on activation, then
 //! every run is advanced through branch → send SMS (sandbox) → wait for
-//! delivery. Prints enrolments/s, runs through the send step per second and
-//! the peak resident memory. The API calls go through the hub's router in
-//! process; the engine runs as its worker loop does (`advance_due`).
+//! delivery → end. Prints enrolments/s, runs through the send step per
+//! second, then — with the hub's job workers and engine loop running as
+//! `recado serve` runs them — provider sends per second until every run has
+//! ended, the p50/p99 time from a delivery receipt to the wake of the run
+//! waiting on it, and the peak resident memory. The API calls go through the
+//! hub's router in process.
 //!
 //! cargo run --release -p recado --example workflow_runs
 //! cargo run --release -p recado --example workflow_runs -- --database-url postgres://postgres@127.0.0.1/recado_wf_bench
@@ -18,12 +21,14 @@ use tower::ServiceExt;
 
 struct Args {
     contacts: usize,
+    workers: usize,
     database_url: Option<String>,
 }
 
 fn args() -> Args {
     let mut a = Args {
         contacts: 100_000,
+        workers: 2,
         database_url: None,
     };
     let mut it = std::env::args().skip(1);
@@ -31,6 +36,7 @@ fn args() -> Args {
         let value = it.next().unwrap_or_default();
         match flag.as_str() {
             "--contacts" => a.contacts = value.parse().expect("--contacts is a number"),
+            "--workers" => a.workers = value.parse().expect("--workers is a number"),
             "--database-url" => a.database_url = Some(value),
             other => panic!("unknown flag {other}"),
         }
@@ -207,6 +213,68 @@ async fn main() {
         "advanced {advanced} runs through branch and send in {advance_s:.2} s ({:.0} runs/s, {:.0} steps/s)",
         advanced as f64 / advance_s,
         advanced as f64 * 2.0 / advance_s
+    );
+
+    // Delivery: the hub's workers submit each send to the sandbox, which
+    // reports it delivered; each receipt wakes its run, which the engine
+    // loop takes to the end.
+    let mut settings = (*state.settings).clone();
+    settings.workers = a.workers;
+    let state = recado_app::AppState {
+        settings: std::sync::Arc::new(settings),
+        ..state.clone()
+    };
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let started = Instant::now();
+    let workers = recado_app::workers::spawn(&state, shutdown);
+    loop {
+        let ended: i64 = store
+            .run_counts(&id)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|c| c.status.is_ended())
+            .map(|c| c.n)
+            .sum();
+        if ended as usize >= a.contacts {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let deliver_s = started.elapsed().as_secs_f64();
+    stop.send(true).unwrap();
+    workers.drain(&state).await;
+    println!(
+        "{} workers: {} sends submitted, delivered and their runs ended in {deliver_s:.2} s ({:.0} sends/s)",
+        a.workers,
+        a.contacts,
+        a.contacts as f64 / deliver_s
+    );
+    let mut waits: Vec<i64> = recado_store::on_writer!(store, |pool| {
+        sqlx::query_scalar(
+            "SELECT l.at - e.at FROM workflow_log l \
+             JOIN workflow_sends s ON s.run_id = l.run_id AND s.node_id = 'send' \
+             JOIN message_events e ON e.message_id = s.message_id AND e.type IN ('delivered', 'not_delivered') \
+             WHERE l.workflow_id = $1 AND l.node_id = 'wait' AND l.outcome = 'resumed'",
+        )
+        .bind(&id)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    });
+    waits.sort_unstable();
+    let pct = |p: f64| {
+        waits
+            .get(((waits.len() as f64 * p) as usize).min(waits.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
+    println!(
+        "receipt → wake of the waiting run over {} runs: p50 {} ms, p99 {} ms, max {} ms",
+        waits.len(),
+        pct(0.50),
+        pct(0.99),
+        waits.last().copied().unwrap_or(0)
     );
     println!("peak RSS {:.0} MB", peak_rss_mb());
     let _ = std::fs::remove_dir_all(&dir);

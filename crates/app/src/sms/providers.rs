@@ -31,6 +31,11 @@ pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageReco
     match &channel.sms.provider {
         SmsProviderSettings::Sandbox(settings) => {
             let provider_id = format!("sbx-{}", message.id);
+            if let Err(e) = super::sandbox_outbox::record(&state.settings.data_dir, message, state.clock.now_ms()) {
+                // Like a provider that could not be reached: nothing left.
+                let text = format!("the SMS sandbox could not record the send: {e}");
+                return settle_send_error(state, message, SmsSendError::Unreachable(text)).await;
+            }
             receipts::apply(state, &message.id, OutboundStatus::Sent, None, Some(&provider_id)).await?;
             let job = NewJob {
                 task: Task::SmsSandboxReceipt {
