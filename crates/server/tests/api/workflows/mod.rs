@@ -6,6 +6,7 @@
 mod contact_triggers;
 mod journeys;
 mod triggers;
+mod ui;
 
 use crate::common::{spawn_app, TestApp};
 use serde_json::{json, Value};
