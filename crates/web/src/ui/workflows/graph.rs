@@ -11,14 +11,14 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 pub const BOX_W: i64 = 240;
 pub const BOX_H: i64 = 96;
-const H_GAP: i64 = 56;
+const H_GAP: i64 = 100;
 const V_GAP: i64 = 84;
 const MARGIN: i64 = 24;
 const TOP: i64 = 40;
 /// Room on the right for the edges that go back up.
 const LOOP_ROOM: i64 = 150;
 /// Characters per line of a box at the box's font size.
-const LINE_CHARS: usize = 36;
+const LINE_CHARS: usize = 33;
 
 /// The counts a node's box shows (from the performance report).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -326,9 +326,10 @@ pub fn layout(def: &Definition, counts: &BTreeMap<String, NodeCounts>) -> Graph 
     let inner = widest * BOX_W + (widest - 1) * H_GAP;
     let has_back = def.nodes.iter().any(|(id, node)| {
         let row_of = |x: &str| rows.iter().position(|r| r.iter().any(|n| n == x));
-        node.targets()
-            .iter()
-            .any(|(_, t)| matches!((row_of(id.as_str()), row_of(t.as_str())), (Some(a), Some(b)) if b <= a))
+        node.targets().iter().any(|(_, t)| {
+            t.as_str() == id.as_str()
+                || matches!((row_of(id.as_str()), row_of(t.as_str())), (Some(a), Some(b)) if b < a)
+        })
     });
     let width = MARGIN * 2 + inner + if has_back { LOOP_ROOM } else { 0 };
     let height = TOP + rows.len() as i64 * (BOX_H + V_GAP) - V_GAP + MARGIN;
@@ -412,6 +413,24 @@ pub fn layout(def: &Definition, counts: &BTreeMap<String, NodeCounts>) -> Graph 
                 ),
                 label_x: lx.round() as i64,
                 label_y: ly.round() as i64,
+                label_w,
+                label,
+                back: false,
+            });
+        } else if tr == sr && from != to {
+            // Within a row: straight across the gap, labelled above.
+            let y = (sy + BOX_H / 2) as f64;
+            let (x1, x2) = if tx > sx {
+                ((sx + BOX_W) as f64, tx as f64 - 2.0)
+            } else {
+                (sx as f64, (tx + BOX_W) as f64 + 2.0)
+            };
+            edges.push(GraphEdge {
+                from,
+                to,
+                d: format!("M{x1:.0} {y:.0} L{x2:.0} {y:.0}"),
+                label_x: ((x1 + x2) / 2.0).round() as i64,
+                label_y: y as i64 - 14,
                 label_w,
                 label,
                 back: false,
