@@ -298,7 +298,7 @@ pub fn layout(def: &Definition, counts: &BTreeMap<String, NodeCounts>) -> Graph 
     // One pass of ordering each row by where its parents sit, which
     // uncrosses most arrows of a tree-like workflow.
     let mut column: HashMap<String, f64> = HashMap::new();
-    for r in 0..rows.len() {
+    for (r, row) in rows.iter_mut().enumerate() {
         if r > 0 {
             let parents_of = |id: &str| -> Option<f64> {
                 let xs: Vec<f64> = def
@@ -309,16 +309,16 @@ pub fn layout(def: &Definition, counts: &BTreeMap<String, NodeCounts>) -> Graph 
                     .collect();
                 (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
             };
-            let mut keyed: Vec<(f64, usize, String)> = rows[r]
+            let mut keyed: Vec<(f64, usize, String)> = row
                 .iter()
                 .enumerate()
                 .map(|(i, id)| (parents_of(id).unwrap_or(f64::MAX), i, id.clone()))
                 .collect();
             keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            rows[r] = keyed.into_iter().map(|(_, _, id)| id).collect();
+            *row = keyed.into_iter().map(|(_, _, id)| id).collect();
         }
-        let n = rows[r].len() as f64;
-        for (i, id) in rows[r].iter().enumerate() {
+        let n = row.len() as f64;
+        for (i, id) in row.iter().enumerate() {
             column.insert(id.clone(), i as f64 - (n - 1.0) / 2.0);
         }
     }
