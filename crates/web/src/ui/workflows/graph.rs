@@ -11,12 +11,12 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 pub const BOX_W: i64 = 240;
 pub const BOX_H: i64 = 96;
-const H_GAP: i64 = 100;
+const H_GAP: i64 = 124;
 const V_GAP: i64 = 84;
 const MARGIN: i64 = 24;
 const TOP: i64 = 40;
 /// Room on the right for the edges that go back up.
-const LOOP_ROOM: i64 = 150;
+const LOOP_ROOM: i64 = 110;
 /// Characters per line of a box at the box's font size.
 const LINE_CHARS: usize = 33;
 
@@ -324,15 +324,26 @@ pub fn layout(def: &Definition, counts: &BTreeMap<String, NodeCounts>) -> Graph 
     }
     let widest = rows.iter().map(Vec::len).max().unwrap_or(1).max(1) as i64;
     let inner = widest * BOX_W + (widest - 1) * H_GAP;
-    let has_back = def.nodes.iter().any(|(id, node)| {
-        let row_of = |x: &str| rows.iter().position(|r| r.iter().any(|n| n == x));
-        node.targets().iter().any(|(_, t)| {
-            t.as_str() == id.as_str()
-                || matches!((row_of(id.as_str()), row_of(t.as_str())), (Some(a), Some(b)) if b < a)
-        })
-    });
-    let width = MARGIN * 2 + inner + if has_back { LOOP_ROOM } else { 0 };
-    let height = TOP + rows.len() as i64 * (BOX_H + V_GAP) - V_GAP + MARGIN;
+    let row_of = |x: &str| rows.iter().position(|r| r.iter().any(|n| n == x));
+    let mut back_pairs: Vec<(&str, &str)> = Vec::new();
+    for (id, node) in &def.nodes {
+        for (_, t) in node.targets() {
+            let up = t.as_str() == id.as_str()
+                || matches!((row_of(id.as_str()), row_of(t.as_str())), (Some(a), Some(b)) if b < a);
+            if up && !back_pairs.contains(&(id.as_str(), t.as_str())) {
+                back_pairs.push((id.as_str(), t.as_str()));
+            }
+        }
+    }
+    let has_back = !back_pairs.is_empty();
+    let width = MARGIN * 2
+        + inner
+        + if has_back {
+            LOOP_ROOM + 26 * (back_pairs.len() as i64 - 1)
+        } else {
+            0
+        };
+    let height = TOP + rows.len() as i64 * (BOX_H + V_GAP) - V_GAP + MARGIN + if has_back { 24 } else { 0 };
     let mut place: HashMap<String, (i64, i64, usize)> = HashMap::new();
     for (r, row) in rows.iter().enumerate() {
         let row_w = row.len() as i64 * BOX_W + (row.len() as i64 - 1) * H_GAP;
@@ -436,30 +447,34 @@ pub fn layout(def: &Definition, counts: &BTreeMap<String, NodeCounts>) -> Graph 
                 back: false,
             });
         } else {
-            // Out of the right side, round the right of the graph, into the
-            // target's right side.
-            let bulge = (MARGIN * 2 + inner - MARGIN + 30 + loops * 24) as f64;
-            loops += 1;
-            let x1 = (sx + BOX_W) as f64;
-            let y1 = (sy + BOX_H / 2 + 10) as f64;
+            // Down out of the bottom's right end into the gap below the
+            // row, right to a lane of its own beside the graph, up, and into
+            // the target's right side: never across a box.
+            let lane = (MARGIN + inner + 28 + loops * 26) as f64;
+            let x1 = (sx + BOX_W - 16) as f64;
+            let y1 = (sy + BOX_H) as f64;
+            let below = y1 + 22.0 + loops as f64 * 6.0;
             let x2 = (tx + BOX_W) as f64 + 2.0;
-            let y2 = (ty + BOX_H / 2 - 10) as f64;
-            let p = [
-                (x1, y1),
-                (bulge.max(x1 + 60.0), y1),
-                (bulge.max(x2 + 60.0), y2),
-                (x2, y2),
-            ];
-            let (lx, ly) = bezier(p, 0.5);
+            let y2 = (ty + BOX_H / 2) as f64;
+            let r = 8.0;
+            let d = format!(
+                "M{x1:.0} {y1:.0} L{x1:.0} {:.0} Q{x1:.0} {below:.0} {:.0} {below:.0} L{:.0} {below:.0} \
+                 Q{lane:.0} {below:.0} {lane:.0} {:.0} L{lane:.0} {:.0} Q{lane:.0} {y2:.0} {:.0} {y2:.0} L{x2:.0} {y2:.0}",
+                below - r,
+                x1 + r,
+                lane - r,
+                below - r,
+                y2 + r,
+                lane - r,
+            );
+            let label_y = ((below + y2) / 2.0).round() as i64 + loops * 20;
+            loops += 1;
             edges.push(GraphEdge {
                 from,
                 to,
-                d: format!(
-                    "M{:.0} {:.0} C{:.0} {:.0}, {:.0} {:.0}, {:.0} {:.0}",
-                    p[0].0, p[0].1, p[1].0, p[1].1, p[2].0, p[2].1, p[3].0, p[3].1
-                ),
-                label_x: (lx.round() as i64).min(width - label_w / 2 - 2),
-                label_y: ly.round() as i64,
+                d,
+                label_x: (lane.round() as i64).min(width - label_w / 2 - 2),
+                label_y,
                 label_w,
                 label,
                 back: true,
