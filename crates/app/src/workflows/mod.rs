@@ -6,6 +6,7 @@
 
 pub mod engine;
 pub mod enrol;
+pub mod pages;
 pub mod references;
 pub mod reports;
 pub mod sends;

@@ -5,11 +5,13 @@
 
 mod definitions;
 mod members;
+mod pages;
 mod reports;
 mod runs;
 mod triggers;
 
 pub use definitions::{NewWorkflow, WorkflowRecord};
+pub use pages::{ContactRun, WorkflowStatusCount};
 pub use reports::{LogFilter, LogLine, NodeStat, RunFilter, StatusCounts, VersionCounts};
 pub(crate) use runs::{on_timeline_event, queue_event_triggers, WAKE_AWAITING};
 pub use runs::{Enrolled, Enrolment, NewRun, Reenrol, RunRow, RunUpdate, SkipReason, StepLog, WorkflowSend};

@@ -16,7 +16,9 @@ use recado_app::contacts::service::contacts_for;
 use recado_app::contacts::service::phone_search_suffixes;
 use recado_app::inbox::service::contact_name;
 use recado_app::whatsapp::send::{send, SendPlan, SendSource, WhatsAppContent};
+use recado_app::workflows::pages;
 use recado_app::AppState;
+use recado_flow::RunStatus;
 use recado_store::contacts::{Contact, ContactQuery};
 use serde::Deserialize;
 
@@ -58,6 +60,22 @@ pub struct StartBox {
     pub subscribed: bool,
 }
 
+/// A run of the contact through a workflow, as the contact page lists it.
+pub struct RunLine {
+    pub workflow_id: String,
+    pub workflow: String,
+    pub status: String,
+    pub node_id: String,
+    pub entered: String,
+    pub ended: String,
+    pub reason: String,
+}
+
+/// The "enrol in a workflow" form: the workspace's active workflows.
+pub struct EnrolBox {
+    pub workflows: Vec<Opt>,
+}
+
 #[derive(Template)]
 #[template(path = "contact.html")]
 struct ContactPage {
@@ -69,6 +87,9 @@ struct ContactPage {
     subscribe_open: bool,
     legal_bases: Vec<(&'static str, &'static str)>,
     panel_base: String,
+    runs: Vec<RunLine>,
+    enrol: Option<EnrolBox>,
+    enrol_notice: Option<(bool, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -130,6 +151,9 @@ pub struct ContactQueryParams {
     error: Option<String>,
     subscribed: Option<String>,
     subscribe: Option<String>,
+    enrolled: Option<String>,
+    enrol_skipped: Option<String>,
+    enrol_error: Option<String>,
 }
 
 /// `GET /contacts/{id}`.
@@ -167,8 +191,47 @@ pub async fn page(
         }),
         _ => None,
     };
+    let runs = pages::contact_runs(&state, &ws, &contact.id)
+        .await?
+        .into_iter()
+        .map(|r| RunLine {
+            workflow_id: r.run.workflow_id,
+            workflow: r.workflow_name,
+            // As the runs API says it: ready, running and waiting are active.
+            status: match r.run.status {
+                RunStatus::Ready | RunStatus::Running | RunStatus::Waiting => "active".into(),
+                other => other.as_str().to_string(),
+            },
+            node_id: r.run.node_id,
+            entered: local_time(r.run.entered_at, &tz),
+            ended: r.run.ended_at.map(|t| local_time(t, &tz)).unwrap_or_default(),
+            reason: r.run.end_reason.unwrap_or_default(),
+        })
+        .collect();
+    let enrol = if user.is_admin() {
+        let workflows = pages::enrollable(&state, &ws)
+            .await?
+            .into_iter()
+            .map(|w| Opt {
+                value: w.id,
+                label: w.name,
+                selected: false,
+            })
+            .collect();
+        Some(EnrolBox { workflows })
+    } else {
+        None
+    };
+    let enrol_notice = super::workflows::reports::enrol_notice(
+        q.enrolled.is_some(),
+        q.enrol_skipped.as_deref(),
+        q.enrol_error.as_deref(),
+    );
     let chrome = Chrome::build(&state, &user, &contact.name, "").await?;
     html(ContactPage {
+        runs,
+        enrol,
+        enrol_notice,
         chrome,
         panel_base: format!("/contacts/{}", contact.id),
         contact,

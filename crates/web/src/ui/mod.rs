@@ -18,6 +18,7 @@ pub mod render;
 pub mod session;
 pub mod sms_meter;
 pub mod tokens;
+pub mod workflows;
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -50,6 +51,20 @@ pub fn routes() -> Router<AppState> {
         .route("/contacts", get(contact_page::list))
         .route("/contacts/{id}", get(contact_page::page))
         .route("/contacts/{id}/whatsapp", post(contact_page::start_whatsapp))
+        .route("/contacts/{id}/workflows", post(workflows::reports::enrol_contact))
+        .route("/workflows", get(workflows::list))
+        .route("/workflows/new", get(workflows::new_page).post(workflows::new_post))
+        .route("/workflows/import", post(workflows::import_new))
+        .route("/workflows/{id}", get(workflows::page))
+        .route(
+            "/workflows/{id}/edit",
+            get(workflows::edit_page).post(workflows::edit_post),
+        )
+        .route("/workflows/{id}/import", post(workflows::import_draft))
+        .route("/workflows/{id}/definition.json", get(workflows::export))
+        .route("/workflows/{id}/performance", get(workflows::reports::performance))
+        .route("/workflows/{id}/log", get(workflows::reports::log))
+        .route("/workflows/{id}/{action}", post(workflows::lifecycle))
         .route("/inbox/media/{id}", get(media::media))
         .route("/admin/users", get(admin::users_page).post(admin::add_user))
         .route("/account/tokens", get(tokens::page).post(tokens::create))

@@ -23,6 +23,7 @@ pub struct UsageBanner {
 }
 
 /// An option of a select.
+#[derive(Clone, Debug)]
 pub struct Opt {
     pub value: String,
     pub label: String,

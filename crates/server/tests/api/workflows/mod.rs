@@ -3,9 +3,11 @@
 //! schedule, sends through the API's send path, waits on delivery events and
 //! clicks, exit conditions, the action log and performance.
 
+mod browser;
 mod contact_triggers;
 mod journeys;
 mod triggers;
+mod ui;
 
 use crate::common::{spawn_app, TestApp};
 use serde_json::{json, Value};
