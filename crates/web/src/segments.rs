@@ -144,7 +144,8 @@ pub async fn update_segment(
 }
 
 #[utoipa::path(delete, path = "/api/v1/segments/{id}",
-    responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "`segment_in_use`: a workflow names the segment", body = crate::error::ErrorBody)))]
 pub async fn delete_segment(
     State(state): State<AppState>,
     caller: Caller,

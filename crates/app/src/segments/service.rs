@@ -170,6 +170,16 @@ pub async fn update(
 }
 
 pub async fn delete(state: &AppState, workspace_id: &str, id: &str) -> AppResult<()> {
+    let users = state.store.workflows_naming_segment(workspace_id, id).await?;
+    if !users.is_empty() {
+        return Err(AppError::conflict(
+            "segment_in_use",
+            format!(
+                "workflows use this segment: {}; change or delete them first",
+                users.join(", ")
+            ),
+        ));
+    }
     state.store.delete_segment(workspace_id, id).await.map_err(not_found)
 }
 

@@ -35,6 +35,25 @@ const WORKFLOW_COLUMNS: &str =
     "id, workspace_id, name, status, draft, version, webhook_secret, enrolled, created_at, updated_at";
 
 impl Store {
+    /// Names of the workflows whose draft or any published version names the
+    /// segment `segment_id` (a trigger or a condition), so a segment in use is
+    /// not deleted from under them. Ids are unique random strings, so the
+    /// quoted id found in a definition's JSON is a reference to it.
+    pub async fn workflows_naming_segment(&self, workspace_id: &str, segment_id: &str) -> Result<Vec<String>> {
+        let needle = format!("%\"{segment_id}\"%");
+        let names: Vec<String> = on_reader!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT name FROM workflows w WHERE w.workspace_id = $1 AND (w.draft LIKE $2 OR EXISTS \
+                 (SELECT 1 FROM workflow_versions v WHERE v.workflow_id = w.id AND v.definition LIKE $2)) ORDER BY name",
+            )
+            .bind(workspace_id)
+            .bind(&needle)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(names)
+    }
+
     pub async fn insert_workflow(&self, w: &NewWorkflow<'_>) -> Result<()> {
         on_writer!(self, |pool| {
             sqlx::query(

@@ -244,3 +244,30 @@ async fn a_keyword_on_an_event_that_is_not_an_inbound_message_is_invalid() {
     assert_eq!((r.status, r.code()), (422, "invalid_workflow"), "{}", r.body);
     assert_eq!(r.body["error"]["field"], "triggers[0]", "{}", r.body);
 }
+
+#[tokio::test]
+async fn a_segment_a_workflow_uses_cannot_be_deleted_until_the_workflow_is() {
+    let s = setup(1.0).await;
+    let app = &s.app;
+    let segment = gold_segment(app).await;
+    let r = app
+        .post(
+            "/api/v1/workflows",
+            json!({"name": "Gold welcome", "definition": {
+                "triggers": [{"type": "segment", "segment_id": segment}], "start": "done",
+                "nodes": {"done": {"type": "end"}}}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let workflow = r.body["id"].as_str().unwrap().to_string();
+    let r = app.delete(&format!("/api/v1/segments/{segment}")).await;
+    assert_eq!((r.status, r.code()), (409, "segment_in_use"));
+    assert!(
+        r.body["error"]["message"].as_str().unwrap().contains("Gold welcome"),
+        "{}",
+        r.body
+    );
+    assert_eq!(app.get(&format!("/api/v1/segments/{segment}")).await.status, 200);
+    assert_eq!(app.delete(&format!("/api/v1/workflows/{workflow}")).await.status, 204);
+    assert_eq!(app.delete(&format!("/api/v1/segments/{segment}")).await.status, 204);
+}
