@@ -3,6 +3,7 @@
 //! schedule, sends through the API's send path, waits on delivery events and
 //! clicks, exit conditions, the action log and performance.
 
+mod actions;
 mod browser;
 mod contact_triggers;
 mod journeys;
