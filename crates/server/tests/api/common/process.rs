@@ -48,8 +48,30 @@ pub fn start_node(
         } else {
             Stdio::null()
         })
+        .die_with_parent()
         .spawn()
         .expect("start recado")
+}
+
+trait DieWithParent {
+    fn die_with_parent(&mut self) -> &mut Self;
+}
+
+impl DieWithParent for Command {
+    /// The hub is killed when the test process dies, so a test that times
+    /// out or panics leaves no server running against a dropped database.
+    fn die_with_parent(&mut self) -> &mut Self {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: prctl is async-signal-safe and touches only this process.
+        unsafe {
+            self.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            })
+        }
+    }
 }
 
 pub async fn wait_healthy(client: &reqwest::Client, base: &str) {
