@@ -60,6 +60,7 @@ trait DieWithParent {
 impl DieWithParent for Command {
     /// The hub is killed when the test process dies, so a test that times
     /// out or panics leaves no server running against a dropped database.
+    #[allow(unsafe_code)]
     fn die_with_parent(&mut self) -> &mut Self {
         use std::os::unix::process::CommandExt;
         // SAFETY: prctl is async-signal-safe and touches only this process.
