@@ -109,7 +109,10 @@ mod tests {
     fn triggers_accept_message_and_contact_events_only() {
         assert!(is_trigger_event("SMS_CLICKED"));
         assert!(is_trigger_event("WHATSAPP_RECEIVED"));
-        assert!(!is_trigger_event("CONTACT_CREATED"));
+        assert!(is_trigger_event("CONTACT_CREATED"));
+        assert!(is_trigger_event("PROPERTY_CHANGED"));
+        assert!(!is_trigger_event("WORKFLOW_ENROLLED"));
+        assert!(!is_trigger_event("sms_clicked"));
     }
 
     #[test]

@@ -22,6 +22,7 @@ use tower::ServiceExt;
 struct Args {
     contacts: usize,
     workers: usize,
+    deliver: bool,
     database_url: Option<String>,
 }
 
@@ -29,6 +30,7 @@ fn args() -> Args {
     let mut a = Args {
         contacts: 100_000,
         workers: 2,
+        deliver: true,
         database_url: None,
     };
     let mut it = std::env::args().skip(1);
@@ -36,6 +38,7 @@ fn args() -> Args {
         let value = it.next().unwrap_or_default();
         match flag.as_str() {
             "--contacts" => a.contacts = value.parse().expect("--contacts is a number"),
+            "--deliver" => a.deliver = value.parse().expect("--deliver is true or false"),
             "--workers" => a.workers = value.parse().expect("--workers is a number"),
             "--database-url" => a.database_url = Some(value),
             other => panic!("unknown flag {other}"),
@@ -215,6 +218,11 @@ async fn main() {
         advanced as f64 * 2.0 / advance_s
     );
 
+    if !a.deliver {
+        println!("peak RSS {:.0} MB", peak_rss_mb());
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     // Delivery: the hub's workers submit each send to the sandbox, which
     // reports it delivered; each receipt wakes its run, which the engine
     // loop takes to the end.

@@ -75,13 +75,15 @@ pub async fn advance_due(state: &AppState, owner: &str) -> AppResult<usize> {
             row,
             def: &def,
             now,
-            owner,
             read: &read,
             out: &mut out,
             channels: &mut channels,
         };
         batch.advance_row().await?;
     }
+    // Run state first: the sends' timeline hooks that follow wake runs by
+    // their stored `awaits`, as they did when each run was written at once.
+    out.write_runs(&mut tx, owner, now).await?;
     out.write(&mut tx, now).await?;
     tx.commit().await?;
     for w in &out.written {
@@ -168,6 +170,8 @@ impl BatchReads {
 /// records and log lines, many rows per statement at the end of the batch.
 #[derive(Default)]
 struct BatchWrites {
+    /// Each run's state to write back, all in a few statements.
+    runs: Vec<OwnedRunUpdate>,
     outbound: Vec<OutboundRow>,
     sends: Vec<SendRecord>,
     lines: Vec<RunLog>,
@@ -194,7 +198,48 @@ struct RunLog {
     line: OwnedLog,
 }
 
+struct OwnedRunUpdate {
+    id: String,
+    status: RunStatus,
+    node_id: String,
+    wake_at: Option<i64>,
+    awaits: Option<String>,
+    state: String,
+    ended_at: Option<i64>,
+    end_reason: Option<String>,
+}
+
 impl BatchWrites {
+    /// Writes back every run of the batch. A run whose lease another worker
+    /// took over is not written, and the whole batch is rolled back.
+    async fn write_runs(&mut self, tx: &mut WriteTx, owner: &str, now: i64) -> AppResult<()> {
+        let updates: Vec<RunUpdate> = self
+            .runs
+            .iter()
+            .map(|u| RunUpdate {
+                id: &u.id,
+                owner,
+                status: u.status,
+                node_id: &u.node_id,
+                wake_at: u.wake_at,
+                awaits: u.awaits.clone(),
+                state: &u.state,
+                ended_at: u.ended_at,
+                end_reason: u.end_reason.as_deref(),
+                now,
+            })
+            .collect();
+        let written = tx.update_runs(owner, &updates).await?;
+        if written != updates.len() as u64 {
+            return Err(AppError::internal(format!(
+                "{} of {} runs were taken over by another worker; the batch is rolled back",
+                updates.len() as u64 - written,
+                updates.len()
+            )));
+        }
+        Ok(())
+    }
+
     async fn write(&mut self, tx: &mut WriteTx, now: i64) -> AppResult<()> {
         tx.queue_outbound_many(&mut self.outbound, now).await?;
         let sends: Vec<WorkflowSend> = self
@@ -242,7 +287,6 @@ struct Batch<'a> {
     row: &'a RunRow,
     def: &'a Definition,
     now: i64,
-    owner: &'a str,
     read: &'a BatchReads,
     out: &'a mut BatchWrites,
     channels: &'a mut Channels,
@@ -558,24 +602,16 @@ impl Batch<'_> {
             other => other,
         };
         let awaits = awaits_of(self.def, run);
-        let update = RunUpdate {
-            id: &row.id,
-            owner: self.owner,
+        self.out.runs.push(OwnedRunUpdate {
+            id: row.id.clone(),
             status,
-            node_id: run.node.as_str(),
+            node_id: run.node.as_str().to_string(),
             wake_at: if status.is_ended() { None } else { run.wake_at },
             awaits,
-            state: &state_json,
+            state: state_json,
             ended_at: status.is_ended().then_some(self.now),
-            end_reason: run.end_reason.as_deref(),
-            now: self.now,
-        };
-        if !self.tx.update_run(&update).await? {
-            return Err(AppError::internal(format!(
-                "run {} was taken over by another worker; its batch is rolled back",
-                row.id
-            )));
-        }
+            end_reason: run.end_reason.clone(),
+        });
         for l in lines {
             self.out.lines.push(RunLog {
                 run_id: row.id.clone(),

@@ -220,7 +220,7 @@ impl Store {
         let mut tx = self.write().await?;
         for chunk in e.contacts.chunks(ROWS_PER_STATEMENT) {
             let ids: Vec<&str> = chunk.iter().map(|c| c.contact_id.as_str()).collect();
-            let earlier = tx.earlier_runs(e.workflow_id, &ids).await?;
+            let earlier = tx.earlier_runs(e.workspace_id, e.workflow_id, &ids).await?;
             let mut admitted = Vec::with_capacity(chunk.len());
             let mut seen = HashSet::new();
             for c in chunk {
@@ -403,13 +403,21 @@ enum Earlier {
 }
 
 impl WriteTx {
-    /// Whether each contact has an active run, or only ended ones.
-    async fn earlier_runs(&mut self, workflow_id: &str, contact_ids: &[&str]) -> Result<HashMap<String, Earlier>> {
+    /// Whether each contact has an active run, or only ended ones. Looked up
+    /// by contact (`workflow_runs_by_contact`): by workflow it would read every
+    /// run of the workflow for each chunk, quadratic in a large enrolment.
+    async fn earlier_runs(
+        &mut self,
+        workspace_id: &str,
+        workflow_id: &str,
+        contact_ids: &[&str],
+    ) -> Result<HashMap<String, Earlier>> {
         if contact_ids.is_empty() {
             return Ok(HashMap::new());
         }
         let rows: Vec<(String, String)> = on_tx!(self, |conn| {
-            let mut q = sqlx::QueryBuilder::new("SELECT contact_id, status FROM workflow_runs WHERE workflow_id = ");
+            let mut q = sqlx::QueryBuilder::new("SELECT contact_id, status FROM workflow_runs WHERE workspace_id = ");
+            q.push_bind(workspace_id).push(" AND workflow_id = ");
             q.push_bind(workflow_id).push(" AND contact_id IN (");
             let mut list = q.separated(", ");
             for id in contact_ids {
@@ -529,30 +537,40 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Writes back a run this worker holds. False when the lease was lost
-    /// (another worker took the run over): the caller must roll back.
-    pub async fn update_run(&mut self, u: &RunUpdate<'_>) -> Result<bool> {
-        let done = on_tx!(self, |conn| {
-            sqlx::query(
-            "UPDATE workflow_runs SET status = $3, node_id = $4, wake_at = $5, awaits = $6, state = $7, ended_at = $8, \
-             end_reason = $9, updated_at = $10, lease_owner = NULL, lease_until = NULL \
-             WHERE id = $1 AND lease_owner = $2 AND status = 'running'"
-        )
-        .bind(u.id)
-        .bind(u.owner)
-        .bind(u.status.as_str())
-        .bind(u.node_id)
-        .bind(u.wake_at)
-        .bind(&u.awaits)
-        .bind(u.state)
-        .bind(u.ended_at)
-        .bind(u.end_reason)
-        .bind(u.now)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected()
-        });
-        Ok(done == 1)
+    /// Writes back runs this worker holds, many per statement; the number of
+    /// runs written back. Fewer than asked means a lease was lost (another
+    /// worker took a run over): the caller must roll back.
+    pub async fn update_runs(&mut self, owner: &str, updates: &[RunUpdate<'_>]) -> Result<u64> {
+        let mut done = 0;
+        // 10 values a row: 100 rows stay far below either backend's limit.
+        for chunk in updates.chunks(100) {
+            done += on_tx!(self, |conn| {
+                let mut q = sqlx::QueryBuilder::new(
+                    "WITH v(id, status, node_id, wake_at, awaits, state, ended_at, end_reason, updated_at) AS (",
+                );
+                q.push_values(chunk, |mut b, u| {
+                    b.push_bind(u.id)
+                        .push_bind(u.status.as_str())
+                        .push_bind(u.node_id)
+                        .push_bind(u.wake_at)
+                        .push_bind(u.awaits.as_deref())
+                        .push_bind(u.state)
+                        .push_bind(u.ended_at)
+                        .push_bind(u.end_reason)
+                        .push_bind(u.now);
+                });
+                q.push(
+                    ") UPDATE workflow_runs SET status = v.status, node_id = v.node_id, wake_at = v.wake_at, \
+                     awaits = v.awaits, state = v.state, ended_at = v.ended_at, end_reason = v.end_reason, \
+                     updated_at = v.updated_at, lease_owner = NULL, lease_until = NULL \
+                     FROM v WHERE workflow_runs.id = v.id AND workflow_runs.lease_owner = ",
+                );
+                q.push_bind(owner);
+                q.push(" AND workflow_runs.status = 'running'");
+                q.build().execute(&mut *conn).await?.rows_affected()
+            });
+        }
+        Ok(done)
     }
 
     /// Records the message a send step made under its idempotency key; a
