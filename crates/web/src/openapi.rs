@@ -45,6 +45,7 @@ use utoipa::{Modify, OpenApi};
         crate::workflows::routes::action_log,
         crate::workflows::routes::performance,
         crate::workflows::routes::simulate,
+        crate::workflows::hook::receive,
         crate::consent::routes::get_subscriptions,
         crate::consent::routes::put_subscription,
         crate::consent::routes::history,

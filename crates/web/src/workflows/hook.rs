@@ -14,8 +14,31 @@ pub fn hook_routes() -> Router<AppState> {
     Router::new().route("/hooks/workflows/{id}", post(receive))
 }
 
+/// The body of a webhook trigger call (for the OpenAPI document; the
+/// handler reads the raw bytes, since the signature covers them exactly).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct HookCall {
+    /// `{"phone"?, "email"?, "properties"?}`: the contact to enrol, matched by
+    /// the trigger's `match` fields and created when it allows.
+    #[schema(value_type = Object)]
+    contact: Value,
+    /// Fields usable in the workflow's texts as `{{trigger.data.x}}`.
+    #[schema(value_type = Option<Object>)]
+    data: Option<Value>,
+}
+
 /// 202 `{"run_id"}`; 401 `bad_signature`; 404 without a webhook trigger;
 /// 409 `workflow_not_active`.
+#[utoipa::path(post, path = "/hooks/workflows/{id}", security(()),
+    params(("id" = String, Path),
+        ("X-Recado-Signature" = String, Header,
+         description = "`sha256=<hex HMAC-SHA256 of the raw body with the workflow's webhook secret>`")),
+    request_body = HookCall,
+    responses((status = 202, description = "`{\"run_id\"}`: the contact is enrolled"),
+        (status = 401, description = "`bad_signature`", body = crate::error::ErrorBody),
+        (status = 404, description = "no such workflow, or it has no webhook trigger", body = crate::error::ErrorBody),
+        (status = 409, description = "`workflow_not_active`", body = crate::error::ErrorBody)))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(id): Path<String>,

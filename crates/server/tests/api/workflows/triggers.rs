@@ -207,3 +207,15 @@ async fn an_event_trigger_enrols_the_contact_the_event_happened_to() {
         .iter()
         .any(|l| l.0 == ana && l.1 == "thanks" && l.2 == "ok"));
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_webhook_trigger_without_bearer_auth() {
+    let s = setup(1.0).await;
+    let r = s.app.send(s.app.client.get(s.app.url("/api/openapi.json"))).await;
+    let hook = &r.body["paths"]["/hooks/workflows/{id}"]["post"];
+    assert!(hook.is_object(), "missing the webhook trigger path");
+    assert_eq!(hook["security"], serde_json::json!([{}]), "signed, not bearer: {hook}");
+    for status in ["202", "401", "404", "409"] {
+        assert!(hook["responses"][status].is_object(), "missing {status}");
+    }
+}
