@@ -96,18 +96,19 @@ async fn a_set_subscription_step_without_legal_basis_is_an_invalid_workflow() {
     );
 }
 
+/// One free-form WhatsApp step, entered by hand.
+fn whatsapp_text_workflow() -> Value {
+    json!({"triggers": [{"type": "manual"}], "start": "text", "nodes": {
+        "text": {"type": "send_whatsapp_text", "text": "Oi {{contact.firstname}}", "next": "done"},
+        "done": {"type": "end"}}})
+}
+
 #[tokio::test]
 async fn a_whatsapp_text_step_outside_an_open_session_is_refused_outside_session_window() {
     let s = setup(1.0).await;
     let app = &s.app;
     let ana = subscribed(app, "+5511912345678", "Ana").await;
-    let wf = active_workflow(
-        app,
-        json!({"triggers": [{"type": "manual"}], "start": "text", "nodes": {
-            "text": {"type": "send_whatsapp_text", "text": "Oi {{contact.firstname}}", "next": "done"},
-            "done": {"type": "end"}}}),
-    )
-    .await;
+    let wf = active_workflow(app, whatsapp_text_workflow()).await;
     enrol(app, &wf, &[&ana]).await;
     app.run_jobs().await;
     assert_eq!(
@@ -139,13 +140,7 @@ async fn a_whatsapp_text_step_inside_the_session_is_sent() {
         .await;
     assert!(r.status < 300, "{}", r.body);
     app.run_jobs().await;
-    let wf = active_workflow(
-        app,
-        json!({"triggers": [{"type": "manual"}], "start": "text", "nodes": {
-            "text": {"type": "send_whatsapp_text", "text": "Oi {{contact.firstname}}", "next": "done"},
-            "done": {"type": "end"}}}),
-    )
-    .await;
+    let wf = active_workflow(app, whatsapp_text_workflow()).await;
     enrol(app, &wf, &[&ana]).await;
     app.run_jobs().await;
     assert_eq!(runs_of(app, &wf).await, vec![(ana.clone(), "completed".into(), None)]);
