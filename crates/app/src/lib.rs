@@ -8,6 +8,7 @@ pub mod channel_cache;
 pub mod channels;
 pub mod consent;
 pub mod contacts;
+pub mod dispatch;
 pub mod error;
 pub mod inbox;
 pub mod live;

@@ -18,6 +18,8 @@ pub struct AppState {
     /// The HTTP client for provider APIs (connection pools shared).
     pub http: reqwest::Client,
     pub webhook_writer: crate::webhook_writer::WebhookWriter,
+    /// Group commit of accepted sends, and the signal that wakes the dispatcher.
+    pub sends: crate::dispatch::Sends,
     pub live: tokio::sync::broadcast::Sender<crate::live::LiveEvent>,
     pub channel_cache: Arc<crate::channel_cache::ChannelCache>,
     pub smpp: Arc<crate::sms::smpp::SmppSessions>,

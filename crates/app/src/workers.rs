@@ -94,17 +94,21 @@ impl Registry {
         run_task(state.clone(), job, task).await
     }
 
-    /// Settles what a buried job leaves behind. `job.last_error` holds the
-    /// last failure.
-    async fn settle_buried(&self, state: &AppState, job: Job) {
-        metrics::counter!("recado_jobs_total", "kind" => job.kind.as_str(), "outcome" => "dead").increment(1);
-        let (id, kind) = (job.id.clone(), job.kind);
-        let Ok(task) = job.task() else {
-            return;
-        };
-        if let Err(e) = settle_task(state.clone(), job, task).await {
-            tracing::error!(job = %id, %kind, error = ?e, "could not settle a buried job");
-        }
+    fn overrides(&self, kind: JobKind) -> bool {
+        self.overrides.contains_key(&kind)
+    }
+}
+
+/// Settles what a buried job leaves behind. `job.last_error` holds the last
+/// failure.
+async fn settle_buried(state: &AppState, job: Job) {
+    metrics::counter!("recado_jobs_total", "kind" => job.kind.as_str(), "outcome" => "dead").increment(1);
+    let (id, kind) = (job.id.clone(), job.kind);
+    let Ok(task) = job.task() else {
+        return;
+    };
+    if let Err(e) = settle_task(state.clone(), job, task).await {
+        tracing::error!(job = %id, %kind, error = ?e, "could not settle a buried job");
     }
 }
 
@@ -116,8 +120,11 @@ async fn run_task(state: AppState, job: Job, task: Task) -> Result<(), JobError>
         Task::WhatsAppWebhook { event_id } => whatsapp::inbound::process_event_job(state, event_id).await,
         Task::WhatsAppSend { message_id } => whatsapp::send::send_job(state, job, message_id).await,
         Task::WhatsAppTemplateSync {} => whatsapp::templates::sync_job(state, job).await,
-        Task::SmsSend { message_id } => sms::send::send_job(state, job, message_id).await,
-        Task::SmsSandboxReceipt { message_id } => sms::providers::sandbox_receipt_job(state, job, message_id).await,
+        // Run by `crate::dispatch`, which records their outcomes itself.
+        Task::SmsSend { .. } | Task::SmsSandboxReceipt { .. } => Err(JobError::Permanent(format!(
+            "{} jobs are run by the send dispatcher",
+            job.kind
+        ))),
         Task::SmsWebhook { event_id } => sms::http::process_job(state, event_id).await,
         Task::SmppReceipt {
             channel_id,
@@ -189,7 +196,7 @@ async fn settle_task(state: AppState, job: Job, task: Task) -> Result<(), JobErr
 }
 
 /// How long a claimed job may run before another worker may take it over.
-const LEASE_MS: i64 = 60_000;
+pub(crate) const LEASE_MS: i64 = 60_000;
 
 /// How often a node says it is alive, and how long after its last heartbeat
 /// its leases go to the other nodes (a crashed node's work resumes within
@@ -200,39 +207,65 @@ pub const NODE_DEAD_AFTER_MS: i64 = 20_000;
 /// Claims and runs at most one due job. Returns whether a job was run; tests
 /// drive the queue step by step with it.
 pub async fn run_once(state: &AppState, registry: &Registry, worker: &str) -> anyhow::Result<bool> {
+    run_one(state, registry, worker, &[]).await
+}
+
+/// [`run_once`] for jobs not of the kinds `except`.
+async fn run_one(state: &AppState, registry: &Registry, worker: &str, except: &[JobKind]) -> anyhow::Result<bool> {
     let now = state.clock.now_ms();
     let dead_before = Some(now - NODE_DEAD_AFTER_MS);
-    let claim = state.store.claim_next(worker, None, now, LEASE_MS, dead_before).await?;
+    let claim = state
+        .store
+        .claim_next_except(worker, None, except, now, LEASE_MS, dead_before)
+        .await?;
     for buried in claim.buried {
         tracing::error!(job = %buried.id, kind = %buried.kind, "job buried: its lease ran out on its last attempt");
-        registry.settle_buried(state, buried).await;
+        settle_buried(state, buried).await;
     }
     let Some(job) = claim.job else {
         return Ok(false);
     };
+    // Sends run through the dispatcher's code, here as a batch of one.
+    if crate::dispatch::KINDS.contains(&job.kind) && !registry.overrides(job.kind) {
+        crate::dispatch::process(state, worker, vec![job]).await?;
+        return Ok(true);
+    }
     let outcome = registry.run(state, job.clone()).await;
-    let now = state.clock.now_ms();
-    let (message, retry_at) = match outcome {
+    match outcome {
         Ok(()) => {
-            state.store.complete_job(&job.id, worker, now).await?;
+            state.store.complete_job(&job.id, worker, state.clock.now_ms()).await?;
             metrics::counter!("recado_jobs_total", "kind" => job.kind.as_str(), "outcome" => "done").increment(1);
-            return Ok(true);
         }
-        Err(JobError::Retry {
+        Err(error) => record_failure(state, worker, job, error).await?,
+    }
+    Ok(true)
+}
+
+/// Records a failed attempt of a job `worker` holds: queued again after a
+/// back-off, handed back untouched (`Elsewhere`), or buried and settled.
+pub(crate) async fn record_failure(
+    state: &AppState,
+    worker: &str,
+    job: Job,
+    error: JobError,
+) -> Result<(), StoreError> {
+    let now = state.clock.now_ms();
+    let (message, retry_at) = match error {
+        JobError::Retry {
             message,
             retry_after_ms,
-        }) => {
+        } => {
             let at = now + retry_delay_ms(job.attempts - 1, retry_after_ms);
             (message, Some(at))
         }
-        Err(JobError::Permanent(message)) => (message, None),
-        Err(JobError::Elsewhere { retry_after_ms }) => {
+        JobError::Permanent(message) => (message, None),
+        JobError::Elsewhere { retry_after_ms } => {
             state
                 .store
                 .defer_job(&job.id, worker, now + retry_after_ms, now)
                 .await?;
             metrics::counter!("recado_jobs_total", "kind" => job.kind.as_str(), "outcome" => "deferred").increment(1);
-            return Ok(true);
+            return Ok(());
         }
     };
     let status = state.store.fail_job(&job.id, worker, &message, retry_at, now).await?;
@@ -243,12 +276,12 @@ pub async fn run_once(state: &AppState, registry: &Registry, worker: &str) -> an
             status: recado_store::jobs::DEAD.into(),
             ..job
         };
-        registry.settle_buried(state, buried).await;
+        settle_buried(state, buried).await;
     } else {
         tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, error = %message, ?status, "job failed");
         metrics::counter!("recado_jobs_total", "kind" => job.kind.as_str(), "outcome" => "retry").increment(1);
     }
-    Ok(true)
+    Ok(())
 }
 
 /// The workers of this process: its node id and the running loops.
@@ -327,6 +360,7 @@ pub fn spawn(state: &AppState, shutdown: watch::Receiver<bool>) -> Workers {
             }
         }));
     }
+    loops.extend(crate::dispatch::spawn(state, &node, &shutdown));
     for n in 0..state.settings.workers {
         let (state, registry, mut shutdown) = (state.clone(), registry.clone(), shutdown.clone());
         let worker = format!("{node}:{n}");
@@ -335,7 +369,7 @@ pub fn spawn(state: &AppState, shutdown: watch::Receiver<bool>) -> Workers {
                 if *shutdown.borrow() {
                     break;
                 }
-                match run_once(&state, &registry, &worker).await {
+                match run_one(&state, &registry, &worker, &crate::dispatch::KINDS).await {
                     Ok(true) => continue,
                     Ok(false) => {}
                     Err(e) => tracing::error!(error = %e, "worker could not reach the queue"),

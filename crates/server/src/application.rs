@@ -43,6 +43,7 @@ impl Application {
             .timeout(std::time::Duration::from_secs(30))
             .build()?;
         let webhook_writer = recado_app::webhook_writer::WebhookWriter::start(store.clone());
+        let sends = recado_app::dispatch::Sends::start(store.clone(), clock.clone());
         let state = AppState {
             store,
             clock,
@@ -51,6 +52,7 @@ impl Application {
             secrets: Arc::new(secrets),
             http,
             webhook_writer,
+            sends,
             live: recado_app::live::channel(),
             channel_cache: Default::default(),
             smpp: Default::default(),

@@ -57,7 +57,7 @@ pub struct NewJob<'a> {
     pub max_attempts: i64,
 }
 
-const JOB_COLUMNS: &str =
+pub(crate) const JOB_COLUMNS: &str =
     "id, workspace_id, kind, payload, status, run_at, attempts, max_attempts, lease_owner, lease_expires_at, last_error, created_at, updated_at";
 
 /// Inserts a job inside an open transaction, so a domain write and the work it
@@ -123,9 +123,33 @@ impl Store {
         lease_ms: i64,
         dead_before: Option<i64>,
     ) -> Result<Claim> {
+        self.claim_next_except(worker, kind, &[], now, lease_ms, dead_before)
+            .await
+    }
+
+    /// Like [`Store::claim_next`], leaving jobs of the kinds `except` to
+    /// whoever claims them in batches (the send dispatcher).
+    pub async fn claim_next_except(
+        &self,
+        worker: &str,
+        kind: Option<JobKind>,
+        except: &[JobKind],
+        now: i64,
+        lease_ms: i64,
+        dead_before: Option<i64>,
+    ) -> Result<Claim> {
         let buried = self.requeue_expired_leases(now, dead_before).await?;
+        let excluded = if except.is_empty() {
+            String::new()
+        } else {
+            let list = (0..except.len())
+                .map(|i| format!("${}", i + 5))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(" AND kind NOT IN ({list})")
+        };
         let pick = format!(
-            "SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 AND ($4 IS NULL OR kind = $4) ORDER BY run_at, id LIMIT 1{}",
+            "SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 AND ($4 IS NULL OR kind = $4){excluded} ORDER BY run_at, id LIMIT 1{}",
             self.dialect().skip_locked()
         );
         let sql = format!(
@@ -133,13 +157,15 @@ impl Store {
              WHERE id = ({pick}) RETURNING {JOB_COLUMNS}"
         );
         let job = on_writer!(self, |pool| {
-            sqlx::query_as::<_, Job>(&sql)
+            let mut q = sqlx::query_as::<_, Job>(&sql)
                 .bind(worker)
                 .bind(now + lease_ms)
                 .bind(now)
-                .bind(kind.map(JobKind::as_str))
-                .fetch_optional(pool)
-                .await?
+                .bind(kind.map(JobKind::as_str));
+            for k in except {
+                q = q.bind(k.as_str());
+            }
+            q.fetch_optional(pool).await?
         });
         Ok(Claim { job, buried })
     }

@@ -11,6 +11,7 @@ pub mod consent;
 pub mod property_values;
 pub mod contacts;
 mod dialect;
+mod dispatch;
 pub mod idempotency;
 pub mod inbox;
 pub mod jobs;

@@ -521,12 +521,27 @@ impl Store {
         now: i64,
         decide: impl FnOnce(&MessageRecord) -> Option<DeliveryUpdate>,
     ) -> Result<Option<MessageRecord>> {
+        let mut tx = self.write().await?;
+        let updated = tx.update_delivery(id, now, decide).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+}
+
+impl crate::WriteTx {
+    /// [`Store::update_delivery`] inside an open transaction, so a batch of
+    /// reports (the dispatcher's outcomes) shares one commit.
+    pub async fn update_delivery(
+        &mut self,
+        id: &str,
+        now: i64,
+        decide: impl FnOnce(&MessageRecord) -> Option<DeliveryUpdate>,
+    ) -> Result<Option<MessageRecord>> {
         let select = format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1{}",
-            self.dialect().for_update()
+            self.dialect.for_update()
         );
-        on_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        crate::write::on_tx!(self, |tx| {
             let Some(current): Option<MessageRecord> =
                 sqlx::query_as(&select).bind(id).fetch_optional(&mut *tx).await?
             else {
@@ -576,7 +591,6 @@ impl Store {
                 });
                 emit_in_tx!(tx, &next.workspace_id, "message.status", &event, now);
             }
-            tx.commit().await?;
             Ok(Some(next))
         })
     }

@@ -112,6 +112,11 @@ impl Contacts<'_> {
         e164: &str,
         changes: PropertyChanges,
     ) -> Result<(Contact, bool), AppError> {
+        // Most numbers are known: a read answers without queueing for the
+        // writer. Only an unknown number takes the locked find-or-insert.
+        if let Some(found) = self.store.contact_by_phone(self.workspace_id, e164).await? {
+            return Ok((found, false));
+        }
         let props = merge(BTreeMap::new(), changes);
         let phones = phones_of(&props, self.default_country)?;
         let id = new_id(IdKind::Contact);

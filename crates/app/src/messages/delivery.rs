@@ -52,6 +52,13 @@ pub fn update_for(current: &MessageRecord, report: Report<'_>) -> Option<Deliver
     Some(update)
 }
 
+/// Counts a message that reached its status, for
+/// `recado_message_status_total{channel,status}`.
+pub fn count_status(message: &MessageRecord) {
+    metrics::counter!("recado_message_status_total", "channel" => message.channel.as_str(), "status" => message.status.as_str())
+        .increment(1);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

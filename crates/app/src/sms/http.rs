@@ -2,6 +2,7 @@
 //! receives both its status callbacks and inbound messages (form posts signed
 //! with `X-Twilio-Signature`, stored before the answer, processed by a job).
 
+use super::providers::{Accepted, NotAccepted};
 use super::receipts;
 use crate::channels::registry::{decode_sms, LoadedSms};
 use crate::channels::sms_config::{HttpSettings, SmsProviderSettings};
@@ -54,14 +55,15 @@ impl StoredDelivery {
     }
 }
 
-pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageRecord) -> Result<(), JobError> {
+/// Posts a message to the provider (see [`super::providers::request`]).
+pub async fn request(state: &AppState, channel: &LoadedSms, message: &MessageRecord) -> Result<Accepted, NotAccepted> {
     let SmsProviderSettings::Http(settings) = &channel.sms.provider else {
-        return Err(JobError::Permanent("not an HTTP SMS channel".into()));
+        return Err(NotAccepted::Permanent("not an HTTP SMS channel".into()));
     };
     let from = message.sender.clone().unwrap_or_default();
     let to = message.recipient.clone().unwrap_or_default();
     let text = message.text.clone().unwrap_or_default();
-    match client(state, settings)
+    let sent = client(state, settings)
         .send(
             &from,
             &to,
@@ -69,13 +71,12 @@ pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageReco
             &status_callback_url(state, &channel.record.id, &message.id),
         )
         .await
-    {
-        Ok(sent) => {
-            receipts::apply(state, &message.id, OutboundStatus::Sent, None, Some(&sent.sid)).await?;
-            Ok(())
-        }
-        Err(e) => super::providers::settle_send_error(state, message, e).await,
-    }
+        .map_err(NotAccepted::Send)?;
+    Ok(Accepted {
+        provider_id: sent.sid,
+        parts: Vec::new(),
+        receipt_at: None,
+    })
 }
 
 /// Processes a stored HTTP-provider delivery: a status callback or an inbound message.

@@ -2,7 +2,6 @@
 //! providers in their own modules. Every provider reports back through
 //! `receipts::apply`, so the state machine is the same whoever delivers.
 
-use super::receipts;
 use crate::channels::registry::LoadedSms;
 use crate::channels::sms_config::SmsProviderSettings;
 use crate::consent::service::change;
@@ -10,9 +9,6 @@ use crate::workers::JobError;
 use crate::AppState;
 use recado_channels::sms::SmsSendError;
 use recado_core::consent::{ChangeRequest, Channel, ConsentSource, SubscriptionStatus};
-use recado_core::delivery::OutboundStatus;
-use recado_core::jobs::Task;
-use recado_store::jobs::{Job, NewJob};
 use recado_store::messages::MessageRecord;
 
 /// Whether this node may submit on `channel` now. Only an SMPP channel can
@@ -26,30 +22,48 @@ pub async fn ready_here(state: &AppState, channel: &LoadedSms) -> Result<(), Job
     }
 }
 
-/// Submits a stored message to its channel's provider.
-pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageRecord) -> Result<(), JobError> {
+/// What a provider answered to a submission it accepted.
+#[derive(Debug)]
+pub struct Accepted {
+    /// The provider's id of the message (its first part's, for SMPP).
+    pub provider_id: String,
+    /// SMPP: the id of every part, which its receipts name.
+    pub parts: Vec<String>,
+    /// Sandbox: when the delivery receipt is due.
+    pub receipt_at: Option<i64>,
+}
+
+/// Why a submission was not accepted.
+#[derive(Debug)]
+pub enum NotAccepted {
+    /// The provider's answer, or the lack of one.
+    Send(SmsSendError),
+    /// Another node holds the channel's SMPP bind: nothing left this node.
+    Elsewhere,
+    /// The stored message cannot be submitted as it is; nothing left.
+    Permanent(String),
+}
+
+/// Hands a stored message to its channel's provider. Writes nothing to the
+/// database: the caller marked the send attempted before and records the
+/// outcome after (the dispatcher, for many sends per transaction).
+pub async fn request(state: &AppState, channel: &LoadedSms, message: &MessageRecord) -> Result<Accepted, NotAccepted> {
     match &channel.sms.provider {
         SmsProviderSettings::Sandbox(settings) => {
-            let provider_id = format!("sbx-{}", message.id);
-            if let Err(e) = super::sandbox_outbox::record(&state.settings.data_dir, message, state.clock.now_ms()) {
+            let now = state.clock.now_ms();
+            if let Err(e) = super::sandbox_outbox::record(&state.settings.data_dir, message, now) {
                 // Like a provider that could not be reached: nothing left.
                 let text = format!("the SMS sandbox could not record the send: {e}");
-                return settle_send_error(state, message, SmsSendError::Unreachable(text)).await;
+                return Err(NotAccepted::Send(SmsSendError::Unreachable(text)));
             }
-            receipts::apply(state, &message.id, OutboundStatus::Sent, None, Some(&provider_id)).await?;
-            let job = NewJob {
-                task: Task::SmsSandboxReceipt {
-                    message_id: message.id.to_string(),
-                },
-                workspace_id: Some(&message.workspace_id),
-                run_at: state.clock.now_ms() + settings.latency_ms as i64,
-                max_attempts: 5,
-            };
-            state.store.enqueue_job(&job, state.clock.now_ms()).await?;
-            Ok(())
+            Ok(Accepted {
+                provider_id: format!("sbx-{}", message.id),
+                parts: Vec::new(),
+                receipt_at: Some(now + settings.latency_ms as i64),
+            })
         }
-        SmsProviderSettings::Http(_) => super::http::submit(state, channel, message).await,
-        SmsProviderSettings::Smpp(_) => super::smpp::submit(state, channel, message).await,
+        SmsProviderSettings::Http(_) => super::http::request(state, channel, message).await,
+        SmsProviderSettings::Smpp(_) => super::smpp::request(state, channel, message).await,
     }
 }
 
@@ -58,49 +72,44 @@ pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageReco
 /// unsubscribes the contact), "try later" and "unreachable" leave the message
 /// queued for another attempt (it never reached the provider), and a failure
 /// after the request left makes it `uncertain`, never sent again.
-pub async fn settle_send_error(state: &AppState, message: &MessageRecord, error: SmsSendError) -> Result<(), JobError> {
+pub fn settlement_of(error: &SmsSendError) -> Settlement {
     match error {
-        SmsSendError::Rejected { code, message: text } => {
-            receipts::apply(
-                state,
-                &message.id,
-                OutboundStatus::NotSent,
-                Some((code.clone(), text)),
-                None,
-            )
-            .await?;
-            if code == recado_channels::sms::http::errors::PROVIDER_OPT_OUT {
-                unsubscribe_provider(state, message).await?;
-            }
-            Ok(())
-        }
+        SmsSendError::Rejected { code, message } => Settlement::NotSent {
+            opt_out: code == recado_channels::sms::http::errors::PROVIDER_OPT_OUT,
+            error: (code.clone(), message.clone()),
+        },
         SmsSendError::RetryLater {
-            message: text,
+            message,
             retry_after_ms,
-        } => {
-            state.store.clear_send_attempted(&message.id).await?;
-            Err(JobError::Retry {
-                message: text,
-                retry_after_ms,
-            })
-        }
-        SmsSendError::Unreachable(text) => {
-            state.store.clear_send_attempted(&message.id).await?;
-            Err(JobError::Retry {
-                message: text,
-                retry_after_ms: None,
-            })
-        }
-        SmsSendError::Uncertain(_) => {
-            receipts::apply(state, &message.id, OutboundStatus::Uncertain, None, None).await?;
-            Ok(())
-        }
+        } => Settlement::Retry {
+            message: message.clone(),
+            retry_after_ms: *retry_after_ms,
+        },
+        SmsSendError::Unreachable(message) => Settlement::Retry {
+            message: message.clone(),
+            retry_after_ms: None,
+        },
+        SmsSendError::Uncertain(_) => Settlement::Uncertain,
     }
+}
+
+/// What becomes of a send the provider did not accept.
+#[derive(Debug, PartialEq)]
+pub enum Settlement {
+    /// Refused for good: `not_sent` with the provider's reason.
+    NotSent { error: (String, String), opt_out: bool },
+    /// Certainly not received: the job tries again later.
+    Retry {
+        message: String,
+        retry_after_ms: Option<i64>,
+    },
+    /// May have been received: `uncertain`, never sent again.
+    Uncertain,
 }
 
 /// The provider refused because the contact opted out with it (its own STOP
 /// handling): the hub records that opt-out with source `provider`.
-async fn unsubscribe_provider(state: &AppState, message: &MessageRecord) -> Result<(), JobError> {
+pub(crate) async fn unsubscribe_provider(state: &AppState, message: &MessageRecord) -> Result<(), JobError> {
     let Some(contact_id) = &message.contact_id else {
         return Ok(());
     };
@@ -125,34 +134,6 @@ pub fn sandbox_delivers(message_id: &str, ratio: f64) -> bool {
     let digest = Sha256::digest(message_id.as_bytes());
     let draw = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")) as f64 / u64::MAX as f64;
     draw < ratio
-}
-
-/// The sandbox's delivery receipt, after the configured latency.
-pub async fn sandbox_receipt_job(state: AppState, job: Job, message_id: String) -> Result<(), JobError> {
-    let id = message_id.as_str();
-    let message = state
-        .store
-        .message(job.workspace_id.as_deref().unwrap_or(""), id)
-        .await?;
-    let record = state
-        .store
-        .channel_by_id(&message.channel_id)
-        .await?
-        .ok_or_else(|| JobError::Permanent("channel deleted".into()))?;
-    let channel = crate::channels::registry::decode_sms(&state, record)?;
-    let SmsProviderSettings::Sandbox(settings) = &channel.sms.provider else {
-        return Err(JobError::Permanent("not a sandbox channel".into()));
-    };
-    if sandbox_delivers(&message.id, settings.delivery_ratio) {
-        receipts::apply(&state, &message.id, OutboundStatus::Delivered, None, None).await?;
-    } else {
-        let error = (
-            settings.failure_code.clone(),
-            "the sandbox network did not deliver the message".to_string(),
-        );
-        receipts::apply(&state, &message.id, OutboundStatus::NotDelivered, Some(error), None).await?;
-    }
-    Ok(())
 }
 
 /// Called when an SMS channel is created or changed (for providers that keep

@@ -29,6 +29,12 @@ pub async fn apply(
             )
         })
         .await
+        .map(|changed| {
+            if let Some(message) = &changed {
+                crate::messages::delivery::count_status(message);
+            }
+            changed
+        })
         .map_err(|e| JobError::Retry {
             message: e.to_string(),
             retry_after_ms: None,

@@ -8,13 +8,12 @@ use crate::channels::registry::LoadedSms;
 use crate::error::{AppError, AppResult};
 use crate::messages::prepared::{Prepared, QueuedSend, Written};
 use crate::messages::refusal::SendRefusal;
-use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, Queued};
+use crate::messages::send_job::buried_settlement;
 use crate::whatsapp::send::{default_campaign, SendSource};
 use crate::workers::JobError;
 use crate::AppState;
 use recado_core::consent::Channel;
 use recado_core::consent::SubscriptionStatus;
-use recado_core::delivery::OutboundStatus;
 use recado_core::ids::{new_id, IdKind};
 use recado_sms::{analyze, AnalyzeOptions, NationalLanguage, Policy};
 use recado_store::contacts::Contact;
@@ -57,9 +56,8 @@ pub fn sms_number(contact: &Contact) -> Option<&str> {
 /// as `not_sent` and returned as the error.
 pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecord> {
     let prepared = prepare(state, plan).await?;
-    let mut tx = state.store.write().await?;
-    let written = prepared.write(&mut tx, state.clock.now_ms()).await?;
-    tx.commit().await?;
+    let written = state.sends.writer.write(prepared).await?;
+    crate::messages::delivery::count_status(written.message());
     match written {
         Written::Queued(message) => Ok(message),
         Written::Refused(_, refusal) => Err(refusal.into()),
@@ -192,32 +190,6 @@ async fn is_subscribed(
     Ok(subs
         .iter()
         .any(|s| s.channel == "sms" && s.status == SubscriptionStatus::Subscribed.as_str()))
-}
-
-/// Hands a queued SMS to its provider. As with WhatsApp, a request that may
-/// have reached the provider before a crash is never repeated: the message
-/// becomes `uncertain` and receipts settle it.
-pub async fn send_job(state: AppState, job: Job, message_id: String) -> Result<(), JobError> {
-    let (message, record) = match load_queued(&state, &job, &message_id).await? {
-        Queued::Settled => return Ok(()),
-        Queued::Uncertain(m) => {
-            super::receipts::apply(&state, &m.id, OutboundStatus::Uncertain, None, None).await?;
-            return Ok(());
-        }
-        Queued::ChannelGone(m) => {
-            let reason = Some(channel_gone_reason());
-            super::receipts::apply(&state, &m.id, OutboundStatus::NotSent, reason, None).await?;
-            return Ok(());
-        }
-        Queued::Ready(m, record) => (m, record),
-    };
-    let channel = crate::channels::registry::decode_sms(&state, record)?;
-    super::providers::ready_here(&state, &channel).await?;
-    state
-        .store
-        .mark_send_attempted(&message.id, state.clock.now_ms())
-        .await?;
-    super::providers::submit(&state, &channel, &message).await
 }
 
 /// Settles the message of a send job that was buried: `failed` with the

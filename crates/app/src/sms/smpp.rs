@@ -3,13 +3,14 @@
 //! turned into jobs at once, so they are durable and processed with the same
 //! retries as webhooks (a receipt can overtake the submit's own answer).
 
+use super::providers::{Accepted, NotAccepted};
 use super::receipts;
 use crate::channels::registry::{decode_sms, LoadedSms};
 use crate::channels::sms_config::{SmppSettings, SmsProviderSettings};
 use crate::workers::JobError;
 use crate::AppState;
 use recado_channels::sms::smpp::{parts_from_plan, start, SmppConfig, SmppEvent, SmppHandle, SmppVersion};
-use recado_channels::sms::DeliveryState;
+use recado_channels::sms::{DeliveryState, SmsSendError};
 use recado_core::delivery::{message_outcome_of_parts, OutboundStatus, PartState};
 use recado_core::jobs::{PartReport, Task};
 use recado_store::jobs::NewJob;
@@ -241,11 +242,13 @@ pub async fn bound_here(state: &AppState, channel: &LoadedSms) -> Result<(), Job
     }
 }
 
-pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageRecord) -> Result<(), JobError> {
-    let Some(handle) = session(state, channel).await? else {
-        return Err(JobError::Elsewhere {
-            retry_after_ms: ELSEWHERE_RETRY_MS,
-        });
+/// Submits a message's parts through this node's session of the channel
+/// (see [`super::providers::request`]).
+pub async fn request(state: &AppState, channel: &LoadedSms, message: &MessageRecord) -> Result<Accepted, NotAccepted> {
+    let handle = match session(state, channel).await {
+        Ok(Some(handle)) => handle,
+        Ok(None) => return Err(NotAccepted::Elsewhere),
+        Err(e) => return Err(NotAccepted::Send(SmsSendError::Unreachable(format!("{e:?}")))),
     };
     let content: serde_json::Value = serde_json::from_str(&message.content).unwrap_or_default();
     let options = recado_sms::AnalyzeOptions {
@@ -256,28 +259,16 @@ pub async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageReco
     let text = message.text.clone().unwrap_or_default();
     let reference = rand::random::<u8>();
     let plan = recado_sms::plan(&text, &options, reference)
-        .map_err(|e| JobError::Permanent(format!("cannot cut the text into parts: {e:?}")))?;
+        .map_err(|e| NotAccepted::Permanent(format!("cannot cut the text into parts: {e:?}")))?;
     let parts = parts_from_plan(&plan);
     let from = message.sender.clone().unwrap_or_default();
     let to = message.recipient.clone().unwrap_or_default();
-    match handle.submit(&from, &to, parts).await {
-        Ok(ids) => {
-            state
-                .store
-                .insert_message_parts(&channel.record.id, &message.id, &ids)
-                .await?;
-            receipts::apply(
-                state,
-                &message.id,
-                OutboundStatus::Sent,
-                None,
-                ids.first().map(String::as_str),
-            )
-            .await?;
-            Ok(())
-        }
-        Err(e) => super::providers::settle_send_error(state, message, e).await,
-    }
+    let ids = handle.submit(&from, &to, parts).await.map_err(NotAccepted::Send)?;
+    Ok(Accepted {
+        provider_id: ids.first().cloned().unwrap_or_default(),
+        parts: ids,
+        receipt_at: None,
+    })
 }
 
 /// What the SMSC reported, as the job records it.

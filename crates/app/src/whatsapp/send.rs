@@ -101,9 +101,8 @@ pub fn whatsapp_number(contact: &Contact) -> Option<&str> {
 /// recorded on the timeline, and returned as the error.
 pub async fn send(state: &AppState, plan: SendPlan<'_>) -> AppResult<MessageRecord> {
     let prepared = prepare(state, plan).await?;
-    let mut tx = state.store.write().await?;
-    let written = prepared.write(&mut tx, state.clock.now_ms()).await?;
-    tx.commit().await?;
+    let written = state.sends.writer.write(prepared).await?;
+    crate::messages::delivery::count_status(written.message());
     after_written(state, &written).await?;
     match written {
         Written::Queued(message) => Ok(message),

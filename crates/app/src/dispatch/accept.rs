@@ -1,0 +1,113 @@
+//! Group commit for sends: requests hand over their prepared send (every
+//! rule already applied, reads only), one task writes everything handed
+//! over meanwhile in a single transaction and answers each request after
+//! that commit. Under load hundreds of sends share one fsync, and a 202
+//! still means "recorded". The webhook intake does the same
+//! ([`crate::webhook_writer`]).
+
+use crate::error::{AppError, AppResult};
+use crate::messages::prepared::{Prepared, Written};
+use recado_core::clock::Clock;
+use recado_store::{OutboundRow, Store, StoreError};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Notify};
+
+struct Request {
+    prepared: Prepared,
+    reply: oneshot::Sender<AppResult<Written>>,
+}
+
+/// Most sends written in one transaction.
+const MAX_BATCH: usize = 512;
+
+#[derive(Clone)]
+pub struct SendWriter {
+    tx: mpsc::Sender<Request>,
+}
+
+impl SendWriter {
+    /// Starts the writer task. `written` is notified after each commit, so
+    /// the dispatcher picks the new sends up at once.
+    pub fn start(store: Store, clock: Arc<dyn Clock>, written: Arc<Notify>) -> SendWriter {
+        let (tx, mut rx) = mpsc::channel::<Request>(4 * MAX_BATCH);
+        tokio::spawn(async move {
+            let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
+            while let Some(first) = rx.recv().await {
+                batch.push(first);
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(r) => batch.push(r),
+                        Err(_) => break,
+                    }
+                }
+                let now = clock.now_ms();
+                let sends: Vec<Prepared> = batch.iter().map(|r| r.prepared.clone()).collect();
+                match write_together(&store, sends, now).await {
+                    Ok(written) => {
+                        for (request, w) in batch.drain(..).zip(written) {
+                            let _ = request.reply.send(Ok(w));
+                        }
+                    }
+                    // One send's failure must not fail the others: each is
+                    // written again on its own.
+                    Err(_) => {
+                        for request in batch.drain(..) {
+                            let result = write_together(&store, vec![request.prepared], now)
+                                .await
+                                .map(|mut w| w.remove(0))
+                                .map_err(AppError::from);
+                            let _ = request.reply.send(result);
+                        }
+                    }
+                }
+                written.notify_one();
+            }
+        });
+        SendWriter { tx }
+    }
+
+    /// Records `prepared` durably (queued with its send job, or refused).
+    pub async fn write(&self, prepared: Prepared) -> AppResult<Written> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Request { prepared, reply })
+            .await
+            .map_err(|_| AppError::internal("send writer stopped"))?;
+        answer
+            .await
+            .map_err(|_| AppError::internal("send writer dropped the request"))?
+    }
+}
+
+/// Writes `sends` in one transaction: plain queued sends many rows per
+/// statement, the others (refusals, WhatsApp conversations to admit) one by
+/// one. Returns what was written, in order.
+async fn write_together(store: &Store, sends: Vec<Prepared>, now: i64) -> Result<Vec<Written>, StoreError> {
+    let mut tx = store.write().await?;
+    let mut written: Vec<Option<Written>> = Vec::with_capacity(sends.len());
+    let mut rows: Vec<OutboundRow> = Vec::new();
+    let mut row_slots: Vec<usize> = Vec::new();
+    for prepared in sends {
+        let plain = match prepared {
+            Prepared::Queued(send) => match send.into_outbound_row() {
+                Ok(row) => Ok(row),
+                Err(send) => Err(Prepared::Queued(send)),
+            },
+            other => Err(other),
+        };
+        match plain {
+            Ok(row) => {
+                row_slots.push(written.len());
+                written.push(None);
+                rows.push(row);
+            }
+            Err(prepared) => written.push(Some(prepared.write(&mut tx, now).await?)),
+        }
+    }
+    tx.queue_outbound_many(&mut rows, now).await?;
+    tx.commit().await?;
+    for (slot, row) in row_slots.into_iter().zip(rows) {
+        written[slot] = Some(Written::Queued(row.message));
+    }
+    Ok(written.into_iter().flatten().collect())
+}
