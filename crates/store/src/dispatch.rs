@@ -147,25 +147,29 @@ impl WriteTx {
         Ok(done)
     }
 
-    /// Records the provider's ids of a message's parts (SMPP), as
-    /// [`Store::insert_message_parts`] does.
-    pub async fn insert_message_parts(
-        &mut self,
-        channel_id: &str,
-        message_id: &str,
-        part_ids: &[String],
-    ) -> Result<()> {
-        for (n, chunk) in part_ids.chunks(IDS_PER_STATEMENT).enumerate() {
-            let first = n * IDS_PER_STATEMENT;
+    /// Records the provider's ids of messages' parts (SMPP), as
+    /// [`Store::insert_message_parts`] does for one: `(channel id, message
+    /// id, part ids in order)`.
+    pub async fn insert_message_parts_many(&mut self, messages: &[(&str, &str, &[String])]) -> Result<()> {
+        let rows: Vec<(&str, &str, &String, i64)> = messages
+            .iter()
+            .flat_map(|(channel_id, message_id, parts)| {
+                parts
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, part)| (*channel_id, *message_id, part, i64::try_from(i).unwrap_or(i64::MAX)))
+            })
+            .collect();
+        for chunk in rows.chunks(IDS_PER_STATEMENT) {
             on_tx!(self, |conn| {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO message_parts (channel_id, provider_part_id, message_id, part_index, state) ",
                 );
-                q.push_values(chunk.iter().enumerate(), |mut b, (i, part)| {
-                    b.push_bind(channel_id)
-                        .push_bind(part)
-                        .push_bind(message_id)
-                        .push_bind(i64::try_from(first + i).unwrap_or(i64::MAX))
+                q.push_values(chunk, |mut b, (channel_id, message_id, part, index)| {
+                    b.push_bind(*channel_id)
+                        .push_bind(*part)
+                        .push_bind(*message_id)
+                        .push_bind(*index)
                         .push_bind("accepted");
                 });
                 q.push(" ON CONFLICT (channel_id, provider_part_id) DO NOTHING");

@@ -10,6 +10,7 @@ pub mod consent;
 #[macro_use]
 pub mod property_values;
 pub mod contacts;
+pub mod deliveries;
 mod dialect;
 mod dispatch;
 pub mod idempotency;
@@ -33,7 +34,7 @@ mod write_many;
 pub use backend::{migration_names as backend_migration_names, Backend, BackendKind, Store};
 pub use dialect::Dialect;
 pub use write::WriteTx;
-pub use write_many::OutboundRow;
+pub use write_many::{OutboundRow, TimelineEntry};
 
 /// Errors of the storage layer. Callers map `NotFound`/`Conflict` to their
 /// contract; everything else is an internal error.

@@ -529,70 +529,26 @@ impl Store {
 }
 
 impl crate::WriteTx {
-    /// [`Store::update_delivery`] inside an open transaction, so a batch of
-    /// reports (the dispatcher's outcomes) shares one commit.
+    /// [`Store::update_delivery`] inside an open transaction: the one-message
+    /// case of [`crate::WriteTx::update_deliveries`].
     pub async fn update_delivery(
         &mut self,
         id: &str,
         now: i64,
         decide: impl FnOnce(&MessageRecord) -> Option<DeliveryUpdate>,
     ) -> Result<Option<MessageRecord>> {
-        let select = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1{}",
-            self.dialect.for_update()
-        );
-        crate::write::on_tx!(self, |tx| {
-            let Some(current): Option<MessageRecord> =
-                sqlx::query_as(&select).bind(id).fetch_optional(&mut *tx).await?
-            else {
-                return Err(StoreError::NotFound);
-            };
-            let Some(update) = decide(&current) else {
-                return Ok(None);
-            };
-            let mut next = current.clone();
-            if let Some(s) = update.status {
-                next.status = s.into();
-            }
-            if let Some(p) = update.provider_message_id {
-                next.provider_message_id = Some(p);
-            }
-            if let Some(c) = update.error_code {
-                next.error_code = c;
-            }
-            if let Some(msg) = update.error_message {
-                next.error_message = msg;
-            }
-            next.updated_at = now;
-            sqlx::query(
-                "UPDATE messages SET status = $1, provider_message_id = $2, error_code = $3, error_message = $4, updated_at = $5 WHERE id = $6",
-            )
-            .bind(next.status.as_str())
-            .bind(&next.provider_message_id)
-            .bind(&next.error_code)
-            .bind(&next.error_message)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::unique_as_conflict(e, "provider message id used by another message"))?;
-            for (kind, details) in &update.events {
-                insert_event!(&mut *tx, &next.workspace_id, &next.id, kind, now, details)?;
-            }
-            for (kind, details) in &update.timeline {
-                insert_timeline!(&mut *tx, &next, kind.as_str(), now, details)?;
-            }
-            if next.status != current.status {
-                let event = serde_json::json!({
-                    "message_id": next.id, "contact_id": next.contact_id, "channel": next.channel, "status": next.status,
-                    "previous_status": current.status, "provider_message_id": next.provider_message_id,
-                    "error": next.error_code.as_ref().map(|c| serde_json::json!({"code": c, "message": next.error_message})),
-                    "campaign": next.campaign, "at": recado_core::clock::to_rfc3339(now),
-                });
-                emit_in_tx!(tx, &next.workspace_id, "message.status", &event, now);
-            }
-            Ok(Some(next))
-        })
+        let mut decide = Some(decide);
+        let mut found = false;
+        let changed = self
+            .update_deliveries(&[id], now, |current| {
+                found = true;
+                decide.take().and_then(|d| d(current))
+            })
+            .await?;
+        if !found {
+            return Err(StoreError::NotFound);
+        }
+        Ok(changed.into_iter().next().map(|c| c.message))
     }
 }
 

@@ -279,6 +279,61 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Records outbound events of one kind for one workspace, many per
+    /// statement, with their deliveries to the subscribed endpoints (what
+    /// [`WriteTx::emit`] does one by one).
+    pub async fn emit_many(
+        &mut self,
+        workspace_id: &str,
+        kind: &str,
+        payloads: &[serde_json::Value],
+        now: i64,
+    ) -> Result<()> {
+        if payloads.is_empty() {
+            return Ok(());
+        }
+        let events: Vec<(String, &serde_json::Value)> = payloads.iter().map(|p| (new_id(IdKind::Event), p)).collect();
+        for chunk in events.chunks(ROWS_PER_STATEMENT) {
+            on_tx!(self, |conn| {
+                let mut insert =
+                    sqlx::QueryBuilder::new("INSERT INTO outbound_events (id, workspace_id, type, payload, at) ");
+                insert.push_values(chunk, |mut row, (id, payload)| {
+                    row.push_bind(id)
+                        .push_bind(workspace_id)
+                        .push_bind(kind)
+                        .push_bind(payload.to_string())
+                        .push_bind(now);
+                });
+                insert.build().execute(&mut *conn).await?;
+            });
+        }
+        let endpoints: Vec<(String, String)> = on_tx!(self, |conn| sqlx::query_as(
+            "SELECT id, events FROM webhook_endpoints WHERE workspace_id = $1 AND enabled = $2"
+        )
+        .bind(workspace_id)
+        .bind(true)
+        .fetch_all(&mut *conn)
+        .await?);
+        let mut jobs = Vec::new();
+        for (endpoint_id, subscribed_to) in endpoints {
+            if crate::outbound::subscribed(&subscribed_to, kind) {
+                for (event_id, _) in &events {
+                    jobs.push(NewJob {
+                        task: recado_core::jobs::Task::WebhookDelivery {
+                            endpoint_id: endpoint_id.clone(),
+                            event_id: event_id.clone(),
+                        },
+                        workspace_id: Some(workspace_id),
+                        run_at: now,
+                        max_attempts: 8,
+                    });
+                }
+            }
+        }
+        self.enqueue_many(&jobs, now).await?;
+        Ok(())
+    }
+
     /// Records an outbound event (`message.status`, `consent.changed` …)
     /// and its deliveries to the subscribed webhook endpoints.
     pub async fn emit(&mut self, workspace_id: &str, kind: &str, payload: &serde_json::Value, now: i64) -> Result<()> {

@@ -17,6 +17,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 /// this stays below SQLite's 32,766 bound parameters.
 const ROWS: usize = 500;
 
+/// A timeline entry about a message, written with others of its batch.
+pub struct TimelineEntry<'a> {
+    pub message: &'a MessageRecord,
+    pub kind: &'a str,
+    pub at: i64,
+    pub details: &'a serde_json::Value,
+}
+
 /// A send that passed every rule, to be queued with the rest of its batch.
 #[derive(Clone, Debug)]
 pub struct OutboundRow {
@@ -242,39 +250,54 @@ impl WriteTx {
         Ok(())
     }
 
-    /// The timeline entries of the messages, then what recording them means
-    /// for workflows (as `insert_timeline!` does one by one): runs awaiting
-    /// the kind wake, and event triggers on it get their jobs.
+    /// The timeline entries of the queued messages (see [`WriteTx::timeline_entries`]).
     async fn timeline_many(&mut self, rows: &[OutboundRow]) -> Result<()> {
-        let with_contact: Vec<(&OutboundRow, String)> = rows
+        let entries: Vec<TimelineEntry<'_>> = rows
             .iter()
-            .filter(|r| r.message.contact_id.is_some())
-            .map(|r| (r, new_id(IdKind::Event)))
+            .map(|r| TimelineEntry {
+                message: &r.message,
+                kind: r.timeline_kind,
+                at: r.message.created_at,
+                details: &r.details,
+            })
+            .collect();
+        self.timeline_entries(&entries).await
+    }
+
+    /// Timeline entries many per statement, then what recording them means
+    /// for workflows (as `insert_timeline!` does one by one): runs awaiting
+    /// the kind wake, and event triggers on it get their jobs. Entries of
+    /// messages without a contact are skipped.
+    pub async fn timeline_entries(&mut self, entries: &[TimelineEntry<'_>]) -> Result<()> {
+        let with_contact: Vec<(&TimelineEntry<'_>, String)> = entries
+            .iter()
+            .filter(|e| e.message.contact_id.is_some())
+            .map(|e| (e, new_id(IdKind::Event)))
             .collect();
         for chunk in with_contact.chunks(ROWS) {
             on_tx!(self, |conn| {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO timeline_events (id, workspace_id, contact_id, type, at, message_id, campaign, sender, details) ",
                 );
-                q.push_values(chunk, |mut b, (r, event_id)| {
-                    let m = &r.message;
+                q.push_values(chunk, |mut b, (e, event_id)| {
+                    let m = e.message;
                     b.push_bind(event_id)
                         .push_bind(&m.workspace_id)
                         .push_bind(&m.contact_id)
-                        .push_bind(r.timeline_kind)
-                        .push_bind(m.created_at)
+                        .push_bind(e.kind)
+                        .push_bind(e.at)
                         .push_bind(&m.id)
                         .push_bind(&m.campaign)
                         .push_bind(&m.sender)
-                        .push_bind(r.details.to_string());
+                        .push_bind(e.details.to_string());
                 });
                 q.build().execute(&mut *conn).await?;
             });
         }
-        let mut kinds: BTreeMap<(&str, &str), Vec<&(&OutboundRow, String)>> = BTreeMap::new();
+        let mut kinds: BTreeMap<(&str, &str), Vec<&(&TimelineEntry<'_>, String)>> = BTreeMap::new();
         for entry in &with_contact {
             kinds
-                .entry((entry.0.message.workspace_id.as_str(), entry.0.timeline_kind))
+                .entry((entry.0.message.workspace_id.as_str(), entry.0.kind))
                 .or_default()
                 .push(entry);
         }
@@ -289,15 +312,11 @@ impl WriteTx {
                     "UPDATE workflow_runs SET wake_at = $1 WHERE status = 'waiting' AND awaits LIKE $2 \
                      AND (wake_at IS NULL OR wake_at > $1) AND contact_id IN ({placeholders})"
                 );
-                let at = chunk
-                    .iter()
-                    .map(|(r, _)| r.message.created_at)
-                    .min()
-                    .unwrap_or_default();
+                let at = chunk.iter().map(|(e, _)| e.at).min().unwrap_or_default();
                 on_tx!(self, |conn| {
                     let mut q = sqlx::query(&sql).bind(at).bind(&pattern);
-                    for (r, _) in chunk {
-                        q = q.bind(&r.message.contact_id);
+                    for (e, _) in chunk {
+                        q = q.bind(&e.message.contact_id);
                     }
                     q.execute(&mut *conn).await?;
                 });
@@ -310,14 +329,14 @@ impl WriteTx {
             .fetch_one(&mut *conn)
             .await?);
             if triggered > 0 {
-                for (r, event_id) in entries {
-                    let m = &r.message;
+                for (e, event_id) in entries {
+                    let m = e.message;
                     on_tx!(self, |conn| crate::workflows::on_timeline_event!(
                         &mut *conn,
                         &m.workspace_id,
                         m.contact_id.as_deref().unwrap_or_default(),
                         kind,
-                        m.created_at,
+                        e.at,
                         event_id,
                         Some(m.id.as_str())
                     )?);

@@ -2,9 +2,9 @@
 //! is delivered or not as the channel's `delivery_ratio` decides for its id
 //! (always the same way for the same message).
 
-use super::sms::channel;
+use super::sms::{apply_reports, channel, count_changes};
 use crate::channels::sms_config::SmsProviderSettings;
-use crate::messages::delivery::{count_status, update_for, Report};
+use crate::messages::delivery::Report;
 use crate::sms::providers::sandbox_delivers;
 use crate::workers::{record_failure, JobError};
 use crate::AppState;
@@ -62,19 +62,22 @@ pub(super) async fn sandbox_batch(state: &AppState, worker: &str, jobs: Vec<(Job
     }
     let now = state.clock.now_ms();
     let mut tx = state.store.write().await?;
-    let mut changed = Vec::new();
-    for (_, message, status, error) in &reports {
-        let report = Report {
-            status: *status,
-            error: error.clone(),
-            provider_id: None,
-        };
-        changed.extend(tx.update_delivery(&message.id, now, |c| update_for(c, report)).await?);
-    }
+    let to_apply: Vec<(&str, Report<'_>)> = reports
+        .iter()
+        .map(|(_, message, status, error)| {
+            let report = Report {
+                status: *status,
+                error: error.clone(),
+                provider_id: None,
+            };
+            (message.id.as_str(), report)
+        })
+        .collect();
+    let changed = apply_reports(&mut tx, to_apply, now).await?;
     let done: Vec<&str> = reports.iter().map(|(job, ..)| job.id.as_str()).collect();
     tx.complete_jobs(&done, worker, now).await?;
     tx.commit().await?;
-    changed.iter().for_each(count_status);
+    count_changes(&changed);
     for (job, error) in failed {
         record_failure(state, worker, job, error).await?;
     }

@@ -12,9 +12,10 @@ use crate::AppState;
 use futures::StreamExt;
 use recado_core::delivery::OutboundStatus;
 use recado_core::jobs::Task;
+use recado_store::deliveries::DeliveryChange;
 use recado_store::jobs::{Job, NewJob};
 use recado_store::messages::MessageRecord;
-use recado_store::StoreError;
+use recado_store::{StoreError, WriteTx};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -104,16 +105,20 @@ pub(super) async fn send_batch(state: &AppState, worker: &str, jobs: Vec<(Job, S
         ready.push(Ready { job, message, channel });
     }
     let now = state.clock.now_ms();
+    let started = std::time::Instant::now();
     let mut tx = state.store.write().await?;
-    let mut changed = Vec::new();
-    for (_, message, status, error) in &settle {
-        let report = Report {
-            status: *status,
-            error: error.clone(),
-            provider_id: None,
-        };
-        changed.extend(tx.update_delivery(&message.id, now, |c| update_for(c, report)).await?);
-    }
+    let reports: Vec<(&str, Report<'_>)> = settle
+        .iter()
+        .map(|(_, message, status, error)| {
+            let report = Report {
+                status: *status,
+                error: error.clone(),
+                provider_id: None,
+            };
+            (message.id.as_str(), report)
+        })
+        .collect();
+    let changed = apply_reports(&mut tx, reports, now).await?;
     let ready_ids: Vec<&str> = ready.iter().map(|r| r.message.id.as_str()).collect();
     let marked = tx.mark_sends_attempted(&ready_ids, now).await?;
     // A message settled since it was read is left alone.
@@ -127,7 +132,12 @@ pub(super) async fn send_batch(state: &AppState, worker: &str, jobs: Vec<(Job, S
         .collect();
     tx.complete_jobs(&finished, worker, now).await?;
     tx.commit().await?;
-    changed.iter().for_each(count_status);
+    tracing::debug!(
+        sends = to_submit.len(),
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "sends marked attempted"
+    );
+    count_changes(&changed);
     for (job, error) in failed {
         record_failure(state, worker, job, error).await?;
     }
@@ -139,15 +149,46 @@ pub(super) async fn send_batch(state: &AppState, worker: &str, jobs: Vec<(Job, S
         .buffer_unordered(IN_FLIGHT)
         .ready_chunks(OUTCOMES_PER_COMMIT);
     while let Some(chunk) = outcomes.next().await {
+        let started = std::time::Instant::now();
+        let n = chunk.len();
         record_outcomes(state, worker, chunk).await?;
+        tracing::debug!(
+            outcomes = n,
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "send outcomes recorded"
+        );
     }
     Ok(())
+}
+
+/// Writes reports about messages (at most one per message) together.
+pub(super) async fn apply_reports(
+    tx: &mut WriteTx,
+    reports: Vec<(&str, Report<'_>)>,
+    now: i64,
+) -> Result<Vec<DeliveryChange>, StoreError> {
+    let ids: Vec<&str> = reports.iter().map(|(id, _)| *id).collect();
+    let mut by_id: HashMap<&str, Report<'_>> = reports.into_iter().collect();
+    tx.update_deliveries(&ids, now, |current| {
+        by_id
+            .remove(current.id.as_str())
+            .and_then(|report| update_for(current, report))
+    })
+    .await
+}
+
+/// Counts the messages whose status a batch changed.
+pub(super) fn count_changes(changes: &[DeliveryChange]) {
+    changes
+        .iter()
+        .filter(|c| c.status_changed())
+        .for_each(|c| count_status(&c.message));
 }
 
 /// What recording an outcome leaves to do after the commit.
 #[derive(Default)]
 struct FollowUp {
-    changed: Vec<MessageRecord>,
+    changed: Vec<DeliveryChange>,
     failures: Vec<(Job, JobError)>,
     opt_outs: Vec<MessageRecord>,
 }
@@ -181,7 +222,7 @@ async fn record_outcomes(
             all
         }
     };
-    follow.changed.iter().for_each(count_status);
+    count_changes(&follow.changed);
     for (job, error) in follow.failures {
         record_failure(state, worker, job, error).await?;
     }
@@ -199,18 +240,18 @@ async fn write_outcomes(
     outcomes: &[(Ready, Result<Accepted, NotAccepted>)],
 ) -> Result<FollowUp, StoreError> {
     let now = state.clock.now_ms();
-    let mut tx = state.store.write().await?;
     let mut follow = FollowUp::default();
+    let mut reports: Vec<(&str, Report<'_>)> = Vec::new();
     let mut completed: Vec<&str> = Vec::new();
     let mut not_attempted: Vec<&str> = Vec::new();
+    let mut parts: Vec<(&str, &str, &[String])> = Vec::new();
     let mut receipts: Vec<NewJob<'_>> = Vec::new();
     for (ready, outcome) in outcomes {
         let message = &ready.message;
         let settled = match outcome {
             Ok(accepted) => {
                 if !accepted.parts.is_empty() {
-                    tx.insert_message_parts(&ready.channel.record.id, &message.id, &accepted.parts)
-                        .await?;
+                    parts.push((ready.channel.record.id.as_str(), message.id.as_str(), &accepted.parts));
                 }
                 if let Some(at) = accepted.receipt_at {
                     receipts.push(NewJob {
@@ -265,15 +306,16 @@ async fn write_outcomes(
                     error,
                     provider_id,
                 };
-                follow
-                    .changed
-                    .extend(tx.update_delivery(&message.id, now, |c| update_for(c, report)).await?);
+                reports.push((message.id.as_str(), report));
                 completed.push(ready.job.id.as_str());
             }
             // Nothing reached the provider: a later attempt may send.
             None => not_attempted.push(message.id.as_str()),
         }
     }
+    let mut tx = state.store.write().await?;
+    tx.insert_message_parts_many(&parts).await?;
+    follow.changed = apply_reports(&mut tx, reports, now).await?;
     tx.enqueue_many(&receipts, now).await?;
     tx.clear_sends_attempted(&not_attempted).await?;
     tx.complete_jobs(&completed, worker, now).await?;

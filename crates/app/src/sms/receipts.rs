@@ -16,21 +16,24 @@ pub async fn apply(
     error: Option<(String, String)>,
     provider_id: Option<&str>,
 ) -> Result<Option<MessageRecord>, JobError> {
+    let mut status_changed = false;
     state
         .store
         .update_delivery(message_id, state.clock.now_ms(), |current| {
-            update_for(
+            let update = update_for(
                 current,
                 Report {
                     status: incoming,
                     error,
                     provider_id,
                 },
-            )
+            );
+            status_changed = update.as_ref().is_some_and(|u| u.status.is_some());
+            update
         })
         .await
         .map(|changed| {
-            if let Some(message) = &changed {
+            if let Some(message) = changed.as_ref().filter(|_| status_changed) {
                 crate::messages::delivery::count_status(message);
             }
             changed
