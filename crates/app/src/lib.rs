@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod caches;
 pub mod channel_cache;
 pub mod channels;
 pub mod consent;

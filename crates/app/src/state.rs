@@ -22,5 +22,6 @@ pub struct AppState {
     pub sends: crate::dispatch::Sends,
     pub live: tokio::sync::broadcast::Sender<crate::live::LiveEvent>,
     pub channel_cache: Arc<crate::channel_cache::ChannelCache>,
+    pub caches: Arc<crate::caches::Caches>,
     pub smpp: Arc<crate::sms::smpp::SmppSessions>,
 }

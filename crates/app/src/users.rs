@@ -98,7 +98,7 @@ pub async fn create_token(
 /// `last_admin` for the workspace's last admin (the store checks it in the
 /// same transaction as the delete).
 pub async fn delete_user(state: &AppState, workspace_id: &str, user_id: &str) -> AppResult<()> {
-    state
+    let deleted = state
         .store
         .delete_user(workspace_id, user_id)
         .await
@@ -106,7 +106,25 @@ pub async fn delete_user(state: &AppState, workspace_id: &str, user_id: &str) ->
             StoreError::NotFound => AppError::not_found("user"),
             StoreError::Conflict(_) => AppError::conflict("last_admin", LAST_ADMIN),
             other => other.into(),
-        })
+        });
+    // Their tokens stop working on this node at once.
+    state.caches.tokens.clear();
+    deleted
+}
+
+/// Revokes an API token (`owner`: only if it is theirs): 404 when there is
+/// no such token. It stops working on this node at once.
+pub async fn revoke_token(state: &AppState, workspace_id: &str, id: &str, owner: Option<&str>) -> AppResult<()> {
+    let revoked = state
+        .store
+        .delete_token(workspace_id, id, owner)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AppError::not_found("token"),
+            other => other.into(),
+        });
+    state.caches.tokens.clear();
+    revoked
 }
 
 /// Sets a user's web sign-in password (422 `weak_password`, 404 for no such

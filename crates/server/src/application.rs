@@ -55,6 +55,7 @@ impl Application {
             sends,
             live: recado_app::live::channel(),
             channel_cache: Default::default(),
+            caches: Default::default(),
             smpp: Default::default(),
         };
         let listener = TcpListener::bind(state.settings.listen).await?;

@@ -326,6 +326,59 @@ impl Store {
         Ok(self.attach_phones(row.into_iter().collect()).await?.pop())
     }
 
+    /// [`Store::contact_by_phone`] for many numbers at once: for each
+    /// number, the most recently updated contact with it (numbers no contact
+    /// has are absent), in two statements per 500 numbers.
+    pub async fn contacts_by_phones(&self, workspace_id: &str, numbers: &[&str]) -> Result<Vec<(String, Contact)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            e164: String,
+            #[sqlx(flatten)]
+            contact: ContactRow,
+        }
+        let mut chosen: std::collections::HashMap<String, ContactRow> = std::collections::HashMap::new();
+        for chunk in numbers.chunks(500) {
+            let placeholders = (2..chunk.len() + 2)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT p.e164, c.id, c.workspace_id, c.properties, c.created_at, c.updated_at \
+                 FROM contact_phones p JOIN contacts c ON c.id = p.contact_id \
+                 WHERE p.workspace_id = $1 AND p.e164 IN ({placeholders}) AND c.workspace_id = $1 AND c.erased_at IS NULL"
+            );
+            let rows = on_reader!(self, |pool| {
+                let mut q = sqlx::query_as::<_, Row>(&sql).bind(workspace_id);
+                for n in chunk {
+                    q = q.bind(*n);
+                }
+                q.fetch_all(pool).await?
+            });
+            for row in rows {
+                let newer = match chosen.get(&row.e164) {
+                    Some(c) => (row.contact.updated_at, &row.contact.id) > (c.updated_at, &c.id),
+                    None => true,
+                };
+                if newer {
+                    chosen.insert(row.e164, row.contact);
+                }
+            }
+        }
+        let (numbers_found, rows): (Vec<String>, Vec<ContactRow>) = chosen.into_iter().unzip();
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let contacts: std::collections::HashMap<String, Contact> = self
+            .attach_phones(rows)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.to_string(), c))
+            .collect();
+        Ok(numbers_found
+            .into_iter()
+            .zip(ids)
+            .filter_map(|(n, id)| contacts.get(&id).map(|c| (n, c.clone())))
+            .collect())
+    }
+
     pub async fn contact_by_email(&self, workspace_id: &str, email: &str) -> Result<Option<Contact>> {
         let sql = format!(
             "SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 AND email = $2 AND erased_at IS NULL ORDER BY id LIMIT 1"

@@ -44,11 +44,19 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(ApiError::unauthorized)?;
-        let owner = state
-            .store
-            .token_owner(&hash_token(token))
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
+        let hash = hash_token(token);
+        let owner = match state.caches.tokens.get(&hash) {
+            Some(owner) => owner,
+            None => {
+                let owner = state
+                    .store
+                    .token_owner(&hash)
+                    .await?
+                    .ok_or_else(ApiError::unauthorized)?;
+                state.caches.tokens.put(&hash, owner.clone());
+                owner
+            }
+        };
         let role =
             Role::parse(&owner.role).ok_or_else(|| ApiError::internal(format!("unknown role `{}`", owner.role)))?;
         Ok(Caller {

@@ -12,7 +12,6 @@ use recado_app::auth::Role;
 use recado_app::bootstrap::DEFAULT_WORKSPACE;
 use recado_app::AppState;
 use recado_store::workspaces::User;
-use recado_store::StoreError;
 use serde::{Deserialize, Serialize};
 
 pub fn routes() -> Router<AppState> {
@@ -182,14 +181,7 @@ pub async fn revoke_token(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let owner = (caller.role != Role::Admin).then_some(caller.user_id.as_str());
-    state
-        .store
-        .delete_token(&caller.workspace_id, &id, owner)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("token"),
-            other => other.into(),
-        })?;
+    recado_app::users::revoke_token(&state, &caller.workspace_id, &id, owner).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -246,6 +238,7 @@ pub async fn update_workspace(
         opt_out_reply: input.opt_out_reply,
     };
     let ws = recado_app::workspaces::update_settings(&state.store, &caller.workspace_id, change).await?;
+    state.caches.workspaces.forget(&caller.workspace_id);
     Ok(Json(WorkspaceView {
         id: ws.id,
         name: ws.name,

@@ -45,6 +45,7 @@ pub async fn create(
         let sms = SmsChannel::from_input(kind, config, None)?;
         let record = record(kind.as_str(), sms.public_config(), sms.secrets());
         state.store.insert_channel(&record, &[]).await?;
+        state.caches.channels_changed(workspace_id);
         let loaded = LoadedSms { record, sms };
         crate::sms::providers::channel_changed(state, &loaded).await;
         return Ok(Connected::Sms(loaded));
@@ -62,6 +63,7 @@ pub async fn create(
         .store
         .insert_channel(&record, &numbers(&record.id, &whatsapp))
         .await?;
+    state.caches.channels_changed(workspace_id);
     let loaded = LoadedChannel { record, whatsapp };
     if kind == ChannelKind::WhatsappSandbox {
         crate::whatsapp::sandbox::seed_templates(state, &loaded).await?;
@@ -96,6 +98,8 @@ pub async fn update(
             ..current.record
         };
         state.store.update_channel(&record, &[]).await?;
+        state.channel_cache.forget(&record.id);
+        state.caches.channels_changed(workspace_id);
         let loaded = LoadedSms { record, sms };
         crate::sms::providers::channel_changed(state, &loaded).await;
         return Ok(Connected::Sms(loaded));
@@ -121,6 +125,7 @@ pub async fn update(
         .update_channel(&record, &numbers(&record.id, &whatsapp))
         .await?;
     state.channel_cache.forget(&record.id);
+    state.caches.channels_changed(workspace_id);
     Ok(Connected::WhatsApp(LoadedChannel { record, whatsapp }))
 }
 
@@ -135,6 +140,7 @@ pub async fn delete(state: &AppState, workspace_id: &str, id: &str) -> AppResult
             other => other.into(),
         })?;
     state.channel_cache.forget(id);
+    state.caches.channels_changed(workspace_id);
     Ok(())
 }
 

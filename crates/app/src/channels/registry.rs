@@ -39,6 +39,7 @@ pub async fn load(state: &AppState, workspace_id: &str, id: &str) -> AppResult<L
 }
 
 /// A stored SMS channel with its decrypted settings.
+#[derive(Clone)]
 pub struct LoadedSms {
     pub record: ChannelRecord,
     pub sms: SmsChannel,

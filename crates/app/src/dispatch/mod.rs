@@ -3,7 +3,8 @@
 //! them attempted in one statement, submit them concurrently (the SMPP
 //! window and the provider's connection pool stay full) and record the
 //! outcomes as they arrive, many per transaction ([`sms`]). Sandbox receipts
-//! are settled the same way ([`receipts`]).
+//! are settled the same way ([`receipts`]), and the recipients of concurrent
+//! sends are looked up together ([`recipients`]).
 //!
 //! Every guarantee of the one-job-at-a-time path holds: a send is recorded
 //! before it is accepted, marked attempted before its request leaves (after
@@ -13,6 +14,7 @@
 
 pub mod accept;
 mod receipts;
+pub mod recipients;
 mod sms;
 
 use crate::AppState;
@@ -41,14 +43,16 @@ const IDLE_POLL: Duration = Duration::from_millis(250);
 pub struct Sends {
     pub writer: accept::SendWriter,
     pub accepted: Arc<Notify>,
+    pub recipients: recipients::Recipients,
 }
 
 impl Sends {
     pub fn start(store: recado_store::Store, clock: Arc<dyn recado_core::clock::Clock>) -> Sends {
         let accepted = Arc::new(Notify::new());
         Sends {
-            writer: accept::SendWriter::start(store, clock, accepted.clone()),
+            writer: accept::SendWriter::start(store.clone(), clock, accepted.clone()),
             accepted,
+            recipients: recipients::Recipients::start(store),
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::{AppError, AppResult, AppState};
 use recado_channels::whatsapp::send::{Interactive, MediaKind};
 use recado_channels::whatsapp::OutboundContent;
 use recado_core::consent::Channel;
+use recado_store::channels::ChannelRecord;
 use recado_store::contacts::Contact;
 use recado_store::messages::MessageRecord;
 use recado_store::workspaces::Workspace;
@@ -92,7 +93,7 @@ pub async fn pick_channel(
         }
         return Ok(c);
     }
-    let mut all = state.store.channels(&ws.id, Some(prefix)).await?;
+    let mut all = channels_of(state, &ws.id, prefix).await?;
     match all.len() {
         0 => Err(AppError::invalid(
             "no_channel",
@@ -290,6 +291,7 @@ async fn send_sms(state: &AppState, ws: &Workspace, input: MessageInput) -> AppR
             .clone()
             .unwrap_or_else(|| default_campaign(SendSource::Api, "sms", state.clock.now())),
     };
+    let mut known_subscriptions = None;
     let (contact, to) = match (&input.contact_id, &input.to) {
         (Some(id), _) => {
             let contact = contacts_for(state, ws).get(id).await?;
@@ -312,9 +314,17 @@ async fn send_sms(state: &AppState, ws: &Workspace, input: MessageInput) -> AppR
                     return Err(record_unplanned(state, unplanned(None, Some(to.clone())), error).await);
                 }
             };
-            let changes = [("mobilephone".to_string(), Some(e164.clone()))].into_iter().collect();
-            let (contact, _) = contacts_for(state, ws).find_or_create_by_phone(&e164, changes).await?;
-            (contact, e164)
+            match state.sends.recipients.find(&ws.id, &e164).await? {
+                Some((contact, subscriptions)) => {
+                    known_subscriptions = Some(subscriptions);
+                    (contact, e164)
+                }
+                None => {
+                    let changes = [("mobilephone".to_string(), Some(e164.clone()))].into_iter().collect();
+                    let (contact, _) = contacts_for(state, ws).find_or_create_by_phone(&e164, changes).await?;
+                    (contact, e164)
+                }
+            }
         }
         (None, None) => {
             return Err(AppError::invalid(
@@ -343,7 +353,7 @@ async fn send_sms(state: &AppState, ws: &Workspace, input: MessageInput) -> AppR
         national_language,
         shorten_urls: input.shorten_urls.unwrap_or(false),
         utm,
-        subscriptions: None,
+        subscriptions: known_subscriptions.as_deref(),
     };
     send(state, plan).await
 }
@@ -361,20 +371,45 @@ pub async fn pick_sms_channel(state: &AppState, ws: &Workspace, channel_id: Opti
                 format!("channel {id} is not an SMS channel"),
             ));
         }
-        return decode_sms(state, record);
+        return decoded_sms(state, record);
     }
-    let mut all = state.store.channels(&ws.id, Some("sms")).await?;
+    let mut all = channels_of(state, &ws.id, "sms").await?;
     match all.len() {
         0 => Err(AppError::invalid(
             "no_channel",
             "channel",
             "the workspace has no SMS channel connected",
         )),
-        1 => decode_sms(state, all.remove(0)),
+        1 => decoded_sms(state, all.remove(0)),
         _ => Err(AppError::invalid(
             "channel_id_required",
             "channel_id",
             "the workspace has several SMS channels: name one with channel_id",
         )),
     }
+}
+
+/// A workspace's channels of a kind (`sms`, `whatsapp`), from the cache when fresh.
+async fn channels_of(state: &AppState, workspace_id: &str, prefix: &str) -> AppResult<Vec<ChannelRecord>> {
+    let key = format!("{workspace_id}:{prefix}");
+    if let Some(hit) = state.caches.channels.get(&key) {
+        return Ok(hit);
+    }
+    let all = state.store.channels(workspace_id, Some(prefix)).await?;
+    state.caches.channels.put(&key, all.clone());
+    Ok(all)
+}
+
+/// An SMS channel decoded, from the cache when it holds this version of it.
+fn decoded_sms(state: &AppState, record: ChannelRecord) -> AppResult<LoadedSms> {
+    if let Some(hit) = state.channel_cache.get_sms(&record.id) {
+        if hit.record == record {
+            return Ok((*hit).clone());
+        }
+    }
+    let loaded = decode_sms(state, record)?;
+    state
+        .channel_cache
+        .put_sms(&loaded.record.id, std::sync::Arc::new(loaded.clone()));
+    Ok(loaded)
 }

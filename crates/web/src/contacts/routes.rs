@@ -35,7 +35,12 @@ pub struct ContactInput {
 }
 
 pub async fn workspace_of(state: &AppState, caller: &Caller) -> ApiResult<Workspace> {
-    Ok(state.store.workspace(&caller.workspace_id).await?)
+    if let Some(ws) = state.caches.workspaces.get(&caller.workspace_id) {
+        return Ok(ws);
+    }
+    let ws = state.store.workspace(&caller.workspace_id).await?;
+    state.caches.workspaces.put(&caller.workspace_id, ws.clone());
+    Ok(ws)
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts", request_body = ContactInput,

@@ -38,8 +38,16 @@ pub async fn create_message(
     let input: MessageInput = parse_json(&body)?;
     let ws = workspace_of(&state, &caller).await?;
     let record = send_requested(&state, &ws, input).await?;
-    let events = state.store.message_events(&record.id).await?;
-    Ok((StatusCode::ACCEPTED, Json(message_view(record, events))))
+    // A send is answered as it was recorded: queued, with that one event
+    // (reading it back would cost a query per send).
+    let queued = recado_store::messages::MessageEvent {
+        id: String::new(),
+        message_id: record.id.to_string(),
+        kind: record.status.as_str().to_string(),
+        at: record.created_at,
+        details: "{}".into(),
+    };
+    Ok((StatusCode::ACCEPTED, Json(message_view(record, vec![queued]))))
 }
 
 #[derive(Deserialize, Debug)]

@@ -8,7 +8,6 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use recado_app::AppState;
-use recado_store::StoreError;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -96,8 +95,9 @@ pub async fn revoke(
 ) -> UiResult<Response> {
     let user = posted.user;
     let owner = (!user.is_admin()).then_some(user.user_id());
-    match state.store.delete_token(user.workspace_id(), &id, owner).await {
-        Ok(()) | Err(StoreError::NotFound) => Ok(Redirect::to("/account/tokens").into_response()),
+    match recado_app::users::revoke_token(&state, user.workspace_id(), &id, owner).await {
+        Ok(()) => Ok(Redirect::to("/account/tokens").into_response()),
+        Err(e) if e.kind == recado_app::ErrorKind::NotFound => Ok(Redirect::to("/account/tokens").into_response()),
         Err(e) => Err(e.into()),
     }
 }
