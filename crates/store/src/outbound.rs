@@ -32,7 +32,9 @@ const ENDPOINT_COLUMNS: &str =
     "id, workspace_id, url, secret, events, enabled, consecutive_failures, disabled_reason, created_at";
 
 /// Records an outbound event and its delivery jobs inside an open
-/// transaction: the event commits with the change it reports (outbox).
+/// transaction: the event commits with the change it reports (outbox). An
+/// event no enabled endpoint subscribes to is not stored: it is kept only to
+/// be delivered.
 #[macro_export]
 macro_rules! emit_in_tx {
     ($tx:expr, $workspace_id:expr, $kind:expr, $payload:expr, $now:expr) => {{
@@ -41,7 +43,21 @@ macro_rules! emit_in_tx {
         let payload: &serde_json::Value = $payload;
         let now: i64 = $now;
         let id = recado_core::ids::new_id(recado_core::ids::IdKind::Event);
-        sqlx::query("INSERT INTO outbound_events (id, workspace_id, type, payload, at) VALUES ($1, $2, $3, $4, $5)")
+        let endpoints: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, events FROM webhook_endpoints WHERE workspace_id = $1 AND enabled = $2")
+                .bind(workspace_id)
+                .bind(true)
+                .fetch_all(&mut *$tx)
+                .await?;
+        let subscribers: Vec<String> = endpoints
+            .into_iter()
+            .filter(|(_, events)| $crate::outbound::subscribed(events, kind))
+            .map(|(endpoint_id, _)| endpoint_id)
+            .collect();
+        if !subscribers.is_empty() {
+            sqlx::query(
+                "INSERT INTO outbound_events (id, workspace_id, type, payload, at) VALUES ($1, $2, $3, $4, $5)",
+            )
             .bind(&id)
             .bind(workspace_id)
             .bind(kind)
@@ -49,25 +65,18 @@ macro_rules! emit_in_tx {
             .bind(now)
             .execute(&mut *$tx)
             .await?;
-        let endpoints: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, events FROM webhook_endpoints WHERE workspace_id = $1 AND enabled = $2")
-                .bind(workspace_id)
-                .bind(true)
-                .fetch_all(&mut *$tx)
-                .await?;
-        for (endpoint_id, events) in endpoints {
-            if $crate::outbound::subscribed(&events, kind) {
-                let job = $crate::jobs::NewJob {
-                    task: recado_core::jobs::Task::WebhookDelivery {
-                        endpoint_id,
-                        event_id: id.clone(),
-                    },
-                    workspace_id: Some(workspace_id),
-                    run_at: now,
-                    max_attempts: 8,
-                };
-                $crate::insert_job!(&mut *$tx, &job, now)?;
-            }
+        }
+        for endpoint_id in subscribers {
+            let job = $crate::jobs::NewJob {
+                task: recado_core::jobs::Task::WebhookDelivery {
+                    endpoint_id,
+                    event_id: id.clone(),
+                },
+                workspace_id: Some(workspace_id),
+                run_at: now,
+                max_attempts: 8,
+            };
+            $crate::insert_job!(&mut *$tx, &job, now)?;
         }
     }};
 }

@@ -292,6 +292,22 @@ impl WriteTx {
         if payloads.is_empty() {
             return Ok(());
         }
+        let endpoints: Vec<(String, String)> = on_tx!(self, |conn| sqlx::query_as(
+            "SELECT id, events FROM webhook_endpoints WHERE workspace_id = $1 AND enabled = $2"
+        )
+        .bind(workspace_id)
+        .bind(true)
+        .fetch_all(&mut *conn)
+        .await?);
+        let subscribers: Vec<String> = endpoints
+            .into_iter()
+            .filter(|(_, events)| crate::outbound::subscribed(events, kind))
+            .map(|(endpoint_id, _)| endpoint_id)
+            .collect();
+        // Events are kept only to be delivered (see `emit_in_tx!`).
+        if subscribers.is_empty() {
+            return Ok(());
+        }
         let events: Vec<(String, &serde_json::Value)> = payloads.iter().map(|p| (new_id(IdKind::Event), p)).collect();
         for chunk in events.chunks(ROWS_PER_STATEMENT) {
             on_tx!(self, |conn| {
@@ -307,27 +323,18 @@ impl WriteTx {
                 insert.build().execute(&mut *conn).await?;
             });
         }
-        let endpoints: Vec<(String, String)> = on_tx!(self, |conn| sqlx::query_as(
-            "SELECT id, events FROM webhook_endpoints WHERE workspace_id = $1 AND enabled = $2"
-        )
-        .bind(workspace_id)
-        .bind(true)
-        .fetch_all(&mut *conn)
-        .await?);
         let mut jobs = Vec::new();
-        for (endpoint_id, subscribed_to) in endpoints {
-            if crate::outbound::subscribed(&subscribed_to, kind) {
-                for (event_id, _) in &events {
-                    jobs.push(NewJob {
-                        task: recado_core::jobs::Task::WebhookDelivery {
-                            endpoint_id: endpoint_id.clone(),
-                            event_id: event_id.clone(),
-                        },
-                        workspace_id: Some(workspace_id),
-                        run_at: now,
-                        max_attempts: 8,
-                    });
-                }
+        for endpoint_id in &subscribers {
+            for (event_id, _) in &events {
+                jobs.push(NewJob {
+                    task: recado_core::jobs::Task::WebhookDelivery {
+                        endpoint_id: endpoint_id.clone(),
+                        event_id: event_id.clone(),
+                    },
+                    workspace_id: Some(workspace_id),
+                    run_at: now,
+                    max_attempts: 8,
+                });
             }
         }
         self.enqueue_many(&jobs, now).await?;

@@ -90,7 +90,9 @@ impl SendWriter {
 /// statement, the others (refusals, WhatsApp conversations to admit) one by
 /// one. Returns what was written, in order.
 async fn write_together(store: &Store, sends: Vec<Prepared>, now: i64) -> Result<Vec<Written>, StoreError> {
+    let asked = std::time::Instant::now();
     let mut tx = store.write().await?;
+    let began = std::time::Instant::now();
     let mut written: Vec<Option<Written>> = Vec::with_capacity(sends.len());
     let mut rows: Vec<OutboundRow> = Vec::new();
     let mut row_slots: Vec<usize> = Vec::new();
@@ -112,7 +114,15 @@ async fn write_together(store: &Store, sends: Vec<Prepared>, now: i64) -> Result
         }
     }
     tx.queue_outbound_many(&mut rows, now).await?;
+    let wrote = std::time::Instant::now();
     tx.commit().await?;
+    tracing::debug!(
+        rows = rows.len(),
+        wait_ms = (began - asked).as_secs_f64() * 1e3,
+        write_ms = (wrote - began).as_secs_f64() * 1e3,
+        commit_ms = wrote.elapsed().as_secs_f64() * 1e3,
+        "accept transaction"
+    );
     for (slot, row) in row_slots.into_iter().zip(rows) {
         written[slot] = Some(Written::Queued(row.message));
     }

@@ -32,7 +32,7 @@ const BATCH: i64 = 256;
 
 /// Dispatcher loops per node: while one waits on providers, another claims
 /// and records, so the database and the providers are both kept busy.
-const LOOPS: usize = 4;
+const LOOPS: usize = 2;
 
 /// How long an idle loop waits before looking again when nothing wakes it
 /// (sends accepted by another node, retries coming due).

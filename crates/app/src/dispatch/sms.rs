@@ -313,12 +313,22 @@ async fn write_outcomes(
             None => not_attempted.push(message.id.as_str()),
         }
     }
+    let asked = std::time::Instant::now();
     let mut tx = state.store.write().await?;
+    let began = std::time::Instant::now();
     tx.insert_message_parts_many(&parts).await?;
     follow.changed = apply_reports(&mut tx, reports, now).await?;
     tx.enqueue_many(&receipts, now).await?;
     tx.clear_sends_attempted(&not_attempted).await?;
     tx.complete_jobs(&completed, worker, now).await?;
+    let wrote = std::time::Instant::now();
     tx.commit().await?;
+    tracing::debug!(
+        rows = outcomes.len(),
+        wait_ms = (began - asked).as_secs_f64() * 1e3,
+        write_ms = (wrote - began).as_secs_f64() * 1e3,
+        commit_ms = wrote.elapsed().as_secs_f64() * 1e3,
+        "outcome transaction"
+    );
     Ok(follow)
 }
