@@ -41,14 +41,8 @@ impl SendWriter {
                     }
                 }
                 let now = clock.now_ms();
-                let started = std::time::Instant::now();
                 let sends: Vec<Prepared> = batch.iter().map(|r| r.prepared.clone()).collect();
                 let result = write_together(&store, sends, now).await;
-                tracing::debug!(
-                    sends = batch.len(),
-                    ms = started.elapsed().as_secs_f64() * 1e3,
-                    "accepted sends written"
-                );
                 match result {
                     Ok(written) => {
                         for (request, w) in batch.drain(..).zip(written) {

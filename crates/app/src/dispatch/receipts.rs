@@ -2,7 +2,7 @@
 //! is delivered or not as the channel's `delivery_ratio` decides for its id
 //! (always the same way for the same message).
 
-use super::sms::{apply_reports, channel, count_changes};
+use super::sms::{apply_reports, channel, count_changes, Settle};
 use crate::channels::sms_config::SmsProviderSettings;
 use crate::messages::delivery::Report;
 use crate::sms::providers::sandbox_delivers;
@@ -26,7 +26,7 @@ pub(super) async fn sandbox_batch(state: &AppState, worker: &str, jobs: Vec<(Job
         .into_iter()
         .map(|m| (m.id.to_string(), m))
         .collect();
-    let mut reports: Vec<(Job, MessageRecord, OutboundStatus, Option<(String, String)>)> = Vec::new();
+    let mut reports: Vec<Settle> = Vec::new();
     let mut failed: Vec<(Job, JobError)> = Vec::new();
     for (job, id) in jobs {
         let Some(message) = messages.remove(&id) else {

@@ -32,6 +32,10 @@ const ELSEWHERE_RETRY_MS: i64 = 200;
 /// Attempts of a sandbox receipt job.
 const RECEIPT_ATTEMPTS: i64 = 5;
 
+/// A job whose message the hub settles itself: the status it takes and
+/// why.
+pub(super) type Settle = (Job, MessageRecord, OutboundStatus, Option<(String, String)>);
+
 /// A message to submit, its job and its channel.
 struct Ready {
     job: Job,
@@ -67,7 +71,7 @@ pub(super) async fn send_batch(state: &AppState, worker: &str, jobs: Vec<(Job, S
         .map(|m| (m.id.to_string(), m))
         .collect();
     let mut nothing_to_do: Vec<Job> = Vec::new();
-    let mut settle: Vec<(Job, MessageRecord, OutboundStatus, Option<(String, String)>)> = Vec::new();
+    let mut settle: Vec<Settle> = Vec::new();
     let mut ready: Vec<Ready> = Vec::new();
     let mut failed: Vec<(Job, JobError)> = Vec::new();
     for (job, id) in jobs {
@@ -149,14 +153,7 @@ pub(super) async fn send_batch(state: &AppState, worker: &str, jobs: Vec<(Job, S
         .buffer_unordered(IN_FLIGHT)
         .ready_chunks(OUTCOMES_PER_COMMIT);
     while let Some(chunk) = outcomes.next().await {
-        let started = std::time::Instant::now();
-        let n = chunk.len();
         record_outcomes(state, worker, chunk).await?;
-        tracing::debug!(
-            outcomes = n,
-            ms = started.elapsed().as_secs_f64() * 1e3,
-            "send outcomes recorded"
-        );
     }
     Ok(())
 }

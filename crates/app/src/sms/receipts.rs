@@ -32,11 +32,10 @@ pub async fn apply(
             update
         })
         .await
-        .map(|changed| {
+        .inspect(|changed| {
             if let Some(message) = changed.as_ref().filter(|_| status_changed) {
                 crate::messages::delivery::count_status(message);
             }
-            changed
         })
         .map_err(|e| JobError::Retry {
             message: e.to_string(),

@@ -365,3 +365,191 @@ async fn kill_9_during_a_ten_thousand_contact_workflow_run_sends_each_message_on
         "the provider received nothing the hub did not make"
     );
 }
+
+/// A send answered 202 is recorded and is submitted at most once, whatever
+/// moment the process dies: 20,000 API sends through the batched send path
+/// (group commit, batch claims, concurrent submissions), SIGKILL while the
+/// sandbox provider is receiving them, restart. Every accepted send is
+/// there and settled, none reached the provider twice, and the only ones
+/// that did not reach it are `uncertain` (their attempt was under way).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_during_a_twenty_thousand_send_burst_loses_no_accepted_send_and_submits_none_twice() {
+    const CONTACTS: usize = 1_000;
+    const SENDS: usize = 20_000;
+    let db = TestDatabase::new().await;
+    let data_dir = temp_data_dir("recado-crash-sends");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let mut server = start(&db, &data_dir, port);
+    wait_healthy(&client, &base).await;
+    api(
+        &client,
+        &base,
+        "/api/v1/channels",
+        serde_json::json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
+    )
+    .await;
+    let mut csv = String::from("firstname,mobilephone\n");
+    let numbers: Vec<String> = (0..CONTACTS).map(|i| format!("+551192{i:07}")).collect();
+    for n in &numbers {
+        csv.push_str(&format!("Burst,{n}\n"));
+    }
+    let r = client
+        .post(format!("{base}/api/v1/contacts/import"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let ids: Vec<String> = all_pages(&client, &base, "/api/v1/contacts")
+        .await
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), CONTACTS);
+    api(
+        &client,
+        &base,
+        "/api/v1/subscriptions/bulk",
+        serde_json::json!({"contact_ids": ids, "channel": "sms", "status": "subscribed",
+                           "legal_basis": "consent", "explanation": "signed up at the counter"}),
+    )
+    .await;
+    let began = Instant::now();
+    let progress = |what: &str| eprintln!("{:>6.1} s  {what}", began.elapsed().as_secs_f64());
+
+    // 64 clients send until the hub dies; each keeps the ids it got a 202 for.
+    let accepted = Arc::new(Mutex::new(Vec::<String>::new()));
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let numbers = Arc::new(numbers);
+    let clients: Vec<_> = (0..64)
+        .map(|_| {
+            let (client, base, accepted, next, numbers) = (
+                client.clone(),
+                base.clone(),
+                accepted.clone(),
+                next.clone(),
+                numbers.clone(),
+            );
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= SENDS {
+                        return;
+                    }
+                    let body = serde_json::json!({"channel": "sms", "to": numbers[i % CONTACTS],
+                                                  "text": format!("Your code is {i:06}")});
+                    let sent = client
+                        .post(format!("{base}/api/v1/messages"))
+                        .bearer_auth(TOKEN)
+                        .json(&body)
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status().as_u16() == 202 => {
+                            let m: serde_json::Value = r.json().await.unwrap();
+                            accepted.lock().unwrap().push(m["id"].as_str().unwrap().to_string());
+                        }
+                        Ok(r) => panic!("a send was refused: {}", r.status()),
+                        // The hub died: this client stops.
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    // Kill the hub while the provider is receiving, part way through.
+    let outbox_path = data_dir.join("sandbox").join("sms.jsonl");
+    let received_lines = || {
+        std::fs::read_to_string(&outbox_path)
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while received_lines() < SENDS / 4 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.kill().expect("SIGKILL");
+    server.wait().ok();
+    for c in clients {
+        c.await.unwrap();
+    }
+    let accepted = accepted.lock().unwrap().clone();
+    progress(&format!(
+        "killed with {} sends accepted, {} received by the provider",
+        accepted.len(),
+        received_lines()
+    ));
+    assert!(accepted.len() < SENDS, "the crash came after every send was accepted");
+
+    let mut server = start(&db, &data_dir, port);
+    wait_healthy(&client, &base).await;
+    progress("restarted");
+    // Leases of the killed node are released; every send settles.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let messages = loop {
+        let messages = all_pages(&client, &base, "/api/v1/messages?channel=sms").await;
+        let open = messages
+            .iter()
+            .filter(|m| m["status"] == "queued" || m["status"] == "sent")
+            .count();
+        if open == 0 || Instant::now() > deadline {
+            break messages;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    progress("every send settled");
+    server.kill().ok();
+    server.wait().ok();
+    let outbox = std::fs::read_to_string(&outbox_path).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&data_dir);
+
+    let status: std::collections::HashMap<&str, &str> = messages
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap(), m["status"].as_str().unwrap()))
+        .collect();
+    let lost: Vec<_> = accepted.iter().filter(|id| !status.contains_key(id.as_str())).collect();
+    assert!(lost.is_empty(), "accepted sends lost by the crash: {lost:?}");
+    let mut received = std::collections::HashMap::<String, usize>::new();
+    for line in outbox.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("the sandbox writes whole lines");
+        *received
+            .entry(v["message_id"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    let repeated: Vec<_> = received.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        repeated.is_empty(),
+        "the provider received these more than once: {repeated:?}"
+    );
+    let unknown: Vec<_> = received.keys().filter(|id| !status.contains_key(id.as_str())).collect();
+    assert!(
+        unknown.is_empty(),
+        "the provider received sends the hub has no record of: {unknown:?}"
+    );
+    let mut uncertain = 0;
+    for (id, s) in &status {
+        if received.contains_key(*id) {
+            assert!(
+                ["delivered", "uncertain"].contains(s),
+                "message {id} reached the provider but is {s}"
+            );
+        } else {
+            assert_eq!(*s, "uncertain", "message {id} is {s} but never reached the provider");
+            uncertain += 1;
+        }
+    }
+    progress(&format!(
+        "{} sends recorded, {} received once by the provider, {uncertain} uncertain and never sent",
+        status.len(),
+        received.len()
+    ));
+    // At most what was in flight at the crash: two dispatcher batches.
+    assert!(uncertain <= 512, "{uncertain} sends left uncertain by one crash");
+}

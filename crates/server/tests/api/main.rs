@@ -18,6 +18,7 @@ mod nodes;
 mod outbound_webhooks;
 mod request_ids;
 mod segments;
+mod send_path;
 mod sms;
 mod sms_analyze;
 mod sms_http;
