@@ -328,55 +328,51 @@ impl Store {
 
     /// [`Store::contact_by_phone`] for many numbers at once: for each
     /// number, the most recently updated contact with it (numbers no contact
-    /// has are absent), in two statements per 500 numbers.
+    /// has are absent). The numbers are looked up in the phone index first
+    /// and the contacts then by id: a join lets PostgreSQL pick a scan of
+    /// every contact while its statistics still describe an empty table.
     pub async fn contacts_by_phones(&self, workspace_id: &str, numbers: &[&str]) -> Result<Vec<(String, Contact)>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            e164: String,
-            #[sqlx(flatten)]
-            contact: ContactRow,
-        }
-        let mut chosen: std::collections::HashMap<String, ContactRow> = std::collections::HashMap::new();
+        let mut owners: Vec<(String, String)> = Vec::new();
         for chunk in numbers.chunks(500) {
             let placeholders = (2..chunk.len() + 2)
                 .map(|i| format!("${i}"))
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
-                "SELECT p.e164, c.id, c.workspace_id, c.properties, c.created_at, c.updated_at \
-                 FROM contact_phones p JOIN contacts c ON c.id = p.contact_id \
-                 WHERE p.workspace_id = $1 AND p.e164 IN ({placeholders}) AND c.workspace_id = $1 AND c.erased_at IS NULL"
+                "SELECT e164, contact_id FROM contact_phones WHERE workspace_id = $1 AND e164 IN ({placeholders})"
             );
-            let rows = on_reader!(self, |pool| {
-                let mut q = sqlx::query_as::<_, Row>(&sql).bind(workspace_id);
+            let rows: Vec<(String, String)> = on_reader!(self, |pool| {
+                let mut q = sqlx::query_as(&sql).bind(workspace_id);
                 for n in chunk {
                     q = q.bind(*n);
                 }
                 q.fetch_all(pool).await?
             });
-            for row in rows {
-                let newer = match chosen.get(&row.e164) {
-                    Some(c) => (row.contact.updated_at, &row.contact.id) > (c.updated_at, &c.id),
-                    None => true,
-                };
-                if newer {
-                    chosen.insert(row.e164, row.contact);
-                }
-            }
+            owners.extend(rows);
         }
-        let (numbers_found, rows): (Vec<String>, Vec<ContactRow>) = chosen.into_iter().unzip();
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let mut ids: Vec<&str> = owners.iter().map(|(_, id)| id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
         let contacts: std::collections::HashMap<String, Contact> = self
-            .attach_phones(rows)
+            .contacts_by_ids(workspace_id, &ids)
             .await?
             .into_iter()
             .map(|c| (c.id.to_string(), c))
             .collect();
-        Ok(numbers_found
-            .into_iter()
-            .zip(ids)
-            .filter_map(|(n, id)| contacts.get(&id).map(|c| (n, c.clone())))
-            .collect())
+        let mut chosen: std::collections::HashMap<String, &Contact> = std::collections::HashMap::new();
+        for (number, id) in &owners {
+            let Some(contact) = contacts.get(id) else {
+                continue;
+            };
+            let newer = match chosen.get(number) {
+                Some(c) => (contact.updated_at, contact.id.as_str()) > (c.updated_at, c.id.as_str()),
+                None => true,
+            };
+            if newer {
+                chosen.insert(number.clone(), contact);
+            }
+        }
+        Ok(chosen.into_iter().map(|(n, c)| (n, c.clone())).collect())
     }
 
     pub async fn contact_by_email(&self, workspace_id: &str, email: &str) -> Result<Option<Contact>> {
