@@ -358,7 +358,9 @@ async fn kill_9_during_a_ten_thousand_contact_workflow_run_sends_each_message_on
         "{} received once by the provider, {unreceived} left uncertain",
         received.len()
     ));
-    assert!(unreceived <= 64, "{unreceived} sends left uncertain by one crash");
+    // At most what was marked attempted and not yet answered at the crash:
+    // the batches the dispatcher loops had in hand (two of at most 256).
+    assert!(unreceived <= 512, "{unreceived} sends left uncertain by one crash");
     assert_eq!(
         received.len() + unreceived,
         CONTACTS,
