@@ -147,9 +147,8 @@ impl WriteTx {
         Ok(done)
     }
 
-    /// Records the provider's ids of messages' parts (SMPP), as
-    /// [`Store::insert_message_parts`] does for one: `(channel id, message
-    /// id, part ids in order)`.
+    /// Records the provider's ids of messages' parts (SMPP), which their
+    /// receipts name: `(channel id, message id, part ids in order)`.
     pub async fn insert_message_parts_many(&mut self, messages: &[(&str, &str, &[String])]) -> Result<()> {
         let rows: Vec<(&str, &str, &String, i64)> = messages
             .iter()

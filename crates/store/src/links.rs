@@ -46,27 +46,6 @@ pub struct MessagePart {
 }
 
 impl Store {
-    /// Remembers the provider id of every part of a message (state `accepted`).
-    pub async fn insert_message_parts(&self, channel_id: &str, message_id: &str, part_ids: &[String]) -> Result<()> {
-        on_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            for (i, part) in part_ids.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO message_parts (channel_id, provider_part_id, message_id, part_index, state) VALUES ($1, $2, $3, $4, 'accepted') \
-                     ON CONFLICT (channel_id, provider_part_id) DO NOTHING",
-                )
-                .bind(channel_id)
-                .bind(part)
-                .bind(message_id)
-                .bind(i as i64)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-        });
-        Ok(())
-    }
-
     /// Changes a part's delivery state to what `decide` makes of the current
     /// one (nothing when it returns None), in one transaction, and returns
     /// every part of its message (None when the part id is unknown).

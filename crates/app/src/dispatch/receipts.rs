@@ -2,7 +2,7 @@
 //! is delivered or not as the channel's `delivery_ratio` decides for its id
 //! (always the same way for the same message).
 
-use super::sms::{apply_reports, channel, count_changes, Settle};
+use super::sms::{apply_reports, channel, count_changes, messages_of, Settle};
 use crate::channels::sms_config::SmsProviderSettings;
 use crate::messages::delivery::Report;
 use crate::sms::providers::sandbox_delivers;
@@ -10,22 +10,13 @@ use crate::workers::{record_failure, JobError};
 use crate::AppState;
 use recado_core::delivery::OutboundStatus;
 use recado_store::jobs::Job;
-use recado_store::messages::MessageRecord;
 use recado_store::StoreError;
-use std::collections::HashMap;
 
 pub(super) async fn sandbox_batch(state: &AppState, worker: &str, jobs: Vec<(Job, String)>) -> Result<(), StoreError> {
     if jobs.is_empty() {
         return Ok(());
     }
-    let ids: Vec<&str> = jobs.iter().map(|(_, id)| id.as_str()).collect();
-    let mut messages: HashMap<String, MessageRecord> = state
-        .store
-        .messages_by_ids(&ids)
-        .await?
-        .into_iter()
-        .map(|m| (m.id.to_string(), m))
-        .collect();
+    let mut messages = messages_of(state, &jobs).await?;
     let mut reports: Vec<Settle> = Vec::new();
     let mut failed: Vec<(Job, JobError)> = Vec::new();
     for (job, id) in jobs {

@@ -57,19 +57,27 @@ pub(super) async fn channel(state: &AppState, id: &str) -> Result<Option<Arc<Loa
     Ok(Some(loaded))
 }
 
-/// Runs the claimed send jobs `jobs` (each with its message id).
-pub(super) async fn send_batch(state: &AppState, worker: &str, jobs: Vec<(Job, String)>) -> Result<(), StoreError> {
-    if jobs.is_empty() {
-        return Ok(());
-    }
+/// The messages the claimed jobs name, by id (messages gone are absent).
+pub(super) async fn messages_of(
+    state: &AppState,
+    jobs: &[(Job, String)],
+) -> Result<HashMap<String, MessageRecord>, StoreError> {
     let ids: Vec<&str> = jobs.iter().map(|(_, id)| id.as_str()).collect();
-    let mut messages: HashMap<String, MessageRecord> = state
+    Ok(state
         .store
         .messages_by_ids(&ids)
         .await?
         .into_iter()
         .map(|m| (m.id.to_string(), m))
-        .collect();
+        .collect())
+}
+
+/// Runs the claimed send jobs `jobs` (each with its message id).
+pub(super) async fn send_batch(state: &AppState, worker: &str, jobs: Vec<(Job, String)>) -> Result<(), StoreError> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let mut messages = messages_of(state, &jobs).await?;
     let mut nothing_to_do: Vec<Job> = Vec::new();
     let mut settle: Vec<Settle> = Vec::new();
     let mut ready: Vec<Ready> = Vec::new();
