@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod bootstrap;
 pub mod caches;
+pub mod campaigns;
 pub mod channel_cache;
 pub mod channels;
 pub mod consent;

@@ -24,6 +24,8 @@ pub enum IdKind {
     Segment,
     Workflow,
     Run,
+    Campaign,
+    Broadcast,
 }
 
 impl IdKind {
@@ -43,6 +45,8 @@ impl IdKind {
             IdKind::Segment => "sg",
             IdKind::Workflow => "wf",
             IdKind::Run => "run",
+            IdKind::Campaign => "cmp",
+            IdKind::Broadcast => "bc",
         }
     }
 }

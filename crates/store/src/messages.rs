@@ -29,6 +29,13 @@ pub struct MessageRecord {
     pub content: String,
     pub template: Option<String>,
     pub campaign: Option<String>,
+    /// The campaign record the message counts in (outbound messages), set
+    /// from `campaign` when the message is written.
+    pub campaign_id: Option<String>,
+    /// The source a campaign gets when this message is its first; not a
+    /// column of the message.
+    #[sqlx(skip)]
+    pub campaign_source: Option<recado_core::campaigns::Source>,
     pub sender: Option<String>,
     pub recipient: Option<String>,
     pub provider_message_id: Option<String>,
@@ -85,6 +92,8 @@ impl MessageRecord {
             content: "{}".into(),
             template: None,
             campaign: None,
+            campaign_id: None,
+            campaign_source: None,
             sender: None,
             recipient: None,
             provider_message_id: None,
@@ -102,7 +111,7 @@ impl MessageRecord {
 }
 
 pub const MESSAGE_COLUMNS: &str = "id, workspace_id, channel, channel_id, thread_id, contact_id, direction, status, type, text, content, \
-     template, campaign, sender, recipient, provider_message_id, segments, encoding, error_code, error_message, quarantined, counted, \
+     template, campaign, campaign_id, sender, recipient, provider_message_id, segments, encoding, error_code, error_message, quarantined, counted, \
      send_attempted_at, created_at, updated_at";
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
@@ -214,9 +223,9 @@ macro_rules! insert_message {
         let m: &MessageRecord = $m;
         sqlx::query(
             "INSERT INTO messages (id, workspace_id, channel, channel_id, thread_id, contact_id, direction, status, type, text, content, \
-             template, campaign, sender, recipient, provider_message_id, segments, encoding, error_code, error_message, quarantined, counted, \
+             template, campaign, campaign_id, sender, recipient, provider_message_id, segments, encoding, error_code, error_message, quarantined, counted, \
              send_attempted_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
         )
         .bind(&m.id)
         .bind(&m.workspace_id)
@@ -231,6 +240,7 @@ macro_rules! insert_message {
         .bind(&m.content)
         .bind(&m.template)
         .bind(&m.campaign)
+        .bind(&m.campaign_id)
         .bind(&m.sender)
         .bind(&m.recipient)
         .bind(&m.provider_message_id)
@@ -426,7 +436,16 @@ impl Store {
                 "at": recado_core::clock::to_rfc3339(w.at),
             });
             emit_in_tx!(tx, &record.workspace_id, "message.received", &event, w.at);
-            tx.commit().await?;
+            // A reply counts for the campaign message it answers.
+            let mut rest = crate::WriteTx::wrap(tx, self.dialect());
+            rest.tally(&[crate::campaigns::tally::CampaignEvent {
+                message: &record,
+                kind: w.timeline.kind,
+                at: w.at,
+                details: &w.timeline.details,
+            }])
+            .await?;
+            rest.commit().await?;
             Ok(InboundOutcome {
                 message_id: m.id.to_string(),
                 thread_id,

@@ -1,6 +1,9 @@
 //! The contact timeline: every event that happened to a contact, newest first.
 
-use crate::{on_reader, on_writer, Result, Store};
+use crate::campaigns::tally::CampaignEvent;
+use crate::messages::{MessageRecord, MESSAGE_COLUMNS};
+use crate::write::on_tx;
+use crate::{on_reader, Result, Store};
 use recado_core::ids::{new_id, IdKind};
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
@@ -30,10 +33,12 @@ pub struct NewTimelineEvent<'a> {
 }
 
 impl Store {
+    /// Records an event on a contact's timeline, with what it means for
+    /// workflows and, when it is about a message, for the message's campaign.
     pub async fn add_timeline_event(&self, e: &NewTimelineEvent<'_>) -> Result<String> {
         let id = new_id(IdKind::Event);
-        on_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        let mut tx = self.write().await?;
+        on_tx!(tx, |conn| {
             sqlx::query(
                 "INSERT INTO timeline_events (id, workspace_id, contact_id, type, at, message_id, campaign, sender, details) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -47,10 +52,10 @@ impl Store {
             .bind(e.campaign)
             .bind(e.sender)
             .bind(e.details.to_string())
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
             crate::workflows::on_timeline_event!(
-                &mut *tx,
+                &mut *conn,
                 e.workspace_id,
                 e.contact_id,
                 e.kind,
@@ -58,8 +63,25 @@ impl Store {
                 &id,
                 e.message_id
             )?;
-            tx.commit().await?;
         });
+        if let Some(message_id) = e.message_id {
+            let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE workspace_id = $1 AND id = $2");
+            let message: Option<MessageRecord> = on_tx!(tx, |conn| sqlx::query_as(&sql)
+                .bind(e.workspace_id)
+                .bind(message_id)
+                .fetch_optional(&mut *conn)
+                .await?);
+            if let Some(message) = message {
+                tx.tally(&[CampaignEvent {
+                    message: &message,
+                    kind: e.kind,
+                    at: e.at,
+                    details: &e.details,
+                }])
+                .await?;
+            }
+        }
+        tx.commit().await?;
         Ok(id)
     }
 

@@ -4,6 +4,7 @@
 //! written (a refused send leaves no orphan short link, a queued job always
 //! has its message). Dropping it without [`WriteTx::commit`] rolls back.
 
+use crate::campaigns::tally::CampaignEvent;
 use crate::jobs::NewJob;
 use crate::links::ShortLink;
 use crate::messages::{ConversationWrite, MessageRecord, OutboundRefusal, QuotaCheck, ThreadRecord, THREAD_COLUMNS};
@@ -44,6 +45,26 @@ macro_rules! on_tx {
     };
 }
 pub(crate) use on_tx;
+
+impl From<Transaction<'static, Sqlite>> for Tx {
+    fn from(tx: Transaction<'static, Sqlite>) -> Tx {
+        Tx::Sqlite(tx)
+    }
+}
+
+impl From<Transaction<'static, Postgres>> for Tx {
+    fn from(tx: Transaction<'static, Postgres>) -> Tx {
+        Tx::Postgres(tx)
+    }
+}
+
+impl WriteTx {
+    /// A transaction already open on one backend, to go on writing through
+    /// the composable steps.
+    pub(crate) fn wrap(tx: impl Into<Tx>, dialect: Dialect) -> WriteTx {
+        WriteTx { tx: tx.into(), dialect }
+    }
+}
 
 impl Store {
     /// Opens a write transaction (on SQLite it waits for the single writer).
@@ -190,7 +211,11 @@ impl WriteTx {
     }
 
     /// Inserts a message with the message event of its first status.
-    pub async fn insert_message(&mut self, m: &MessageRecord) -> Result<()> {
+    /// Sets the message's campaign from its name first (created on first
+    /// use).
+    pub async fn insert_message(&mut self, m: &mut MessageRecord) -> Result<()> {
+        self.file_in_campaigns(vec![&mut *m]).await?;
+        let m: &MessageRecord = m;
         on_tx!(self, |conn| {
             crate::messages::insert_message!(&mut *conn, m)?;
             crate::messages::insert_event!(
@@ -202,7 +227,7 @@ impl WriteTx {
                 serde_json::json!({})
             )?;
         });
-        Ok(())
+        self.count_recipients(&[m]).await
     }
 
     /// Inserts short links, many per statement.
@@ -276,7 +301,13 @@ impl WriteTx {
         on_tx!(self, |conn| crate::messages::insert_timeline!(
             &mut *conn, m, kind, at, details
         )?);
-        Ok(())
+        self.tally(&[CampaignEvent {
+            message: m,
+            kind,
+            at,
+            details,
+        }])
+        .await
     }
 
     /// Records outbound events of one kind for one workspace, many per

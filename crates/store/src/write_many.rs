@@ -5,6 +5,7 @@
 //! those [`WriteTx::file_outbound`], [`WriteTx::insert_message`],
 //! [`WriteTx::enqueue`] and [`WriteTx::timeline`] write one by one.
 
+use crate::campaigns::tally::CampaignEvent;
 use crate::links::ShortLink;
 use crate::messages::MessageRecord;
 use crate::write::on_tx;
@@ -13,7 +14,7 @@ use recado_core::ids::{new_id, IdKind, ThreadId};
 use recado_core::jobs::Task;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// Most rows one multi-row statement carries: 25 columns of a message times
+/// Most rows one multi-row statement carries: 26 columns of a message times
 /// this stays below SQLite's 32,766 bound parameters.
 const ROWS: usize = 500;
 
@@ -47,9 +48,13 @@ impl WriteTx {
             return Ok(());
         }
         self.file_outbound_many(rows).await?;
+        self.file_in_campaigns(rows.iter_mut().map(|r| &mut r.message).collect())
+            .await?;
         for chunk in rows.chunks(ROWS) {
             self.insert_messages(chunk).await?;
         }
+        let messages: Vec<&MessageRecord> = rows.iter().map(|r| &r.message).collect();
+        self.count_recipients(&messages).await?;
         let links: Vec<ShortLink> = rows.iter().flat_map(|r| r.links.iter().cloned()).collect();
         self.insert_short_links(&links).await?;
         for chunk in rows.chunks(ROWS) {
@@ -201,7 +206,7 @@ impl WriteTx {
         on_tx!(self, |conn| {
             let mut q = sqlx::QueryBuilder::new(
                 "INSERT INTO messages (id, workspace_id, channel, channel_id, thread_id, contact_id, direction, status, type, text, \
-                 content, template, campaign, sender, recipient, provider_message_id, segments, encoding, error_code, error_message, \
+                 content, template, campaign, campaign_id, sender, recipient, provider_message_id, segments, encoding, error_code, error_message, \
                  quarantined, counted, send_attempted_at, created_at, updated_at) ",
             );
             q.push_values(chunk, |mut b, r| {
@@ -219,6 +224,7 @@ impl WriteTx {
                     .push_bind(&m.content)
                     .push_bind(&m.template)
                     .push_bind(&m.campaign)
+                    .push_bind(&m.campaign_id)
                     .push_bind(&m.sender)
                     .push_bind(&m.recipient)
                     .push_bind(&m.provider_message_id)
@@ -269,6 +275,16 @@ impl WriteTx {
     /// the kind wake, and event triggers on it get their jobs. Entries of
     /// messages without a contact are skipped.
     pub async fn timeline_entries(&mut self, entries: &[TimelineEntry<'_>]) -> Result<()> {
+        let events: Vec<CampaignEvent<'_>> = entries
+            .iter()
+            .map(|e| CampaignEvent {
+                message: e.message,
+                kind: e.kind,
+                at: e.at,
+                details: e.details,
+            })
+            .collect();
+        self.tally(&events).await?;
         let with_contact: Vec<(&TimelineEntry<'_>, String)> = entries
             .iter()
             .filter(|e| e.message.contact_id.is_some())

@@ -80,6 +80,8 @@ fn message(f: &Fixture, direction: &str, provider_id: Option<&str>, at: i64) -> 
         content: "{}".into(),
         template: None,
         campaign: None,
+        campaign_id: None,
+        campaign_source: None,
         sender: Some("+5511912345678".into()),
         recipient: Some("pn_1".into()),
         provider_message_id: provider_id.map(str::to_string),
@@ -192,7 +194,7 @@ async fn record(
     if let Some(account) = account {
         tx.file_outbound(&mut m, account).await.unwrap();
     }
-    tx.insert_message(&m).await.unwrap();
+    tx.insert_message(&mut m).await.unwrap();
     tx.commit().await.unwrap();
     Ok(())
 }
@@ -461,10 +463,10 @@ async fn notifications_are_recorded_once_per_period_and_threshold() {
 #[tokio::test]
 async fn a_write_transaction_dropped_before_commit_leaves_no_message_link_or_job() {
     let f = fixture().await;
-    let m = message(&f, "out", None, 10);
+    let mut m = message(&f, "out", None, 10);
     {
         let mut tx = f.store.write().await.unwrap();
-        tx.insert_message(&m).await.unwrap();
+        tx.insert_message(&mut m).await.unwrap();
         let link = ShortLink {
             code: "abc123".into(),
             workspace_id: f.ws.clone(),
@@ -497,7 +499,7 @@ async fn a_write_transaction_dropped_before_commit_leaves_no_message_link_or_job
 #[tokio::test]
 async fn a_write_transaction_commits_many_jobs_and_links_in_few_statements() {
     let f = fixture().await;
-    let m = message(&f, "out", None, 10);
+    let mut m = message(&f, "out", None, 10);
     let jobs: Vec<NewJob<'_>> = (0..1_200)
         .map(|i| NewJob {
             task: Task::SmsSend {
@@ -520,7 +522,7 @@ async fn a_write_transaction_commits_many_jobs_and_links_in_few_statements() {
         })
         .collect();
     let mut tx = f.store.write().await.unwrap();
-    tx.insert_message(&m).await.unwrap();
+    tx.insert_message(&mut m).await.unwrap();
     let ids = tx.enqueue_many(&jobs, 10).await.unwrap();
     tx.insert_short_links(&links).await.unwrap();
     tx.commit().await.unwrap();

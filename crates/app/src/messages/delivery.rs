@@ -78,6 +78,8 @@ mod tests {
             content: "{}".into(),
             template: None,
             campaign: None,
+            campaign_id: None,
+            campaign_source: None,
             sender: None,
             recipient: None,
             provider_message_id: None,

@@ -103,7 +103,7 @@ impl Prepared {
                     max_attempts: SEND_ATTEMPTS,
                 };
                 tx.file_outbound(&mut send.message, &send.account).await?;
-                tx.insert_message(&send.message).await?;
+                tx.insert_message(&mut send.message).await?;
                 tx.insert_short_links(&send.links).await?;
                 tx.enqueue(&job, now).await?;
                 tx.timeline(&send.message, send.timeline_kind, now, &send.details)
@@ -165,7 +165,7 @@ pub async fn write_refused(
     if let Some(account) = refused.sender.clone() {
         tx.file_outbound(&mut refused, &account).await?;
     }
-    tx.insert_message(&refused).await?;
+    tx.insert_message(&mut refused).await?;
     let details = json!({ "reason": refusal.code() });
     tx.timeline(&refused, not_sent_kind(refused.channel), refused.created_at, &details)
         .await?;

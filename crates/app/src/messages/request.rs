@@ -5,7 +5,7 @@
 use crate::channels::registry::{decode, decode_sms, load, LoadedChannel, LoadedSms};
 use crate::contacts::service::contacts_for;
 use crate::messages::send_job::{record_unplanned, Unplanned};
-use crate::whatsapp::send::{default_campaign, send, SendPlan, SendSource, TemplateInput, WhatsAppContent};
+use crate::whatsapp::send::{send, SendPlan, SendSource, TemplateInput, WhatsAppContent};
 use crate::{AppError, AppResult, AppState};
 use recado_channels::whatsapp::send::{Interactive, MediaKind};
 use recado_channels::whatsapp::OutboundContent;
@@ -175,7 +175,7 @@ async fn send_whatsapp(state: &AppState, ws: &Workspace, input: MessageInput) ->
         }
     };
     let channel = pick_channel(state, ws, input.channel_id.as_deref(), "whatsapp").await?;
-    let campaign = input.campaign.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let campaign = named_campaign(input.campaign.as_deref())?;
     let unplanned = |contact_id: Option<String>| Unplanned {
         workspace_id: &ws.id,
         channel: Channel::Whatsapp,
@@ -184,9 +184,7 @@ async fn send_whatsapp(state: &AppState, ws: &Workspace, input: MessageInput) ->
         to: input.to.clone(),
         from: input.from.as_deref(),
         text: input.text.as_deref(),
-        campaign: campaign
-            .clone()
-            .unwrap_or_else(|| default_campaign(SendSource::Api, "whatsapp", state.clock.now())),
+        campaign: campaign.clone(),
     };
     let contact = match resolve_contact(
         state,
@@ -278,7 +276,7 @@ async fn send_sms(state: &AppState, ws: &Workspace, input: MessageInput) -> AppR
         })?,
     };
     let channel = pick_sms_channel(state, ws, input.channel_id.as_deref()).await?;
-    let campaign = input.campaign.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let campaign = named_campaign(input.campaign.as_deref())?;
     let unplanned = |contact_id: Option<String>, to: Option<String>| Unplanned {
         workspace_id: &ws.id,
         channel: Channel::Sms,
@@ -287,9 +285,7 @@ async fn send_sms(state: &AppState, ws: &Workspace, input: MessageInput) -> AppR
         to,
         from: input.from.as_deref(),
         text: Some(&text),
-        campaign: campaign
-            .clone()
-            .unwrap_or_else(|| default_campaign(SendSource::Api, "sms", state.clock.now())),
+        campaign: campaign.clone(),
     };
     let mut known_subscriptions = None;
     let (contact, to) = match (&input.contact_id, &input.to) {
@@ -412,4 +408,19 @@ fn decoded_sms(state: &AppState, record: ChannelRecord) -> AppResult<LoadedSms> 
         .channel_cache
         .put_sms(&loaded.record.id, std::sync::Arc::new(loaded.clone()));
     Ok(loaded)
+}
+
+/// The campaign a send names, if any (blank names none); 422
+/// `invalid_campaign` for a name that cannot be one.
+fn named_campaign(given: Option<&str>) -> AppResult<Option<String>> {
+    match given.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(name) => recado_core::campaigns::clean_name(name).map(Some).ok_or_else(|| {
+            AppError::invalid(
+                "invalid_campaign",
+                "campaign",
+                "a campaign name is at most 200 characters, without control characters",
+            )
+        }),
+    }
 }

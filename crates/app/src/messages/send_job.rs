@@ -4,6 +4,7 @@
 //! and notice a channel deleted since the message was queued.
 
 use crate::error::AppError;
+use crate::whatsapp::send::SendSource;
 use crate::workers::JobError;
 use crate::AppState;
 use recado_core::consent::Channel;
@@ -111,7 +112,7 @@ async fn record_not_sent(
     if let Some(account) = refused.sender.clone() {
         tx.file_outbound(&mut refused, &account).await?;
     }
-    tx.insert_message(&refused).await?;
+    tx.insert_message(&mut refused).await?;
     tx.timeline(&refused, timeline_kind, refused.created_at, details)
         .await?;
     tx.commit().await
@@ -130,7 +131,8 @@ pub struct Unplanned<'a> {
     /// The sender as given.
     pub from: Option<&'a str>,
     pub text: Option<&'a str>,
-    pub campaign: String,
+    /// The campaign the send names (its default otherwise).
+    pub campaign: Option<String>,
 }
 
 /// Stores an unplanned refusal as `not_sent` with its reason and
@@ -138,9 +140,11 @@ pub struct Unplanned<'a> {
 /// like every other refusal, and hands back the error.
 pub async fn record_unplanned(state: &AppState, u: Unplanned<'_>, error: AppError) -> AppError {
     let now = state.clock.now_ms();
+    let campaign = crate::campaigns::name_of_send(state, u.campaign.as_deref(), SendSource::Api, u.channel);
     let message = MessageRecord {
         text: u.text.map(str::to_string),
-        campaign: Some(u.campaign),
+        campaign: Some(campaign),
+        campaign_source: Some(SendSource::Api.campaign_source()),
         sender: u.from.map(str::to_string),
         recipient: u.to,
         ..MessageRecord::queued_outbound(u.workspace_id, u.channel, u.channel_id, u.contact_id, now)

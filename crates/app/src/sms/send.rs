@@ -9,7 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::messages::prepared::{Prepared, QueuedSend, Written};
 use crate::messages::refusal::SendRefusal;
 use crate::messages::send_job::buried_settlement;
-use crate::whatsapp::send::{default_campaign, SendSource};
+use crate::whatsapp::send::SendSource;
 use crate::workers::JobError;
 use crate::AppState;
 use recado_core::consent::Channel;
@@ -69,14 +69,12 @@ pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecor
 pub async fn prepare(state: &AppState, plan: SmsPlan<'_>) -> AppResult<Prepared> {
     let now = state.clock.now_ms();
     let id = new_id(IdKind::Message);
-    let campaign = plan
-        .campaign
-        .clone()
-        .unwrap_or_else(|| default_campaign(plan.source, "sms", state.clock.now()));
+    let campaign = crate::campaigns::name_of_send(state, plan.campaign.as_deref(), plan.source, Channel::Sms);
     let mut message = MessageRecord {
         id: id.clone().into(),
         text: Some(plan.text.clone()),
         campaign: Some(campaign),
+        campaign_source: Some(plan.source.campaign_source()),
         sender: Some(plan.from.clone()),
         recipient: Some(plan.to.clone()),
         ..MessageRecord::queued_outbound(

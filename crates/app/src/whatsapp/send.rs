@@ -12,7 +12,6 @@ use crate::messages::refusal::SendRefusal;
 use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, Queued};
 use crate::workers::JobError;
 use crate::AppState;
-use chrono::Datelike;
 use recado_channels::whatsapp::{
     build_components, classify, ErrorAction, OutboundContent, SendError, SendRequest, Template, TemplateParams,
 };
@@ -51,6 +50,7 @@ pub enum SendSource {
     Inbox,
     Workflow,
     Crm,
+    Broadcast,
     System,
 }
 
@@ -61,20 +61,10 @@ impl SendSource {
             SendSource::Inbox => "INBOX",
             SendSource::Workflow => "WORKFLOW",
             SendSource::Crm => "CRM",
+            SendSource::Broadcast => "BROADCAST",
             SendSource::System => "SYSTEM",
         }
     }
-}
-
-/// `{SOURCE}_{CHANNEL}_{YEAR}_{MONTH}`, the campaign of a send without one.
-pub fn default_campaign(source: SendSource, channel: &str, now: chrono::DateTime<chrono::Utc>) -> String {
-    format!(
-        "{}_{}_{}_{:02}",
-        source.as_str(),
-        channel.to_ascii_uppercase(),
-        now.year(),
-        now.month()
-    )
 }
 
 pub struct SendPlan<'a> {
@@ -135,10 +125,7 @@ pub async fn prepare(state: &AppState, plan: SendPlan<'_>) -> AppResult<Prepared
     let now_dt = state.clock.now();
     let contact = plan.contact;
     let channel = plan.channel;
-    let campaign = plan
-        .campaign
-        .clone()
-        .unwrap_or_else(|| default_campaign(plan.source, "whatsapp", now_dt));
+    let campaign = crate::campaigns::name_of_send(state, plan.campaign.as_deref(), plan.source, Channel::Whatsapp);
     let recipient = whatsapp_number(contact).map(str::to_string);
     let (kind, text, content_json, template_json) = describe(&plan.content);
     let mut message = MessageRecord {
@@ -147,6 +134,7 @@ pub async fn prepare(state: &AppState, plan: SendPlan<'_>) -> AppResult<Prepared
         content: content_json.to_string(),
         template: template_json.map(|t| t.to_string()),
         campaign: Some(campaign),
+        campaign_source: Some(plan.source.campaign_source()),
         sender: Some(plan.account.clone()),
         recipient: recipient.clone(),
         ..MessageRecord::queued_outbound(

@@ -3,6 +3,7 @@
 //! each module below is one area of the product.
 
 mod browser;
+mod campaigns;
 mod common;
 
 mod consent;

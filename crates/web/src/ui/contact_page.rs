@@ -345,7 +345,7 @@ pub async fn start_whatsapp(
         contact: &contact,
         content: WhatsAppContent::Template(input),
         campaign: None,
-        source: SendSource::Inbox,
+        source: SendSource::Crm,
     };
     match send(&state, plan).await {
         Ok(message) => Ok(match message.thread_id {

@@ -1,0 +1,429 @@
+//! Campaigns (API "Campaigns and broadcasts"): `/api/v1/campaigns`, their
+//! statistics, time series, recipients and CSV export. Every role reads
+//! them; rules live in `recado_app::campaigns`.
+
+use crate::auth::Caller;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::list::ListBody;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use recado_app::campaigns::{self as service, CampaignWithStats};
+use recado_app::{AppError, AppState};
+use recado_core::campaigns::{recipient_state, Bucket, Point, Source};
+use recado_core::clock::to_rfc3339;
+use recado_core::consent::Channel;
+use recado_store::campaigns::{CampaignFilter, RecipientRow};
+use serde::{Deserialize, Serialize};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/campaigns", get(list_campaigns).post(create_campaign))
+        .route("/campaigns/{id}", get(get_campaign).patch(rename_campaign))
+        .route("/campaigns/{id}/series", get(campaign_series))
+        .route("/campaigns/{id}/recipients", get(campaign_recipients))
+        .route("/campaigns/{id}/export.csv", get(export_recipients))
+}
+
+#[derive(Serialize, utoipa::ToSchema, Debug)]
+pub struct CampaignView {
+    pub id: String,
+    pub name: String,
+    /// `sms`, `whatsapp` or `voice`.
+    pub channel: String,
+    /// `api`, `workflow`, `broadcast`, `crm`, `ivr`, `inbox` or `system`.
+    pub source: String,
+    pub created_at: String,
+    /// Counters and rates; each rate is `null` when its denominator is 0.
+    #[schema(value_type = Object)]
+    pub stats: recado_core::campaigns::Stats,
+}
+
+impl From<CampaignWithStats> for CampaignView {
+    fn from(c: CampaignWithStats) -> Self {
+        CampaignView {
+            id: c.campaign.id,
+            name: c.campaign.name,
+            channel: c.campaign.channel.as_str().to_string(),
+            source: c.campaign.source.as_str().to_string(),
+            created_at: to_rfc3339(c.campaign.created_at),
+            stats: c.stats,
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignInput {
+    pub name: String,
+    #[schema(value_type = String)]
+    pub channel: Channel,
+    /// Defaults to `api`.
+    #[schema(value_type = Option<String>)]
+    pub source: Option<Source>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignPatch {
+    pub name: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/campaigns", request_body = CampaignInput,
+    responses((status = 201, body = CampaignView),
+        (status = 409, description = "`campaign_exists`", body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_campaign(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<CampaignInput>,
+) -> ApiResult<(StatusCode, Json<CampaignView>)> {
+    let created = service::create(
+        &state,
+        &caller.workspace_id,
+        &input.name,
+        input.channel,
+        input.source.unwrap_or(Source::Api),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    channel: Option<String>,
+    since: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+fn time_param(value: Option<&str>, field: &'static str) -> Result<Option<i64>, AppError> {
+    value
+        .map(|v| {
+            chrono::DateTime::parse_from_rfc3339(v)
+                .map(|t| t.timestamp_millis())
+                .map_err(|_| AppError::invalid("invalid_time", field, format!("`{v}` is not an RFC 3339 time")))
+        })
+        .transpose()
+}
+
+/// The list position after a campaign: `<created_at ms>:<id>`.
+fn campaign_cursor(c: &CampaignWithStats) -> String {
+    format!("{}:{}", c.campaign.created_at, c.campaign.id)
+}
+
+fn parse_cursor(cursor: &str) -> Result<(i64, String), AppError> {
+    cursor
+        .split_once(':')
+        .and_then(|(at, id)| Some((at.parse().ok()?, id.to_string())))
+        .ok_or_else(|| AppError::invalid("invalid_cursor", "cursor", "not a cursor this list gave"))
+}
+
+/// Newest first, each with its statistics.
+#[utoipa::path(get, path = "/api/v1/campaigns",
+    params(("channel" = Option<String>, Query), ("since" = Option<String>, Query, description = "RFC 3339"),
+        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn list_campaigns(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<ListBody<CampaignView>>> {
+    let channel = match q.channel.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(
+            Channel::ALL
+                .into_iter()
+                .find(|k| k.as_str() == c)
+                .ok_or_else(|| AppError::invalid("invalid_channel", "channel", "channel is sms, whatsapp or voice"))?,
+        ),
+    };
+    let limit = recado_store::clamp_limit(q.limit);
+    let filter = CampaignFilter {
+        channel,
+        since: time_param(q.since.as_deref(), "since")?,
+        after: q.cursor.as_deref().map(parse_cursor).transpose()?,
+        limit,
+    };
+    let rows = service::list(&state, &caller.workspace_id, &filter).await?;
+    let next_cursor = (rows.len() as i64 >= limit)
+        .then(|| rows.last().map(campaign_cursor))
+        .flatten();
+    Ok(Json(ListBody {
+        items: rows.into_iter().map(CampaignView::from).collect(),
+        next_cursor,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}",
+    responses((status = 200, body = CampaignView), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_campaign(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CampaignView>> {
+    Ok(Json(service::get(&state, &caller.workspace_id, &id).await?.into()))
+}
+
+/// Renames a campaign; its statistics stay.
+#[utoipa::path(patch, path = "/api/v1/campaigns/{id}", request_body = CampaignPatch,
+    responses((status = 200, body = CampaignView), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "`campaign_exists`", body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn rename_campaign(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<CampaignPatch>,
+) -> ApiResult<Json<CampaignView>> {
+    Ok(Json(
+        service::rename(&state, &caller.workspace_id, &id, &input.name)
+            .await?
+            .into(),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct SeriesQuery {
+    bucket: Option<Bucket>,
+}
+
+#[derive(Serialize, utoipa::ToSchema, Debug)]
+pub struct PointView {
+    pub at: String,
+    pub sent: i64,
+    pub delivered: i64,
+    pub not_delivered: i64,
+    pub clicked: i64,
+    pub replied: i64,
+    pub unsubscribed: i64,
+}
+
+impl PointView {
+    fn of((at, p): (i64, Point)) -> PointView {
+        PointView {
+            at: to_rfc3339(at),
+            sent: p.sent,
+            delivered: p.delivered,
+            not_delivered: p.not_delivered,
+            clicked: p.clicked,
+            replied: p.replied,
+            unsubscribed: p.unsubscribed,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema, Debug)]
+pub struct SeriesView {
+    pub items: Vec<PointView>,
+}
+
+/// Counters per hour (default) or per day in the workspace's time zone,
+/// oldest first; buckets where nothing happened are left out.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/series",
+    params(("bucket" = Option<String>, Query, description = "`hour` (default) or `day`")),
+    responses((status = 200, body = SeriesView), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn campaign_series(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<SeriesQuery>,
+) -> ApiResult<Json<SeriesView>> {
+    let points = service::time_series(&state, &caller.workspace_id, &id, q.bucket.unwrap_or(Bucket::Hour)).await?;
+    Ok(Json(SeriesView {
+        items: points.into_iter().map(PointView::of).collect(),
+    }))
+}
+
+#[derive(Serialize, utoipa::ToSchema, Debug)]
+pub struct RecipientView {
+    pub contact_id: Option<String>,
+    pub message_id: String,
+    pub state: &'static str,
+    pub sent_at: Option<String>,
+    pub delivered_at: Option<String>,
+    pub clicked_at: Option<String>,
+    pub replied_at: Option<String>,
+    pub unsubscribed_at: Option<String>,
+    /// Why it was not sent or not delivered.
+    pub reason: Option<String>,
+}
+
+fn state_of(r: &RecipientRow) -> &'static str {
+    recipient_state(
+        &r.status,
+        r.clicked_at.is_some(),
+        r.replied_at.is_some(),
+        r.unsubscribed_at.is_some(),
+    )
+}
+
+/// The reason a recipient shows: only for a send that failed.
+fn reason_of(r: &RecipientRow) -> Option<String> {
+    matches!(r.status.as_str(), "not_sent" | "not_delivered" | "failed")
+        .then(|| r.error_code.clone())
+        .flatten()
+}
+
+impl From<RecipientRow> for RecipientView {
+    fn from(r: RecipientRow) -> Self {
+        RecipientView {
+            state: state_of(&r),
+            reason: reason_of(&r),
+            contact_id: r.contact_id,
+            message_id: r.message_id,
+            sent_at: r.sent_at.map(to_rfc3339),
+            delivered_at: r.delivered_at.map(to_rfc3339),
+            clicked_at: r.clicked_at.map(to_rfc3339),
+            replied_at: r.replied_at.map(to_rfc3339),
+            unsubscribed_at: r.unsubscribed_at.map(to_rfc3339),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RecipientsQuery {
+    state: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// One message per recipient, in the order they were created; `state`
+/// narrows to one state (`queued`, `sent`, `delivered`, `not_delivered`,
+/// `not_sent`, `uncertain`, `clicked`, `replied`, `unsubscribed`).
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/recipients",
+    params(("state" = Option<String>, Query), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn campaign_recipients(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<RecipientsQuery>,
+) -> ApiResult<Json<ListBody<RecipientView>>> {
+    let limit = recado_store::clamp_limit(q.limit);
+    let rows = service::recipients(
+        &state,
+        &caller.workspace_id,
+        &id,
+        q.state.as_deref().filter(|s| !s.is_empty()),
+        q.cursor.as_deref(),
+        limit,
+    )
+    .await?;
+    Ok(Json(crate::list::page(
+        rows,
+        limit,
+        |r| &r.message_id,
+        RecipientView::from,
+    )))
+}
+
+/// Rows read per page of the export: memory stays constant however many
+/// recipients the campaign has.
+const EXPORT_PAGE: i64 = 1000;
+
+const EXPORT_COLUMNS: [&str; 10] = [
+    "contact_id",
+    "phone",
+    "message_id",
+    "state",
+    "reason",
+    "sent_at",
+    "delivered_at",
+    "clicked_at",
+    "replied_at",
+    "unsubscribed_at",
+];
+
+fn csv_rows(rows: &[RecipientRow], header: bool) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 160));
+    if header {
+        out.write_record(EXPORT_COLUMNS)?;
+    }
+    let time = |t: Option<i64>| t.map(to_rfc3339).unwrap_or_default();
+    for r in rows {
+        out.write_record([
+            r.contact_id.clone().unwrap_or_default(),
+            r.recipient.clone().unwrap_or_default(),
+            r.message_id.clone(),
+            state_of(r).to_string(),
+            reason_of(r).unwrap_or_default(),
+            time(r.sent_at),
+            time(r.delivered_at),
+            time(r.clicked_at),
+            time(r.replied_at),
+            time(r.unsubscribed_at),
+        ])?;
+    }
+    out.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// Every recipient as CSV, streamed page by page.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/export.csv",
+    responses((status = 200, content_type = "text/csv", body = String,
+        description = "contact_id,phone,message_id,state,reason,sent_at,delivered_at,clicked_at,replied_at,unsubscribed_at"),
+        (status = 404, body = crate::error::ErrorBody)))]
+pub async fn export_recipients(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let campaign = service::get(&state, &caller.workspace_id, &id).await?;
+    let workspace_id = caller.workspace_id.clone();
+    // (after, header written, finished)
+    let pages = futures::stream::unfold((None::<String>, false, false), move |(after, headed, done)| {
+        let state = state.clone();
+        let workspace_id = workspace_id.clone();
+        let id = id.clone();
+        async move {
+            if done {
+                return None;
+            }
+            let rows = match state
+                .store
+                .campaign_recipients(&workspace_id, &id, None, after.as_deref(), EXPORT_PAGE)
+                .await
+            {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(error = %e, "campaign export stopped");
+                    return Some((Err(std::io::Error::other("export stopped")), (after, true, true)));
+                }
+            };
+            let last = rows.last().map(|r| r.message_id.clone());
+            let finished = (rows.len() as i64) < EXPORT_PAGE;
+            let chunk = csv_rows(&rows, !headed).map_err(std::io::Error::other);
+            Some((chunk, (last.or(after), true, finished)))
+        }
+    });
+    let filename = format!(
+        "{}.csv",
+        campaign
+            .campaign
+            .name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            })
+            .collect::<String>()
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        Body::from_stream(pages),
+    )
+        .into_response())
+}
