@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod broadcasts;
 pub mod caches;
 pub mod campaigns;
 pub mod channel_cache;

@@ -26,6 +26,9 @@ pub enum JobError {
     /// This node cannot run it now, another one can (it holds the SMPP bind
     /// the job needs): back to the queue, the attempt not counted.
     Elsewhere { retry_after_ms: i64 },
+    /// Not a failure: the job waits (its broadcast is paused) or has more
+    /// to do; it runs again after this long, the attempt not counted.
+    Later { after_ms: i64 },
 }
 
 impl JobError {
@@ -181,6 +184,10 @@ async fn run_task(state: AppState, job: Job, task: Task) -> Result<(), JobError>
             message_id.as_deref(),
         )
         .await?),
+        Task::BroadcastPrepare {
+            workspace_id,
+            broadcast_id,
+        } => crate::broadcasts::prepare::job(state, workspace_id, broadcast_id).await,
     }
 }
 
@@ -265,6 +272,11 @@ pub(crate) async fn record_failure(
                 .defer_job(&job.id, worker, now + retry_after_ms, now)
                 .await?;
             metrics::counter!("recado_jobs_total", "kind" => job.kind.as_str(), "outcome" => "deferred").increment(1);
+            return Ok(());
+        }
+        JobError::Later { after_ms } => {
+            state.store.defer_job(&job.id, worker, now + after_ms, now).await?;
+            metrics::counter!("recado_jobs_total", "kind" => job.kind.as_str(), "outcome" => "later").increment(1);
             return Ok(());
         }
     };

@@ -25,6 +25,7 @@ pub enum JobKind {
     WorkflowContactChange,
     WorkflowEnrolSegment,
     WorkflowEvent,
+    BroadcastPrepare,
 }
 
 fn enrol_by_default() -> bool {
@@ -32,7 +33,7 @@ fn enrol_by_default() -> bool {
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 12] = [
+    pub const ALL: [JobKind; 13] = [
         JobKind::WhatsAppWebhook,
         JobKind::WhatsAppSend,
         JobKind::WhatsAppTemplateSync,
@@ -45,6 +46,7 @@ impl JobKind {
         JobKind::WorkflowContactChange,
         JobKind::WorkflowEnrolSegment,
         JobKind::WorkflowEvent,
+        JobKind::BroadcastPrepare,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +63,7 @@ impl JobKind {
             JobKind::WorkflowContactChange => "workflow.contact_change",
             JobKind::WorkflowEnrolSegment => "workflow.enrol_segment",
             JobKind::WorkflowEvent => "workflow.event",
+            JobKind::BroadcastPrepare => "broadcast.prepare",
         }
     }
 }
@@ -178,6 +181,11 @@ pub enum Task {
         #[serde(default)]
         message_id: Option<String>,
     },
+    /// Prepares the next page of a broadcast's recipients when few of its
+    /// messages are waiting, then queues itself again until every
+    /// recipient is prepared and sent.
+    #[serde(rename = "broadcast.prepare")]
+    BroadcastPrepare { workspace_id: String, broadcast_id: String },
 }
 
 /// A contact change a workflow step makes.
@@ -219,6 +227,7 @@ impl Task {
             Task::WorkflowContactChange { .. } => JobKind::WorkflowContactChange,
             Task::WorkflowEnrolSegment { .. } => JobKind::WorkflowEnrolSegment,
             Task::WorkflowEvent { .. } => JobKind::WorkflowEvent,
+            Task::BroadcastPrepare { .. } => JobKind::BroadcastPrepare,
         }
     }
 
@@ -308,6 +317,10 @@ mod tests {
                 event: "SMS_CLICKED".into(),
                 event_id: "evt_1".into(),
                 message_id: Some("msg_1".into()),
+            },
+            Task::BroadcastPrepare {
+                workspace_id: "ws_1".into(),
+                broadcast_id: "bc_1".into(),
             },
         ]
     }

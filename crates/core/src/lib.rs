@@ -2,6 +2,7 @@
 //! directly: time comes from an injected [`clock::Clock`] so rules can be tested
 //! across any boundary.
 
+pub mod broadcasts;
 pub mod campaigns;
 pub mod clock;
 pub mod consent;

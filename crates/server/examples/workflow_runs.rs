@@ -47,35 +47,6 @@ fn args() -> Args {
     a
 }
 
-/// Contacts with a mobile number, subscribed to SMS, 500 per transaction.
-async fn seed(store: &recado_store::Store, ws: &str, n: usize, now: i64) {
-    const BATCH: usize = 500;
-    for start in (0..n).step_by(BATCH) {
-        let end = (start + BATCH).min(n);
-        recado_store::on_writer!(store, |pool| {
-            let mut tx = pool.begin().await.unwrap();
-            for i in start..end {
-                let ct = format!("ct_bench{i:08}");
-                let phone = format!("+551191{i:07}");
-                let props = json!({"firstname": format!("Cliente {i}"), "mobilephone": phone}).to_string();
-                sqlx::query("INSERT INTO contacts (id, workspace_id, properties, search_text, email, created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $5, $5)")
-                    .bind(&ct).bind(ws).bind(&props).bind(format!("cliente {i}\n")).bind(now)
-                    .execute(&mut *tx).await.unwrap();
-                sqlx::query("INSERT INTO contact_phones (workspace_id, contact_id, property, e164) VALUES ($1, $2, 'mobilephone', $3)")
-                    .bind(ws).bind(&ct).bind(&phone)
-                    .execute(&mut *tx).await.unwrap();
-                sqlx::query("INSERT INTO contact_property_values (workspace_id, contact_id, property, text_lower, num, at_ms, flag) VALUES ($1, $2, 'firstname', $3, NULL, NULL, NULL)")
-                    .bind(ws).bind(&ct).bind(format!("cliente {i}"))
-                    .execute(&mut *tx).await.unwrap();
-                sqlx::query("INSERT INTO subscriptions (workspace_id, contact_id, channel, status, legal_basis, explanation, source, actor, updated_at) VALUES ($1, $2, 'sms', 'subscribed', 'consent', 'bench', 'manual', 'bench', $3)")
-                    .bind(ws).bind(&ct).bind(now)
-                    .execute(&mut *tx).await.unwrap();
-            }
-            tx.commit().await.unwrap();
-        });
-    }
-}
-
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -153,7 +124,9 @@ async fn main() {
     )
     .await;
     let started = Instant::now();
-    seed(&store, &ws, a.contacts, now).await;
+    recado_store::testing::seed_subscribed_contacts(&store, &ws, 0, a.contacts, now)
+        .await
+        .expect("contacts seeded");
     recado_store::on_writer!(store, |pool| {
         sqlx::query("ANALYZE").execute(pool).await.unwrap();
     });

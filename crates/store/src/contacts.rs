@@ -56,7 +56,7 @@ pub struct ContactQuery {
 }
 
 /// The text that contact search matches: every property value, lower case.
-fn search_text(properties: &BTreeMap<String, String>, phones: &BTreeMap<String, String>) -> String {
+pub(crate) fn search_text(properties: &BTreeMap<String, String>, phones: &BTreeMap<String, String>) -> String {
     let mut text = String::new();
     for value in properties.values().chain(phones.values()) {
         text.push_str(&value.to_lowercase());

@@ -4,6 +4,7 @@
 //! agree and forked only where they differ (job claiming, row locks).
 
 mod backend;
+pub mod broadcasts;
 pub mod campaigns;
 pub mod channels;
 pub mod consent;

@@ -99,3 +99,101 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// Generated contacts for load tests and benchmarks: `n` contacts
+/// (`firstname` "Cliente {i}", `mobilephone` +551191{i:07}, counted from
+/// `first`) subscribed to SMS, written as the contact services write them
+/// (phones index, property values, subscription) but 500 to a transaction
+/// and many rows per statement, so a million take seconds, not the
+/// minutes the API's one-contact-at-a-time import takes.
+pub async fn seed_subscribed_contacts(
+    store: &Store,
+    workspace_id: &str,
+    first: usize,
+    n: usize,
+    now: i64,
+) -> crate::Result<()> {
+    use recado_core::ids::{new_id, IdKind};
+    use std::collections::BTreeMap;
+    const BATCH: usize = 500;
+    for start in (first..first + n).step_by(BATCH) {
+        type Row = (String, BTreeMap<String, String>, BTreeMap<String, String>);
+        let rows: Vec<Row> = (start..(start + BATCH).min(first + n))
+            .map(|i| {
+                let phone = format!("+551191{i:07}");
+                let props = BTreeMap::from([
+                    ("firstname".to_string(), format!("Cliente {i}")),
+                    ("mobilephone".to_string(), phone.clone()),
+                ]);
+                (
+                    new_id(IdKind::Contact),
+                    props,
+                    BTreeMap::from([("mobilephone".to_string(), phone)]),
+                )
+            })
+            .collect();
+        crate::on_writer!(store, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO contacts (id, workspace_id, properties, search_text, email, created_at, updated_at) ",
+            );
+            q.push_values(&rows, |mut b, (id, props, phones)| {
+                b.push_bind(id)
+                    .push_bind(workspace_id)
+                    .push_bind(serde_json::to_string(props).unwrap_or_default())
+                    .push_bind(crate::contacts::search_text(props, phones))
+                    .push_bind(None::<String>)
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            q.build().execute(&mut *tx).await?;
+            let mut q =
+                sqlx::QueryBuilder::new("INSERT INTO contact_phones (workspace_id, contact_id, property, e164) ");
+            q.push_values(&rows, |mut b, (id, _, phones)| {
+                b.push_bind(workspace_id)
+                    .push_bind(id)
+                    .push_bind("mobilephone")
+                    .push_bind(phones["mobilephone"].clone());
+            });
+            q.build().execute(&mut *tx).await?;
+            let values: Vec<(&String, crate::property_values::PropertyValue<'_>)> = rows
+                .iter()
+                .flat_map(|(id, props, _)| {
+                    crate::property_values::property_values(props)
+                        .into_iter()
+                        .map(move |v| (id, v))
+                })
+                .collect();
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO contact_property_values (workspace_id, contact_id, property, text_lower, num, at_ms, flag) ",
+            );
+            q.push_values(&values, |mut b, (id, v)| {
+                b.push_bind(workspace_id)
+                    .push_bind(*id)
+                    .push_bind(v.property)
+                    .push_bind(&v.text_lower)
+                    .push_bind(v.num)
+                    .push_bind(v.at_ms)
+                    .push_bind(v.flag);
+            });
+            q.build().execute(&mut *tx).await?;
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO subscriptions (workspace_id, contact_id, channel, status, legal_basis, explanation, source, actor, updated_at) ",
+            );
+            q.push_values(&rows, |mut b, (id, _, _)| {
+                b.push_bind(workspace_id)
+                    .push_bind(id)
+                    .push_bind("sms")
+                    .push_bind("subscribed")
+                    .push_bind("consent")
+                    .push_bind("generated")
+                    .push_bind("manual")
+                    .push_bind("seed")
+                    .push_bind(now);
+            });
+            q.build().execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+    }
+    Ok(())
+}

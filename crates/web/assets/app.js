@@ -185,6 +185,30 @@
     }
   }
 
+  // Forms that meter an SMS text as it is typed (the broadcast composer).
+  function meters() {
+    $$("form[data-meter]").forEach((form) => {
+      const text = $("[data-meter-text]", form);
+      const out = $("#sms-meter", form);
+      if (!text || !out) return;
+      let timer = null;
+      const measure = async () => {
+        const body = new URLSearchParams({ csrf: form.elements.csrf.value, text: text.value });
+        const r = await fetch(form.dataset.meter, { method: "POST", credentials: "same-origin", body });
+        if (!r.ok) return;
+        const m = await r.json();
+        out.textContent = text.value.length ? m.summary : "";
+        out.classList.toggle("over", m.too_long);
+      };
+      text.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(measure, 150); });
+      if (text.value.length) measure();
+    });
+    // Forms that ask before doing something that cannot be undone.
+    $$("form[data-confirm]").forEach((form) => {
+      form.addEventListener("submit", (e) => { if (!window.confirm(form.dataset.confirm)) e.preventDefault(); });
+    });
+  }
+
   function notifications() {
     const b = $("#enable-notifications");
     if (!b || !("Notification" in window) || Notification.permission !== "default") return;
@@ -196,6 +220,7 @@
     scrollToEnd();
     countdown();
     composer();
+    meters();
     dialogs();
     notifications();
     connect();

@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::outbound_webhooks::routes())
         .merge(crate::segments::routes())
         .merge(crate::campaigns::routes())
+        .merge(crate::broadcasts::routes())
         .merge(crate::workflows::routes());
     Router::new()
         .nest("/api/v1", api)

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod broadcasts;
 pub mod campaigns;
 pub mod channels;
 pub mod consent;

@@ -10,6 +10,7 @@ use crate::sms::providers::{request, settlement_of, unsubscribe_provider, Accept
 use crate::workers::{record_failure, JobError};
 use crate::AppState;
 use futures::StreamExt;
+use recado_core::broadcasts::Status as BroadcastStatus;
 use recado_core::delivery::OutboundStatus;
 use recado_core::jobs::Task;
 use recado_store::deliveries::DeliveryChange;
@@ -78,6 +79,7 @@ pub(super) async fn send_batch(state: &AppState, worker: &str, jobs: Vec<(Job, S
         return Ok(());
     }
     let mut messages = messages_of(state, &jobs).await?;
+    let holds = crate::broadcasts::holds(state, messages.values()).await?;
     let mut nothing_to_do: Vec<Job> = Vec::new();
     let mut settle: Vec<Settle> = Vec::new();
     let mut ready: Vec<Ready> = Vec::new();
@@ -95,6 +97,20 @@ pub(super) async fn send_batch(state: &AppState, worker: &str, jobs: Vec<(Job, S
         if message.send_attempted_at.is_some() {
             settle.push((job, message, OutboundStatus::Uncertain, None));
             continue;
+        }
+        // A paused broadcast's messages wait; a cancelled one's are not sent.
+        match message.campaign_id.as_ref().and_then(|c| holds.get(c)) {
+            Some(BroadcastStatus::Cancelled) => {
+                let reason = crate::broadcasts::cancelled_reason();
+                settle.push((job, message, OutboundStatus::NotSent, Some(reason)));
+                continue;
+            }
+            Some(_) => {
+                let after_ms = crate::broadcasts::HELD_RETRY_MS;
+                failed.push((job, JobError::Later { after_ms }));
+                continue;
+            }
+            None => {}
         }
         let channel = match channel(state, &message.channel_id).await {
             Ok(Some(channel)) => channel,

@@ -19,6 +19,8 @@ pub enum SendRefusal {
     MessagingLimitReached,
     /// The contact has no WhatsApp number.
     NoWhatsAppPhone,
+    /// The contact has no phone number an SMS can go to.
+    NoPhone,
     /// The template is unknown or not approved on the account.
     TemplateNotApproved { name: String, language: String },
     /// The template's parameters do not fill its variables.
@@ -37,6 +39,7 @@ impl SendRefusal {
             SendRefusal::QuotaExhausted => "quota_exhausted",
             SendRefusal::MessagingLimitReached => "messaging_limit_reached",
             SendRefusal::NoWhatsAppPhone => "no_whatsapp_phone",
+            SendRefusal::NoPhone => "invalid_phone",
             SendRefusal::TemplateNotApproved { .. } => "template_not_approved",
             SendRefusal::TemplateParameters { .. } => "template_parameters",
             SendRefusal::EmptyText => "empty_text",
@@ -59,7 +62,7 @@ impl SendRefusal {
     /// The request field the refusal is about, when there is one.
     pub fn field(&self) -> Option<String> {
         match self {
-            SendRefusal::NoWhatsAppPhone => Some("contact_id".into()),
+            SendRefusal::NoWhatsAppPhone | SendRefusal::NoPhone => Some("contact_id".into()),
             SendRefusal::TemplateNotApproved { .. } => Some("template".into()),
             SendRefusal::TemplateParameters { field, .. } => Some(field.clone()),
             SendRefusal::EmptyText | SendRefusal::TooManySegments { .. } => Some("text".into()),
@@ -84,6 +87,7 @@ impl SendRefusal {
                 "the account's messaging limit tier is reached for the rolling 24 hours".into()
             }
             SendRefusal::NoWhatsAppPhone => "the contact has no WhatsApp number".into(),
+            SendRefusal::NoPhone => "the contact has no valid phone number".into(),
             SendRefusal::TemplateNotApproved { name, language } => {
                 format!("template `{name}` ({language}) is not approved on this account")
             }

@@ -377,6 +377,23 @@ pub async fn send_job(state: AppState, job: Job, message_id: String) -> Result<(
         }
         Queued::Ready(m, record) => (m, record),
     };
+    // A paused broadcast's messages wait; a cancelled one's are not sent.
+    match crate::broadcasts::holds(&state, std::iter::once(&message))
+        .await?
+        .into_values()
+        .next()
+    {
+        Some(recado_core::broadcasts::Status::Cancelled) => {
+            let reason = crate::broadcasts::cancelled_reason();
+            return set_status(&state, &message, OutboundStatus::NotSent, Some(reason)).await;
+        }
+        Some(_) => {
+            return Err(JobError::Later {
+                after_ms: crate::broadcasts::HELD_RETRY_MS,
+            })
+        }
+        None => {}
+    }
     let now = state.clock.now_ms();
     let channel = crate::channels::registry::decode(&state, record)?;
     let content: OutboundContent = serde_json::from_value(

@@ -8,6 +8,7 @@
 
 use super::sends::{prepare, Channels, Recipient};
 use crate::messages::prepared::{Prepared, Written};
+use crate::whatsapp::send::SendSource;
 use crate::{AppError, AppResult, AppState};
 use chrono_tz::Tz;
 use recado_core::consent::Channel;
@@ -363,6 +364,7 @@ impl Batch<'_> {
                                     contact,
                                     trigger_data: &trigger_data,
                                     subscriptions: Some(subscriptions),
+                                    source: SendSource::Workflow,
                                 };
                                 self.send(&to, &node, &idempotency_key, &action).await?
                             }

@@ -145,6 +145,7 @@ pub async fn simulate_for(
         contact: &contact,
         trigger_data: &data,
         subscriptions: None,
+        source: crate::whatsapp::send::SendSource::Workflow,
     };
     Ok(steps
         .into_iter()

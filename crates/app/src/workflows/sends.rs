@@ -26,6 +26,8 @@ pub struct Recipient<'a> {
     pub trigger_data: &'a Map<String, Value>,
     /// The contact's subscriptions, read with the engine's batch.
     pub subscriptions: Option<&'a [SubscriptionRecord]>,
+    /// Who sends: a workflow, or a broadcast through the same path.
+    pub source: SendSource,
 }
 
 /// The channels a batch of sends goes through, decoded once per batch
@@ -127,7 +129,7 @@ async fn prepare_sms(
         from,
         text: fill(&m.text, to),
         campaign: m.campaign.clone(),
-        source: SendSource::Workflow,
+        source: to.source,
         policy,
         national_language: None,
         shorten_urls: m.shorten_urls,
@@ -199,7 +201,7 @@ async fn prepare_whatsapp(
         contact: to.contact,
         content,
         campaign,
-        source: SendSource::Workflow,
+        source: to.source,
     };
     crate::whatsapp::send::prepare(state, plan).await
 }

@@ -3,7 +3,6 @@
 //! database, and every write that got its 201 must still be there.
 
 use crate::common::process::{free_port, start_node, temp_data_dir, wait_healthy};
-use futures::StreamExt;
 use recado_store::testing::TestDatabase;
 use std::process::Child;
 use std::sync::{Arc, Mutex};
@@ -167,62 +166,12 @@ async fn kill_9_during_a_ten_thousand_contact_workflow_run_sends_each_message_on
         serde_json::json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
     )
     .await;
-    // Imported in files of 1,000 lines, a few at a time.
-    let imports = (0..CONTACTS).step_by(1000).map(|first| {
-        let (client, base) = (client.clone(), base.clone());
-        async move {
-            let mut csv = String::from("firstname,mobilephone\n");
-            for i in first..(first + 1000).min(CONTACTS) {
-                csv.push_str(&format!("C{i},+551191{i:07}\n"));
-            }
-            let r = client
-                .post(format!("{base}/api/v1/contacts/import"))
-                .bearer_auth(TOKEN)
-                .header("content-type", "text/csv")
-                .body(csv)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status().as_u16(), 200);
-            let report: serde_json::Value = r.json().await.unwrap();
-            report["created"].as_u64().unwrap_or(0)
-        }
-    });
-    let created: u64 = futures::stream::iter(imports)
-        .buffer_unordered(4)
-        .collect::<Vec<_>>()
-        .await
-        .iter()
-        .sum();
-    assert_eq!(created, CONTACTS as u64);
     let began = Instant::now();
     let progress = |what: &str| eprintln!("{:>6.1} s  {what}", began.elapsed().as_secs_f64());
-    progress("imported");
-    let contacts: Vec<String> = all_pages(&client, &base, "/api/v1/contacts")
-        .await
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(contacts.len(), CONTACTS);
-    // Subscribed in requests of 1,000 contacts, a few at a time.
-    let bulks = contacts.chunks(1000).map(|ids| {
-        let (client, base) = (client.clone(), base.clone());
-        let body = serde_json::json!({"contact_ids": ids, "channel": "sms", "status": "subscribed",
-                                      "legal_basis": "consent", "explanation": "signed up at the counter"});
-        async move {
-            api(&client, &base, "/api/v1/subscriptions/bulk", body).await["updated"]
-                .as_u64()
-                .unwrap_or(0)
-        }
-    });
-    let updated: u64 = futures::stream::iter(bulks)
-        .buffer_unordered(4)
-        .collect::<Vec<_>>()
-        .await
-        .iter()
-        .sum();
-    assert_eq!(updated, CONTACTS as u64);
-    progress("subscribed");
+    crate::common::remote::Remote::new(&base, TOKEN)
+        .import_subscribed(CONTACTS)
+        .await;
+    progress("imported and subscribed");
     let segment = api(
         &client,
         &base,

@@ -2,8 +2,11 @@
 //! test (SQLite or PostgreSQL per `RECADO_TEST_BACKEND`). One test binary:
 //! each module below is one area of the product.
 
+mod broadcast_load;
+mod broadcasts;
 mod browser;
 mod campaigns;
+mod campaigns_browser;
 mod common;
 
 mod consent;

@@ -49,16 +49,9 @@ async fn send_to_all(app: &TestApp, contacts: &[(String, String)]) -> Vec<serde_
 }
 
 fn outbox_ids(app: &TestApp) -> Vec<String> {
-    let path = app.app_state.settings.data_dir.join("sandbox").join("sms.jsonl");
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["message_id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+    app.sandbox_sms()
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap().to_string())
         .collect()
 }
 

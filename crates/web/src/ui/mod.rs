@@ -5,6 +5,8 @@
 //! embedded in the binary.
 
 pub mod admin;
+pub mod campaigns;
+pub mod chart;
 pub mod compose;
 pub mod contact_page;
 pub mod contact_panel;
@@ -52,6 +54,12 @@ pub fn routes() -> Router<AppState> {
         .route("/contacts/{id}", get(contact_page::page))
         .route("/contacts/{id}/whatsapp", post(contact_page::start_whatsapp))
         .route("/contacts/{id}/workflows", post(workflows::reports::enrol_contact))
+        .route("/campaigns", get(campaigns::list))
+        .route("/campaigns/{id}", get(campaigns::page))
+        .route("/campaigns/{id}/export.csv", get(campaigns::export))
+        .route("/campaigns/broadcasts/{id}/{action}", post(campaigns::command))
+        .route("/broadcasts/new", get(campaigns::new_page).post(campaigns::new_post))
+        .route("/broadcasts/sms-meter", post(sms_meter::broadcast_meter))
         .route("/workflows", get(workflows::list))
         .route("/workflows/new", get(workflows::new_page).post(workflows::new_post))
         .route("/workflows/import", post(workflows::import_new))

@@ -63,23 +63,53 @@ pub async fn meter(
         None,
         String::new,
     );
-    let options = AnalyzeOptions {
-        policy: channel.sms.policy,
-        national_language: None,
-        max_segments: channel.sms.max_segments,
+    Ok(Json(measure(&composed.text, channel.sms.policy, channel.sms.max_segments)).into_response())
+}
+
+/// `POST /broadcasts/sms-meter`: the broadcast composer's meter, for the
+/// workspace's SMS channel and a contact whose tokens are empty (each
+/// recipient's own values change the count; the estimate counts them all).
+pub async fn broadcast_meter(State(state): State<AppState>, posted: Posted<MeterForm>) -> UiResult<Response> {
+    let ws = state.store.workspace(posted.user.workspace_id()).await?;
+    let channel = recado_app::messages::request::pick_sms_channel(&state, &ws, None).await?;
+    let sample = UnsubscribeClaim {
+        workspace_id: ws.id.clone(),
+        contact_id: new_id(IdKind::Contact),
+        message_id: new_id(IdKind::Message),
     };
-    let meter = match analyze(&composed.text, &options) {
-        Ok(a) => describe(&a, options.max_segments),
+    let unsub_url = format!(
+        "{}/u/{}",
+        state.settings.public_url,
+        sign(state.secrets.signing_key(), &sample)
+    );
+    let composed = compose(
+        &posted.form.text,
+        &Default::default(),
+        &unsub_url,
+        &Utm::default(),
+        None,
+        String::new,
+    );
+    Ok(Json(measure(&composed.text, channel.sms.policy, channel.sms.max_segments)).into_response())
+}
+
+fn measure(text: &str, policy: recado_sms::Policy, max_segments: u32) -> Meter {
+    let options = AnalyzeOptions {
+        policy,
+        national_language: None,
+        max_segments,
+    };
+    match analyze(text, &options) {
+        Ok(a) => describe(&a, max_segments),
         Err(_) => Meter {
             encoding: "GSM-7".into(),
             segments: 0,
             remaining_in_segment: 160,
-            max_segments: options.max_segments,
+            max_segments,
             too_long: false,
             summary: String::new(),
         },
-    };
-    Ok(Json(meter).into_response())
+    }
 }
 
 /// The meter of an analysed text, in words.

@@ -4,6 +4,7 @@
 
 pub mod cloud_api;
 pub mod process;
+pub mod remote;
 
 use recado::config::{Secret, Settings};
 use recado::Application;
@@ -229,6 +230,17 @@ impl TestApp {
 
     /// Runs due jobs, due workflow runs and due schedule triggers until
     /// nothing is due. Returns how many jobs ran.
+    /// What the SMS sandbox received: one JSON object per submission
+    /// (`message_id`, `from`, `to`, `text`, …), in order.
+    pub fn sandbox_sms(&self) -> Vec<Value> {
+        let path = recado_app::sms::sandbox_outbox::path(&self.app_state.settings.data_dir);
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a whole JSON line"))
+            .collect()
+    }
+
     pub async fn run_jobs(&self) -> usize {
         let registry = recado_app::workers::Registry::builtin();
         let mut n = 0;

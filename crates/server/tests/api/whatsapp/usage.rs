@@ -105,3 +105,61 @@ async fn thresholds(app: &TestApp) -> Vec<i64> {
     p.sort();
     p
 }
+
+#[tokio::test]
+async fn a_template_broadcast_larger_than_the_remaining_quota_sends_up_to_it_as_its_estimate_said() {
+    let wa = setup().await;
+    let r = wa
+        .app
+        .put("/api/v1/whatsapp/usage/settings", json!({"monthly_limit": 3}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for i in 0..5 {
+        let id = wa
+            .app
+            .contact(json!({"firstname": format!("C{i}"), "city": "Recife", "whatsapp_phone": format!("+55119123456{i:02}")}))
+            .await;
+        wa.subscribe(&id).await;
+    }
+    let segment = wa
+        .app
+        .post(
+            "/api/v1/segments",
+            json!({"name": "Recife", "filter": {"property": "city", "op": "eq", "value": "Recife"}}),
+        )
+        .await;
+    let body = json!({"segment_id": segment.body["id"], "channel": "whatsapp",
+        "template": {"name": "order_update", "language": "pt_BR", "parameters": {"body": ["{{contact.firstname}}", "77"]}}});
+    let estimate = wa.app.post("/api/v1/broadcasts/estimate", body.clone()).await;
+    assert_eq!(estimate.status, 200, "{}", estimate.body);
+    assert_eq!(
+        (
+            estimate.body["conversations"].as_u64(),
+            estimate.body["quota_remaining"].as_u64(),
+            estimate.body["stops_at_quota"].as_bool()
+        ),
+        (Some(5), Some(3), Some(true))
+    );
+    assert_eq!(estimate.body["excluded"], json!({"quota_exhausted": 2}));
+    let b = wa.app.post("/api/v1/broadcasts", body).await;
+    assert_eq!(b.status, 201, "{}", b.body);
+    wa.app.run_jobs().await;
+    let stats = wa
+        .app
+        .get(&format!(
+            "/api/v1/campaigns/{}",
+            b.body["campaign_id"].as_str().unwrap()
+        ))
+        .await
+        .body["stats"]
+        .clone();
+    assert_eq!(
+        (
+            stats["recipients"].as_i64(),
+            stats["sent"].as_i64(),
+            stats["conversations"].as_i64()
+        ),
+        (Some(5), Some(3), Some(3))
+    );
+    assert_eq!(stats["not_sent_by_reason"], estimate.body["excluded"]);
+}
