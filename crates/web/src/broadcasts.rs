@@ -61,17 +61,7 @@ pub struct BroadcastInput {
 
 impl BroadcastInput {
     fn request(self) -> Result<BroadcastRequest, AppError> {
-        let scheduled_at = self
-            .scheduled_at
-            .as_deref()
-            .map(|v| {
-                chrono::DateTime::parse_from_rfc3339(v)
-                    .map(|t| t.timestamp_millis())
-                    .map_err(|_| {
-                        AppError::invalid("invalid_time", "scheduled_at", format!("`{v}` is not an RFC 3339 time"))
-                    })
-            })
-            .transpose()?;
+        let scheduled_at = crate::extract::time_param(self.scheduled_at.as_deref(), "scheduled_at")?;
         Ok(BroadcastRequest {
             name: self.name,
             segment_id: self.segment_id,

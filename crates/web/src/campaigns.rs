@@ -101,16 +101,6 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-fn time_param(value: Option<&str>, field: &'static str) -> Result<Option<i64>, AppError> {
-    value
-        .map(|v| {
-            chrono::DateTime::parse_from_rfc3339(v)
-                .map(|t| t.timestamp_millis())
-                .map_err(|_| AppError::invalid("invalid_time", field, format!("`{v}` is not an RFC 3339 time")))
-        })
-        .transpose()
-}
-
 /// The list position after a campaign: `<created_at ms>:<id>`.
 fn campaign_cursor(c: &CampaignWithStats) -> String {
     format!("{}:{}", c.campaign.created_at, c.campaign.id)
@@ -145,7 +135,7 @@ pub async fn list_campaigns(
     let limit = recado_store::clamp_limit(q.limit);
     let filter = CampaignFilter {
         channel,
-        since: time_param(q.since.as_deref(), "since")?,
+        since: crate::extract::time_param(q.since.as_deref(), "since")?,
         after: q.cursor.as_deref().map(parse_cursor).transpose()?,
         limit,
     };

@@ -224,3 +224,17 @@ pub async fn refuse_nul_in_uri(req: Request, next: axum::middleware::Next) -> ax
 fn contains_encoded_nul(s: &str) -> bool {
     s.as_bytes().windows(3).any(|w| w == b"%00")
 }
+
+/// An RFC 3339 time given in a request (a query parameter or a body
+/// field), as milliseconds; 422 `invalid_time` naming the field otherwise.
+pub fn time_param(value: Option<&str>, field: &'static str) -> Result<Option<i64>, recado_app::AppError> {
+    value
+        .map(|v| {
+            chrono::DateTime::parse_from_rfc3339(v)
+                .map(|t| t.timestamp_millis())
+                .map_err(|_| {
+                    recado_app::AppError::invalid("invalid_time", field, format!("`{v}` is not an RFC 3339 time"))
+                })
+        })
+        .transpose()
+}

@@ -310,16 +310,6 @@ pub struct LogQuery {
     cursor: Option<String>,
 }
 
-fn time_param(value: Option<&str>, field: &'static str) -> Result<Option<i64>, AppError> {
-    value
-        .map(|v| {
-            chrono::DateTime::parse_from_rfc3339(v)
-                .map(|t| t.timestamp_millis())
-                .map_err(|_| AppError::invalid("invalid_time", field, format!("`{v}` is not an RFC 3339 time")))
-        })
-        .transpose()
-}
-
 /// Newest first; the cursor is `<at ms>:<run id>:<step>` of the last line.
 #[utoipa::path(get, path = "/api/v1/workflows/{id}/log", responses((status = 200)))]
 pub async fn action_log(
@@ -359,8 +349,8 @@ pub async fn action_log(
     let filter = LogFilter {
         action_type: q.action_type,
         outcome,
-        since: time_param(q.since.as_deref(), "since")?,
-        until: time_param(q.until.as_deref(), "until")?,
+        since: crate::extract::time_param(q.since.as_deref(), "since")?,
+        until: crate::extract::time_param(q.until.as_deref(), "until")?,
         before,
         limit,
     };
