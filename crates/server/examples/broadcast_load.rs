@@ -14,12 +14,13 @@
 
 use axum::body::Body;
 use axum::http::Request;
-use recado::config::Settings;
 use recado_app::broadcasts::prepare::{write_next_page, Page};
-use recado_store::workspaces::User;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
+
+mod support;
+use support::peak_rss_mb;
 
 struct Args {
     contacts: usize,
@@ -46,59 +47,13 @@ fn args() -> Args {
     a
 }
 
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
-}
-
 #[tokio::main]
 async fn main() {
     let a = args();
-    let dir = std::env::temp_dir().join(format!("recado-bc-bench-{}", std::process::id()));
-    let url = a
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}/recado.db", dir.display()));
-    let mut settings = Settings::for_tests(&url, dir.clone());
-    settings.workers = 2;
-    let app = recado::Application::build(settings).await.expect("hub builds");
-    let state = app.state.clone();
-    let store = state.store.clone();
-    let ws = store
-        .workspace_by_name("default")
-        .await
-        .unwrap()
-        .expect("default workspace")
-        .id;
+    let bench = support::Bench::start("bc", a.database_url.as_deref(), |s| s.workers = 2).await;
+    let (state, store, ws) = (bench.state.clone(), bench.store.clone(), bench.ws.clone());
     let now = state.clock.now_ms();
-    let admin = User {
-        id: "usr_bench_admin".into(),
-        workspace_id: ws.clone(),
-        email: "bench-admin@example.com".into(),
-        name: "Bench Admin".into(),
-        role: "admin".into(),
-        password_hash: None,
-        created_at: now,
-    };
-    store.create_user(&admin).await.unwrap();
-    let token = recado_app::auth::generate_token();
-    store
-        .create_token(
-            "tok_bench",
-            &ws,
-            &admin.id,
-            "bench",
-            &recado_app::auth::hash_token(&token),
-            now,
-        )
-        .await
-        .unwrap();
+    let (_, token) = bench.user_with_token("admin").await;
     let router = recado_web::router(state.clone());
     let request = |method: &str, path: String, body: Option<Value>| {
         let router = router.clone();
@@ -267,5 +222,5 @@ async fn main() {
         rows as f64 / export_s,
         peak_rss_mb()
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    bench.finish();
 }

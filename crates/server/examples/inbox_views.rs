@@ -9,9 +9,9 @@
 
 use axum::body::Body;
 use axum::http::Request;
-use recado::config::Settings;
+
 use recado_store::inbox::WebSessionWrite;
-use recado_store::workspaces::User;
+mod support;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
@@ -87,33 +87,10 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 #[tokio::main]
 async fn main() {
     let a = args();
-    let dir = std::env::temp_dir().join(format!("recado-inbox-bench-{}", std::process::id()));
-    let url = a
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}/recado.db", dir.display()));
-    let app = recado::Application::build(Settings::for_tests(&url, dir.clone()))
-        .await
-        .expect("hub builds");
-    let state = app.state.clone();
-    let store = state.store.clone();
-    let ws = store
-        .workspace_by_name("default")
-        .await
-        .unwrap()
-        .expect("default workspace")
-        .id;
+    let bench = support::Bench::start("inbox", a.database_url.as_deref(), |_| {}).await;
+    let (state, store, ws) = (bench.state.clone(), bench.store.clone(), bench.ws.clone());
     let now = state.clock.now_ms();
-    let agent = User {
-        id: "usr_bench_agent".into(),
-        workspace_id: ws.clone(),
-        email: "bench-agent@example.com".into(),
-        name: "Bench Agent".into(),
-        role: "agent".into(),
-        password_hash: None,
-        created_at: now,
-    };
-    store.create_user(&agent).await.unwrap();
+    let (agent, api_token) = bench.user_with_token("agent").await;
     let token = "bench-session-token";
     store
         .create_web_session(&WebSessionWrite {
@@ -124,18 +101,6 @@ async fn main() {
             now,
             expires_at: now + 3_600_000,
         })
-        .await
-        .unwrap();
-    let api_token = recado_app::auth::generate_token();
-    store
-        .create_token(
-            "tok_bench",
-            &ws,
-            &agent.id,
-            "bench",
-            &recado_app::auth::hash_token(&api_token),
-            now,
-        )
         .await
         .unwrap();
     let started = Instant::now();
@@ -197,5 +162,5 @@ async fn main() {
         );
     }
     store.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    bench.finish();
 }
