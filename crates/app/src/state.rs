@@ -24,4 +24,6 @@ pub struct AppState {
     pub channel_cache: Arc<crate::channel_cache::ChannelCache>,
     pub caches: Arc<crate::caches::Caches>,
     pub smpp: Arc<crate::sms::smpp::SmppSessions>,
+    /// Channel health noted by this node, written by its heartbeat.
+    pub health: Arc<crate::channels::health::HealthBoard>,
 }

@@ -333,6 +333,7 @@ pub fn spawn(state: &AppState, shutdown: watch::Receiver<bool>) -> Workers {
                 if let Err(e) = state.store.node_heartbeat(&node, state.clock.now_ms()).await {
                     tracing::error!(error = %e, "node heartbeat failed");
                 }
+                crate::channels::health::flush(&state).await;
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_millis(HEARTBEAT_EVERY_MS as u64)) => {}
                     _ = shutdown.changed() => {}

@@ -106,6 +106,7 @@ pub const MAX_REPLY_CHARS: usize = 1024;
 /// replies then fall back to the built-in texts).
 #[derive(Clone, Debug, Default)]
 pub struct SettingsChange {
+    pub name: Option<String>,
     pub default_country: Option<Option<String>>,
     pub timezone: Option<String>,
     pub opt_in_reply: Option<Option<String>>,
@@ -113,10 +114,21 @@ pub struct SettingsChange {
 }
 
 /// Checks and applies a settings change (422 `invalid_country`,
-/// `invalid_timezone` or `invalid_reply`, nothing written on refusal) and
+/// `invalid_name`, `invalid_timezone` or `invalid_reply`, nothing written on refusal) and
 /// returns the workspace as it now is.
 pub async fn update_settings(store: &Store, workspace_id: &str, change: SettingsChange) -> AppResult<Workspace> {
     let mut ws = store.workspace(workspace_id).await?;
+    if let Some(name) = change.name {
+        let name = name.trim().to_string();
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            return Err(AppError::invalid(
+                "invalid_name",
+                "name",
+                format!("workspace names are 1 to {MAX_NAME_CHARS} characters"),
+            ));
+        }
+        ws.name = name;
+    }
     if let Some(country) = change.default_country {
         ws.default_country = country.as_deref().map(check_country).transpose()?;
     }
@@ -151,7 +163,7 @@ pub async fn update_settings(store: &Store, workspace_id: &str, change: Settings
         None
     };
     store
-        .update_workspace_settings(workspace_id, ws.default_country.as_deref(), &ws.timezone)
+        .update_workspace_settings(workspace_id, &ws.name, ws.default_country.as_deref(), &ws.timezone)
         .await?;
     if let Some((opt_in, opt_out)) = replies {
         store

@@ -26,6 +26,8 @@ pub enum IdKind {
     Run,
     Campaign,
     Broadcast,
+    WebhookEndpoint,
+    WebhookDelivery,
 }
 
 impl IdKind {
@@ -47,6 +49,8 @@ impl IdKind {
             IdKind::Run => "run",
             IdKind::Campaign => "cmp",
             IdKind::Broadcast => "bc",
+            IdKind::WebhookEndpoint => "whk",
+            IdKind::WebhookDelivery => "dlv",
         }
     }
 }

@@ -166,6 +166,9 @@ pub fn match_keyword(text: &str, custom: &[CustomKeyword]) -> Option<KeywordMatc
 
 /// Short confirmation reply in the keyword's language (English when the
 /// language has none); `pt-BR`, `PT` and `pt_BR` all count as Portuguese.
+/// Languages with a built-in confirmation text (others get English).
+pub const CONFIRMATION_LANGUAGES: [&str; 6] = ["en", "es", "fr", "pt", "de", "ja"];
+
 pub fn default_confirmation(kind: KeywordKind, language: Option<&str>) -> &'static str {
     let primary = language
         .and_then(|tag| tag.split(['-', '_']).next())

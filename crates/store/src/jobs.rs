@@ -380,6 +380,17 @@ pub struct QueueCount {
 impl Store {
     /// The unfinished and dead jobs by kind and state, for the metrics an
     /// operator alerts on (done jobs are not counted: they only grow).
+    /// Jobs of a workspace buried after their last attempt since `since`
+    /// (read through the status index: only dead jobs are visited).
+    pub async fn dead_jobs_since(&self, workspace_id: &str, since: i64) -> Result<i64> {
+        let sql = "SELECT COUNT(*) FROM jobs WHERE status = 'dead' AND workspace_id = $1 AND updated_at >= $2";
+        Ok(on_reader!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
+            .bind(workspace_id)
+            .bind(since)
+            .fetch_one(pool)
+            .await?))
+    }
+
     pub async fn queue_counts(&self) -> Result<Vec<QueueCount>> {
         let sql = "SELECT kind, status, COUNT(*) AS count, MIN(run_at) AS earliest_run_at FROM jobs \
                    WHERE status IN ('queued', 'running', 'dead') GROUP BY kind, status";

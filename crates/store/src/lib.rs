@@ -6,6 +6,7 @@
 mod backend;
 pub mod broadcasts;
 pub mod campaigns;
+pub mod channel_health;
 pub mod channels;
 pub mod consent;
 // Before `contacts`, whose writes use its macros.

@@ -204,6 +204,72 @@ impl Store {
     }
 }
 
+/// One delivery attempt of an outbound webhook.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct Delivery {
+    pub id: String,
+    pub endpoint_id: String,
+    pub workspace_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub at: i64,
+    /// The endpoint's HTTP status; none when it could not be reached.
+    pub status_code: Option<i64>,
+    pub ok: bool,
+    /// The start of the answer, or why there was none.
+    pub response: String,
+}
+
+/// Attempts kept per endpoint.
+pub const DELIVERIES_KEPT: i64 = 50;
+
+impl Store {
+    /// Records an attempt and forgets the endpoint's attempts beyond the
+    /// latest [`DELIVERIES_KEPT`].
+    pub async fn record_delivery(&self, d: &Delivery) -> Result<()> {
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (id, endpoint_id, workspace_id, event_id, event_type, at, status_code, ok, response) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&d.id)
+            .bind(&d.endpoint_id)
+            .bind(&d.workspace_id)
+            .bind(&d.event_id)
+            .bind(&d.event_type)
+            .bind(d.at)
+            .bind(d.status_code)
+            .bind(d.ok)
+            .bind(&d.response)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "DELETE FROM webhook_deliveries WHERE endpoint_id = $1 AND id NOT IN \
+                 (SELECT id FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY at DESC, id DESC LIMIT $2)",
+            )
+            .bind(&d.endpoint_id)
+            .bind(DELIVERIES_KEPT)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The latest attempts of an endpoint, newest first.
+    pub async fn deliveries(&self, workspace_id: &str, endpoint_id: &str, limit: i64) -> Result<Vec<Delivery>> {
+        let sql = "SELECT id, endpoint_id, workspace_id, event_id, event_type, at, status_code, ok, response \
+                   FROM webhook_deliveries WHERE workspace_id = $1 AND endpoint_id = $2 ORDER BY at DESC, id DESC LIMIT $3";
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, Delivery>(sql)
+            .bind(workspace_id)
+            .bind(endpoint_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

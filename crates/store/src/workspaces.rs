@@ -142,14 +142,16 @@ impl Store {
     pub async fn update_workspace_settings(
         &self,
         id: &str,
+        name: &str,
         default_country: Option<&str>,
         timezone: &str,
     ) -> Result<()> {
         let done = on_writer!(self, |pool| {
-            sqlx::query("UPDATE workspaces SET default_country = $1, timezone = $2 WHERE id = $3")
+            sqlx::query("UPDATE workspaces SET name = $4, default_country = $1, timezone = $2 WHERE id = $3")
                 .bind(default_country)
                 .bind(timezone)
                 .bind(id)
+                .bind(name)
                 .execute(pool)
                 .await?
                 .rows_affected()

@@ -13,12 +13,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, post};
 use axum::{Json, Router};
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
-use rand::RngCore;
 use recado_app::outbound_webhooks::*;
 use recado_app::AppState;
-use recado_core::ids::{new_id, IdKind};
 use recado_store::outbound::Endpoint;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -53,40 +49,7 @@ pub async fn create(
     ApiJson(input): ApiJson<EndpointInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require_admin()?;
-    let url = input.url.trim().to_string();
-    if reqwest::Url::parse(&url)
-        .map(|u| !matches!(u.scheme(), "http" | "https"))
-        .unwrap_or(true)
-    {
-        return Err(ApiError::invalid(
-            "invalid_url",
-            "url",
-            "the endpoint must be an http(s) URL",
-        ));
-    }
-    let events = input.events.unwrap_or_else(|| vec!["*".into()]);
-    if events.is_empty() || events.iter().any(|e| e != "*" && !EVENT_TYPES.contains(&e.as_str())) {
-        return Err(ApiError::invalid(
-            "invalid_events",
-            "events",
-            format!("events are `*` or some of {}", EVENT_TYPES.join(", ")),
-        ));
-    }
-    let mut raw = [0u8; 24];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
-    let secret = format!("whsec_{}", B64.encode(raw));
-    let endpoint = Endpoint {
-        id: new_id(IdKind::Channel).replacen("ch_", "whk_", 1),
-        workspace_id: caller.workspace_id.clone(),
-        url,
-        secret: state.secrets.seal(&json!(secret)),
-        events: events.join(","),
-        enabled: true,
-        consecutive_failures: 0,
-        disabled_reason: None,
-        created_at: state.clock.now_ms(),
-    };
-    state.store.create_endpoint(&endpoint).await?;
+    let (endpoint, secret) = create_endpoint(&state, &caller.workspace_id, &input.url, input.events).await?;
     let mut body = view(&endpoint);
     body["secret"] = json!(secret);
     Ok((StatusCode::CREATED, Json(body)))

@@ -207,6 +207,8 @@ pub async fn get_workspace(State(state): State<AppState>, caller: Caller) -> Api
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkspaceSettings {
+    /// 1 to 100 characters.
+    name: Option<String>,
     /// ISO 3166-1 alpha-2; `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
     default_country: Option<Option<String>>,
@@ -232,6 +234,7 @@ pub async fn update_workspace(
 ) -> ApiResult<Json<WorkspaceView>> {
     caller.require_admin()?;
     let change = recado_app::workspaces::SettingsChange {
+        name: input.name,
         default_country: input.default_country,
         timezone: input.timezone,
         opt_in_reply: input.opt_in_reply,

@@ -48,6 +48,32 @@ pub enum NotAccepted {
 /// database: the caller marked the send attempted before and records the
 /// outcome after (the dispatcher, for many sends per transaction).
 pub async fn request(state: &AppState, channel: &LoadedSms, message: &MessageRecord) -> Result<Accepted, NotAccepted> {
+    let outcome = submit(state, channel, message).await;
+    let (workspace_id, channel_id, now) = (&channel.record.workspace_id, &channel.record.id, state.clock.now_ms());
+    match &outcome {
+        Ok(_) => state.health.sent(workspace_id, channel_id, now),
+        Err(NotAccepted::Send(error)) => {
+            state
+                .health
+                .failed(workspace_id, channel_id, now, error_code(error), &error.to_string())
+        }
+        Err(NotAccepted::Permanent(text)) => state.health.failed(workspace_id, channel_id, now, "unsendable", text),
+        Err(NotAccepted::Elsewhere) => {}
+    }
+    outcome
+}
+
+/// A short name of a provider's refusal or failure for the channels page.
+fn error_code(error: &SmsSendError) -> &str {
+    match error {
+        SmsSendError::Rejected { code, .. } => code,
+        SmsSendError::RetryLater { .. } => "retry_later",
+        SmsSendError::Unreachable(_) => "unreachable",
+        SmsSendError::Uncertain(_) => "uncertain",
+    }
+}
+
+async fn submit(state: &AppState, channel: &LoadedSms, message: &MessageRecord) -> Result<Accepted, NotAccepted> {
     match &channel.sms.provider {
         SmsProviderSettings::Sandbox(settings) => {
             let now = state.clock.now_ms();

@@ -13,11 +13,13 @@ use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_que
 use crate::workers::JobError;
 use crate::AppState;
 use recado_channels::whatsapp::{
-    build_components, classify, ErrorAction, OutboundContent, SendError, SendRequest, Template, TemplateParams,
+    build_components, classify, ErrorAction, OutboundContent, SendError, SendRequest, SentMessage, Template,
+    TemplateParams,
 };
 use recado_core::consent::{Channel, SubscriptionStatus};
 use recado_core::delivery::OutboundStatus;
 use recado_core::whatsapp::{counts_as_conversation, usage_period, SessionWindow};
+use recado_store::channels::ChannelRecord;
 use recado_store::contacts::Contact;
 use recado_store::jobs::Job;
 use recado_store::messages::{MessageRecord, QuotaCheck};
@@ -411,7 +413,9 @@ pub async fn send_job(state: AppState, job: Job, message_id: String) -> Result<(
     let Some(client) = channel.whatsapp.client(&state.http) else {
         return super::sandbox::deliver(&state, &message).await;
     };
-    match client.send(&account, &request).await {
+    let sent = client.send(&account, &request).await;
+    note_health(&state, &channel.record, &sent);
+    match sent {
         Ok(sent) => {
             apply_report(&state, &message.id, OutboundStatus::Sent, None, Some(&sent.id)).await?;
             Ok(())
@@ -456,6 +460,16 @@ pub async fn send_job(state: AppState, job: Job, message_id: String) -> Result<(
             tracing::warn!(message = %message.id, error = %e, "unreadable provider answer");
             set_status(&state, &message, OutboundStatus::Uncertain, None).await
         }
+    }
+}
+
+/// Notes the provider's answer on the channel's health.
+fn note_health(state: &AppState, channel: &ChannelRecord, sent: &Result<SentMessage, SendError>) {
+    let (ws, id, now) = (&channel.workspace_id, &channel.id, state.clock.now_ms());
+    match sent {
+        Ok(_) => state.health.sent(ws, id, now),
+        Err(SendError::Provider { code, message, .. }) => state.health.failed(ws, id, now, &code.to_string(), message),
+        Err(e) => state.health.failed(ws, id, now, "unreachable", &e.to_string()),
     }
 }
 

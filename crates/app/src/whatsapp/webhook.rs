@@ -30,6 +30,9 @@ pub async fn ingest(state: &AppState, channel: &LoadedChannel, body: &[u8]) -> A
         .webhook_writer
         .store(event, |event_id| Task::WhatsAppWebhook { event_id })
         .await?;
+    state
+        .health
+        .webhook(&channel.record.workspace_id, &channel.record.id, state.clock.now_ms());
     metrics::counter!("recado_webhooks_total", "provider" => "whatsapp", "outcome" => if stored { "stored" } else { "duplicate" }).increment(1);
     Ok(stored)
 }

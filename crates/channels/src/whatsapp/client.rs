@@ -191,6 +191,33 @@ impl WhatsAppClient {
             .map(drop)
     }
 
+    /// What the provider says of a phone number: the check behind a channel's
+    /// "test" button, proving the credentials and the number belong together.
+    ///
+    /// Cloud API: `GET {base}/{version}/{phone_number_id}?fields=display_phone_number,
+    /// verified_name,quality_rating`. 360dialog has no such resource for the key's number;
+    /// its template list (first page) is read instead, which the key must be allowed to do.
+    pub async fn phone_number(&self, phone_number_id: &str) -> Result<Value, SendError> {
+        match &self.provider {
+            Provider::Cloud {
+                graph_base_url,
+                graph_version,
+                ..
+            } => {
+                let url = format!("{}/{graph_version}/{phone_number_id}", trim(graph_base_url));
+                let request = self
+                    .http
+                    .get(url)
+                    .query(&[("fields", "display_phone_number,verified_name,quality_rating")]);
+                self.execute(request).await
+            }
+            Provider::Dialog360 { base_url, .. } => {
+                let url = format!("{}/v1/configs/templates", trim(base_url));
+                self.execute(self.http.get(url).query(&[("limit", "1")])).await
+            }
+        }
+    }
+
     /// All templates of the account, every page.
     ///
     /// Cloud API: `GET {base}/{version}/{waba_id}/message_templates`, repeated with the

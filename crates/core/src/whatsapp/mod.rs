@@ -13,6 +13,6 @@ pub use session::{SessionWindow, SESSION_WINDOW_MS};
 pub use template_status::TemplateStatus;
 pub use tier::{tier_allows, MessagingTier, TIER_WINDOW_MS};
 pub use usage::{
-    counts_as_conversation, forecast_exhausted_at, percent_used, quota_allows, thresholds_reached, usage_period,
-    UsageError, UsagePeriod, UsageSettings, DEFAULT_MONTHLY_LIMIT, PACK_SIZE, THRESHOLDS,
+    counts_as_conversation, forecast_exhausted_at, percent_used, percent_used_text, quota_allows, thresholds_reached,
+    usage_period, UsageError, UsagePeriod, UsageSettings, DEFAULT_MONTHLY_LIMIT, PACK_SIZE, THRESHOLDS,
 };

@@ -232,6 +232,16 @@ pub fn percent_used(used: u64, limit: u64) -> u32 {
     u32::try_from(percent).unwrap_or(u32::MAX)
 }
 
+/// Percentage of the limit used to one decimal, as text (`37.5`), rounded
+/// down like [`percent_used`]; a limit of 0 reads as `100.0`.
+pub fn percent_used_text(used: u64, limit: u64) -> String {
+    if limit == 0 {
+        return "100.0".into();
+    }
+    let per_mille = u128::from(used) * 1000 / u128::from(limit);
+    format!("{}.{}", per_mille / 10, per_mille % 10)
+}
+
 /// The thresholds to notify now: each one the usage has reached and that was
 /// not notified yet in this period, in ascending order. Several may be
 /// reached by one message when the limit is small.
@@ -277,4 +287,14 @@ pub fn forecast_exhausted_at(period: &UsagePeriod, used: u64, limit: u64, now: D
 }
 
 #[cfg(test)]
-mod tests;
+mod percent_text_tests {
+    use super::percent_used_text;
+
+    #[test]
+    fn percent_used_text_keeps_one_decimal_rounded_down() {
+        assert_eq!(percent_used_text(750, 2000), "37.5");
+        assert_eq!(percent_used_text(750, 1000), "75.0");
+        assert_eq!(percent_used_text(1, 3), "33.3");
+        assert_eq!(percent_used_text(5, 0), "100.0");
+    }
+}

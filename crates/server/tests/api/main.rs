@@ -23,6 +23,7 @@ mod outbound_webhooks;
 mod request_ids;
 mod segments;
 mod send_path;
+mod settings_pages;
 mod sms;
 mod sms_analyze;
 mod sms_http;

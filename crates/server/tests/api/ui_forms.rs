@@ -4,6 +4,7 @@
 //! an SMS thread with its cost meter. The browser tests cover the same pages
 //! with scripts and screenshots.
 
+use crate::common::web::Web;
 use crate::common::{spawn_app, spawn_app_with, TestApp};
 use recado::config::{Secret, Settings};
 use recado_store::testing::TestDatabase;
@@ -11,104 +12,6 @@ use serde_json::{json, Value};
 
 const AGENT: &str = "agent@example.com";
 const PASSWORD: &str = "correct horse battery";
-
-/// A browser without a browser: keeps the session cookie and reads each
-/// page's CSRF token the way a form would.
-struct Web {
-    base: String,
-    http: reqwest::Client,
-    cookie: String,
-}
-
-fn value_after<'a>(html: &'a str, marker: &str) -> Option<&'a str> {
-    let start = html.find(marker)? + marker.len();
-    html[start..].split('"').next()
-}
-
-fn cookie_of(r: &reqwest::Response, name: &str) -> Option<String> {
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .and_then(|v| v.split(';').next())
-        .map(str::to_string)
-}
-
-impl Web {
-    fn new(base: &str) -> Web {
-        Web {
-            base: base.to_string(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            cookie: String::new(),
-        }
-    }
-
-    /// Fills the sign-in form; returns the response to the post.
-    async fn try_sign_in(&mut self, email: &str, password: &str) -> reqwest::Response {
-        let form = self.http.get(format!("{}/login", self.base)).send().await.unwrap();
-        let login_cookie = cookie_of(&form, "recado_login_csrf").expect("the form sets its CSRF cookie");
-        let html = form.text().await.unwrap();
-        let csrf = value_after(&html, r#"name="csrf" value=""#).unwrap().to_string();
-        let r = self
-            .http
-            .post(format!("{}/login", self.base))
-            .header("cookie", login_cookie)
-            .form(&[("email", email), ("password", password), ("csrf", &csrf)])
-            .send()
-            .await
-            .unwrap();
-        if let Some(session) = cookie_of(&r, "recado_session") {
-            self.cookie = session;
-        }
-        r
-    }
-
-    async fn sign_in(&mut self, email: &str, password: &str) {
-        let r = self.try_sign_in(email, password).await;
-        assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
-        assert!(!self.cookie.is_empty());
-    }
-
-    async fn get(&self, path: &str) -> (u16, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-
-    /// The CSRF token of a page's forms.
-    async fn csrf(&self, path: &str) -> String {
-        let (status, html) = self.get(path).await;
-        assert_eq!(status, 200, "{html}");
-        value_after(&html, r#"name="csrf" value=""#).unwrap().to_string()
-    }
-
-    /// Posts a form; returns the status and the redirect target.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
-        let location = r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        (r.status().as_u16(), location)
-    }
-}
 
 async fn with_agent() -> TestApp {
     let app = spawn_app().await;

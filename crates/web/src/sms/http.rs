@@ -69,5 +69,8 @@ pub async fn receive(
         .webhook_writer
         .store(event, |event_id| recado_core::jobs::Task::SmsWebhook { event_id })
         .await?;
+    state
+        .health
+        .webhook(&channel.record.workspace_id, &channel.record.id, state.clock.now_ms());
     Ok(([(header::CONTENT_TYPE, "text/xml")], twiml_empty_response()).into_response())
 }

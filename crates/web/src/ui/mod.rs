@@ -18,6 +18,7 @@ pub mod media;
 pub mod page;
 pub mod render;
 pub mod session;
+pub mod settings;
 pub mod sms_meter;
 pub mod tokens;
 pub mod workflows;
@@ -78,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/tokens", get(tokens::page).post(tokens::create))
         .route("/account/tokens/{id}/revoke", post(tokens::revoke))
         .route("/admin/users/{id}/password", post(admin::reset_password))
+        .merge(settings::routes())
         .layer(axum::middleware::map_response(page_headers))
         .route(
             "/assets/app.css",

@@ -47,6 +47,8 @@ pub struct Chrome {
     pub banner: Option<UsageBanner>,
     pub nav: Vec<NavItem>,
     pub saved: Vec<NavItem>,
+    /// For admins: what in the settings needs a look, if anything.
+    pub attention: Option<String>,
 }
 
 impl Chrome {
@@ -68,16 +70,59 @@ impl Chrome {
             item("closed", "All closed", counts.closed),
         ];
         let saved = saved.into_iter().map(|(v, n)| item(&v.id, &v.name, n)).collect();
+        let banner = usage_banner(state, user.workspace_id()).await?;
+        let attention = if user.is_admin() {
+            attention(state, user.workspace_id(), banner.as_ref()).await?
+        } else {
+            None
+        };
         Ok(Chrome {
+            attention,
             title: title.to_string(),
             user_name: user.session.name.clone(),
             is_admin: user.is_admin(),
             csrf: user.csrf().to_string(),
-            banner: usage_banner(state, user.workspace_id()).await?,
+            banner,
             nav,
             saved,
         })
     }
+}
+
+/// Usage at which the settings link asks admins for attention.
+pub const ATTENTION_PERCENT: u32 = 80;
+
+/// How far back a buried job still asks for attention.
+const DEAD_JOBS_WINDOW_MS: i64 = 24 * 3600 * 1000;
+
+/// What an admin should look at, named on the settings link: WhatsApp usage
+/// at 80 % or more, a channel whose latest provider answer was an error,
+/// jobs buried in the last day.
+async fn attention(
+    state: &AppState,
+    workspace_id: &str,
+    banner: Option<&UsageBanner>,
+) -> Result<Option<String>, UiError> {
+    let mut reasons = Vec::new();
+    if let Some(b) = banner.filter(|b| b.percent >= ATTENTION_PERCENT) {
+        reasons.push(format!("WhatsApp usage at {} %", b.percent));
+    }
+    let failing = state
+        .store
+        .channel_health(workspace_id)
+        .await?
+        .iter()
+        .filter(|h| recado_app::channels::health::in_error(h))
+        .count();
+    if failing > 0 {
+        reasons.push(format!("{failing} channel(s) reporting errors"));
+    }
+    let since = state.clock.now_ms() - DEAD_JOBS_WINDOW_MS;
+    let dead = state.store.dead_jobs_since(workspace_id, since).await?;
+    if dead > 0 {
+        reasons.push(format!("{dead} job(s) failed for good in the last day"));
+    }
+    Ok((!reasons.is_empty()).then(|| reasons.join("; ")))
 }
 
 /// The banner every user sees once the month's WhatsApp conversations are

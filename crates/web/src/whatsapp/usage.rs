@@ -2,14 +2,14 @@
 //! period, settings, packs, threshold notifications and the forecast.
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiQuery};
 use axum::extract::State;
 use axum::Json;
 use recado_app::whatsapp::usage::*;
 use recado_app::AppState;
 use recado_core::clock::to_rfc3339;
-use recado_core::whatsapp::{forecast_exhausted_at, percent_used};
+use recado_core::whatsapp::percent_used;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -31,31 +31,20 @@ pub struct UsageView {
 
 #[utoipa::path(get, path = "/api/v1/whatsapp/usage", responses((status = 200, body = UsageView)))]
 pub async fn get_usage(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<UsageView>> {
-    let usage = current(&state, &caller.workspace_id).await?;
-    let settings = state.store.usage_settings(&caller.workspace_id).await?;
-    let start = usage.period.start.timestamp_millis();
-    let mut notified: Vec<u32> = state
-        .store
-        .notifications(&caller.workspace_id, Some(USAGE_THRESHOLD), Some(start), 100)
-        .await?
-        .into_iter()
-        .map(|n| n.percent as u32)
-        .collect();
-    notified.sort_unstable();
+    let o = overview(&state, &caller.workspace_id).await?;
     Ok(Json(UsageView {
-        period_start: to_rfc3339(start),
-        period_end: to_rfc3339(usage.period.end.timestamp_millis()),
-        limit: usage.limit,
-        used: usage.used,
-        remaining: usage.limit.saturating_sub(usage.used),
-        percent: percent_used(usage.used, usage.limit),
-        notified_thresholds: notified,
-        forecast_exhausted_at: forecast_exhausted_at(&usage.period, usage.used, usage.limit, state.clock.now())
-            .map(|t| to_rfc3339(t.timestamp_millis())),
-        monthly_limit: settings.wa_monthly_limit.max(0) as u64,
-        packs: settings.wa_packs.max(0) as u64,
-        billing_anchor_day: settings.wa_billing_anchor_day as u32,
-        count_user_initiated: settings.wa_count_user_initiated,
+        period_start: to_rfc3339(o.usage.period.start.timestamp_millis()),
+        period_end: to_rfc3339(o.usage.period.end.timestamp_millis()),
+        limit: o.usage.limit,
+        used: o.usage.used,
+        remaining: o.usage.limit.saturating_sub(o.usage.used),
+        percent: percent_used(o.usage.used, o.usage.limit),
+        notified_thresholds: o.notified,
+        forecast_exhausted_at: o.forecast.map(|t| to_rfc3339(t.timestamp_millis())),
+        monthly_limit: o.settings.wa_monthly_limit.max(0) as u64,
+        packs: o.settings.wa_packs.max(0) as u64,
+        billing_anchor_day: o.settings.wa_billing_anchor_day as u32,
+        count_user_initiated: o.settings.wa_count_user_initiated,
     }))
 }
 
@@ -74,32 +63,12 @@ pub async fn put_settings(
     ApiJson(input): ApiJson<UsageSettingsInput>,
 ) -> ApiResult<Json<UsageView>> {
     caller.require_admin()?;
-    let mut settings = state.store.usage_settings(&caller.workspace_id).await?;
-    if let Some(limit) = input.monthly_limit {
-        if limit > i64::MAX as u64 {
-            return Err(ApiError::invalid(
-                "invalid_limit",
-                "monthly_limit",
-                "monthly_limit is too large",
-            ));
-        }
-        settings.wa_monthly_limit = limit as i64;
-    }
-    if let Some(day) = input.billing_anchor_day {
-        if !(1..=31).contains(&day) {
-            return Err(ApiError::invalid(
-                "invalid_anchor_day",
-                "billing_anchor_day",
-                "billing_anchor_day is a day of the month, 1 to 31",
-            ));
-        }
-        settings.wa_billing_anchor_day = day as i64;
-    }
-    if let Some(flag) = input.count_user_initiated {
-        settings.wa_count_user_initiated = flag;
-    }
-    state.store.set_usage_settings(&caller.workspace_id, &settings).await?;
-    notify_thresholds(&state, &caller.workspace_id).await?;
+    let change = SettingsChange {
+        monthly_limit: input.monthly_limit,
+        billing_anchor_day: input.billing_anchor_day,
+        count_user_initiated: input.count_user_initiated,
+    };
+    change_settings(&state, &caller.workspace_id, change).await?;
     get_usage(State(state), caller).await
 }
 
@@ -117,17 +86,7 @@ pub async fn add_packs(
     ApiJson(input): ApiJson<PacksInput>,
 ) -> ApiResult<Json<UsageView>> {
     caller.require_admin()?;
-    let mut settings = state.store.usage_settings(&caller.workspace_id).await?;
-    let packs = settings.wa_packs + input.count;
-    if input.count == 0 || !(0..=1_000_000).contains(&packs) {
-        return Err(ApiError::invalid(
-            "invalid_pack_count",
-            "count",
-            "count adds (or removes) packs; the total stays between 0 and 1,000,000",
-        ));
-    }
-    settings.wa_packs = packs;
-    state.store.set_usage_settings(&caller.workspace_id, &settings).await?;
+    recado_app::whatsapp::usage::add_packs(&state, &caller.workspace_id, input.count).await?;
     get_usage(State(state), caller).await
 }
 

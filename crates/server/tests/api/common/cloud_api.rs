@@ -25,6 +25,8 @@ struct Inner {
     queued: VecDeque<(u16, Value, Option<u64>)>,
     templates: Vec<Value>,
     counter: u64,
+    /// When set, the phone number resource answers only this bearer token.
+    access_token: Option<String>,
 }
 
 #[derive(Clone, Default)]
@@ -41,6 +43,7 @@ impl CloudApi {
         let router = Router::new()
             .route("/{version}/{phone}/messages", post(send))
             .route("/{version}/{waba}/message_templates", get(templates))
+            .route("/{version}/{phone}", get(phone_number))
             .with_state(api.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         api
@@ -58,6 +61,11 @@ impl CloudApi {
             .unwrap()
             .queued
             .push_back((http_status, body, retry_after_secs));
+    }
+
+    /// Only `token` is accepted by the phone number resource from now on.
+    pub fn require_access_token(&self, token: &str) {
+        self.inner.lock().unwrap().access_token = Some(token.to_string());
     }
 
     pub fn set_templates(&self, templates: Vec<Value>) {
@@ -117,4 +125,31 @@ async fn templates(
         ));
     }
     Json(json!({"data": page, "paging": paging}))
+}
+
+/// `GET /{version}/{phone_number_id}`: the number's details, or Graph's
+/// error 190 for a token other than the required one.
+async fn phone_number(
+    State(api): State<CloudApi>,
+    Path((_version, phone)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let expected = api.inner.lock().unwrap().access_token.clone();
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    if expected.is_some() && given != expected {
+        let body = json!({"error": {"message": "Invalid OAuth access token - Cannot parse access token", "type": "OAuthException", "code": 190, "fbtrace_id": "Atest"}});
+        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    }
+    Json(json!({
+        "id": phone,
+        "display_phone_number": "+1 555-000-1111",
+        "verified_name": "Loja Stand-in",
+        "quality_rating": "GREEN",
+        "code_verification_status": "VERIFIED"
+    }))
+    .into_response()
 }
