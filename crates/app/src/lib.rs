@@ -12,6 +12,7 @@ pub mod channels;
 pub mod consent;
 pub mod contacts;
 pub mod dispatch;
+pub mod email;
 pub mod error;
 pub mod inbox;
 pub mod live;

@@ -63,6 +63,18 @@ pub struct Settings {
     pub log_json: bool,
     /// Work per password hash: always standard, minimal only in tests.
     pub password_cost: PasswordCost,
+    /// Where admins' notification e-mails are sent from, if anywhere.
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// The SMTP server of notification e-mails.
+#[derive(Clone, Debug)]
+pub struct SmtpSettings {
+    /// `smtp://[user:password@]host[:port]` (STARTTLS when offered),
+    /// `smtps://…` (TLS), or `…?tls=required`; may hold a password.
+    pub url: Secret,
+    /// The `From` of every e-mail.
+    pub from: String,
 }
 
 impl Settings {
@@ -82,6 +94,7 @@ impl Settings {
             max_body_bytes: 2 * 1024 * 1024,
             log_json: false,
             password_cost: PasswordCost::Minimal,
+            smtp: None,
         }
     }
 

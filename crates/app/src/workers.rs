@@ -188,6 +188,10 @@ async fn run_task(state: AppState, job: Job, task: Task) -> Result<(), JobError>
             workspace_id,
             broadcast_id,
         } => crate::broadcasts::prepare::job(state, workspace_id, broadcast_id).await,
+        Task::EmailNotify {
+            workspace_id,
+            notification_id,
+        } => crate::email::notify_job(state, workspace_id, notification_id).await,
     }
 }
 

@@ -26,6 +26,7 @@ pub enum JobKind {
     WorkflowEnrolSegment,
     WorkflowEvent,
     BroadcastPrepare,
+    EmailNotify,
 }
 
 fn enrol_by_default() -> bool {
@@ -33,7 +34,7 @@ fn enrol_by_default() -> bool {
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 13] = [
+    pub const ALL: [JobKind; 14] = [
         JobKind::WhatsAppWebhook,
         JobKind::WhatsAppSend,
         JobKind::WhatsAppTemplateSync,
@@ -47,6 +48,7 @@ impl JobKind {
         JobKind::WorkflowEnrolSegment,
         JobKind::WorkflowEvent,
         JobKind::BroadcastPrepare,
+        JobKind::EmailNotify,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +66,7 @@ impl JobKind {
             JobKind::WorkflowEnrolSegment => "workflow.enrol_segment",
             JobKind::WorkflowEvent => "workflow.event",
             JobKind::BroadcastPrepare => "broadcast.prepare",
+            JobKind::EmailNotify => "email.notify",
         }
     }
 }
@@ -186,6 +189,13 @@ pub enum Task {
     /// recipient is prepared and sent.
     #[serde(rename = "broadcast.prepare")]
     BroadcastPrepare { workspace_id: String, broadcast_id: String },
+    /// E-mails the workspace's admins about a notification (a usage
+    /// threshold reached), when the hub has an SMTP server.
+    #[serde(rename = "email.notify")]
+    EmailNotify {
+        workspace_id: String,
+        notification_id: String,
+    },
 }
 
 /// A contact change a workflow step makes.
@@ -228,6 +238,7 @@ impl Task {
             Task::WorkflowEnrolSegment { .. } => JobKind::WorkflowEnrolSegment,
             Task::WorkflowEvent { .. } => JobKind::WorkflowEvent,
             Task::BroadcastPrepare { .. } => JobKind::BroadcastPrepare,
+            Task::EmailNotify { .. } => JobKind::EmailNotify,
         }
     }
 
@@ -321,6 +332,10 @@ mod tests {
             Task::BroadcastPrepare {
                 workspace_id: "ws_1".into(),
                 broadcast_id: "bc_1".into(),
+            },
+            Task::EmailNotify {
+                workspace_id: "ws_1".into(),
+                notification_id: "evt_1".into(),
             },
         ]
     }

@@ -22,6 +22,8 @@ pub struct Overrides {
     pub workers: Option<usize>,
     pub max_body_bytes: Option<usize>,
     pub log_json: Option<bool>,
+    pub smtp_url: Option<String>,
+    pub smtp_from: Option<String>,
 }
 
 impl Overrides {
@@ -35,6 +37,8 @@ impl Overrides {
             workers: top.workers.or(self.workers),
             max_body_bytes: top.max_body_bytes.or(self.max_body_bytes),
             log_json: top.log_json.or(self.log_json),
+            smtp_url: top.smtp_url.or(self.smtp_url),
+            smtp_from: top.smtp_from.or(self.smtp_from),
         }
     }
 
@@ -58,6 +62,8 @@ impl Overrides {
             workers: parse_num("RECADO_WORKERS")?,
             max_body_bytes: parse_num("RECADO_MAX_BODY_BYTES")?,
             log_json: env("RECADO_LOG_JSON").map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
+            smtp_url: env("RECADO_SMTP_URL"),
+            smtp_from: env("RECADO_SMTP_FROM"),
         })
     }
 }
@@ -138,7 +144,28 @@ pub fn load(
             MIN_PASSWORD_CHARS
         )));
     }
+    let smtp = match merged.smtp_url.filter(|u| !u.trim().is_empty()) {
+        Some(url) => {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(ConfigError::Invalid(
+                    "SMTP URL must start with smtp:// or smtps://".to_string(),
+                ));
+            }
+            let from = merged.smtp_from.unwrap_or_else(|| "recado@localhost".to_string());
+            if !from.contains('@') {
+                return Err(ConfigError::Invalid(format!(
+                    "SMTP from address `{from}` is not an e-mail address"
+                )));
+            }
+            Some(recado_app::settings::SmtpSettings {
+                url: Secret::new(url),
+                from,
+            })
+        }
+        None => None,
+    };
     Ok(Settings {
+        smtp,
         listen,
         data_dir,
         database_url: Secret::new(database_url),
@@ -246,5 +273,32 @@ mod tests {
         assert_eq!(s.admin_password.as_ref().unwrap().expose(), "s3cret-password");
         assert!(!format!("{s:?}").contains("s3cret-token"));
         assert!(!format!("{s:?}").contains("s3cret-password"));
+    }
+
+    #[test]
+    fn the_smtp_server_of_notification_emails_is_read_from_the_environment() {
+        let s = load(
+            None,
+            &env_of(&[
+                ("RECADO_SMTP_URL", "smtp://mailer:pw@127.0.0.1:2525"),
+                ("RECADO_SMTP_FROM", "hub@example.com"),
+            ]),
+            Overrides::default(),
+        )
+        .unwrap();
+        let smtp = s.smtp.as_ref().expect("mail configured");
+        assert_eq!(
+            (smtp.url.expose(), smtp.from.as_str()),
+            ("smtp://mailer:pw@127.0.0.1:2525", "hub@example.com")
+        );
+        assert!(!format!("{s:?}").contains("mailer:pw"), "the URL may hold a password");
+        assert!(load(None, &env_of(&[]), Overrides::default()).unwrap().smtp.is_none());
+        let err = load(
+            None,
+            &env_of(&[("RECADO_SMTP_URL", "http://mail")]),
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("SMTP URL"));
     }
 }

@@ -32,6 +32,24 @@ pub struct UsageSettingsRecord {
     pub timezone: String,
 }
 
+/// A notification to record once per workspace, kind, period and percent.
+#[derive(Clone, Debug)]
+pub struct NewNotification<'a> {
+    pub workspace_id: &'a str,
+    pub kind: &'a str,
+    pub period_start: i64,
+    pub percent: i64,
+    pub details: &'a serde_json::Value,
+    /// The outbound webhook event it also is, if any.
+    pub event: Option<&'a str>,
+    /// Whether admins are e-mailed about it (an `email.notify` job).
+    pub email: bool,
+    pub at: i64,
+}
+
+/// Attempts to e-mail a notification before giving up.
+pub const EMAIL_ATTEMPTS: i64 = 8;
+
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct NotificationRecord {
     pub id: String,
@@ -162,39 +180,53 @@ impl Store {
     /// new one the outbound event `event` (with `details` as its payload) in
     /// the same transaction; returns whether it is new.
     #[allow(clippy::too_many_arguments)]
-    pub async fn add_notification(
-        &self,
-        workspace_id: &str,
-        kind: &str,
-        period_start: i64,
-        percent: i64,
-        details: &serde_json::Value,
-        event: Option<&str>,
-        now: i64,
-    ) -> Result<bool> {
+    pub async fn add_notification(&self, n: &NewNotification<'_>) -> Result<bool> {
         Ok(on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
+            let id = new_id(IdKind::Event);
             let new = sqlx::query(
                 "INSERT INTO notifications (id, workspace_id, kind, period_start, percent, details, at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
                  ON CONFLICT (workspace_id, kind, period_start, percent) DO NOTHING",
             )
-            .bind(new_id(IdKind::Event))
-            .bind(workspace_id)
-            .bind(kind)
-            .bind(period_start)
-            .bind(percent)
-            .bind(details.to_string())
-            .bind(now)
+            .bind(&id)
+            .bind(n.workspace_id)
+            .bind(n.kind)
+            .bind(n.period_start)
+            .bind(n.percent)
+            .bind(n.details.to_string())
+            .bind(n.at)
             .execute(&mut *tx)
             .await?
             .rows_affected()
                 == 1;
-            if let (true, Some(event)) = (new, event) {
-                crate::emit_in_tx!(tx, workspace_id, event, details, now);
+            if let (true, Some(event)) = (new, n.event) {
+                crate::emit_in_tx!(tx, n.workspace_id, event, n.details, n.at);
+            }
+            if new && n.email {
+                let job = crate::jobs::NewJob {
+                    task: recado_core::jobs::Task::EmailNotify {
+                        workspace_id: n.workspace_id.to_string(),
+                        notification_id: id.clone(),
+                    },
+                    workspace_id: Some(n.workspace_id),
+                    run_at: n.at,
+                    max_attempts: EMAIL_ATTEMPTS,
+                };
+                crate::insert_job!(&mut *tx, &job, n.at)?;
             }
             tx.commit().await?;
             new
         }))
+    }
+
+    /// One notification by id.
+    pub async fn notification(&self, workspace_id: &str, id: &str) -> Result<Option<NotificationRecord>> {
+        let sql = "SELECT id, kind, period_start, percent, details, at FROM notifications WHERE workspace_id = $1 AND id = $2";
+        Ok(on_reader!(self, |pool| sqlx::query_as::<_, NotificationRecord>(sql)
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?))
     }
 
     /// Newest first.

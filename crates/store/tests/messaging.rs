@@ -15,6 +15,7 @@ use recado_store::messages::{
 };
 use recado_store::testing::TestDatabase;
 use recado_store::webhooks::IncomingWebhook;
+use recado_store::whatsapp::NewNotification;
 use recado_store::workspaces::Workspace;
 use recado_store::Store;
 use std::collections::BTreeMap;
@@ -426,7 +427,16 @@ async fn a_new_usage_notification_writes_its_outbound_event_in_the_same_transact
     let d = serde_json::json!({"percent": 80});
     for at in [1, 2] {
         f.store
-            .add_notification(&f.ws, "usage_threshold", 0, 80, &d, Some("usage.threshold"), at)
+            .add_notification(&NewNotification {
+                workspace_id: &f.ws,
+                kind: "usage_threshold",
+                period_start: 0,
+                percent: 80,
+                details: &d,
+                event: Some("usage.threshold"),
+                email: false,
+                at,
+            })
             .await
             .unwrap();
     }
@@ -444,17 +454,44 @@ async fn notifications_are_recorded_once_per_period_and_threshold() {
     let d = serde_json::json!({});
     assert!(f
         .store
-        .add_notification(&f.ws, "usage_threshold", 0, 70, &d, None, 1)
+        .add_notification(&NewNotification {
+            workspace_id: &f.ws,
+            kind: "usage_threshold",
+            period_start: 0,
+            percent: 70,
+            details: &d,
+            event: None,
+            email: false,
+            at: 1
+        })
         .await
         .unwrap());
     assert!(!f
         .store
-        .add_notification(&f.ws, "usage_threshold", 0, 70, &d, None, 2)
+        .add_notification(&NewNotification {
+            workspace_id: &f.ws,
+            kind: "usage_threshold",
+            period_start: 0,
+            percent: 70,
+            details: &d,
+            event: None,
+            email: false,
+            at: 2
+        })
         .await
         .unwrap());
     assert!(f
         .store
-        .add_notification(&f.ws, "usage_threshold", 100, 70, &d, None, 3)
+        .add_notification(&NewNotification {
+            workspace_id: &f.ws,
+            kind: "usage_threshold",
+            period_start: 100,
+            percent: 70,
+            details: &d,
+            event: None,
+            email: false,
+            at: 3
+        })
         .await
         .unwrap());
     assert_eq!(f.store.notifications(&f.ws, None, Some(0), 50).await.unwrap().len(), 1);

@@ -5,7 +5,7 @@ use crate::error::{AppError, AppResult};
 use crate::AppState;
 use recado_core::clock::to_rfc3339;
 use recado_core::whatsapp::{thresholds_reached, usage_period, UsagePeriod, UsageSettings};
-use recado_store::whatsapp::UsageSettingsRecord;
+use recado_store::whatsapp::{NewNotification, UsageSettingsRecord};
 use serde_json::json;
 
 pub const USAGE_THRESHOLD: &str = "usage_threshold";
@@ -66,15 +66,16 @@ pub async fn notify_thresholds(state: &AppState, workspace_id: &str) -> AppResul
             json!({ "percent": percent, "used": usage.used, "limit": usage.limit, "period_start": to_rfc3339(start) });
         if state
             .store
-            .add_notification(
+            .add_notification(&NewNotification {
                 workspace_id,
-                USAGE_THRESHOLD,
-                start,
-                percent as i64,
-                &details,
-                Some("usage.threshold"),
-                state.clock.now_ms(),
-            )
+                kind: USAGE_THRESHOLD,
+                period_start: start,
+                percent: i64::from(percent),
+                details: &details,
+                event: Some("usage.threshold"),
+                email: state.settings.smtp.is_some(),
+                at: state.clock.now_ms(),
+            })
             .await?
         {
             tracing::info!(workspace = %workspace_id, percent, "WhatsApp usage threshold reached");

@@ -23,6 +23,7 @@ mod outbound_webhooks;
 mod request_ids;
 mod segments;
 mod send_path;
+mod settings_browser;
 mod settings_pages;
 mod sms;
 mod sms_analyze;

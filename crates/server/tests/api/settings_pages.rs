@@ -564,3 +564,46 @@ async fn the_templates_page_marks_each_variable_of_a_template_body() {
         .await;
     assert!(page.contains("Synced"), "{page}");
 }
+
+#[tokio::test]
+async fn each_usage_threshold_is_emailed_to_the_admins_once() {
+    let sink = crate::common::smtp_sink::SmtpSink::start().await;
+    let url = sink.url.clone();
+    let app = spawn_app_with(move |s| {
+        s.smtp = Some(recado_app::settings::SmtpSettings {
+            url: Secret::new(&url),
+            from: "hub@example.com".into(),
+        });
+    })
+    .await;
+    let r = app
+        .put("/api/v1/whatsapp/usage/settings", json!({"monthly_limit": 5}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.channel("whatsapp_sandbox", "Front desk", json!({})).await;
+    for i in 0..4 {
+        let id = app
+            .contact(json!({"firstname": format!("C{i}"), "whatsapp_phone": format!("+55119123456{i:02}")}))
+            .await;
+        app.subscribe(&id, "whatsapp").await;
+        let r = app
+            .post("/api/v1/messages", json!({"channel": "whatsapp", "contact_id": id, "template": {"name": "hello_world", "language": "en_US"}}))
+            .await;
+        assert_eq!(r.status, 202, "{}", r.body);
+    }
+    app.run_jobs().await;
+    app.run_jobs().await;
+    let mails = sink.received();
+    let at_80: Vec<_> = mails
+        .iter()
+        .filter(|m| m.data.contains("WhatsApp usage at 80 %"))
+        .collect();
+    assert_eq!(at_80.len(), 1, "{mails:?}");
+    assert_eq!(at_80[0].to, vec!["admin@localhost".to_string()]);
+    assert!(
+        at_80[0].data.contains("4 of its 5 WhatsApp conversations"),
+        "{}",
+        at_80[0].data
+    );
+    assert_eq!(mails.len(), 2, "70 % and 80 %, each once");
+}

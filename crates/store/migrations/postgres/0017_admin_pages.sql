@@ -28,3 +28,7 @@ CREATE TABLE webhook_deliveries (
     response TEXT NOT NULL
 );
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(endpoint_id, at);
+
+-- The e-mail notification job kind.
+ALTER TABLE jobs DROP CONSTRAINT jobs_kind_known;
+ALTER TABLE jobs ADD CONSTRAINT jobs_kind_known CHECK (kind IN ('whatsapp.webhook', 'whatsapp.send', 'whatsapp.template_sync', 'sms.send', 'sms.sandbox_receipt', 'sms.webhook', 'sms.smpp_receipt', 'sms.smpp_inbound', 'webhook.deliver', 'workflow.contact_change', 'workflow.enrol_segment', 'workflow.event', 'broadcast.prepare', 'email.notify'));

@@ -174,6 +174,18 @@ impl Browser {
             .expect("element text")
     }
 
+    /// The current value of an element's attribute or property (`value`).
+    pub async fn attribute(&self, css: &str, name: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .prop(name)
+            .await
+            .expect("element property")
+            .unwrap_or_default()
+    }
+
     pub async fn has(&self, css: &str) -> bool {
         !self.client.find_all(Locator::Css(css)).await.expect("query").is_empty()
     }

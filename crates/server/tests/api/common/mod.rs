@@ -5,6 +5,7 @@
 pub mod cloud_api;
 pub mod process;
 pub mod remote;
+pub mod smtp_sink;
 pub mod web;
 
 use recado::config::{Secret, Settings};
