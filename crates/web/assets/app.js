@@ -209,6 +209,27 @@
     });
   }
 
+  // The contacts list: a box that ticks every contact of the page; the
+  // import page: a chosen file fills the text the form sends.
+  function contactTools() {
+    const all = $("#select-page");
+    if (all) {
+      all.hidden = false;
+      all.addEventListener("change", () => {
+        $$("#contact-list input[name=id]").forEach((box) => { box.checked = all.checked; });
+      });
+    }
+    $$("input[type=file][data-fills]").forEach((input) => {
+      const target = document.getElementById(input.dataset.fills);
+      if (!target) return;
+      input.hidden = false;
+      input.addEventListener("change", () => {
+        const file = input.files && input.files[0];
+        if (file) file.text().then((text) => { target.value = text; });
+      });
+    });
+  }
+
   function notifications() {
     const b = $("#enable-notifications");
     if (!b || !("Notification" in window) || Notification.permission !== "default") return;
@@ -222,6 +243,7 @@
     composer();
     meters();
     dialogs();
+    contactTools();
     notifications();
     connect();
   });

@@ -161,3 +161,118 @@ async fn import_row(contacts: &Contacts<'_>, row: Map<String, Value>) -> Result<
         None => contacts.create(changes).await.map(|_| true).map_err(|e| e.message),
     }
 }
+
+/// The first lines of a CSV as the import page previews them.
+#[derive(Debug, PartialEq)]
+pub struct Preview {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Data lines in the whole file.
+    pub lines: usize,
+}
+
+/// Reads the header and the first `n` data lines (422 `invalid_csv` when
+/// the header cannot be read).
+pub fn preview(text: &str, n: usize) -> AppResult<Preview> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| AppError::invalid("invalid_csv", "header", format!("the header row cannot be read: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if headers.is_empty() || headers.iter().all(String::is_empty) {
+        return Err(AppError::invalid(
+            "invalid_csv",
+            "header",
+            "the first line must name the columns",
+        ));
+    }
+    let mut rows = Vec::new();
+    let mut lines = 0;
+    for record in reader.records() {
+        lines += 1;
+        if rows.len() < n {
+            rows.push(
+                record
+                    .map(|r| r.iter().map(str::to_string).collect())
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    Ok(Preview { headers, rows, lines })
+}
+
+/// The CSV with its columns renamed to the properties they map to, in the
+/// file's order: `mapping[i]` names column `i`'s property, `None` leaves the
+/// column out. Each record is written on one line, so the import report's
+/// line numbers are the file's as long as no value spans lines; a file
+/// that cannot be read is refused whole (422 `invalid_csv`).
+pub fn remap(text: &str, mapping: &[Option<String>]) -> AppResult<String> {
+    let mut lines = text.split_inclusive('\n');
+    if lines.next().is_none() {
+        return Err(AppError::invalid("invalid_csv", "header", "the file is empty"));
+    }
+    let kept: Vec<usize> = (0..mapping.len()).filter(|i| mapping[*i].is_some()).collect();
+    if kept.is_empty() {
+        return Err(AppError::invalid(
+            "invalid_mapping",
+            "mapping",
+            "map at least one column to a property",
+        ));
+    }
+    let mut out = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+    let header: Vec<&str> = kept.iter().filter_map(|i| mapping[*i].as_deref()).collect();
+    out.write_record(&header).map_err(AppError::internal)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    for record in reader.records() {
+        match record {
+            Ok(r) => {
+                let fields: Vec<&str> = kept.iter().map(|i| r.get(*i).unwrap_or("")).collect();
+                out.write_record(&fields).map_err(AppError::internal)?;
+            }
+            Err(e) => {
+                return Err(AppError::invalid(
+                    "invalid_csv",
+                    "file",
+                    format!("the file cannot be read: {e}"),
+                ))
+            }
+        }
+    }
+    String::from_utf8(out.into_inner().map_err(AppError::internal)?).map_err(AppError::internal)
+}
+
+#[cfg(test)]
+mod mapping_tests {
+    use super::*;
+
+    #[test]
+    fn a_preview_shows_the_header_and_the_first_lines() {
+        let p = preview("Nome,Celular\nAna,+5511912345678\nBia,+5511912345679\nCaio,x\n", 2).unwrap();
+        assert_eq!(p.headers, vec!["Nome", "Celular"]);
+        assert_eq!(p.rows.len(), 2);
+        assert_eq!(p.lines, 3);
+    }
+
+    #[test]
+    fn remapped_columns_take_the_property_names_and_skipped_ones_go() {
+        let out = remap(
+            "Nome,Cidade,Celular\nAna,Recife,+5511912345678\n",
+            &[Some("firstname".into()), None, Some("mobilephone".into())],
+        )
+        .unwrap();
+        assert_eq!(out, "firstname,mobilephone\nAna,+5511912345678\n");
+    }
+
+    #[test]
+    fn a_mapping_that_keeps_nothing_is_refused() {
+        assert_eq!(remap("a\n1\n", &[None]).unwrap_err().code, "invalid_mapping");
+    }
+}

@@ -448,8 +448,8 @@ async fn an_agent_starts_a_whatsapp_conversation_from_a_contact_and_answers_an_s
     b.click("#contacts-pane .list-search button").await;
     // The results page carries the query in its search box.
     b.wait_for_text(r#"value="souza""#).await;
-    b.wait_for("li.contact-row").await;
-    b.click("li.contact-row a").await;
+    b.wait_for("tr.contact-row").await;
+    b.click("tr.contact-row a").await;
     b.wait_for("#template-form").await;
     assert!(b.text_of("#conversations").await.contains("No conversation"));
     b.select("#template-select", "order_update|pt_BR").await;

@@ -11,6 +11,14 @@ use recado_flow::condition::{EventQuery, EventScope};
 use recado_flow::Condition;
 use sql::{bind_compiled, compile, Bind, Compiled};
 
+/// Which side of a page's last id the next page is on.
+enum Page<'a> {
+    /// Ascending ids after this one.
+    After(Option<&'a str>),
+    /// Descending ids before this one.
+    Before(Option<&'a str>),
+}
+
 /// A stored segment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SegmentRecord {
@@ -228,6 +236,33 @@ impl Store {
         Ok(count > 0)
     }
 
+    /// The contacts matching `condition` at `now`, newest first (descending
+    /// id) before `before` (a page's last id): the contacts list's order.
+    pub async fn matching_contacts_newest(
+        &self,
+        workspace_id: &str,
+        condition: &Condition,
+        now: i64,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Contact>> {
+        let columns: Vec<String> = CONTACT_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect();
+        let (sql, binds) = self.ordered_matching_query(
+            &columns.join(", "),
+            workspace_id,
+            condition,
+            now,
+            Page::Before(before),
+            limit,
+        )?;
+        let rows = on_reader!(self, |pool| {
+            bind_compiled!(sqlx::query_as::<_, ContactRow>(&sql).persistent(false), &binds)
+                .fetch_all(pool)
+                .await?
+        });
+        self.attach_phones(rows).await
+    }
+
     /// `SELECT {columns}` of the matching contacts by ascending id, with
     /// every parameter in order (workspace, `after`, the condition's, limit).
     fn matching_query(
@@ -239,17 +274,33 @@ impl Store {
         after: Option<&str>,
         limit: u32,
     ) -> Result<(String, Vec<Bind>)> {
+        self.ordered_matching_query(columns, workspace_id, condition, now, Page::After(after), limit)
+    }
+
+    fn ordered_matching_query(
+        &self,
+        columns: &str,
+        workspace_id: &str,
+        condition: &Condition,
+        now: i64,
+        page: Page<'_>,
+        limit: u32,
+    ) -> Result<(String, Vec<Bind>)> {
         let mut binds = vec![Bind::Text(workspace_id.to_string())];
-        let mut after_test = String::new();
-        if let Some(after) = after {
-            binds.push(Bind::Text(after.to_string()));
-            after_test = " AND c.id > $2".to_string();
+        let (bound, comparison, order) = match page {
+            Page::After(id) => (id, ">", "ASC"),
+            Page::Before(id) => (id, "<", "DESC"),
+        };
+        let mut bound_test = String::new();
+        if let Some(id) = bound {
+            binds.push(Bind::Text(id.to_string()));
+            bound_test = format!(" AND c.id {comparison} $2");
         }
         let compiled = compile(condition, now, self.dialect(), binds.len() + 1)?;
         binds.extend(compiled.binds);
         binds.push(Bind::Int(i64::from(limit)));
         let sql = format!(
-            "SELECT {columns} {CANDIDATES}{after_test} AND {} ORDER BY c.id LIMIT ${}",
+            "SELECT {columns} {CANDIDATES}{bound_test} AND {} ORDER BY c.id {order} LIMIT ${}",
             compiled.sql,
             binds.len()
         );

@@ -13,33 +13,13 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use recado_app::channels::registry::decode;
 use recado_app::contacts::service::contacts_for;
-use recado_app::contacts::service::phone_search_suffixes;
 use recado_app::inbox::service::contact_name;
 use recado_app::whatsapp::send::{send, SendPlan, SendSource, WhatsAppContent};
 use recado_app::workflows::pages;
 use recado_app::AppState;
 use recado_flow::RunStatus;
-use recado_store::contacts::{Contact, ContactQuery};
+use recado_store::contacts::Contact;
 use serde::Deserialize;
-
-/// Contacts per page of the list.
-const PAGE_SIZE: i64 = 50;
-
-pub struct ContactRow {
-    pub id: String,
-    pub name: String,
-    pub phones: String,
-    pub email: String,
-}
-
-#[derive(Template)]
-#[template(path = "contacts.html")]
-struct ContactsPage {
-    chrome: Chrome,
-    q: String,
-    rows: Vec<ContactRow>,
-    older: Option<String>,
-}
 
 pub struct ConversationRow {
     pub id: String,
@@ -92,57 +72,11 @@ struct ContactPage {
     enrol_notice: Option<(bool, String)>,
 }
 
-#[derive(Deserialize, Default)]
-pub struct ListQuery {
-    q: Option<String>,
-    cursor: Option<String>,
-}
-
 /// The name a list shows: first and last name, else a number, else the id.
 pub fn display_name(contact: &Contact) -> String {
     contact_name(serde_json::to_string(&contact.properties).ok().as_deref())
         .or_else(|| contact.phones.values().next().cloned())
         .unwrap_or_else(|| "Unknown contact".into())
-}
-
-/// `GET /contacts?q=`: newest first; a query that looks like a phone number
-/// matches every phone property in any written form.
-pub async fn list(State(state): State<AppState>, user: WebUser, Query(q): Query<ListQuery>) -> UiResult<Response> {
-    let text = q.q.as_deref().map(str::trim).unwrap_or("").to_string();
-    let mut query = ContactQuery {
-        before_id: q.cursor.filter(|c| !c.is_empty()),
-        limit: PAGE_SIZE + 1,
-        ..Default::default()
-    };
-    if !text.is_empty() {
-        match phone_search_suffixes(&text) {
-            Some(suffixes) => query.phone_suffixes = suffixes,
-            None => query.text = Some(text.to_lowercase()),
-        }
-    }
-    let mut found = state.store.list_contacts(user.workspace_id(), &query).await?;
-    let older = if found.len() as i64 > PAGE_SIZE {
-        found.truncate(PAGE_SIZE as usize);
-        found.last().map(|c| c.id.to_string())
-    } else {
-        None
-    };
-    let rows = found
-        .iter()
-        .map(|c| ContactRow {
-            id: c.id.to_string(),
-            name: display_name(c),
-            phones: c.phones.values().cloned().collect::<Vec<_>>().join(", "),
-            email: c.properties.get("email").cloned().unwrap_or_default(),
-        })
-        .collect();
-    let chrome = Chrome::build(&state, &user, "Contacts", "").await?;
-    html(ContactsPage {
-        chrome,
-        q: text,
-        rows,
-        older,
-    })
 }
 
 #[derive(Deserialize, Default)]

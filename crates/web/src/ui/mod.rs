@@ -10,6 +10,8 @@ pub mod chart;
 pub mod compose;
 pub mod contact_page;
 pub mod contact_panel;
+pub mod contacts_import;
+pub mod contacts_list;
 pub mod conversation;
 pub mod inbox_page;
 pub mod live;
@@ -51,7 +53,12 @@ pub fn routes() -> Router<AppState> {
         .route("/inbox/threads/{id}/ticket", post(compose::ticket))
         .route("/inbox/threads/{id}/sms-meter", post(sms_meter::meter))
         .route("/inbox/contacts/{id}/subscriptions", post(contact_panel::subscribe))
-        .route("/contacts", get(contact_page::list))
+        .route("/contacts", get(contacts_list::list))
+        .route("/contacts/bulk", post(contacts_list::bulk))
+        .route(
+            "/contacts/import",
+            get(contacts_import::page).post(contacts_import::post),
+        )
         .route("/contacts/{id}", get(contact_page::page))
         .route("/contacts/{id}/whatsapp", post(contact_page::start_whatsapp))
         .route("/contacts/{id}/workflows", post(workflows::reports::enrol_contact))
