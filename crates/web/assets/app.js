@@ -192,8 +192,9 @@
       const out = $("#sms-meter", form);
       if (!text || !out) return;
       let timer = null;
+      // The whole form goes: channel, links and UTM change the count too.
       const measure = async () => {
-        const body = new URLSearchParams({ csrf: form.elements.csrf.value, text: text.value });
+        const body = new URLSearchParams(new FormData(form));
         const r = await fetch(form.dataset.meter, { method: "POST", credentials: "same-origin", body });
         if (!r.ok) return;
         const m = await r.json();
@@ -201,6 +202,7 @@
         out.classList.toggle("over", m.too_long);
       };
       text.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(measure, 150); });
+      form.addEventListener("change", (e) => { if (e.target !== text && text.value.length) measure(); });
       if (text.value.length) measure();
     });
     // Forms that ask before doing something that cannot be undone.

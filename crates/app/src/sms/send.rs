@@ -52,6 +52,34 @@ pub fn sms_number(contact: &Contact) -> Option<&str> {
         .map(String::as_str)
 }
 
+/// The text an SMS to `contact` will carry once composed — tokens filled,
+/// UTM added, links shortened when asked — with a sample unsubscribe link
+/// and short codes of the very length of the real ones, so a meter counts
+/// what will be sent while the user types.
+pub fn composed_sample(
+    state: &AppState,
+    workspace_id: &str,
+    contact: Option<&Contact>,
+    text: &str,
+    utm: &Utm,
+    shorten_urls: bool,
+) -> String {
+    let claim = UnsubscribeClaim {
+        workspace_id: workspace_id.to_string(),
+        contact_id: contact.map_or_else(|| new_id(IdKind::Contact), |c| c.id.to_string()),
+        message_id: new_id(IdKind::Message),
+    };
+    let unsub_url = format!(
+        "{}/u/{}",
+        state.settings.public_url,
+        sign(state.secrets.signing_key(), &claim)
+    );
+    let empty = Default::default();
+    let properties = contact.map_or(&empty, |c| &c.properties);
+    let shorten_base = shorten_urls.then_some(state.settings.public_url.as_str());
+    compose(text, properties, &unsub_url, utm, shorten_base, random_code).text
+}
+
 /// Checks and stores an SMS in its own transaction. A refused send is stored
 /// as `not_sent` and returned as the error.
 pub async fn send(state: &AppState, plan: SmsPlan<'_>) -> AppResult<MessageRecord> {

@@ -325,3 +325,161 @@ async fn the_import_page_previews_maps_columns_and_reports_each_bad_line() {
     let found = app.get("/api/v1/contacts?q=ana%40example.com").await.body;
     assert_eq!(found["items"][0]["properties"]["city"], "Recife");
 }
+
+/// A contact with a mobile number, subscribed to SMS, and a sandbox SMS channel.
+async fn sms_contact(app: &TestApp) -> (String, String) {
+    let channel = app.channel("sms_sandbox", "SMS", json!({"senders": ["Loja"]})).await;
+    let id = app
+        .contact(json!({"firstname": "Ana", "lastname": "Souza", "mobilephone": "+5511912345678", "city": "Recife"}))
+        .await;
+    app.subscribe(&id, "sms").await;
+    (channel, id)
+}
+
+#[tokio::test]
+async fn the_contact_pages_meter_counts_the_sms_as_it_is_then_sent() {
+    let app = app().await;
+    let (channel, id) = sms_contact(&app).await;
+    let web = admin(&app).await;
+    let page = format!("/contacts/{id}");
+    let text =
+        "Olá {{contact.firstname}}, sua encomenda chegou! Veja https://loja.example/pedidos/4521 Sair: {UNSUB_URL}";
+    let fields = [
+        ("channel_id", channel.as_str()),
+        ("text", text),
+        ("shorten_urls", "1"),
+        ("utm_source", "crm"),
+    ];
+    let csrf = web.csrf(&page).await;
+    let mut with_csrf = vec![("csrf", csrf.as_str())];
+    with_csrf.extend(fields);
+    let meter: Value = web
+        .http
+        .post(format!("{}/contacts/{id}/sms-meter", app.base))
+        .header("cookie", &web.cookie)
+        .form(&with_csrf)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (_, after) = web.submit(&page, &format!("/contacts/{id}/sms"), &fields).await;
+    assert!(after.contains("queued for sending"), "{after}");
+    let message = app.get(&format!("/api/v1/contacts/{id}/timeline")).await.body["items"][0]["message_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sent = app.get(&format!("/api/v1/messages/{message}")).await.body;
+    let analysis = app
+        .post(
+            "/api/v1/sms/analyze",
+            json!({"text": sent["text"], "policy": "transliterate"}),
+        )
+        .await
+        .body;
+    assert_eq!(
+        (
+            meter["encoding"].clone(),
+            meter["segments"].clone(),
+            meter["remaining_in_segment"].clone()
+        ),
+        (
+            analysis["encoding"].clone(),
+            analysis["segments"].clone(),
+            analysis["remaining_in_segment"].clone()
+        ),
+        "the meter counted what was sent: {}",
+        sent["text"]
+    );
+    assert!(
+        sent["text"].as_str().unwrap().starts_with("Ola Ana,"),
+        "tokens filled, transliterated"
+    );
+}
+
+#[tokio::test]
+async fn an_sms_from_the_contact_page_shows_on_its_timeline_under_the_crm_campaign() {
+    let app = app().await;
+    let (channel, id) = sms_contact(&app).await;
+    let web = admin(&app).await;
+    let page = format!("/contacts/{id}");
+    let (_, after) = web
+        .submit(
+            &page,
+            &format!("/contacts/{id}/sms"),
+            &[("channel_id", &channel), ("text", "Oi {{contact.firstname}}!")],
+        )
+        .await;
+    assert!(after.contains("queued for sending"), "{after}");
+    app.run_jobs().await;
+    let (_, page) = web.get(&page).await;
+    use recado_core::clock::Clock;
+    let campaign = format!("CRM_SMS_{}", app.clock.now().format("%Y_%m"));
+    for kind in ["SMS_SENT", "SMS_DELIVERED"] {
+        let at = page
+            .find(&format!("data-kind=\"{kind}\""))
+            .unwrap_or_else(|| panic!("{kind} on the timeline: {page}"));
+        let row = &page[at..at + page[at..].find("</tr>").unwrap()];
+        assert!(row.contains(&campaign) && row.contains("<code>msg_"), "{row}");
+    }
+}
+
+#[tokio::test]
+async fn an_sms_to_an_unsubscribed_contact_is_refused_on_the_page_and_recorded() {
+    let app = app().await;
+    let channel = app.channel("sms_sandbox", "SMS", json!({"senders": ["Loja"]})).await;
+    let id = app
+        .contact(json!({"firstname": "Bia", "mobilephone": "+5511912345679"}))
+        .await;
+    let web = admin(&app).await;
+    let page = format!("/contacts/{id}");
+    let (_, after) = web
+        .submit(
+            &page,
+            &format!("/contacts/{id}/sms"),
+            &[("channel_id", &channel), ("text", "Promo!")],
+        )
+        .await;
+    assert!(after.contains("not subscribed to SMS"), "{after}");
+    let timeline = app.get(&format!("/api/v1/contacts/{id}/timeline")).await.body;
+    assert_eq!(timeline["items"][0]["type"], "SMS_NOT_SENT");
+}
+
+#[tokio::test]
+async fn properties_are_edited_added_and_cleared_on_the_contact_page() {
+    let app = app().await;
+    let (_, id) = sms_contact(&app).await;
+    let web = admin(&app).await;
+    let page = format!("/contacts/{id}");
+    let action = format!("/contacts/{id}/properties");
+    let (_, after) = web
+        .submit(
+            &page,
+            &action,
+            &[
+                ("prop_firstname", "Ana"),
+                ("prop_lastname", ""),
+                ("prop_city", "Olinda"),
+                ("prop_mobilephone", "+5511912345678"),
+                ("new_name", "plan"),
+                ("new_value", "gold"),
+            ],
+        )
+        .await;
+    assert!(after.contains("Properties saved."), "{after}");
+    let contact = app.get(&format!("/api/v1/contacts/{id}")).await.body;
+    assert_eq!(contact["properties"]["city"], "Olinda");
+    assert_eq!(contact["properties"]["plan"], "gold");
+    assert!(
+        contact["properties"]["lastname"].is_null(),
+        "an emptied field removes the property"
+    );
+    let (_, after) = web
+        .submit(&page, &action, &[("new_name", "Bad Name!"), ("new_value", "x")])
+        .await;
+    assert!(after.contains("id=\"property-notice\""), "{after}");
+    assert!(app.get(&format!("/api/v1/contacts/{id}")).await.body["properties"]
+        .get("Bad Name!")
+        .is_none());
+}

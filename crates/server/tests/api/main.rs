@@ -11,6 +11,7 @@ mod common;
 
 mod consent;
 mod contacts;
+mod contacts_browser;
 mod contacts_pages;
 mod crash;
 mod errors;

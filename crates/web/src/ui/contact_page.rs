@@ -4,6 +4,7 @@
 //! template (the only way a business may write first on WhatsApp).
 
 use super::compose::template_input;
+use super::contact_crm::{SmsBox, TimelineRow};
 use super::contact_panel::{panel, ContactPanel, LEGAL_BASES};
 use super::conversation::{refusal_text, template_choices, Notice, TemplateChoice};
 use super::page::{html, local_time, timezone, Chrome, Opt, UiResult};
@@ -70,6 +71,11 @@ struct ContactPage {
     runs: Vec<RunLine>,
     enrol: Option<EnrolBox>,
     enrol_notice: Option<(bool, String)>,
+    sms: Option<SmsBox>,
+    sms_notice: Option<(bool, String)>,
+    timeline: Vec<TimelineRow>,
+    properties: Vec<(String, String)>,
+    property_notice: Option<(bool, String)>,
 }
 
 /// The name a list shows: first and last name, else a number, else the id.
@@ -88,6 +94,10 @@ pub struct ContactQueryParams {
     enrolled: Option<String>,
     enrol_skipped: Option<String>,
     enrol_error: Option<String>,
+    sms_sent: Option<String>,
+    sms_error: Option<String>,
+    saved: Option<String>,
+    property_error: Option<String>,
 }
 
 /// `GET /contacts/{id}`.
@@ -161,8 +171,33 @@ pub async fn page(
         q.enrol_skipped.as_deref(),
         q.enrol_error.as_deref(),
     );
+    let stored = contacts_for(&state, &state.store.workspace(&ws).await?)
+        .get(&contact.id)
+        .await?;
+    let sms_subscribed = contact
+        .subscriptions
+        .iter()
+        .any(|s| s.channel == "sms" && s.status == "subscribed");
+    let sms = super::contact_crm::sms_box(&state, &ws, &stored, sms_subscribed).await?;
+    let sms_notice = match (&q.sms_error, &q.sms_sent) {
+        (Some(code), _) => Some((true, refusal_text(code, "sms"))),
+        (None, Some(id)) => Some((false, format!("SMS {id} queued for sending."))),
+        _ => None,
+    };
+    let property_notice = match (&q.property_error, &q.saved) {
+        (Some(text), _) => Some((true, text.clone())),
+        (None, Some(_)) => Some((false, "Properties saved.".to_string())),
+        _ => None,
+    };
+    let timeline = super::contact_crm::timeline(&state, &ws, &contact.id, &tz).await?;
+    let properties = stored.properties.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let chrome = Chrome::build(&state, &user, &contact.name, "").await?;
     html(ContactPage {
+        sms,
+        sms_notice,
+        timeline,
+        properties,
+        property_notice,
         runs,
         enrol,
         enrol_notice,

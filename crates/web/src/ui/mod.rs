@@ -8,6 +8,7 @@ pub mod admin;
 pub mod campaigns;
 pub mod chart;
 pub mod compose;
+pub mod contact_crm;
 pub mod contact_page;
 pub mod contact_panel;
 pub mod contacts_import;
@@ -61,6 +62,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/contacts/{id}", get(contact_page::page))
         .route("/contacts/{id}/whatsapp", post(contact_page::start_whatsapp))
+        .route("/contacts/{id}/sms", post(contact_crm::send_sms))
+        .route("/contacts/{id}/sms-meter", post(contact_crm::meter))
+        .route("/contacts/{id}/properties", post(contact_crm::edit))
         .route("/contacts/{id}/workflows", post(workflows::reports::enrol_contact))
         .route("/campaigns", get(campaigns::list))
         .route("/campaigns/{id}", get(campaigns::page))

@@ -9,10 +9,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Json, Response};
 use recado_app::contacts::service::contacts_for;
 use recado_app::inbox::service;
-use recado_app::sms::compose::{compose, Utm};
-use recado_app::sms::unsubscribe::{sign, UnsubscribeClaim};
+use recado_app::sms::compose::Utm;
+use recado_app::sms::send::composed_sample;
 use recado_app::AppState;
-use recado_core::ids::{new_id, IdKind};
 use recado_sms::{analyze, Analysis, AnalyzeOptions, Encoding};
 use serde::{Deserialize, Serialize};
 
@@ -44,26 +43,15 @@ pub async fn meter(
     let channel = recado_app::channels::registry::load_sms(&state, &ws_id, &thread.channel_id).await?;
     let ws = state.store.workspace(&ws_id).await?;
     let contact = contacts_for(&state, &ws).get(&thread.contact_id).await?;
-    // A link of the very length the real one will have.
-    let sample = UnsubscribeClaim {
-        workspace_id: ws.id.clone(),
-        contact_id: contact.id.to_string(),
-        message_id: new_id(IdKind::Message),
-    };
-    let unsub_url = format!(
-        "{}/u/{}",
-        state.settings.public_url,
-        sign(state.secrets.signing_key(), &sample)
-    );
-    let composed = compose(
+    let text = composed_sample(
+        &state,
+        &ws.id,
+        Some(&contact),
         &posted.form.text,
-        &contact.properties,
-        &unsub_url,
         &Utm::default(),
-        None,
-        String::new,
+        false,
     );
-    Ok(Json(measure(&composed.text, channel.sms.policy, channel.sms.max_segments)).into_response())
+    Ok(Json(measure(&text, channel.sms.policy, channel.sms.max_segments)).into_response())
 }
 
 /// `POST /broadcasts/sms-meter`: the broadcast composer's meter, for the
@@ -72,28 +60,11 @@ pub async fn meter(
 pub async fn broadcast_meter(State(state): State<AppState>, posted: Posted<MeterForm>) -> UiResult<Response> {
     let ws = state.store.workspace(posted.user.workspace_id()).await?;
     let channel = recado_app::messages::request::pick_sms_channel(&state, &ws, None).await?;
-    let sample = UnsubscribeClaim {
-        workspace_id: ws.id.clone(),
-        contact_id: new_id(IdKind::Contact),
-        message_id: new_id(IdKind::Message),
-    };
-    let unsub_url = format!(
-        "{}/u/{}",
-        state.settings.public_url,
-        sign(state.secrets.signing_key(), &sample)
-    );
-    let composed = compose(
-        &posted.form.text,
-        &Default::default(),
-        &unsub_url,
-        &Utm::default(),
-        None,
-        String::new,
-    );
-    Ok(Json(measure(&composed.text, channel.sms.policy, channel.sms.max_segments)).into_response())
+    let text = composed_sample(&state, &ws.id, None, &posted.form.text, &Utm::default(), false);
+    Ok(Json(measure(&text, channel.sms.policy, channel.sms.max_segments)).into_response())
 }
 
-fn measure(text: &str, policy: recado_sms::Policy, max_segments: u32) -> Meter {
+pub fn measure(text: &str, policy: recado_sms::Policy, max_segments: u32) -> Meter {
     let options = AnalyzeOptions {
         policy,
         national_language: None,
