@@ -234,7 +234,7 @@ pub async fn send_sms(
     match send(&state, plan).await {
         Ok(message) => Ok(back(
             &contact.id,
-            &format!("sms_sent={}", urlencode(&message.id.to_string())),
+            &format!("sms_sent={}", urlencode(message.id.as_ref())),
         )),
         Err(e) if !e.is_internal() => Ok(refused(e.code)),
         Err(e) => Err(e.into()),
