@@ -607,3 +607,62 @@ async fn each_usage_threshold_is_emailed_to_the_admins_once() {
     );
     assert_eq!(mails.len(), 2, "70 % and 80 %, each once");
 }
+
+/// Every form the web UI posts to (ids filled with ones that exist or not:
+/// the token is checked before anything else).
+const FORMS: [&str; 38] = [
+    "/logout",
+    "/inbox/views",
+    "/inbox/views/x/delete",
+    "/inbox/threads/x/reply",
+    "/inbox/threads/x/template",
+    "/inbox/threads/x/ticket",
+    "/inbox/threads/x/sms-meter",
+    "/inbox/contacts/x/subscriptions",
+    "/contacts/bulk",
+    "/contacts/x/whatsapp",
+    "/contacts/x/sms",
+    "/contacts/x/sms-meter",
+    "/contacts/x/properties",
+    "/contacts/x/workflows",
+    "/contacts/import",
+    "/campaigns/broadcasts/x/pause",
+    "/broadcasts/new",
+    "/broadcasts/sms-meter",
+    "/workflows/new",
+    "/workflows/import",
+    "/workflows/x/import",
+    "/workflows/x/edit",
+    "/workflows/x/publish",
+    "/admin/users",
+    "/account/tokens",
+    "/account/tokens/x/revoke",
+    "/admin/users/x/password",
+    "/settings/channels/new",
+    "/settings/channels/x",
+    "/settings/channels/x/test",
+    "/settings/channels/x/delete",
+    "/settings/usage/settings",
+    "/settings/usage/packs",
+    "/settings/templates/sync",
+    "/settings/keywords",
+    "/settings/keywords/remove",
+    "/settings/webhooks",
+    "/settings/workspace",
+];
+
+#[tokio::test]
+async fn every_form_without_its_csrf_token_is_refused() {
+    let app = app().await;
+    let admin = admin(&app).await;
+    for path in FORMS {
+        let (status, _) = admin.post(path, &[("name", "x"), ("text", "x")]).await;
+        assert_eq!(status, 403, "{path} without a token");
+        let (status, _) = admin
+            .post(path, &[("csrf", "another-sessions-token"), ("name", "x")])
+            .await;
+        assert_eq!(status, 403, "{path} with a wrong token");
+    }
+    let (status, _) = admin.get("/settings/channels").await;
+    assert_eq!(status, 200, "the session is still signed in");
+}
