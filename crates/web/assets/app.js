@@ -221,6 +221,12 @@
         $$("#contact-list input[name=id]").forEach((box) => { box.checked = all.checked; });
       });
     }
+    const count = $("#matching-count[data-count-url]");
+    if (count) {
+      fetch(count.dataset.countUrl, { credentials: "same-origin" })
+        .then((r) => (r.ok ? r.text() : ""))
+        .then((n) => { if (n) count.textContent = n; });
+    }
     $$("input[type=file][data-fills]").forEach((input) => {
       const target = document.getElementById(input.dataset.fills);
       if (!target) return;

@@ -146,6 +146,8 @@ struct ContactsPage {
     segments: Vec<Opt>,
     filtered: bool,
     matching: Option<u64>,
+    /// Where the count of matches is fetched from.
+    count_url: String,
     columns: Vec<Column>,
     choices: Vec<ColumnChoice>,
     rows: Vec<Row>,
@@ -254,7 +256,11 @@ pub async fn list(
         ),
         Err(e) => return Err(e.into()),
     };
-    let matching = if error.is_none() {
+    // Counting every match visits every contact the filter could hold, which
+    // a page of 50 does not: the page shows at once and the count follows
+    // (fetched by the script, or on request with `count=1`).
+    let counted = pairs.iter().any(|(k, v)| k == "count" && v == "1");
+    let matching = if error.is_none() && counted {
         listing::count(&state, &ws, &params.filter).await?
     } else {
         None
@@ -322,6 +328,7 @@ pub async fn list(
         segments: segment_opts,
         filtered: params.filter.is_structured(),
         matching,
+        count_url: format!("/contacts/count?{}", encode(&filter_query(&params.filter))),
         columns: columns
             .iter()
             .map(|k| Column {
@@ -540,4 +547,15 @@ async fn export(state: &AppState, workspace_id: &str, ids: Vec<String>) -> UiRes
         body,
     )
         .into_response())
+}
+
+/// `GET /contacts/count?…`: how many contacts the filters match, as text
+/// (the list's script fills it in after the page has shown).
+pub async fn count(State(state): State<AppState>, user: WebUser, RawQuery(raw): RawQuery) -> UiResult<Response> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let params = params_of(&pairs);
+    let n = listing::count(&state, user.workspace_id(), &params.filter).await?;
+    Ok(n.map(|n| n.to_string()).unwrap_or_default().into_response())
 }

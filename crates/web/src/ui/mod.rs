@@ -56,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/inbox/contacts/{id}/subscriptions", post(contact_panel::subscribe))
         .route("/contacts", get(contacts_list::list))
         .route("/contacts/bulk", post(contacts_list::bulk))
+        .route("/contacts/count", get(contacts_list::count))
         .route(
             "/contacts/import",
             get(contacts_import::page).post(contacts_import::post),
