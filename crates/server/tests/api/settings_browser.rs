@@ -211,3 +211,54 @@ async fn the_usage_page_shows_75_percent_a_pack_halves_it_and_80_percent_is_emai
     b.screenshot("settings-13-usage-phone").await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn the_other_settings_pages_read_well_at_desktop_and_phone_widths() {
+    let Some((driver, chromium)) = tools() else { return };
+    let app = spawn_app_with(|s| s.admin_password = Some(Secret::new(PASSWORD))).await;
+    app.channel("whatsapp_sandbox", "Front desk", json!({})).await;
+    app.channel("sms_sandbox", "SMS", json!({"senders": ["Loja"]})).await;
+    let r = app
+        .post(
+            "/api/v1/keywords",
+            json!({"word": "SAIR", "kind": "opt_out", "language": "pt"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/unreachable", "events": ["message.status"]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let b = Browser::start(&driver, &chromium, true).await;
+    b.sign_in(&app.base, ADMIN, PASSWORD).await;
+    for (page, ready, name) in [
+        ("/settings/templates", "#templates-page", "settings-20-templates"),
+        ("/settings/keywords", "#custom-list", "settings-21-keywords"),
+        ("/settings/webhooks", "#add-endpoint", "settings-22-webhooks"),
+        ("/settings/workspace", "#workspace-form", "settings-23-workspace"),
+        ("/admin/users", "#add-user", "settings-24-users"),
+    ] {
+        b.client.set_window_size(1366, 900).await.unwrap();
+        b.goto(&format!("{}{page}", app.base)).await;
+        b.wait_for(ready).await;
+        b.screenshot(name).await;
+        b.client.set_window_size(360, 800).await.unwrap();
+        b.screenshot(&format!("{name}-phone")).await;
+        let overflow = b
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            overflow.as_i64().unwrap_or(0) <= 1,
+            "{page} scrolls sideways at 360 px: {overflow}"
+        );
+    }
+    b.close().await;
+}

@@ -15,6 +15,7 @@ use serde::Deserialize;
 #[template(path = "admin_users.html")]
 struct UsersPage {
     chrome: Chrome,
+    nav: super::settings::SettingsNav,
     users: Vec<User>,
     notice: Option<(bool, String)>,
     min_password: usize,
@@ -55,6 +56,7 @@ pub async fn users_page(
     };
     html(UsersPage {
         chrome: Chrome::build(&state, &user, "Users", "").await?,
+        nav: super::settings::SettingsNav::new("users"),
         users,
         notice,
         min_password: MIN_PASSWORD_CHARS,

@@ -79,13 +79,16 @@ pub struct TimelineRow {
     pub details: String,
 }
 
-/// The contact's latest timeline entries, newest first.
+/// The contact's latest timeline entries, newest first; details read as
+/// the contact panel reads them (actors by name, never by id).
 pub async fn timeline(
     state: &AppState,
     workspace_id: &str,
     contact_id: &str,
     tz: &chrono_tz::Tz,
 ) -> UiResult<Vec<TimelineRow>> {
+    let names = super::contact_panel::user_names(state, workspace_id).await?;
+    let actor_name = |actor: &str| names.get(actor).cloned().unwrap_or_else(|| actor.to_string());
     Ok(state
         .store
         .timeline(workspace_id, contact_id, None, TIMELINE_SHOWN)
@@ -96,26 +99,10 @@ pub async fn timeline(
             message_id: e.message_id.unwrap_or_default(),
             campaign: e.campaign.unwrap_or_default(),
             sender: e.sender.unwrap_or_default(),
-            details: details_line(&e.details),
+            details: super::contact_panel::summary(&e.details, None, &actor_name),
             kind: e.kind,
         })
         .collect())
-}
-
-/// An entry's details as one readable line: `key: value` pairs.
-fn details_line(details: &str) -> String {
-    match serde_json::from_str::<Value>(details) {
-        Ok(Value::Object(map)) => map
-            .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| match v {
-                Value::String(s) => format!("{k}: {s}"),
-                other => format!("{k}: {other}"),
-            })
-            .collect::<Vec<_>>()
-            .join(" · "),
-        _ => String::new(),
-    }
 }
 
 #[derive(Deserialize)]

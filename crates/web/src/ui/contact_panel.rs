@@ -68,14 +68,7 @@ pub async fn panel(
     let name = recado_app::inbox::service::contact_name(serde_json::to_string(&contact.properties).ok().as_deref())
         .or_else(|| contact.phones.values().next().cloned())
         .unwrap_or_else(|| "Unknown contact".into());
-    // Changes name their actor by user id; people read names.
-    let names: std::collections::HashMap<String, String> = state
-        .store
-        .list_users(workspace_id, None, 500)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let names = user_names(state, workspace_id).await?;
     let actor_name = |actor: &str| names.get(actor).cloned().unwrap_or_else(|| actor.to_string());
     let stored = state.store.subscriptions(workspace_id, contact_id).await?;
     let mut subscriptions = Vec::new();
@@ -138,8 +131,20 @@ pub async fn panel(
     })
 }
 
+/// The workspace's users' names by id: changes name their actor by user id;
+/// people read names.
+pub async fn user_names(state: &AppState, workspace_id: &str) -> UiResult<std::collections::HashMap<String, String>> {
+    Ok(state
+        .store
+        .list_users(workspace_id, None, 500)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect())
+}
+
 /// One line of a timeline event's details: its scalar values.
-fn summary(details: &str, campaign: Option<&str>, actor_name: &dyn Fn(&str) -> String) -> String {
+pub fn summary(details: &str, campaign: Option<&str>, actor_name: &dyn Fn(&str) -> String) -> String {
     let v: serde_json::Value = serde_json::from_str(details).unwrap_or_default();
     let mut parts: Vec<String> = v
         .as_object()

@@ -58,6 +58,10 @@ pub async fn page(State(state): State<AppState>, user: WebUser) -> UiResult<Resp
 /// well-known property it spells loosely (`Celular` → none, `E-mail` →
 /// `email`), else left out.
 fn suggested(header: &str) -> String {
+    // Letters outside ASCII would be folded away into another name.
+    if header.chars().any(|c| c.is_alphanumeric() && !c.is_ascii()) {
+        return String::new();
+    }
     let folded: String = header
         .trim()
         .to_lowercase()
