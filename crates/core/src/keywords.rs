@@ -169,10 +169,19 @@ pub fn match_keyword(text: &str, custom: &[CustomKeyword]) -> Option<KeywordMatc
 /// Languages with a built-in confirmation text (others get English).
 pub const CONFIRMATION_LANGUAGES: [&str; 6] = ["en", "es", "fr", "pt", "de", "ja"];
 
+/// The primary subtag of a language tag, lower case: `pt_BR` → `pt`.
+pub fn primary_language(tag: &str) -> String {
+    tag.split(['-', '_']).next().unwrap_or(tag).to_ascii_lowercase()
+}
+
+/// Whether `tag` names a language as replies are kept: two or three ASCII
+/// letters (a primary subtag).
+pub fn is_reply_language(tag: &str) -> bool {
+    (2..=3).contains(&tag.len()) && tag.bytes().all(|b| b.is_ascii_lowercase())
+}
+
 pub fn default_confirmation(kind: KeywordKind, language: Option<&str>) -> &'static str {
-    let primary = language
-        .and_then(|tag| tag.split(['-', '_']).next())
-        .map(str::to_ascii_lowercase);
+    let primary = language.map(primary_language);
     match (primary.as_deref(), kind) {
         (Some("es"), KeywordKind::OptOut) => {
             "Te has dado de baja y no recibirás más mensajes. Responde EMPEZAR para volver a suscribirte."
@@ -375,6 +384,14 @@ fn is_accent(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_replys_language_is_the_primary_subtag_of_the_keywords() {
+        assert_eq!(primary_language("pt_BR"), "pt");
+        assert_eq!(primary_language("ES-mx"), "es");
+        assert!(is_reply_language("pt") && is_reply_language("fil"));
+        assert!(!is_reply_language("pt_BR") && !is_reply_language("P") && !is_reply_language("PT"));
+    }
+
     use super::*;
     use proptest::prelude::*;
 

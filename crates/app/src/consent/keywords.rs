@@ -70,3 +70,45 @@ async fn stored_form(state: &AppState, workspace_id: &str, word: &str) -> AppRes
         .into_iter()
         .find(|k| fold_keyword(&k.word) == wanted))
 }
+
+/// Sets the workspace's confirmation replies in one language (an empty or
+/// absent text removes it, so the reply for every language or the built-in
+/// text applies again; 422 `invalid_language`, `invalid_reply`).
+pub async fn set_language_replies(
+    state: &AppState,
+    workspace_id: &str,
+    language: &str,
+    opt_in: Option<&str>,
+    opt_out: Option<&str>,
+) -> AppResult<()> {
+    let language = language.trim().to_ascii_lowercase();
+    if !recado_core::keywords::is_reply_language(&language) {
+        return Err(AppError::invalid(
+            "invalid_language",
+            "language",
+            "the language is two or three letters, such as pt or es",
+        ));
+    }
+    let clean = |text: Option<&str>, field: &str| -> AppResult<Option<String>> {
+        let text = text.map(str::trim).filter(|t| !t.is_empty());
+        if text.is_some_and(|t| t.chars().count() > crate::workspaces::MAX_REPLY_CHARS) {
+            return Err(AppError::invalid(
+                "invalid_reply",
+                field.to_string(),
+                format!(
+                    "keyword replies are at most {} characters",
+                    crate::workspaces::MAX_REPLY_CHARS
+                ),
+            ));
+        }
+        Ok(text.map(str::to_string))
+    };
+    let (opt_in, opt_out) = (clean(opt_in, "opt_in_reply")?, clean(opt_out, "opt_out_reply")?);
+    for (kind, text) in [(KeywordKind::OptIn, opt_in), (KeywordKind::OptOut, opt_out)] {
+        state
+            .store
+            .set_language_reply(workspace_id, kind, &language, text.as_deref())
+            .await?;
+    }
+    Ok(())
+}

@@ -109,8 +109,14 @@ fn kind_label(kind: KeywordKind) -> &'static str {
 }
 
 /// The short reply that confirms a keyword change: the workspace's own text
-/// when it set one, else the built-in text in the keyword's language.
+/// in the keyword's language, else its text for every language, else the
+/// built-in text in the keyword's language.
 pub async fn confirmation_text(store: &Store, workspace_id: &str, found: &KeywordMatch) -> Result<String, AppError> {
+    if let Some(language) = found.language.as_deref().map(recado_core::keywords::primary_language) {
+        if let Some(text) = store.language_reply(workspace_id, found.kind, &language).await? {
+            return Ok(text);
+        }
+    }
     let (opt_in, opt_out) = store.keyword_replies(workspace_id).await?;
     let custom = match found.kind {
         KeywordKind::OptIn => opt_in,

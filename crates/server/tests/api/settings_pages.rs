@@ -666,3 +666,80 @@ async fn every_form_without_its_csrf_token_is_refused() {
     let (status, _) = admin.get("/settings/channels").await;
     assert_eq!(status, 200, "the session is still signed in");
 }
+
+/// The text of the last message the hub sent in the thread of `number`.
+async fn last_reply(app: &TestApp, number: &str) -> String {
+    let threads = app.get("/api/v1/threads?status=open").await.body;
+    for t in threads["items"].as_array().unwrap() {
+        let contact = app
+            .get(&format!("/api/v1/contacts/{}", t["contact_id"].as_str().unwrap()))
+            .await
+            .body;
+        if contact["phones"].as_object().unwrap().values().any(|v| v == number) {
+            let thread = app
+                .get(&format!("/api/v1/threads/{}", t["id"].as_str().unwrap()))
+                .await
+                .body;
+            return thread["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["direction"] == "out")
+                .next_back()
+                .map(|m| m["text"].as_str().unwrap_or_default().to_string())
+                .unwrap_or_default();
+        }
+    }
+    panic!("no thread with {number}")
+}
+
+#[tokio::test]
+async fn a_reply_set_for_a_language_answers_that_languages_keyword_and_no_other() {
+    let app = app().await;
+    let channel = app.channel("whatsapp_sandbox", "Front desk", json!({})).await;
+    let admin = admin(&app).await;
+    let (_, page) = admin
+        .submit(
+            "/settings/keywords",
+            "/settings/keywords/replies",
+            &[
+                ("language", "pt"),
+                ("opt_in_reply", ""),
+                (
+                    "opt_out_reply",
+                    "Pronto, não enviamos mais nada. Responda VOLTAR para voltar.",
+                ),
+            ],
+        )
+        .await;
+    assert!(page.contains("Confirmation replies saved."), "{page}");
+    app.simulate(
+        &channel,
+        json!({"from": "+5511912345678", "name": "Ana", "text": "PARAR"}),
+    )
+    .await;
+    app.simulate(
+        &channel,
+        json!({"from": "+34612345678", "name": "Lola", "text": "ALTO"}),
+    )
+    .await;
+    app.run_jobs().await;
+    assert_eq!(
+        last_reply(&app, "+5511912345678").await,
+        "Pronto, não enviamos mais nada. Responda VOLTAR para voltar."
+    );
+    assert!(
+        last_reply(&app, "+34612345678")
+            .await
+            .starts_with("Te has dado de baja"),
+        "Spanish keeps the built-in text"
+    );
+    let (_, page) = admin
+        .submit(
+            "/settings/keywords",
+            "/settings/keywords/replies",
+            &[("language", "Português"), ("opt_out_reply", "x")],
+        )
+        .await;
+    assert!(page.contains("two or three letters"), "{page}");
+}

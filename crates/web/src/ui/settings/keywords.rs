@@ -20,10 +20,14 @@ pub struct KeywordRow {
     pub language: String,
 }
 
+/// A language's confirmation replies: the built-in texts and the
+/// workspace's own, if it set them.
 pub struct Confirmation {
-    pub language: &'static str,
+    pub language: String,
     pub opt_in: &'static str,
     pub opt_out: &'static str,
+    pub own_opt_in: String,
+    pub own_opt_out: String,
 }
 
 fn kind_label(kind: KeywordKind) -> &'static str {
@@ -57,6 +61,7 @@ fn message(code: &str) -> String {
         "added" => "Keyword added.".into(),
         "removed" => "Keyword removed.".into(),
         "replies" => "Confirmation replies saved.".into(),
+        "invalid_language" => "The language is two or three letters, such as pt or es.".into(),
         "invalid_keyword" => "A keyword is one word of letters and digits.".into(),
         "keyword_exists" => "This workspace already has that keyword.".into(),
         "invalid_kind" => "A keyword is opt-in or opt-out.".into(),
@@ -91,12 +96,27 @@ pub async fn page(
             language: k.language.unwrap_or_default(),
         })
         .collect();
-    let confirmations = CONFIRMATION_LANGUAGES
-        .iter()
+    let own = state.store.language_replies(ws).await?;
+    let mut languages: Vec<String> = CONFIRMATION_LANGUAGES.iter().map(|l| l.to_string()).collect();
+    for (_, language, _) in &own {
+        if !languages.contains(language) {
+            languages.push(language.clone());
+        }
+    }
+    let own_text = |kind: KeywordKind, language: &str| {
+        own.iter()
+            .find(|(k, l, _)| k == kind.as_str() && l == language)
+            .map(|(_, _, t)| t.clone())
+            .unwrap_or_default()
+    };
+    let confirmations = languages
+        .into_iter()
         .map(|lang| Confirmation {
+            opt_in: default_confirmation(KeywordKind::OptIn, Some(&lang)),
+            opt_out: default_confirmation(KeywordKind::OptOut, Some(&lang)),
+            own_opt_in: own_text(KeywordKind::OptIn, &lang),
+            own_opt_out: own_text(KeywordKind::OptOut, &lang),
             language: lang,
-            opt_in: default_confirmation(KeywordKind::OptIn, Some(lang)),
-            opt_out: default_confirmation(KeywordKind::OptOut, Some(lang)),
         })
         .collect();
     let (opt_in, opt_out) = state.store.keyword_replies(ws).await?;
@@ -179,4 +199,39 @@ pub async fn remove(State(state): State<AppState>, posted: Posted<RemoveForm>) -
     };
     recado_app::consent::keywords::remove(&state, posted.user.workspace_id(), &posted.form.word).await?;
     Ok(back("done=removed"))
+}
+
+#[derive(Deserialize)]
+pub struct LanguageRepliesForm {
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    opt_in_reply: String,
+    #[serde(default)]
+    opt_out_reply: String,
+}
+
+/// `POST /settings/keywords/replies`: the workspace's replies in one
+/// language (empty fields fall back to the other texts).
+pub async fn language_replies(
+    State(state): State<AppState>,
+    posted: Posted<LanguageRepliesForm>,
+) -> UiResult<Response> {
+    let Some(posted) = admin_form(posted) else {
+        return Ok(admins_only());
+    };
+    let f = &posted.form;
+    let outcome = recado_app::consent::keywords::set_language_replies(
+        &state,
+        posted.user.workspace_id(),
+        &f.language,
+        Some(f.opt_in_reply.as_str()),
+        Some(f.opt_out_reply.as_str()),
+    )
+    .await;
+    match outcome {
+        Ok(()) => Ok(back("done=replies#replies")),
+        Err(e) if !e.is_internal() => Ok(back(&format!("error={}#replies", e.code))),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/templates/sync", post(templates::sync))
         .route("/settings/keywords", get(keywords::page).post(keywords::add))
         .route("/settings/keywords/remove", post(keywords::remove))
+        .route("/settings/keywords/replies", post(keywords::language_replies))
         .route("/settings/webhooks", get(webhooks::page).post(webhooks::create))
         .route("/settings/webhooks/{id}/enable", post(webhooks::enable))
         .route("/settings/webhooks/{id}/test", post(webhooks::test))
