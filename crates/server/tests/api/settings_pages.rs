@@ -684,8 +684,7 @@ async fn last_reply(app: &TestApp, number: &str) -> String {
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter(|m| m["direction"] == "out")
-                .next_back()
+                .rfind(|m| m["direction"] == "out")
                 .map(|m| m["text"].as_str().unwrap_or_default().to_string())
                 .unwrap_or_default();
         }
