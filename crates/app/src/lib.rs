@@ -18,6 +18,7 @@ pub mod inbox;
 pub mod live;
 pub mod messages;
 pub mod outbound_webhooks;
+pub mod provider_metrics;
 pub mod sandbox;
 pub mod scrape_metrics;
 pub mod secrets;

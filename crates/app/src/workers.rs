@@ -244,12 +244,32 @@ async fn run_one(state: &AppState, registry: &Registry, worker: &str, except: &[
     let outcome = registry.run(state, job.clone()).await;
     match outcome {
         Ok(()) => {
-            state.store.complete_job(&job.id, worker, state.clock.now_ms()).await?;
+            let now = state.clock.now_ms();
+            state.store.complete_job(&job.id, worker, now).await?;
             metrics::counter!("recado_jobs_total", "kind" => job.kind.as_str(), "outcome" => "done").increment(1);
+            record_intake_lag(&job, now);
         }
         Err(error) => record_failure(state, worker, job, error).await?,
     }
     Ok(true)
+}
+
+/// Jobs that carry what a provider posted to the hub (webhooks, SMPP
+/// receipts and inbound messages): their age when done is the intake's lag.
+const INTAKE: [JobKind; 4] = [
+    JobKind::WhatsAppWebhook,
+    JobKind::SmsWebhook,
+    JobKind::SmppReceipt,
+    JobKind::SmppInbound,
+];
+
+/// `recado_webhook_lag_seconds{kind}`: from a provider's event being stored
+/// (and acknowledged) to its effects being written.
+fn record_intake_lag(job: &Job, done_at: i64) {
+    if INTAKE.contains(&job.kind) {
+        let lag_ms = (done_at - job.created_at).max(0);
+        metrics::histogram!("recado_webhook_lag_seconds", "kind" => job.kind.as_str()).record(lag_ms as f64 / 1000.0);
+    }
 }
 
 /// Records a failed attempt of a job `worker` holds: queued again after a
@@ -320,6 +340,9 @@ impl Workers {
     }
 }
 
+/// How often a node looks for uncertain sends to reconcile.
+const RECONCILE_EVERY_MS: u64 = 60_000;
+
 /// Starts `settings.workers` worker loops that stop when `shutdown` turns
 /// true, on a node that beats every few seconds. Worker names are
 /// `{node}:{n}`, which ties their leases to the node.
@@ -373,6 +396,33 @@ pub fn spawn(state: &AppState, shutdown: watch::Receiver<bool>) -> Workers {
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_millis(100)) => {}
                     _ = shutdown.changed() => {}
+                }
+            }
+        }));
+    }
+    {
+        // Uncertain HTTP-provider sends, settled from the provider's list.
+        let (state, mut shutdown) = (state.clone(), shutdown.clone());
+        loops.push(tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(RECONCILE_EVERY_MS)) => {}
+                    _ = shutdown.changed() => {}
+                }
+                if *shutdown.borrow() {
+                    break;
+                }
+                match crate::sms::reconcile::run(&state).await {
+                    Ok(done) if done.found + done.absent > 0 => {
+                        tracing::info!(
+                            found = done.found,
+                            absent = done.absent,
+                            open = done.open,
+                            "uncertain sends reconciled"
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "uncertain sends could not be reconciled"),
                 }
             }
         }));

@@ -16,6 +16,7 @@ pub mod contacts;
 pub mod deliveries;
 mod dialect;
 mod dispatch;
+pub mod gauges;
 pub mod idempotency;
 pub mod inbox;
 pub mod jobs;

@@ -27,12 +27,23 @@ pub fn api_routes() -> Router<AppState> {
     Router::new().route("/jobs", get(list_jobs))
 }
 
+/// Upper bounds, in seconds, of every histogram's buckets: from a fast API
+/// answer to a webhook that waited minutes in the queue.
+const DURATION_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+];
+
 /// The process-wide Prometheus recorder (metrics macros write to a global one).
 pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
+            // Buckets rather than summaries: quantiles of several nodes cannot
+            // be added up, bucket counts can (`histogram_quantile` over the sum).
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&DURATION_BUCKETS)
+                .expect("the bucket list is not empty")
+                .build_recorder();
             let handle = recorder.handle();
             // Fails only when a recorder is already installed (several apps in
             // one test process): the first one keeps serving all of them.

@@ -52,10 +52,17 @@ pub fn update_for(current: &MessageRecord, report: Report<'_>) -> Option<Deliver
     Some(update)
 }
 
-/// Counts a message that reached its status, for
-/// `recado_message_status_total{channel,status}`.
+/// Counts an outbound message that reached its status, for
+/// `recado_message_status_total{channel,direction="outbound",status}`.
 pub fn count_status(message: &MessageRecord) {
-    metrics::counter!("recado_message_status_total", "channel" => message.channel.as_str(), "status" => message.status.as_str())
+    metrics::counter!("recado_message_status_total", "channel" => message.channel.as_str(), "direction" => "outbound", "status" => message.status.as_str())
+        .increment(1);
+}
+
+/// Counts a message received from a contact (duplicates of one already
+/// stored are not counted), as `direction="inbound"`, `status="received"`.
+pub fn count_received(channel: recado_core::consent::Channel) {
+    metrics::counter!("recado_message_status_total", "channel" => channel.as_str(), "direction" => "inbound", "status" => "received")
         .increment(1);
 }
 

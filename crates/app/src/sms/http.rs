@@ -8,13 +8,13 @@ use crate::channels::registry::{decode_sms, LoadedSms};
 use crate::channels::sms_config::{HttpSettings, SmsProviderSettings};
 use crate::workers::JobError;
 use crate::AppState;
-use recado_channels::sms::http::{parse_inbound, parse_status_callback, HttpSmsClient, HttpSmsConfig};
+use recado_channels::sms::http::{parse_inbound, parse_status_callback, HttpSmsClient, HttpSmsConfig, StatusCallback};
 use recado_channels::sms::DeliveryState;
 use recado_core::delivery::Direction;
 use recado_core::delivery::OutboundStatus;
 use recado_store::messages::MessageRecord;
 
-fn client(state: &AppState, settings: &HttpSettings) -> HttpSmsClient {
+pub(crate) fn client(state: &AppState, settings: &HttpSettings) -> HttpSmsClient {
     let config = HttpSmsConfig {
         base_url: settings.base_url.clone(),
         account_sid: settings.account_sid.clone(),
@@ -79,6 +79,25 @@ pub async fn request(state: &AppState, channel: &LoadedSms, message: &MessageRec
     })
 }
 
+/// The status a provider's report of a message gives it, and the error of
+/// a message not delivered (its code, or the provider's status name).
+pub(crate) fn report_of(callback: &StatusCallback) -> (OutboundStatus, Option<(String, String)>) {
+    match &callback.state {
+        DeliveryState::Accepted => (OutboundStatus::Sent, None),
+        DeliveryState::Delivered => (OutboundStatus::Delivered, None),
+        DeliveryState::NotDelivered { code } => {
+            let code = code
+                .clone()
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| callback.raw_status.clone());
+            (
+                OutboundStatus::NotDelivered,
+                Some((code, format!("provider status {}", callback.raw_status))),
+            )
+        }
+    }
+}
+
 /// Processes a stored HTTP-provider delivery: a status callback or an inbound message.
 pub async fn process_job(state: AppState, event_id: String) -> Result<(), JobError> {
     let event = state
@@ -117,17 +136,7 @@ pub async fn process_job(state: AppState, event_id: String) -> Result<(), JobErr
                 retry_after_ms: Some(1_000),
             });
         };
-        let (status, error) = match callback.state {
-            DeliveryState::Accepted => (OutboundStatus::Sent, None),
-            DeliveryState::Delivered => (OutboundStatus::Delivered, None),
-            DeliveryState::NotDelivered { code } => {
-                let code = code.unwrap_or_else(|| callback.raw_status.clone());
-                (
-                    OutboundStatus::NotDelivered,
-                    Some((code, format!("provider status {}", callback.raw_status))),
-                )
-            }
-        };
+        let (status, error) = report_of(&callback);
         // The provider's id is learnt here when the send's own answer was lost.
         receipts::apply(&state, &message.id, status, error, Some(&callback.message_sid)).await?;
     } else {

@@ -76,6 +76,7 @@ pub async fn receive(state: &AppState, channel: &LoadedSms, sms: InboundSms<'_>)
     if outcome.duplicate {
         return Ok(None);
     }
+    crate::messages::delivery::count_received(Channel::Sms);
     crate::live::publish(state, &ws.id, &outcome.thread_id, &outcome.message_id);
     if let Some((found, ChangeOutcome::Changed(_))) =
         apply_inbound_keyword(&state.store, &contact, Channel::Sms, sms.text, now).await?

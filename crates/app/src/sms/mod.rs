@@ -8,6 +8,7 @@ pub mod http;
 pub mod inbound;
 pub mod providers;
 pub mod receipts;
+pub mod reconcile;
 pub mod sandbox_outbox;
 pub mod send;
 pub mod smpp;

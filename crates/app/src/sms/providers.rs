@@ -5,6 +5,7 @@
 use crate::channels::registry::LoadedSms;
 use crate::channels::sms_config::SmsProviderSettings;
 use crate::consent::service::change;
+use crate::provider_metrics::ProviderOutcome;
 use crate::workers::JobError;
 use crate::AppState;
 use recado_channels::sms::SmsSendError;
@@ -48,6 +49,7 @@ pub enum NotAccepted {
 /// database: the caller marked the send attempted before and records the
 /// outcome after (the dispatcher, for many sends per transaction).
 pub async fn request(state: &AppState, channel: &LoadedSms, message: &MessageRecord) -> Result<Accepted, NotAccepted> {
+    let started = std::time::Instant::now();
     let outcome = submit(state, channel, message).await;
     let (workspace_id, channel_id, now) = (&channel.record.workspace_id, &channel.record.id, state.clock.now_ms());
     match &outcome {
@@ -60,7 +62,22 @@ pub async fn request(state: &AppState, channel: &LoadedSms, message: &MessageRec
         Err(NotAccepted::Permanent(text)) => state.health.failed(workspace_id, channel_id, now, "unsendable", text),
         Err(NotAccepted::Elsewhere) => {}
     }
+    if let Some(counted) = provider_outcome(&outcome) {
+        crate::provider_metrics::record(&channel.record.kind, counted, started.elapsed());
+    }
     outcome
+}
+
+/// What a request's outcome counts as; None when no request was made.
+fn provider_outcome(outcome: &Result<Accepted, NotAccepted>) -> Option<ProviderOutcome> {
+    Some(match outcome {
+        Ok(_) => ProviderOutcome::Accepted,
+        Err(NotAccepted::Send(SmsSendError::Rejected { .. })) => ProviderOutcome::Refused,
+        Err(NotAccepted::Send(SmsSendError::RetryLater { .. })) => ProviderOutcome::RetryLater,
+        Err(NotAccepted::Send(SmsSendError::Unreachable(_))) => ProviderOutcome::Unreachable,
+        Err(NotAccepted::Send(SmsSendError::Uncertain(_))) => ProviderOutcome::Uncertain,
+        Err(NotAccepted::Elsewhere | NotAccepted::Permanent(_)) => return None,
+    })
 }
 
 /// A short name of a provider's refusal or failure for the channels page.

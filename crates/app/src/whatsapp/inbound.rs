@@ -146,6 +146,7 @@ async fn process_message(state: &AppState, channel: &LoadedChannel, message: Inb
     if outcome.duplicate {
         return Ok(());
     }
+    crate::messages::delivery::count_received(Channel::Whatsapp);
     crate::live::publish(
         state,
         &channel.record.workspace_id,

@@ -10,6 +10,7 @@ use crate::messages::delivery::{update_for, Report};
 use crate::messages::prepared::{Conversation, Prepared, QueuedSend, Written};
 use crate::messages::refusal::SendRefusal;
 use crate::messages::send_job::{buried_settlement, channel_gone_reason, load_queued, Queued};
+use crate::provider_metrics::ProviderOutcome;
 use crate::workers::JobError;
 use crate::AppState;
 use recado_channels::whatsapp::{
@@ -413,8 +414,10 @@ pub async fn send_job(state: AppState, job: Job, message_id: String) -> Result<(
     let Some(client) = channel.whatsapp.client(&state.http) else {
         return super::sandbox::deliver(&state, &message).await;
     };
+    let started = std::time::Instant::now();
     let sent = client.send(&account, &request).await;
     note_health(&state, &channel.record, &sent);
+    crate::provider_metrics::record(&channel.record.kind, provider_outcome(&sent), started.elapsed());
     match sent {
         Ok(sent) => {
             apply_report(&state, &message.id, OutboundStatus::Sent, None, Some(&sent.id)).await?;
@@ -460,6 +463,19 @@ pub async fn send_job(state: AppState, job: Job, message_id: String) -> Result<(
             tracing::warn!(message = %message.id, error = %e, "unreadable provider answer");
             set_status(&state, &message, OutboundStatus::Uncertain, None).await
         }
+    }
+}
+
+/// What the Graph API's answer counts as among provider requests.
+fn provider_outcome(sent: &Result<SentMessage, SendError>) -> ProviderOutcome {
+    match sent {
+        Ok(_) => ProviderOutcome::Accepted,
+        Err(SendError::Provider { http_status, code, .. }) => match classify(*code, Some(*http_status)) {
+            ErrorAction::RetryLater => ProviderOutcome::RetryLater,
+            _ => ProviderOutcome::Refused,
+        },
+        Err(SendError::Connect(_)) => ProviderOutcome::Unreachable,
+        Err(SendError::Timeout | SendError::Decode(_)) => ProviderOutcome::Uncertain,
     }
 }
 

@@ -20,6 +20,8 @@ mod idempotency;
 mod import;
 mod inbox_api;
 mod jobs;
+mod logs;
+mod metrics;
 mod nodes;
 mod outbound_webhooks;
 mod request_ids;

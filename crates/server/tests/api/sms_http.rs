@@ -22,16 +22,58 @@ type Form = Vec<(String, String)>;
 struct StandIn {
     forms: Arc<Mutex<Vec<Form>>>,
     queued_errors: Arc<Mutex<VecDeque<(u16, u64)>>>,
+    /// The messages the provider took, as its list shows them.
+    taken: Arc<Mutex<Vec<serde_json::Value>>>,
+    /// The query of each listing asked for.
+    listings: Arc<Mutex<Vec<Form>>>,
+}
+
+impl StandIn {
+    fn take(&self, n: usize, form: &[(String, String)]) -> String {
+        let sid = format!("SM{n:032}");
+        let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        self.taken.lock().unwrap().push(json!({
+            "sid": sid, "to": field("To"), "from": field("From"), "body": field("Body"),
+            "status": "delivered", "error_code": null, "direction": "outbound-api"
+        }));
+        sid
+    }
+}
+
+/// `GET …/Messages.json?To=…&From=…&DateSent>=…`: the messages taken, filtered by number.
+async fn list(
+    State(s): State<StandIn>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> axum::Json<serde_json::Value> {
+    let query: Form = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let field = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let messages: Vec<serde_json::Value> = s
+        .taken
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| field("To").is_none_or(|to| m["to"] == to.as_str()))
+        .filter(|m| field("From").is_none_or(|from| m["from"] == from.as_str()))
+        .cloned()
+        .collect();
+    s.listings.lock().unwrap().push(query);
+    axum::Json(json!({"messages": messages, "page": 0, "page_size": 100}))
 }
 
 async fn messages(State(s): State<StandIn>, body: axum::body::Bytes) -> axum::response::Response {
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let n = {
         let mut forms = s.forms.lock().unwrap();
-        forms.push(form);
+        forms.push(form.clone());
         forms.len()
     };
     if let Some((status, retry_after)) = s.queued_errors.lock().unwrap().pop_front() {
+        if (200..300).contains(&status) {
+            // Taken, but the answer the hub reads has no sid.
+            s.take(n, &form);
+        }
         let mut r = (
             StatusCode::from_u16(status).unwrap(),
             axum::Json(json!({"code": 20429, "message": "Too Many Requests", "status": status})),
@@ -41,11 +83,8 @@ async fn messages(State(s): State<StandIn>, body: axum::body::Bytes) -> axum::re
             .insert("retry-after", retry_after.to_string().parse().unwrap());
         return r;
     }
-    (
-        StatusCode::CREATED,
-        axum::Json(json!({"sid": format!("SM{n:032}"), "status": "queued"})),
-    )
-        .into_response()
+    let sid = s.take(n, &form);
+    (StatusCode::CREATED, axum::Json(json!({"sid": sid, "status": "queued"}))).into_response()
 }
 
 async fn setup() -> (TestApp, StandIn, String) {
@@ -54,7 +93,7 @@ async fn setup() -> (TestApp, StandIn, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = Router::new()
-        .route("/2010-04-01/Accounts/{sid}/Messages.json", post(messages))
+        .route("/2010-04-01/Accounts/{sid}/Messages.json", post(messages).get(list))
         .with_state(standin.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let r = app
@@ -267,4 +306,80 @@ async fn a_signed_inbound_stop_unsubscribes_the_sender() {
         (subs.body["sms"]["status"].as_str(), subs.body["sms"]["source"].as_str()),
         (Some("unsubscribed"), Some("keyword"))
     );
+}
+
+#[tokio::test]
+async fn an_uncertain_send_the_provider_lists_is_settled_with_its_status_and_id() {
+    let (app, standin, _) = setup().await;
+    let ana = subscribed(&app).await;
+    // The provider takes the message but its answer is lost, and no callback comes.
+    standin.queued_errors.lock().unwrap().push_back((201, 0));
+    let r = app
+        .post(
+            "/api/v1/messages",
+            json!({"channel": "sms", "contact_id": ana, "text": "Seu código é 4711"}),
+        )
+        .await;
+    app.run_jobs().await;
+    let mid = r.body["id"].as_str().unwrap();
+    let url = format!("/api/v1/messages/{mid}");
+    assert_eq!(app.get(&url).await.body["status"], "uncertain");
+    app.clock.advance(chrono::Duration::minutes(3));
+    let done = recado_app::sms::reconcile::run(&app.app_state).await.unwrap();
+    assert_eq!(done.found, 1, "{done:?}");
+    let m = app.get(&url).await.body;
+    assert_eq!(
+        (m["status"].as_str(), m["provider_message_id"].as_str()),
+        (Some("delivered"), Some(format!("SM{:032}", 1).as_str())),
+        "{m}"
+    );
+    let listing = standin.listings.lock().unwrap()[0].clone();
+    let keys: Vec<&str> = listing.iter().map(|(k, _)| k.as_str()).collect();
+    for key in &keys {
+        assert!(
+            ["To", "From", "DateSent>", "PageSize"].contains(key),
+            "{key} is not a parameter of Twilio's ListMessage"
+        );
+    }
+    assert!(
+        listing.contains(&("To".to_string(), "+5511912345678".to_string())),
+        "{listing:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_uncertain_send_the_provider_never_lists_ends_failed_ten_minutes_after_its_attempt() {
+    let (app, standin, _) = setup().await;
+    let ana = subscribed(&app).await;
+    let r = app
+        .post(
+            "/api/v1/messages",
+            json!({"channel": "sms", "contact_id": ana, "text": "Seu código é 4711"}),
+        )
+        .await;
+    let mid = r.body["id"].as_str().unwrap().to_string();
+    // The attempt was marked, then the node died before the request left.
+    let attempted_at = recado_core::clock::Clock::now_ms(&app.clock);
+    app.app_state
+        .store
+        .mark_send_attempted(&mid, attempted_at)
+        .await
+        .unwrap();
+    app.run_jobs().await;
+    let url = format!("/api/v1/messages/{mid}");
+    assert_eq!(app.get(&url).await.body["status"], "uncertain");
+    app.clock.advance(chrono::Duration::minutes(3));
+    let early = recado_app::sms::reconcile::run(&app.app_state).await.unwrap();
+    assert_eq!((early.absent, early.open), (0, 1), "too early to give up");
+    assert_eq!(app.get(&url).await.body["status"], "uncertain");
+    app.clock.advance(chrono::Duration::minutes(8));
+    let late = recado_app::sms::reconcile::run(&app.app_state).await.unwrap();
+    assert_eq!(late.absent, 1, "{late:?}");
+    let m = app.get(&url).await.body;
+    assert_eq!(
+        (m["status"].as_str(), m["error"]["code"].as_str()),
+        (Some("failed"), Some("provider_has_no_record")),
+        "{m}"
+    );
+    assert!(standin.forms.lock().unwrap().is_empty(), "never sent");
 }

@@ -43,6 +43,7 @@ pub async fn receive(
     );
     let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
     if !verify_signature(&settings.auth_token, &url, &params, signature) {
+        metrics::counter!("recado_webhooks_total", "provider" => "sms_http", "outcome" => "bad_signature").increment(1);
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_signature",
@@ -65,10 +66,11 @@ pub async fn receive(
         body: text,
         received_at: state.clock.now_ms(),
     };
-    state
+    let stored = state
         .webhook_writer
         .store(event, |event_id| recado_core::jobs::Task::SmsWebhook { event_id })
         .await?;
+    metrics::counter!("recado_webhooks_total", "provider" => "sms_http", "outcome" => if stored { "stored" } else { "duplicate" }).increment(1);
     state
         .health
         .webhook(&channel.record.workspace_id, &channel.record.id, state.clock.now_ms());

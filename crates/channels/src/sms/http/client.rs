@@ -166,6 +166,84 @@ impl HttpSmsClient {
     }
 }
 
+/// A message as the account's Messages resource lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct ListedMessage {
+    pub sid: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub body: String,
+    /// `queued`, `sent`, `delivered`, `undelivered`, … as in status callbacks.
+    pub status: String,
+    #[serde(default, deserialize_with = "code_as_text")]
+    pub error_code: Option<String>,
+    /// `outbound-api` for messages sent through the API.
+    #[serde(default)]
+    pub direction: String,
+}
+
+/// `error_code` is a number in the provider's answers and may be null.
+fn code_as_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let value: Option<serde_json::Value> = serde::Deserialize::deserialize(d)?;
+    Ok(match value {
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct MessagePage {
+    #[serde(default)]
+    messages: Vec<ListedMessage>,
+}
+
+impl HttpSmsClient {
+    /// The messages sent through the API to `to` (from `from`, unless a
+    /// messaging service picks the sender) on or after `day`, newest first,
+    /// at most one page of 100: what the provider knows of a send whose answer
+    /// was lost.
+    pub async fn list_sent(
+        &self,
+        to: &str,
+        from: &str,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<ListedMessage>, SmsSendError> {
+        let day = day.format("%Y-%m-%d").to_string();
+        let mut query = vec![("To", to), ("DateSent>", day.as_str()), ("PageSize", "100")];
+        if self.config.messaging_service_sid.as_deref().is_none_or(str::is_empty) {
+            query.push(("From", from));
+        }
+        let response = self
+            .http
+            .get(self.config.messages_url())
+            .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
+            .query(&query)
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| SmsSendError::Unreachable(error_chain(&e.without_url())))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| SmsSendError::Unreachable(error_chain(&e.without_url())))?;
+        if !status.is_success() {
+            return Err(provider_error(status.as_u16(), &bytes, None));
+        }
+        let page: MessagePage = serde_json::from_slice(&bytes)
+            .map_err(|e| SmsSendError::Unreachable(format!("unreadable list of messages: {e}")))?;
+        Ok(page
+            .messages
+            .into_iter()
+            .filter(|m| m.direction.is_empty() || m.direction.starts_with("outbound"))
+            .collect())
+    }
+}
+
 /// Connection-stage failures never reached the provider; everything later might have.
 fn transport_error(e: reqwest::Error) -> SmsSendError {
     let e = e.without_url();
@@ -195,4 +273,68 @@ fn retry_after_ms(headers: &HeaderMap) -> Option<i64> {
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let ms = (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds();
     Some(ms.max(0))
+}
+
+/// What the provider's list says of a send whose answer was lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    /// Exactly one listed message has the send's text and is not another
+    /// send's: it is this one.
+    Found(&'a ListedMessage),
+    /// None has the text.
+    Absent,
+    /// Several could be it: the hub cannot tell which.
+    Ambiguous,
+}
+
+/// Finds the send of `body` among `listed` (already filtered by number and
+/// day), leaving out the messages whose SIDs `known` says belong to other sends.
+pub fn find_send<'a>(listed: &'a [ListedMessage], body: &str, known: impl Fn(&str) -> bool) -> Lookup<'a> {
+    let mut candidates = listed.iter().filter(|m| m.body == body && !known(&m.sid));
+    match (candidates.next(), candidates.next()) {
+        (Some(one), None) => Lookup::Found(one),
+        (None, _) => Lookup::Absent,
+        (Some(_), Some(_)) => Lookup::Ambiguous,
+    }
+}
+
+#[cfg(test)]
+mod lookup_tests {
+    use super::*;
+
+    fn listed(sid: &str, body: &str) -> ListedMessage {
+        ListedMessage {
+            sid: sid.into(),
+            to: "+5511912345678".into(),
+            from: Some("+15017122661".into()),
+            body: body.into(),
+            status: "delivered".into(),
+            error_code: None,
+            direction: "outbound-api".into(),
+        }
+    }
+
+    #[test]
+    fn the_one_listed_message_with_the_sends_text_is_the_send() {
+        let list = [listed("SM1", "Pedido 1"), listed("SM2", "Pedido 2")];
+        assert_eq!(find_send(&list, "Pedido 2", |_| false), Lookup::Found(&list[1]));
+    }
+
+    #[test]
+    fn a_message_already_matched_to_another_send_is_not_this_one() {
+        let list = [listed("SM1", "Oi"), listed("SM2", "Oi")];
+        assert_eq!(find_send(&list, "Oi", |sid| sid == "SM1"), Lookup::Found(&list[1]));
+    }
+
+    #[test]
+    fn two_unmatched_messages_with_the_same_text_leave_the_send_undecided() {
+        let list = [listed("SM1", "Oi"), listed("SM2", "Oi")];
+        assert_eq!(find_send(&list, "Oi", |_| false), Lookup::Ambiguous);
+    }
+
+    #[test]
+    fn no_message_with_the_text_means_the_provider_has_none() {
+        let list = [listed("SM1", "Oi")];
+        assert_eq!(find_send(&list, "Tchau", |_| false), Lookup::Absent);
+    }
 }

@@ -18,6 +18,8 @@ pub use callbacks::{
     parse_inbound, parse_status_callback, twiml_empty_response, InboundSms, ParseError, StatusCallback,
     TWIML_CONTENT_TYPE,
 };
-pub use client::{request_form, HttpSent, HttpSmsClient, HttpSmsConfig, DEFAULT_BASE_URL};
+pub use client::{
+    find_send, request_form, HttpSent, HttpSmsClient, HttpSmsConfig, ListedMessage, Lookup, DEFAULT_BASE_URL,
+};
 pub use errors::rejection_code;
 pub use signature::{signature, verify_signature, SIGNATURE_HEADER};

@@ -53,6 +53,48 @@ pub fn start_node(
         .expect("start recado")
 }
 
+/// Starts `recado serve` with `args` added (e.g. `--demo`), the default log
+/// level, and its standard output and error written to `log`.
+pub fn start_logged_node(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    port: u16,
+    token: &str,
+    args: &[&str],
+    log: &std::path::Path,
+) -> Child {
+    let file = std::fs::File::create(log).expect("create the log file");
+    Command::new(env!("CARGO_BIN_EXE_recado"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            database_url,
+        ])
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("RECADO_ADMIN_TOKEN", token)
+        .env_remove("RECADO_LOG")
+        .stdout(file.try_clone().expect("clone the log file"))
+        .stderr(file)
+        .die_with_parent()
+        .spawn()
+        .expect("start recado")
+}
+
+/// Sends SIGTERM (the hub finishes the jobs in hand and stops) and waits.
+#[allow(unsafe_code)]
+pub fn stop_gracefully(child: &mut Child) {
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits");
+    // SAFETY: kill only signals the child process this test started.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let _ = child.wait();
+}
+
 trait DieWithParent {
     fn die_with_parent(&mut self) -> &mut Self;
 }
