@@ -16,4 +16,5 @@ pub mod sms_compose;
 pub mod text;
 pub mod tokens;
 pub mod unsubscribe_token;
+pub mod voice;
 pub mod whatsapp;
