@@ -128,6 +128,13 @@ impl Narration {
     }
 }
 
+/// Reads one narration, refusals naming `field` and its parts.
+pub fn parse_narration(value: &Value, field: &str) -> Result<Narration, Invalid> {
+    let narration = Narration::deserialize(value).map_err(|e| invalid(field, e.to_string()))?;
+    narration.check(field)?;
+    Ok(narration)
+}
+
 /// Who is called and from which number, shared by voice messages and IVR calls.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
