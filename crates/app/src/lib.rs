@@ -28,6 +28,7 @@ pub mod sms;
 pub mod state;
 pub mod throttle;
 pub mod users;
+pub mod voice;
 pub mod webhook_writer;
 pub mod whatsapp;
 pub mod workers;

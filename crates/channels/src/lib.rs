@@ -9,4 +9,5 @@
 //!   (360dialog), from webhook signature checks to the HTTP client.
 
 pub mod sms;
+pub mod voice;
 pub mod whatsapp;

@@ -15,6 +15,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users::routes())
         .merge(ops::api_routes())
         .merge(crate::sms_api::routes())
+        .merge(crate::voice::routes())
         .merge(crate::channels::routes())
         .merge(crate::messages::routes(&state))
         .merge(crate::whatsapp::api_routes())

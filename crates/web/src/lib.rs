@@ -23,6 +23,7 @@ pub mod sms;
 pub mod sms_api;
 pub mod ui;
 pub mod users;
+pub mod voice;
 pub mod whatsapp;
 pub mod workflows;
 

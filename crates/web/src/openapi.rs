@@ -77,6 +77,7 @@ use utoipa::{Modify, OpenApi};
         crate::users::update_workspace,
         crate::users::create_workspace,
         crate::sms_api::analyze,
+        crate::voice::preview,
         crate::channels::routes::create_channel,
         crate::channels::routes::list_channels,
         crate::channels::routes::get_channel,

@@ -5,6 +5,7 @@
 //! or silence leads to.
 
 pub mod call;
+pub mod definition;
 pub mod ivr;
 
 use serde::{Deserialize, Serialize};

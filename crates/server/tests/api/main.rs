@@ -36,5 +36,6 @@ mod sms_smpp;
 mod ui_browser;
 mod ui_forms;
 mod users;
+mod voice;
 mod whatsapp;
 mod workflows;

@@ -1,0 +1,6 @@
+//! Voice providers' I/O: speech rendered on the box ([`speech`]).
+//! The call's rules (its state machine, the IVR menu, definitions) are
+//! `recado_core::voice`; adapters here only turn them into audio and
+//! provider requests.
+
+pub mod speech;
