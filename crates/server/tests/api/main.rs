@@ -21,6 +21,7 @@ mod import;
 mod inbox_api;
 mod jobs;
 mod nodes;
+mod openapi_conformance;
 mod outbound_webhooks;
 mod request_ids;
 mod segments;
