@@ -58,6 +58,7 @@ impl From<CampaignWithStats> for CampaignView {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Black Friday", "channel": "sms"}))]
 pub struct CampaignInput {
     /// 1 to 200 characters without control characters, unique in the workspace.
     #[schema(

@@ -109,7 +109,7 @@ use utoipa::{Modify, OpenApi};
         crate::outbound_webhooks::enable,
     ),
     components(schemas(crate::error::ErrorBody)),
-    modifiers(&BearerAuth, &CommonErrors),
+    modifiers(&BearerAuth, &CommonErrors, &CreationLinks),
     security(("bearer" = []))
 )]
 struct ApiDoc;
@@ -254,6 +254,50 @@ impl Modify for CommonErrors {
     }
 }
 
+/// Links from each creation (`POST /x` answering 201) to the operations on
+/// what it created (`/x/{id}…`, the `id` of its answer), so clients and
+/// testing tools can follow them.
+struct CreationLinks;
+
+impl Modify for CreationLinks {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::link::LinkBuilder;
+        let targets: Vec<(String, Vec<String>)> = openapi
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let ids = [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|op| op.operation_id.clone())
+                    .collect();
+                (path.clone(), ids)
+            })
+            .collect();
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let Some(created) = item.post.as_mut().and_then(|op| op.responses.responses.get_mut("201")) else {
+                continue;
+            };
+            let RefOr::T(created) = created else { continue };
+            let prefix = format!("{path}/{{id}}");
+            for (target, ids) in &targets {
+                let rest = target.strip_prefix(&prefix);
+                if !rest.is_some_and(|r| r.is_empty() || (r.starts_with('/') && !r[1..].contains('{'))) {
+                    continue;
+                }
+                for id in ids {
+                    let link = LinkBuilder::new()
+                        .operation_id(id.clone())
+                        .parameter("id", "$response.body#/id")
+                        .build();
+                    created.links.insert(id.clone(), RefOr::T(link));
+                }
+            }
+        }
+    }
+}
+
 /// A schema written as JSON Schema, for shapes the derive cannot say
 /// (`schema_with = ...` on a field).
 pub fn schema(value: serde_json::Value) -> RefOr<utoipa::openapi::Schema> {
@@ -290,4 +334,66 @@ pub fn nullable_country() -> RefOr<utoipa::openapi::Schema> {
 
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+/// The document as served. utoipa 5 writes a link's target as
+/// `operation_id`; OpenAPI spells it `operationId`.
+pub fn document_json() -> serde_json::Value {
+    let mut doc = serde_json::to_value(document()).expect("the document is JSON");
+    let operations = doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut());
+    for operation in operations
+        .filter_map(serde_json::Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let Some(responses) = operation["responses"].as_object_mut() else {
+            continue;
+        };
+        for link in responses
+            .values_mut()
+            .filter_map(|r| r.get_mut("links").and_then(serde_json::Value::as_object_mut))
+            .flat_map(|links| links.values_mut())
+            .filter_map(serde_json::Value::as_object_mut)
+        {
+            for (from, to) in [("operation_id", "operationId"), ("operation_ref", "operationRef")] {
+                if let Some(value) = link.remove(from) {
+                    link.insert(to.to_string(), value);
+                }
+            }
+        }
+    }
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn links_name_their_target_operation_as_openapi_spells_it() {
+        let doc = super::document_json();
+        let link = &doc["paths"]["/api/v1/contacts"]["post"]["responses"]["201"]["links"]["get_contact"];
+        assert_eq!(link["operationId"], "get_contact", "{link}");
+        assert_eq!(link["parameters"]["id"], "$response.body#/id");
+        assert!(link.get("operation_id").is_none());
+    }
+
+    #[test]
+    fn every_operation_answers_with_the_error_contract_when_it_refuses() {
+        let doc = super::document_json();
+        let contact = &doc["paths"]["/api/v1/contacts/{id}"]["get"]["responses"];
+        for status in ["401", "404", "500"] {
+            assert_eq!(
+                contact[status]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
+                "{status}"
+            );
+        }
+        let create = &doc["paths"]["/api/v1/contacts"]["post"]["responses"];
+        for status in ["400", "413", "415", "422"] {
+            assert!(create[status].is_object(), "{status}");
+        }
+        let health = &doc["paths"]["/healthz"]["get"];
+        assert_eq!(health["security"], serde_json::json!([{}]));
+        assert!(health["responses"].get("401").is_none());
+    }
 }

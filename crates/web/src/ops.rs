@@ -94,8 +94,8 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(crate::openapi::document())
+async fn openapi() -> Json<serde_json::Value> {
+    Json(crate::openapi::document_json())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

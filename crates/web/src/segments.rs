@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "SMS subscribers", "filter": {"subscription": "sms", "op": "eq", "value": "subscribed"}}))]
 pub struct SegmentInput {
     /// 1 to 200 characters.
     #[schema(pattern = "\\S", max_length = 200)]

@@ -16,6 +16,7 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize, utoipa::ToSchema, Debug)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"text": "Promoção válida até amanhã"}))]
 /// The request body; see [`AnalysisRequest`].
 pub struct AnalyzeInput {
     /// Not empty.

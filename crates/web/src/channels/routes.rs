@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}))]
 pub struct ChannelInput {
     #[schema(schema_with = channel_kind)]
     kind: String,

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"properties": {"firstname": "Ana", "phone": "+55 11 91234-5678", "country": "BR"}}))]
 pub struct ContactInput {
     /// Property name → value (string, number, boolean; `null` or an empty
     /// text clears on update).

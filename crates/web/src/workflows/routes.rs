@@ -34,6 +34,8 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Welcome", "definition": {"triggers": [{"type": "manual"}], "start": "hello",
+    "nodes": {"hello": {"type": "send_sms", "from": "Recado", "text": "Hi {{contact.firstname}}", "next": "end"}, "end": {"type": "end"}}}}))]
 pub struct WorkflowInput {
     /// 1 to 200 characters.
     #[schema(pattern = "\\S", max_length = 200)]
