@@ -4,7 +4,8 @@
 //! Each handler documents its success, its body and the refusals that are
 //! its own (codes in the descriptions); [`CommonErrors`] adds those every
 //! operation shares, from what the operation is: 401 when it needs a token,
-//! 400/413/415/422 when it reads a JSON body, 404 when its path names
+//! 400/413/415/422 when it reads a JSON body (only 413 for the public
+//! webhooks, which read their signed bodies themselves), 404 when its path names
 //! something, 422 `invalid_query` when it takes query parameters, and 500.
 //! `scripts/schemathesis` checks the hub against the document.
 
@@ -19,6 +20,9 @@ use utoipa::{Modify, OpenApi};
     info(title = "Recado API", description = "Self-hosted business messaging hub: contacts, consent, WhatsApp, SMS and voice."),
     paths(
         crate::ops::healthz,
+        crate::ops::metrics,
+        crate::whatsapp::webhook::handshake,
+        crate::whatsapp::webhook::receive,
         crate::ops::list_jobs,
         crate::inbox::api::list_threads,
         crate::inbox::api::counts,
@@ -204,7 +208,9 @@ impl CommonErrors {
             .as_ref()
             .map(|b| body_media_types(b).map(str::to_string).collect())
             .unwrap_or_default();
-        if media.iter().any(|m| m == "application/json") {
+        // Public operations are provider and workflow webhooks: they read
+        // their raw signed bodies themselves and document their own refusals.
+        if !public && media.iter().any(|m| m == "application/json") {
             add_error(op, "400", "`bad_request`: the body is not JSON");
             add_error(
                 op,
@@ -218,14 +224,16 @@ impl CommonErrors {
                 "413",
                 "`payload_too_large`: the body is larger than the hub accepts",
             );
-            add_error(
-                op,
-                "415",
-                &format!(
-                    "`unsupported_media_type`: the body must be sent as {}",
-                    media.join(" or ")
-                ),
-            );
+            if !public {
+                add_error(
+                    op,
+                    "415",
+                    &format!(
+                        "`unsupported_media_type`: the body must be sent as {}",
+                        media.join(" or ")
+                    ),
+                );
+            }
         }
         add_error(
             op,
@@ -392,6 +400,9 @@ mod tests {
         for status in ["400", "413", "415", "422"] {
             assert!(create[status].is_object(), "{status}");
         }
+        let hook = &doc["paths"]["/webhooks/whatsapp/{channel_id}"]["post"]["responses"];
+        assert!(hook["401"].is_object() && hook["413"].is_object());
+        assert!(hook.get("415").is_none() && hook.get("400").is_none());
         let health = &doc["paths"]["/healthz"]["get"];
         assert_eq!(health["security"], serde_json::json!([{}]));
         assert!(health["responses"].get("401").is_none());

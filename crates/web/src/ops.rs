@@ -81,7 +81,10 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Prometheus text: requests by route, jobs, queues, usage and binds.
+#[utoipa::path(get, path = "/metrics", security(()),
+    responses((status = 200, description = "the metrics in the Prometheus text format", content_type = "text/plain", body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
     // The queue, usage and bind figures come from the database; without it the process's
     // own series are still worth serving.
     if let Err(e) = recado_app::scrape_metrics::record(&state).await {

@@ -45,7 +45,8 @@ pub struct HookAccepted {
     responses((status = 202, description = "the contact is enrolled", body = HookAccepted),
         (status = 401, description = "`bad_signature`", body = crate::error::ErrorBody),
         (status = 404, description = "no such workflow, or it has no webhook trigger", body = crate::error::ErrorBody),
-        (status = 409, description = "`workflow_not_active`", body = crate::error::ErrorBody)))]
+        (status = 409, description = "`workflow_not_active`", body = crate::error::ErrorBody),
+        (status = 422, description = "`bad_request`: a signed body that does not read as `{contact, data}`", body = crate::error::ErrorBody)))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(id): Path<String>,
