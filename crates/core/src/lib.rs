@@ -9,6 +9,7 @@ pub mod consent;
 pub mod delivery;
 pub mod ids;
 pub mod jobs;
+pub mod json_members;
 pub mod keywords;
 pub mod phone;
 pub mod properties;

@@ -39,7 +39,7 @@ pub struct BroadcastInput {
     pub name: Option<String>,
     pub segment_id: String,
     /// `sms` or `whatsapp`.
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::consent::routes::ChannelName)]
     pub channel: Channel,
     pub channel_id: Option<String>,
     /// The SMS sender; the channel's default when absent.
@@ -48,14 +48,18 @@ pub struct BroadcastInput {
     pub text: Option<String>,
     /// The WhatsApp template: `{"name", "language", "parameters"}`.
     #[schema(value_type = Option<Object>)]
+    #[serde(default, deserialize_with = "recado_core::json_members::optional_object")]
     pub template: Option<TemplateRef>,
     #[serde(default)]
     pub shorten_urls: bool,
     #[schema(value_type = Option<Object>)]
+    #[serde(default, deserialize_with = "recado_core::json_members::optional_object")]
     pub utm: Option<Utm>,
     /// `transliterate` (default) or `auto`.
+    #[schema(schema_with = crate::sms_api::policy)]
     pub policy: Option<String>,
     /// RFC 3339; now when absent.
+    #[schema(format = DateTime)]
     pub scheduled_at: Option<String>,
 }
 
@@ -168,8 +172,9 @@ async fn workspace(state: &AppState, caller: &Caller) -> Result<recado_store::wo
 
 /// What a broadcast would do, member by member, without sending anything.
 #[utoipa::path(post, path = "/api/v1/broadcasts/estimate", request_body = BroadcastInput,
-    responses((status = 200, body = EstimateView), (status = 403, body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "what the broadcast would do", body = EstimateView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: the segment or channel named does not exist", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_time`, `invalid_channel`, `no_channel`, `content_required`, `empty_text`, `invalid_sender`, `template_not_approved`, `template_parameters` …; `field` names the member", body = crate::error::ErrorBody)))]
 pub async fn estimate_broadcast(
     State(state): State<AppState>,
     caller: Caller,
@@ -182,9 +187,10 @@ pub async fn estimate_broadcast(
 }
 
 #[utoipa::path(post, path = "/api/v1/broadcasts", request_body = BroadcastInput,
-    responses((status = 201, body = BroadcastView), (status = 403, body = crate::error::ErrorBody),
+    responses((status = 201, description = "the broadcast, scheduled or preparing", body = BroadcastView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: the segment or channel named does not exist", body = crate::error::ErrorBody),
         (status = 409, description = "`campaign_exists`", body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+        (status = 422, description = "`invalid_time`, `invalid_channel`, `no_channel`, `content_required`, `empty_text`, `invalid_sender`, `template_not_approved`, `template_parameters` …; `field` names the member", body = crate::error::ErrorBody)))]
 pub async fn create_broadcast(
     State(state): State<AppState>,
     caller: Caller,
@@ -198,8 +204,8 @@ pub async fn create_broadcast(
 
 /// Newest first.
 #[utoipa::path(get, path = "/api/v1/broadcasts",
-    params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200)))]
+    params(Page),
+    responses((status = 200, description = "broadcasts, newest first", body = ListBody<BroadcastView>)))]
 pub async fn list_broadcasts(
     State(state): State<AppState>,
     caller: Caller,
@@ -210,8 +216,8 @@ pub async fn list_broadcasts(
     Ok(Json(page(rows, limit, |s| &s.broadcast.id, BroadcastView::from)))
 }
 
-#[utoipa::path(get, path = "/api/v1/broadcasts/{id}",
-    responses((status = 200, body = BroadcastView), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/broadcasts/{id}", params(("id" = String, Path, description = "the broadcast's id")),
+    responses((status = 200, description = "the broadcast", body = BroadcastView)))]
 pub async fn get_broadcast(
     State(state): State<AppState>,
     caller: Caller,
@@ -230,8 +236,8 @@ async fn run(state: AppState, caller: Caller, id: String, command: Command) -> A
 }
 
 /// Stops preparing and submitting at once; messages not yet submitted wait.
-#[utoipa::path(post, path = "/api/v1/broadcasts/{id}/pause",
-    responses((status = 200, body = BroadcastView), (status = 404, body = crate::error::ErrorBody),
+#[utoipa::path(post, path = "/api/v1/broadcasts/{id}/pause", params(("id" = String, Path, description = "the broadcast's id")),
+    responses((status = 200, description = "the broadcast", body = BroadcastView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
         (status = 409, description = "`broadcast_state`", body = crate::error::ErrorBody)))]
 pub async fn pause_broadcast(
     State(state): State<AppState>,
@@ -241,8 +247,8 @@ pub async fn pause_broadcast(
     run(state, caller, id, Command::Pause).await
 }
 
-#[utoipa::path(post, path = "/api/v1/broadcasts/{id}/resume",
-    responses((status = 200, body = BroadcastView), (status = 404, body = crate::error::ErrorBody),
+#[utoipa::path(post, path = "/api/v1/broadcasts/{id}/resume", params(("id" = String, Path, description = "the broadcast's id")),
+    responses((status = 200, description = "the broadcast", body = BroadcastView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
         (status = 409, description = "`broadcast_state`", body = crate::error::ErrorBody)))]
 pub async fn resume_broadcast(
     State(state): State<AppState>,
@@ -254,8 +260,8 @@ pub async fn resume_broadcast(
 
 /// Stops for good: recipients not prepared get nothing, messages not yet
 /// submitted are settled `not_sent` (`broadcast_cancelled`).
-#[utoipa::path(post, path = "/api/v1/broadcasts/{id}/cancel",
-    responses((status = 200, body = BroadcastView), (status = 404, body = crate::error::ErrorBody),
+#[utoipa::path(post, path = "/api/v1/broadcasts/{id}/cancel", params(("id" = String, Path, description = "the broadcast's id")),
+    responses((status = 200, description = "the broadcast", body = BroadcastView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
         (status = 409, description = "`broadcast_state`", body = crate::error::ErrorBody)))]
 pub async fn cancel_broadcast(
     State(state): State<AppState>,

@@ -58,25 +58,41 @@ impl From<CampaignWithStats> for CampaignView {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Black Friday", "channel": "sms"}))]
 pub struct CampaignInput {
+    /// 1 to 200 characters without control characters, unique in the workspace.
+    #[schema(
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$",
+        max_length = 200
+    )]
     pub name: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::consent::routes::ChannelName)]
     pub channel: Channel,
     /// Defaults to `api`.
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = campaign_source)]
     pub source: Option<Source>,
+}
+
+fn campaign_source() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::openapi::schema(serde_json::json!({"type": ["string", "null"],
+        "enum": ["api", "workflow", "broadcast", "crm", "ivr", "inbox", "system", null]}))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignPatch {
+    /// 1 to 200 characters without control characters, unique in the workspace.
+    #[schema(
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$",
+        max_length = 200
+    )]
     pub name: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/campaigns", request_body = CampaignInput,
     responses((status = 201, body = CampaignView),
         (status = 409, description = "`campaign_exists`", body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+        (status = 422, description = "`invalid_campaign`: 1 to 200 characters without control characters", body = crate::error::ErrorBody)))]
 pub async fn create_campaign(
     State(state): State<AppState>,
     caller: Caller,
@@ -93,11 +109,17 @@ pub async fn create_campaign(
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// `sms`, `whatsapp` or `voice` (empty: every channel).
     channel: Option<String>,
+    /// RFC 3339: campaigns created since then.
+    #[param(format = DateTime)]
     since: Option<String>,
+    /// Items per page: 50 by default, at most 500 (a larger number reads as 500, a smaller than 1 as 1).
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -115,9 +137,9 @@ fn parse_cursor(cursor: &str) -> Result<(i64, String), AppError> {
 
 /// Newest first, each with its statistics.
 #[utoipa::path(get, path = "/api/v1/campaigns",
-    params(("channel" = Option<String>, Query), ("since" = Option<String>, Query, description = "RFC 3339"),
-        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200), (status = 422, body = crate::error::ErrorBody)))]
+    params(ListQuery),
+    responses((status = 200, description = "campaigns, newest first", body = ListBody<CampaignView>),
+        (status = 422, description = "`invalid_channel`, `invalid_time`, `invalid_cursor`", body = crate::error::ErrorBody)))]
 pub async fn list_campaigns(
     State(state): State<AppState>,
     caller: Caller,
@@ -149,8 +171,8 @@ pub async fn list_campaigns(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}",
-    responses((status = 200, body = CampaignView), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", params(("id" = String, Path, description = "the campaign's id")),
+    responses((status = 200, description = "the campaign and its statistics", body = CampaignView)))]
 pub async fn get_campaign(
     State(state): State<AppState>,
     caller: Caller,
@@ -160,10 +182,10 @@ pub async fn get_campaign(
 }
 
 /// Renames a campaign; its statistics stay.
-#[utoipa::path(patch, path = "/api/v1/campaigns/{id}", request_body = CampaignPatch,
-    responses((status = 200, body = CampaignView), (status = 404, body = crate::error::ErrorBody),
+#[utoipa::path(patch, path = "/api/v1/campaigns/{id}", params(("id" = String, Path, description = "the campaign's id")), request_body = CampaignPatch,
+    responses((status = 200, description = "the campaign", body = CampaignView),
         (status = 409, description = "`campaign_exists`", body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+        (status = 422, description = "`invalid_campaign`: 1 to 200 characters without control characters", body = crate::error::ErrorBody)))]
 pub async fn rename_campaign(
     State(state): State<AppState>,
     caller: Caller,
@@ -177,9 +199,22 @@ pub async fn rename_campaign(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SeriesQuery {
+    /// `hour` (default) or `day`.
+    #[param(schema_with = bucket)]
     bucket: Option<Bucket>,
+}
+
+fn recipient_state_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    let mut states = vec![""];
+    states.extend(recado_core::campaigns::RECIPIENT_STATES);
+    crate::openapi::schema(serde_json::json!({"type": "string", "enum": states}))
+}
+
+fn bucket() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::openapi::schema(serde_json::json!({"type": "string", "enum": ["hour", "day"]}))
 }
 
 #[derive(Serialize, utoipa::ToSchema, Debug)]
@@ -215,9 +250,8 @@ pub struct SeriesView {
 /// Counters per hour (default) or per day in the workspace's time zone,
 /// oldest first; buckets where nothing happened are left out.
 #[utoipa::path(get, path = "/api/v1/campaigns/{id}/series",
-    params(("bucket" = Option<String>, Query, description = "`hour` (default) or `day`")),
-    responses((status = 200, body = SeriesView), (status = 404, body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+    params(("id" = String, Path, description = "the campaign's id"), SeriesQuery),
+    responses((status = 200, description = "counters per bucket, oldest first", body = SeriesView)))]
 pub async fn campaign_series(
     State(state): State<AppState>,
     caller: Caller,
@@ -276,10 +310,16 @@ impl From<RecipientRow> for RecipientView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RecipientsQuery {
+    /// `queued`, `sent`, `delivered`, `not_delivered`, `not_sent`,
+    /// `uncertain`, `clicked`, `replied` or `unsubscribed` (empty: all).
+    #[param(schema_with = recipient_state_schema)]
     state: Option<String>,
+    /// Items per page: 50 by default, at most 500 (a larger number reads as 500, a smaller than 1 as 1).
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -287,9 +327,9 @@ pub struct RecipientsQuery {
 /// narrows to one state (`queued`, `sent`, `delivered`, `not_delivered`,
 /// `not_sent`, `uncertain`, `clicked`, `replied`, `unsubscribed`).
 #[utoipa::path(get, path = "/api/v1/campaigns/{id}/recipients",
-    params(("state" = Option<String>, Query), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200), (status = 404, body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+    params(("id" = String, Path, description = "the campaign's id"), RecipientsQuery),
+    responses((status = 200, description = "one message per recipient", body = ListBody<RecipientView>),
+        (status = 422, description = "`invalid_state`", body = crate::error::ErrorBody)))]
 pub async fn campaign_recipients(
     State(state): State<AppState>,
     caller: Caller,
@@ -355,7 +395,7 @@ fn csv_rows(rows: &[RecipientRow], header: bool) -> Result<Vec<u8>, csv::Error> 
 }
 
 /// Every recipient as CSV, streamed page by page.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}/export.csv",
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/export.csv", params(("id" = String, Path, description = "the campaign's id")),
     responses((status = 200, content_type = "text/csv", body = String,
         description = "contact_id,phone,message_id,state,reason,sent_at,delivered_at,clicked_at,replied_at,unsubscribed_at"),
         (status = 404, body = crate::error::ErrorBody)))]

@@ -16,34 +16,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|ct| {
-                let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-                mime == "application/json" || mime.ends_with("+json")
-            })
-            .unwrap_or(false);
-        if !is_json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as application/json",
-            ));
-        }
+        require_json_content_type(req.headers())?;
         let bytes = read_body(req, state).await?;
         parse_json(&bytes).map(ApiJson)
     }
 }
 
-/// 415 unless the request says its body is JSON (`application/json…`), for
-/// handlers that read the raw body themselves.
+/// 415 unless the request says its body is JSON (`application/json` or a
+/// `+json` type, parameters allowed), also for handlers that read the raw
+/// body themselves.
 pub fn require_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
+        .is_some_and(|ct| {
+            let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        });
     if is_json {
         Ok(())
     } else {
@@ -71,73 +60,70 @@ pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes,
 }
 
 /// Every request body of the API is a JSON object (a struct would otherwise
-/// take an array positionally), in UTF-8.
+/// take an array positionally), in UTF-8. A number with a zero fraction
+/// (`5.0`) is the integer it equals, as JSON Schema has it.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if std::str::from_utf8(bytes).is_err() {
         return Err(ApiError::bad_request("the body must be JSON in UTF-8"));
     }
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if first.is_some_and(|b| *b != b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    if !value.is_object() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_value",
             "the body must be a JSON object",
         ));
     }
-    refuse_nul_in_json(bytes)?;
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
+    if let Some(path) = recado_core::text::json_nul_path(&value) {
+        return Err(nul_refused(path.trim_start_matches('.')));
+    }
+    integral_numbers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        use serde_json::error::Category;
-        match inner.classify() {
-            Category::Syntax | Category::Eof | Category::Io => {
-                ApiError::bad_request(format!("the body is not valid JSON: {inner}"))
-            }
-            Category::Data => {
-                // A missing or unknown member is reported at its parent's path.
-                let message = inner.to_string();
-                let member = ["missing field `", "unknown field `"]
-                    .iter()
-                    .find_map(|p| message.strip_prefix(p))
-                    .and_then(|rest| rest.split('`').next());
-                let field = match (path.as_str(), member) {
-                    (".", None) => None,
-                    (".", Some(m)) => Some(m.to_string()),
-                    (p, Some(m)) if p.rsplit('.').next() != Some(m) => Some(format!("{p}.{m}")),
-                    _ => Some(path),
-                };
-                let mut e = ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_value",
-                    format!("invalid value: {inner}"),
-                );
-                if let Some(f) = field {
-                    e = e.with_field(f);
-                }
-                e
-            }
+        // A missing or unknown member is reported at its parent's path.
+        let message = inner.to_string();
+        let member = ["missing field `", "unknown field `"]
+            .iter()
+            .find_map(|p| message.strip_prefix(p))
+            .and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), member) {
+            (".", None) => None,
+            (".", Some(m)) => Some(m.to_string()),
+            (p, Some(m)) if p.rsplit('.').next() != Some(m) => Some(format!("{p}.{m}")),
+            _ => Some(path),
+        };
+        let mut e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            format!("invalid value: {inner}"),
+        );
+        if let Some(f) = field {
+            e = e.with_field(f);
         }
-    })?;
-    // Anything after the first JSON value makes the body unparseable.
-    de.end()
-        .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
-    Ok(value)
+        e
+    })
 }
 
-/// 422 for a JSON body with a NUL character in a string or member name: no
-/// database can keep it as text, and silently altering what a user sent
-/// would be worse than saying so.
-fn refuse_nul_in_json(bytes: &[u8]) -> Result<(), ApiError> {
-    if !recado_core::text::json_text_may_hold_nul(bytes) {
-        return Ok(());
-    }
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
-        return Ok(()); // not JSON: the parser below says so
-    };
-    match recado_core::text::json_nul_path(&value) {
-        Some(path) => Err(nul_refused(path.trim_start_matches('.'))),
-        None => Ok(()),
+/// Turns every number with a zero fraction that an integer can hold exactly
+/// (`5.0`, `-2e3`) into that integer, so integer members take it.
+fn integral_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    /// 2^53: every integer up to it is exact as a float.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n
+                .as_f64()
+                .filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() <= EXACT)
+            {
+                *n = serde_json::Number::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(members) => members.values_mut().for_each(integral_numbers),
+        _ => {}
     }
 }
 
@@ -187,9 +173,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 }
 
 /// `?limit=&cursor=` of every list.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
+    /// Items per page: 50 by default, at most 500 (a larger number reads as 500, a smaller than 1 as 1).
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
@@ -237,4 +226,45 @@ pub fn time_param(value: Option<&str>, field: &'static str) -> Result<Option<i64
                 })
         })
         .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    struct Input {
+        count: u32,
+        #[serde(default)]
+        ratio: Option<f64>,
+    }
+
+    #[test]
+    fn a_number_with_a_zero_fraction_is_an_integer() {
+        let input: Input = parse_json(br#"{"count": 109.0, "ratio": 1.0}"#).unwrap();
+        assert_eq!(input.count, 109);
+        assert_eq!(input.ratio, Some(1.0));
+        let e = parse_json::<Input>(br#"{"count": 1.5}"#).unwrap_err();
+        assert_eq!(
+            (e.status.as_u16(), e.code, e.field.as_deref()),
+            (422, "invalid_value", Some("count"))
+        );
+    }
+
+    #[test]
+    fn bodies_that_are_not_json_objects_are_refused_with_the_contract_codes() {
+        let e = parse_json::<Input>(b"{").unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (400, "bad_request"));
+        let e = parse_json::<Input>(b"[1]").unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (422, "invalid_value"));
+        let e = parse_json::<Input>(br#"{"count": 1} {}"#).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (400, "bad_request"));
+        let e = parse_json::<Input>(br#"{"count": 1, "extra": true}"#).unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), ("invalid_value", Some("extra")));
+        let e = parse_json::<Input>(br#"{}"#).unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), ("invalid_value", Some("count")));
+        let e = parse_json::<Input>(b"{\"count\": 1, \"ratio\": \"\\u0000\"}").unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), ("invalid_value", Some("ratio")));
+    }
 }

@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ListBody<T> {
     pub items: Vec<T>,
+    /// Pass as `?cursor=` for the next page; `null` on the last one.
     pub next_cursor: Option<String>,
 }
 

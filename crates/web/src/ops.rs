@@ -4,6 +4,7 @@
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::ApiQuery;
+use crate::list::ListBody;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -73,11 +74,14 @@ pub async fn track_requests(req: Request, next: Next) -> Response {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
+    #[schema(value_type = String, example = "ok")]
     status: &'static str,
 }
 
 /// 200 once the database answers.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health), (status = 503, body = Health)))]
+#[utoipa::path(get, path = "/healthz", security(()),
+    responses((status = 200, description = "the database answers", body = Health),
+        (status = 503, description = "the database does not answer", body = Health)))]
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => Json(Health { status: "ok" }).into_response(),
@@ -88,7 +92,10 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Prometheus text: requests by route, jobs, queues, usage and binds.
+#[utoipa::path(get, path = "/metrics", security(()),
+    responses((status = 200, description = "the metrics in the Prometheus text format", content_type = "text/plain", body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
     // The queue, usage and bind figures come from the database; without it the process's
     // own series are still worth serving.
     if let Err(e) = recado_app::scrape_metrics::record(&state).await {
@@ -101,14 +108,18 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(crate::openapi::document())
+async fn openapi() -> Json<serde_json::Value> {
+    Json(crate::openapi::document_json())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct JobQuery {
+    /// `ready`, `running`, `done` or `dead` (the ones that used up their attempts).
     status: Option<String>,
+    /// Items per page: 50 by default, at most 500 (a larger number reads as 500, a smaller than 1 as 1).
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -127,12 +138,13 @@ pub struct JobView {
 
 /// Jobs of the caller's workspace, newest first (admin); `?status=dead` shows
 /// the ones that used up their attempts.
-#[utoipa::path(get, path = "/api/v1/jobs", params(("status" = Option<String>, Query)), responses((status = 200)))]
+#[utoipa::path(get, path = "/api/v1/jobs", params(JobQuery),
+    responses((status = 200, body = ListBody<JobView>), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody)))]
 pub async fn list_jobs(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<JobQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ListBody<JobView>>> {
     caller.require_admin()?;
     let limit = recado_store::clamp_limit(q.limit);
     let jobs = state
@@ -164,5 +176,8 @@ pub async fn list_jobs(
             last_error: j.last_error,
         })
         .collect();
-    Ok(Json(serde_json::json!({ "items": items, "next_cursor": next })))
+    Ok(Json(ListBody {
+        items,
+        next_cursor: next,
+    }))
 }

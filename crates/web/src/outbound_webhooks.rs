@@ -29,9 +29,20 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointInput {
+    /// An http(s) URL.
+    #[schema(format = "uri", pattern = "^\\s*[hH][tT][tT][pP][sS]?://[^\\s/?#]+")]
     url: String,
     /// Event types, or `["*"]` (default) for all.
+    #[schema(schema_with = event_types)]
     events: Option<Vec<String>>,
+}
+
+fn event_types() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    let mut names = vec!["*"];
+    names.extend(recado_app::outbound_webhooks::EVENT_TYPES);
+    crate::openapi::schema(
+        json!({"type": ["array", "null"], "minItems": 1, "items": {"type": "string", "enum": names}}),
+    )
 }
 
 fn view(e: &Endpoint) -> Value {
@@ -42,7 +53,34 @@ fn view(e: &Endpoint) -> Value {
     })
 }
 
-#[utoipa::path(post, path = "/api/v1/webhooks", request_body = EndpointInput, responses((status = 201, description = "the endpoint and its signing secret, shown once")))]
+/// An endpoint the hub posts its events to.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EndpointView {
+    id: String,
+    url: String,
+    events: Vec<String>,
+    enabled: bool,
+    consecutive_failures: i64,
+    /// Why the hub stopped delivering, when it did.
+    disabled_reason: Option<String>,
+    created_at: String,
+    /// The signing secret: only in the answer to the creation.
+    secret: Option<String>,
+}
+
+/// The endpoints.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EndpointList {
+    items: Vec<EndpointView>,
+    /// Always `null`: every endpoint is listed.
+    next_cursor: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/webhooks", request_body = EndpointInput,
+    responses((status = 201, description = "the endpoint and its signing secret, shown once", body = EndpointView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_url`, `invalid_events`", body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -55,7 +93,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-#[utoipa::path(get, path = "/api/v1/webhooks", responses((status = 200)))]
+#[utoipa::path(get, path = "/api/v1/webhooks", responses((status = 200, description = "the workspace's endpoints", body = EndpointList), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require_admin()?;
     let items: Vec<Value> = state
@@ -68,7 +106,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
     Ok(Json(json!({ "items": items, "next_cursor": null })))
 }
 
-#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", params(("id" = String, Path, description = "the endpoint's id")), responses((status = 204, description = "the endpoint is gone"), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody)))]
 pub async fn remove(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
     caller.require_admin()?;
     state
@@ -82,7 +120,7 @@ pub async fn remove(State(state): State<AppState>, caller: Caller, Path(id): Pat
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/webhooks/{id}/enable", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/enable", params(("id" = String, Path, description = "the endpoint's id")), responses((status = 204, description = "deliveries start again"), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody)))]
 pub async fn enable(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
     caller.require_admin()?;
     state

@@ -29,7 +29,10 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "SMS subscribers", "filter": {"subscription": "sms", "op": "eq", "value": "subscribed"}}))]
 pub struct SegmentInput {
+    /// 1 to 200 characters.
+    #[schema(pattern = "\\S", max_length = 200)]
     pub name: String,
     /// A condition (API "Segments (lists)"): `{"all": [...]}`, `{"any":
     /// [...]}` or a leaf about a property, a subscription or an event.
@@ -40,6 +43,8 @@ pub struct SegmentInput {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SegmentPatch {
+    /// 1 to 200 characters.
+    #[schema(pattern = "\\S", max_length = 200)]
     pub name: Option<String>,
     /// A new condition; absent keeps the current one.
     #[serde(default, deserialize_with = "present")]
@@ -79,8 +84,8 @@ impl From<CountedSegment> for SegmentView {
 }
 
 #[utoipa::path(post, path = "/api/v1/segments", request_body = SegmentInput,
-    responses((status = 201, body = SegmentView), (status = 403, body = crate::error::ErrorBody),
-              (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, description = "the segment and how many contacts match now", body = SegmentView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_name`, `invalid_condition` (`field` points into the filter)", body = crate::error::ErrorBody)))]
 pub async fn create_segment(
     State(state): State<AppState>,
     caller: Caller,
@@ -91,16 +96,19 @@ pub async fn create_segment(
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Items per page: 50 by default, at most 500 (a larger number reads as 500, a smaller than 1 as 1).
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
 /// Newest first, each with its count.
 #[utoipa::path(get, path = "/api/v1/segments",
-    params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200)))]
+    params(ListQuery),
+    responses((status = 200, description = "segments, newest first", body = ListBody<SegmentView>)))]
 pub async fn list_segments(
     State(state): State<AppState>,
     caller: Caller,
@@ -111,8 +119,8 @@ pub async fn list_segments(
     Ok(Json(page(rows, limit, |s| &s.segment.id, SegmentView::from)))
 }
 
-#[utoipa::path(get, path = "/api/v1/segments/{id}",
-    responses((status = 200, body = SegmentView), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/segments/{id}", params(("id" = String, Path, description = "the segment's id")),
+    responses((status = 200, description = "the segment", body = SegmentView)))]
 pub async fn get_segment(
     State(state): State<AppState>,
     caller: Caller,
@@ -122,9 +130,9 @@ pub async fn get_segment(
 }
 
 /// Renames a segment and/or replaces its filter.
-#[utoipa::path(patch, path = "/api/v1/segments/{id}", request_body = SegmentPatch,
-    responses((status = 200, body = SegmentView), (status = 404, body = crate::error::ErrorBody),
-              (status = 422, body = crate::error::ErrorBody)))]
+#[utoipa::path(patch, path = "/api/v1/segments/{id}", params(("id" = String, Path, description = "the segment's id")), request_body = SegmentPatch,
+    responses((status = 200, description = "the segment", body = SegmentView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_name`, `invalid_condition` (`field` points into the filter)", body = crate::error::ErrorBody)))]
 pub async fn update_segment(
     State(state): State<AppState>,
     caller: Caller,
@@ -143,8 +151,8 @@ pub async fn update_segment(
     Ok(Json(updated.into()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/segments/{id}",
-    responses((status = 204), (status = 404, body = crate::error::ErrorBody),
+#[utoipa::path(delete, path = "/api/v1/segments/{id}", params(("id" = String, Path, description = "the segment's id")),
+    responses((status = 204, description = "the segment is gone"), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
         (status = 409, description = "`segment_in_use`: a workflow names the segment", body = crate::error::ErrorBody)))]
 pub async fn delete_segment(
     State(state): State<AppState>,
@@ -158,9 +166,8 @@ pub async fn delete_segment(
 
 /// The contacts that match the segment now, by ascending id (as the
 /// contacts API shows them).
-#[utoipa::path(get, path = "/api/v1/segments/{id}/contacts",
-    params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/segments/{id}/contacts", params(("id" = String, Path, description = "the segment's id"), ListQuery),
+    responses((status = 200, description = "the members", body = ListBody<ContactView>)))]
 pub async fn segment_contacts(
     State(state): State<AppState>,
     caller: Caller,

@@ -27,8 +27,13 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    /// Unique in the workspace.
+    #[schema(format = Email)]
     email: String,
+    #[schema(pattern = "\\S")]
     name: String,
+    /// At least 10 characters.
+    #[schema(min_length = 10)]
     password: String,
     role: Role,
 }
@@ -36,10 +41,12 @@ pub struct NewUser {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UserView {
     id: String,
+    /// Shown to admins and to the user themself.
     /// Shown to admins only: agents see their colleagues' names.
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<String>,
     name: String,
+    #[schema(value_type = Role)]
     role: String,
 }
 
@@ -59,7 +66,10 @@ pub fn check_password(password: &str) -> ApiResult<()> {
     Ok(recado_app::auth::check_password(password)?)
 }
 
-#[utoipa::path(post, path = "/api/v1/users", request_body = NewUser, responses((status = 201, body = UserView), (status = 403, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/users", request_body = NewUser,
+    responses((status = 201, description = "the user", body = UserView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 409, description = "`email_taken`", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_email`, `invalid_name`, `weak_password`, `invalid_role`", body = crate::error::ErrorBody)))]
 pub async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -76,17 +86,12 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    limit: Option<i64>,
-    cursor: Option<String>,
-}
-
-#[utoipa::path(get, path = "/api/v1/users", responses((status = 200)))]
+#[utoipa::path(get, path = "/api/v1/users", params(crate::extract::Page),
+    responses((status = 200, description = "the workspace's users", body = ListBody<UserView>)))]
 pub async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<crate::extract::Page>,
 ) -> ApiResult<Json<ListBody<UserView>>> {
     let limit = recado_store::clamp_limit(q.limit);
     let users = state
@@ -109,7 +114,9 @@ pub async fn list_users(
     )))
 }
 
-#[utoipa::path(delete, path = "/api/v1/users/{id}", responses((status = 204), (status = 409, body = crate::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/users/{id}", params(("id" = String, Path, description = "the user's id")),
+    responses((status = 204, description = "the user and their tokens are gone"), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 409, description = "`last_admin`: the workspace's last admin stays", body = crate::error::ErrorBody)))]
 pub async fn delete_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -123,6 +130,8 @@ pub async fn delete_user(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
+    /// 1 to 100 characters.
+    #[schema(pattern = "\\S", max_length = 100)]
     name: String,
 }
 
@@ -133,7 +142,9 @@ pub struct TokenCreated {
     token: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens", request_body = NewToken, responses((status = 201, body = TokenCreated)))]
+#[utoipa::path(post, path = "/api/v1/tokens", request_body = NewToken,
+    responses((status = 201, description = "the token, shown once", body = TokenCreated),
+        (status = 422, description = "`invalid_name`", body = crate::error::ErrorBody)))]
 pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -154,8 +165,8 @@ pub struct TokenView {
 
 /// `GET /api/v1/tokens`: the caller's own tokens; an admin sees every token
 /// of the workspace. Names and dates only.
-#[utoipa::path(get, path = "/api/v1/tokens", responses((status = 200)))]
-pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<serde_json::Value>> {
+#[utoipa::path(get, path = "/api/v1/tokens", responses((status = 200, description = "names and dates of the tokens (never the tokens)", body = ListBody<TokenView>)))]
+pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ListBody<TokenView>>> {
     let owner = (caller.role != Role::Admin).then_some(caller.user_id.as_str());
     let items: Vec<TokenView> = state
         .store
@@ -169,12 +180,16 @@ pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiRe
             created_at: recado_core::clock::to_rfc3339(t.created_at),
         })
         .collect();
-    Ok(Json(serde_json::json!({ "items": items, "next_cursor": null })))
+    Ok(Json(ListBody {
+        items,
+        next_cursor: None,
+    }))
 }
 
 /// `DELETE /api/v1/tokens/{id}`: revokes one of the caller's tokens (an admin
 /// may revoke any token of the workspace); 404 for anyone else's.
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", params(("id" = String, Path, description = "the token's id")),
+    responses((status = 204, description = "the token no longer works")))]
 pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -193,7 +208,7 @@ pub struct WorkspaceView {
     timezone: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/workspace", responses((status = 200, body = WorkspaceView)))]
+#[utoipa::path(get, path = "/api/v1/workspace", responses((status = 200, description = "the caller's workspace", body = WorkspaceView)))]
 pub async fn get_workspace(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<WorkspaceView>> {
     let ws = state.store.workspace(&caller.workspace_id).await?;
     Ok(Json(WorkspaceView {
@@ -208,11 +223,14 @@ pub async fn get_workspace(State(state): State<AppState>, caller: Caller) -> Api
 #[serde(deny_unknown_fields)]
 pub struct WorkspaceSettings {
     /// 1 to 100 characters.
+    #[schema(pattern = "\\S", max_length = 100)]
     name: Option<String>,
     /// ISO 3166-1 alpha-2; `null` removes it.
+    #[schema(schema_with = crate::openapi::nullable_country)]
     #[serde(default, deserialize_with = "double_option")]
     default_country: Option<Option<String>>,
     /// IANA time zone name such as `America/Sao_Paulo`.
+    #[schema(schema_with = timezone_schema)]
     timezone: Option<String>,
     /// Reply confirming an opt-in keyword (`null` restores the built-in text).
     #[serde(default, deserialize_with = "double_option")]
@@ -222,11 +240,20 @@ pub struct WorkspaceSettings {
     opt_out_reply: Option<Option<String>>,
 }
 
+/// The time zones the hub knows (the IANA database it is built with).
+fn timezone_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    let mut names: Vec<serde_json::Value> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name().into()).collect();
+    names.push(serde_json::Value::Null);
+    crate::openapi::schema(serde_json::json!({"type": ["string", "null"], "enum": names}))
+}
+
 fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }
 
-#[utoipa::path(patch, path = "/api/v1/workspace", request_body = WorkspaceSettings, responses((status = 200, body = WorkspaceView)))]
+#[utoipa::path(patch, path = "/api/v1/workspace", request_body = WorkspaceSettings,
+    responses((status = 200, description = "the workspace", body = WorkspaceView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_name`, `invalid_country`, `invalid_timezone`, `invalid_reply`", body = crate::error::ErrorBody)))]
 pub async fn update_workspace(
     State(state): State<AppState>,
     caller: Caller,
@@ -253,10 +280,16 @@ pub async fn update_workspace(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWorkspace {
+    /// 1 to 100 characters, unique on the hub.
+    #[schema(pattern = "\\S", max_length = 100)]
     name: String,
+    /// ISO 3166-1 alpha-2.
+    #[schema(schema_with = crate::openapi::nullable_country)]
     default_country: Option<String>,
+    #[schema(format = Email)]
     admin_email: String,
-    /// The admin's web sign-in password; generated and returned when absent.
+    /// The admin's web sign-in password (at least 10 characters); generated and returned when absent.
+    #[schema(min_length = 10)]
     admin_password: Option<String>,
 }
 
@@ -273,7 +306,11 @@ pub struct WorkspaceCreated {
 
 /// Creates another workspace (another business on this hub). Only admins of
 /// the `default` workspace, the hub's operators, may do this.
-#[utoipa::path(post, path = "/api/v1/workspaces", request_body = NewWorkspace, responses((status = 201, body = WorkspaceCreated)))]
+#[utoipa::path(post, path = "/api/v1/workspaces", request_body = NewWorkspace,
+    responses((status = 201, description = "the workspace and its admin's token, shown once", body = WorkspaceCreated),
+        (status = 403, description = "`forbidden`: only admins of the `default` workspace", body = crate::error::ErrorBody),
+        (status = 409, description = "`workspace_exists`, `email_taken`", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_name`, `invalid_country`, `invalid_email`, `weak_password`", body = crate::error::ErrorBody)))]
 pub async fn create_workspace(
     State(state): State<AppState>,
     caller: Caller,

@@ -198,11 +198,21 @@ pub async fn change_many(
     if request.status == SubscriptionStatus::Subscribed && (request.legal_basis.is_none() || !explained) {
         return Err(consent_error(ConsentError::LegalBasisRequired));
     }
+    // The contacts are read in a few statements, not one per id: a list of
+    // ten thousand unknown ids answers at once.
+    let wanted: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let found: std::collections::HashMap<String, recado_store::contacts::Contact> = contacts
+        .store
+        .contacts_by_ids(contacts.workspace_id, &wanted)
+        .await?
+        .into_iter()
+        .map(|c| (c.id.to_string(), c))
+        .collect();
     let mut outcome = BulkOutcome::default();
     for id in ids {
-        let result = match contacts.get(id).await {
-            Ok(contact) => change(store, &contact, request, actor, now).await.map(|_| ()),
-            Err(e) => Err(e),
+        let result = match found.get(id.as_str()) {
+            Some(contact) => change(store, contact, request, actor, now).await.map(|_| ()),
+            None => Err(AppError::not_found("contact")),
         };
         match result {
             Ok(()) => outcome.updated += 1,

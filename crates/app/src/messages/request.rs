@@ -31,6 +31,7 @@ pub struct MediaInput {
 #[serde(deny_unknown_fields)]
 pub struct MessageInput {
     /// `whatsapp`, `sms` or `voice`.
+    #[schema(schema_with = channel_schema)]
     pub channel: String,
     pub contact_id: Option<String>,
     /// A number in E.164 when there is no contact id; the contact is found or created.
@@ -39,20 +40,40 @@ pub struct MessageInput {
     /// WhatsApp: the phone_number_id to send from.
     pub from: Option<String>,
     pub text: Option<String>,
+    #[serde(default, deserialize_with = "recado_core::json_members::optional_object")]
     pub template: Option<TemplateInput>,
+    #[serde(default, deserialize_with = "recado_core::json_members::optional_object")]
     pub media: Option<MediaInput>,
     #[schema(value_type = Option<Object>)]
     pub interactive: Option<Interactive>,
     pub campaign: Option<String>,
     /// SMS: `transliterate` or `auto` (default: the channel's).
+    #[schema(schema_with = policy_schema)]
     pub policy: Option<String>,
     /// SMS: `pt`, `es` or `tr` to allow national shift tables.
+    #[schema(schema_with = national_language_schema)]
     pub national_language: Option<String>,
     /// SMS: ISO country whose calling code a `to` without prefix gets.
     pub country: Option<String>,
     pub shorten_urls: Option<bool>,
     #[schema(value_type = Option<Object>)]
     pub utm: Option<serde_json::Value>,
+}
+
+fn channel_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    schema(serde_json::json!({"type": "string", "enum": ["whatsapp", "sms", "voice"]}))
+}
+
+fn policy_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    schema(serde_json::json!({"type": ["string", "null"], "enum": ["transliterate", "auto", null]}))
+}
+
+fn national_language_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    schema(serde_json::json!({"type": ["string", "null"], "enum": ["pt", "es", "tr", null]}))
+}
+
+fn schema(value: serde_json::Value) -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    utoipa::openapi::RefOr::T(serde_json::from_value(value).expect("a schema of the document"))
 }
 
 /// Sends what `POST /api/v1/messages` asked for, on the channel it names:

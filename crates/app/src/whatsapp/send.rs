@@ -34,9 +34,20 @@ use serde_json::json;
 pub struct TemplateInput {
     pub name: String,
     pub language: String,
-    #[serde(default)]
-    #[schema(value_type = Object)]
+    /// `{"header": [...], "body": [...], "buttons": {"0": [...]}}`: the
+    /// values of each component's variables, in order.
+    #[serde(default, deserialize_with = "recado_core::json_members::object")]
+    #[schema(schema_with = template_params_schema)]
     pub parameters: TemplateParams,
+}
+
+fn template_params_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    let texts = serde_json::json!({"type": "array", "items": {"type": "string"}});
+    let schema = serde_json::json!({"type": "object", "additionalProperties": false, "properties": {
+        "header": texts, "body": texts,
+        "buttons": {"type": "object", "propertyNames": {"type": "string", "pattern": "^[0-9]{1,9}$"}, "additionalProperties": texts},
+    }});
+    utoipa::openapi::RefOr::T(serde_json::from_value(schema).expect("a schema of the document"))
 }
 
 /// What to send: free-form content (only inside a session) or a template.

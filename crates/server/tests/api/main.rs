@@ -23,6 +23,7 @@ mod jobs;
 mod logs;
 mod metrics;
 mod nodes;
+mod openapi_conformance;
 mod outbound_webhooks;
 mod request_ids;
 mod segments;

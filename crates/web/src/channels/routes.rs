@@ -1,6 +1,7 @@
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::ApiJson;
+use crate::list::ListBody;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -24,9 +25,14 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}))]
 pub struct ChannelInput {
+    #[schema(schema_with = channel_kind)]
     kind: String,
+    /// 1 to 100 characters.
+    #[schema(pattern = "\\S", max_length = 100)]
     name: String,
+    /// The kind's settings (API.md "Channels"); secrets are kept sealed and never shown.
     #[schema(value_type = Object)]
     #[serde(default)]
     config: Map<String, Value>,
@@ -35,9 +41,17 @@ pub struct ChannelInput {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelPatch {
+    /// 1 to 100 characters.
+    #[schema(pattern = "\\S", max_length = 100)]
     name: Option<String>,
+    /// Settings to change; the others keep their values.
     #[schema(value_type = Option<Object>)]
     config: Option<Map<String, Value>>,
+}
+
+fn channel_kind() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::openapi::schema(serde_json::json!({"type": "string", "enum": [
+        "whatsapp_cloud", "whatsapp_360dialog", "whatsapp_sandbox", "sms_sandbox", "sms_http", "sms_smpp"]}))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -122,7 +136,9 @@ fn view(state: &AppState, c: &LoadedChannel) -> ChannelView {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/channels", request_body = ChannelInput, responses((status = 201, body = ChannelView), (status = 422, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/channels", request_body = ChannelInput,
+    responses((status = 201, description = "the channel (a WhatsApp channel's verify token shown once)", body = ChannelView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_kind`, `invalid_name`, `invalid_config` (`field` names the setting)", body = crate::error::ErrorBody)))]
 pub async fn create_channel(
     State(state): State<AppState>,
     caller: Caller,
@@ -142,16 +158,20 @@ pub async fn create_channel(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-#[utoipa::path(get, path = "/api/v1/channels", responses((status = 200)))]
-pub async fn list_channels(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/v1/channels", responses((status = 200, description = "the workspace's channels", body = ListBody<ChannelView>)))]
+pub async fn list_channels(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ListBody<ChannelView>>> {
     let mut items = Vec::new();
     for record in state.store.channels(&caller.workspace_id, None).await? {
         items.push(any_view(&state, record));
     }
-    Ok(Json(serde_json::json!({ "items": items, "next_cursor": null })))
+    Ok(Json(ListBody {
+        items,
+        next_cursor: None,
+    }))
 }
 
-#[utoipa::path(get, path = "/api/v1/channels/{id}", responses((status = 200, body = ChannelView), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/channels/{id}", params(("id" = String, Path, description = "the channel's id")),
+    responses((status = 200, description = "the channel", body = ChannelView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody)))]
 pub async fn get_channel(
     State(state): State<AppState>,
     caller: Caller,
@@ -162,7 +182,9 @@ pub async fn get_channel(
     Ok(Json(any_view(&state, record)))
 }
 
-#[utoipa::path(patch, path = "/api/v1/channels/{id}", request_body = ChannelPatch, responses((status = 200, body = ChannelView)))]
+#[utoipa::path(patch, path = "/api/v1/channels/{id}", params(("id" = String, Path, description = "the channel's id")), request_body = ChannelPatch,
+    responses((status = 200, description = "the channel", body = ChannelView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_name`, `invalid_config` (`field` names the setting)", body = crate::error::ErrorBody)))]
 pub async fn update_channel(
     State(state): State<AppState>,
     caller: Caller,
@@ -178,7 +200,8 @@ pub async fn update_channel(
     }))
 }
 
-#[utoipa::path(delete, path = "/api/v1/channels/{id}", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/v1/channels/{id}", params(("id" = String, Path, description = "the channel's id")),
+    responses((status = 204, description = "the channel is gone"), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody)))]
 pub async fn delete_channel(
     State(state): State<AppState>,
     caller: Caller,

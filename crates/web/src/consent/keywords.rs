@@ -20,15 +20,18 @@ pub fn routes() -> Router<AppState> {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct KeywordView {
     word: String,
-    #[schema(value_type = String)]
+    #[schema(schema_with = keyword_kind)]
     kind: KeywordKind,
     language: Option<String>,
     builtin: bool,
 }
 
 /// Built-in keywords and the workspace's own.
-#[utoipa::path(get, path = "/api/v1/keywords", responses((status = 200)))]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<serde_json::Value>> {
+#[utoipa::path(get, path = "/api/v1/keywords", responses((status = 200, description = "built-in keywords, then the workspace's", body = crate::list::ListBody<KeywordView>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<crate::list::ListBody<KeywordView>>> {
     let mut items: Vec<KeywordView> = builtin_keywords()
         .iter()
         .map(|k| KeywordView {
@@ -46,19 +49,32 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
             builtin: false,
         });
     }
-    Ok(Json(serde_json::json!({ "items": items, "next_cursor": null })))
+    Ok(Json(crate::list::ListBody {
+        items,
+        next_cursor: None,
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeywordInput {
+    /// One word of at most 32 characters.
+    #[schema(pattern = "^\\s*\\S+\\s*$")]
     word: String,
-    #[schema(value_type = String)]
+    #[schema(schema_with = keyword_kind)]
     kind: KeywordKind,
+    /// The language of its confirmation reply (`pt`, `es`, `en`, …).
     language: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/keywords", request_body = KeywordInput, responses((status = 201, body = KeywordView)))]
+fn keyword_kind() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::openapi::schema(serde_json::json!({"type": "string", "enum": ["opt_in", "opt_out"]}))
+}
+
+#[utoipa::path(post, path = "/api/v1/keywords", request_body = KeywordInput,
+    responses((status = 201, description = "the keyword", body = KeywordView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 409, description = "`keyword_exists`", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_keyword`, `invalid_language`", body = crate::error::ErrorBody)))]
 pub async fn add(
     State(state): State<AppState>,
     caller: Caller,
@@ -79,7 +95,8 @@ pub async fn add(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/v1/keywords/{word}", responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/keywords/{word}", params(("word" = String, Path, description = "the keyword")),
+    responses((status = 204, description = "the keyword is gone"), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody)))]
 pub async fn remove(State(state): State<AppState>, caller: Caller, Path(word): Path<String>) -> ApiResult<StatusCode> {
     caller.require_admin()?;
     recado_app::consent::keywords::remove(&state, &caller.workspace_id, &word).await?;

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
 /// One channel's subscription as the API shows it.
 #[derive(Serialize, utoipa::ToSchema, Debug)]
 pub struct SubscriptionView {
+    #[schema(schema_with = subscription_status)]
     pub status: String,
     pub legal_basis: Option<String>,
     pub explanation: Option<String>,
@@ -46,6 +47,31 @@ impl From<SubscriptionRecord> for SubscriptionView {
     }
 }
 
+fn subscription_status() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::openapi::schema(
+        serde_json::json!({"type": "string", "enum": ["subscribed", "unsubscribed", "not_specified"]}),
+    )
+}
+
+/// The subscriptions of a contact, one per channel.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SubscriptionsView {
+    whatsapp: SubscriptionView,
+    sms: SubscriptionView,
+    voice: SubscriptionView,
+}
+
+/// The `{channel}` of a subscription path.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ChannelName {
+    Whatsapp,
+    Sms,
+    Voice,
+}
+
 pub fn parse_channel(s: &str) -> ApiResult<Channel> {
     s.parse().map_err(|_| {
         ApiError::invalid(
@@ -56,7 +82,8 @@ pub fn parse_channel(s: &str) -> ApiResult<Channel> {
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/contacts/{id}/subscriptions", responses((status = 200, description = "whatsapp, sms and voice")))]
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/subscriptions", params(("id" = String, Path, description = "the contact's id")),
+    responses((status = 200, description = "the contact's subscription on each channel", body = SubscriptionsView)))]
 pub async fn get_subscriptions(
     State(state): State<AppState>,
     caller: Caller,
@@ -77,14 +104,58 @@ pub async fn get_subscriptions(
     Ok(Json(out))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+/// The body of `PUT …/subscriptions/{channel}`.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionInput {
-    /// `subscribed` or `unsubscribed`.
     pub status: String,
     pub legal_basis: Option<String>,
     pub explanation: Option<String>,
 }
+
+/// Subscribing takes a legal basis and an explanation: the schema says so
+/// with the two shapes a change can have.
+/// `others` are the body's other members (all required).
+fn change_schema(
+    others: serde_json::Value,
+    explanation: serde_json::Value,
+) -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    use serde_json::json;
+    let mut required = vec!["status".to_string()];
+    required.extend(others.as_object().into_iter().flat_map(|o| o.keys().cloned()));
+    let mut properties = others;
+    properties.as_object_mut().expect("members").extend(
+        json!({
+            "status": {"type": "string", "enum": ["subscribed", "unsubscribed"]},
+            "legal_basis": {"type": ["string", "null"], "enum": ["consent", "legitimate_interest_prospect", "legitimate_interest_client", "legitimate_interest_other", "contract", "not_applicable", "", null],
+                "description": "Required (with `explanation`) to subscribe; an empty text is none."},
+            "explanation": {"type": ["string", "null"],
+                "description": "Why the contact may be messaged; required to subscribe."},
+        })
+        .as_object()
+        .expect("members")
+        .clone(),
+    );
+    crate::openapi::schema(json!({"allOf": [
+        {"type": "object", "additionalProperties": false, "required": required, "properties": properties},
+        {"anyOf": [
+            {"type": "object", "properties": {"status": {"type": "string", "enum": ["unsubscribed"]}}},
+            {"type": "object", "required": ["legal_basis", "explanation"], "properties": {
+                "status": {"type": "string", "enum": ["subscribed"]},
+                "legal_basis": {"type": "string", "enum": ["consent", "legitimate_interest_prospect", "legitimate_interest_client", "legitimate_interest_other", "contract", "not_applicable"]},
+                "explanation": explanation}}]}]}))
+}
+
+impl utoipa::PartialSchema for SubscriptionInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        change_schema(
+            serde_json::json!({}),
+            serde_json::json!({"type": "string", "pattern": "\\S"}),
+        )
+    }
+}
+
+impl utoipa::ToSchema for SubscriptionInput {}
 
 fn parse_request(channel: Channel, input: &SubscriptionInput, source: ConsentSource) -> ApiResult<ChangeRequest> {
     Ok(request_of(
@@ -96,8 +167,12 @@ fn parse_request(channel: Channel, input: &SubscriptionInput, source: ConsentSou
     )?)
 }
 
-#[utoipa::path(put, path = "/api/v1/contacts/{id}/subscriptions/{channel}", request_body = SubscriptionInput,
-    responses((status = 200, body = SubscriptionView), (status = 422, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/contacts/{id}/subscriptions/{channel}",
+    params(("id" = String, Path, description = "the contact's id"), ("channel" = ChannelName, Path)),
+    request_body = SubscriptionInput,
+    responses((status = 200, description = "the new state", body = SubscriptionView),
+        (status = 409, description = "`resubscribe_not_allowed`: the contact opted out by keyword", body = crate::error::ErrorBody),
+        (status = 422, description = "`legal_basis_required` (subscribing without legal basis and explanation), `no_whatsapp_phone`, `invalid_status`, `invalid_legal_basis`, `invalid_channel`", body = crate::error::ErrorBody)))]
 pub async fn put_subscription(
     State(state): State<AppState>,
     caller: Caller,
@@ -114,6 +189,7 @@ pub async fn put_subscription(
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HistoryView {
+    #[schema(schema_with = subscription_status)]
     status: String,
     legal_basis: Option<String>,
     explanation: Option<String>,
@@ -122,13 +198,19 @@ pub struct HistoryView {
     at: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
+    /// Items per page: 50 by default, at most 500 (a larger number reads as 500, a smaller than 1 as 1).
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/contacts/{id}/subscriptions/{channel}/history", responses((status = 200)))]
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/subscriptions/{channel}/history",
+    params(("id" = String, Path, description = "the contact's id"), ("channel" = ChannelName, Path), HistoryQuery),
+    responses((status = 200, description = "changes, newest first", body = ListBody<HistoryView>),
+        (status = 422, description = "`invalid_channel`", body = crate::error::ErrorBody)))]
 pub async fn history(
     State(state): State<AppState>,
     caller: Caller,
@@ -158,7 +240,8 @@ pub async fn history(
     )))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+/// The body of `POST /api/v1/subscriptions/bulk`.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BulkInput {
     pub contact_ids: Vec<String>,
@@ -167,6 +250,21 @@ pub struct BulkInput {
     pub legal_basis: Option<String>,
     pub explanation: Option<String>,
 }
+
+impl utoipa::PartialSchema for BulkInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        change_schema(
+            serde_json::json!({
+                "contact_ids": {"type": "array", "items": {"type": "string"}, "maxItems": 10000},
+                "channel": {"type": "string", "enum": ["whatsapp", "sms", "voice"]},
+            }),
+            // A bulk change needs an explanation with words in it.
+            serde_json::json!({"type": "string", "pattern": "\\S"}),
+        )
+    }
+}
+
+impl utoipa::ToSchema for BulkInput {}
 
 #[derive(Serialize, utoipa::ToSchema, Debug)]
 pub struct BulkReport {
@@ -180,7 +278,9 @@ pub struct BulkFailure {
     code: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/subscriptions/bulk", request_body = BulkInput, responses((status = 200, body = BulkReport)))]
+#[utoipa::path(post, path = "/api/v1/subscriptions/bulk", request_body = BulkInput,
+    responses((status = 200, description = "how many changed, and each contact that could not with the refusal's code", body = BulkReport),
+        (status = 422, description = "`invalid_channel`, `invalid_status`, `invalid_legal_basis`, `legal_basis_required`, `too_many_contacts`", body = crate::error::ErrorBody)))]
 pub async fn bulk(
     State(state): State<AppState>,
     caller: Caller,

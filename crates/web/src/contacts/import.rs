@@ -13,7 +13,8 @@ use recado_app::contacts::service::contacts_for;
 use recado_app::AppState;
 
 #[utoipa::path(post, path = "/api/v1/contacts/import", request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportReport), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "what was created, updated and refused, line by line", body = ImportReport),
+        (status = 422, description = "`invalid_csv`: not UTF-8, or a header that names no properties", body = crate::error::ErrorBody)))]
 pub async fn import_csv(State(state): State<AppState>, caller: Caller, req: Request) -> ApiResult<Json<ImportReport>> {
     let is_csv = req
         .headers()

@@ -28,10 +28,23 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"properties": {"firstname": "Ana", "phone": "+55 11 91234-5678", "country": "BR"}}))]
 pub struct ContactInput {
-    /// Property name → value (string, number, boolean; `null` clears on update).
-    #[schema(value_type = Object)]
+    /// Property name → value (string, number, boolean; `null` or an empty
+    /// text clears on update).
+    #[schema(schema_with = property_changes)]
     pub properties: Map<String, Value>,
+}
+
+/// Property names are `[a-z0-9_]{1,64}`; values are kept as text.
+/// `country`, `mobile_prefix`, `email` and the phone properties are checked
+/// further (422 `invalid_property`, `invalid_phone`).
+fn property_changes() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::openapi::schema(serde_json::json!({
+        "type": "object",
+        "propertyNames": {"type": "string", "pattern": "^[a-z0-9_]{1,64}$"},
+        "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+    }))
 }
 
 pub async fn workspace_of(state: &AppState, caller: &Caller) -> ApiResult<Workspace> {
@@ -44,7 +57,8 @@ pub async fn workspace_of(state: &AppState, caller: &Caller) -> ApiResult<Worksp
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts", request_body = ContactInput,
-    responses((status = 201, body = ContactView), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, description = "the contact", body = ContactView),
+        (status = 422, description = "`invalid_property` (a name or value; `field` is the property), `invalid_phone` (a phone property that does not read as a number, `field` is the property)", body = crate::error::ErrorBody)))]
 pub async fn create_contact(
     State(state): State<AppState>,
     caller: Caller,
@@ -56,7 +70,8 @@ pub async fn create_contact(
     Ok((StatusCode::CREATED, Json(contact.into())))
 }
 
-#[utoipa::path(get, path = "/api/v1/contacts/{id}", responses((status = 200, body = ContactView), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", params(("id" = String, Path, description = "the contact's id")),
+    responses((status = 200, description = "the contact", body = ContactView)))]
 pub async fn get_contact(
     State(state): State<AppState>,
     caller: Caller,
@@ -66,7 +81,9 @@ pub async fn get_contact(
     Ok(Json(contacts_for(&state, &ws).get(&id).await?.into()))
 }
 
-#[utoipa::path(patch, path = "/api/v1/contacts/{id}", request_body = ContactInput, responses((status = 200, body = ContactView)))]
+#[utoipa::path(patch, path = "/api/v1/contacts/{id}", params(("id" = String, Path, description = "the contact's id")), request_body = ContactInput,
+    responses((status = 200, description = "the contact", body = ContactView),
+        (status = 422, description = "`invalid_property`, `invalid_phone` (`field` is the property)", body = crate::error::ErrorBody)))]
 pub async fn update_contact(
     State(state): State<AppState>,
     caller: Caller,
@@ -80,7 +97,8 @@ pub async fn update_contact(
     Ok(Json(contacts.update(existing, changes).await?.into()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/contacts/{id}", responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/contacts/{id}", params(("id" = String, Path, description = "the contact's id")),
+    responses((status = 204, description = "the contact and everything about them are erased")))]
 pub async fn delete_contact(
     State(state): State<AppState>,
     caller: Caller,
@@ -97,17 +115,21 @@ pub async fn delete_contact(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Words of names and other property values, or a phone number in any written form.
     q: Option<String>,
+    /// Items per page: 50 by default, at most 500 (a larger number reads as 500, a smaller than 1 as 1).
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
 /// `?q=` matches names and other property values, or — when it looks like a
 /// phone number in any written form — every phone property.
-#[utoipa::path(get, path = "/api/v1/contacts", params(("q" = Option<String>, Query), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200)))]
+#[utoipa::path(get, path = "/api/v1/contacts", params(ListQuery),
+    responses((status = 200, description = "contacts, newest first", body = ListBody<ContactView>)))]
 pub async fn list_contacts(
     State(state): State<AppState>,
     caller: Caller,
@@ -128,9 +150,12 @@ pub async fn list_contacts(
     Ok(Json(page(rows, limit, |c| &c.id, ContactView::from)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TimelineQuery {
+    /// Items per page: 50 by default, at most 500 (a larger number reads as 500, a smaller than 1 as 1).
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -142,12 +167,13 @@ pub struct TimelineEntry {
     message_id: Option<String>,
     campaign: Option<String>,
     sender: Option<String>,
-    #[schema(value_type = Object)]
+    /// What the event carries besides (reason, key pressed, workflow…).
     details: Value,
 }
 
 /// Everything that happened to a contact, newest first.
-#[utoipa::path(get, path = "/api/v1/contacts/{id}/timeline", responses((status = 200)))]
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/timeline", params(("id" = String, Path, description = "the contact's id"), TimelineQuery),
+    responses((status = 200, description = "events, newest first", body = ListBody<TimelineEntry>)))]
 pub async fn timeline(
     State(state): State<AppState>,
     caller: Caller,

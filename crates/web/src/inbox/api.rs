@@ -17,15 +17,22 @@ use recado_channels::whatsapp::OutboundContent;
 use recado_store::inbox::ThreadCursor;
 use serde::{Deserialize, Deserializer, Serialize};
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ThreadQuery {
+    /// `open` or `closed`.
     status: Option<String>,
+    /// `whatsapp`, `sms` or `voice`.
     channel: Option<String>,
+    /// `me`, `none` or a user id.
     owner: Option<String>,
+    /// Words of message texts and contact names.
     q: Option<String>,
     /// A saved view's id: its filters apply, the other parameters override them.
     view: Option<String>,
+    /// Items per page: 50 by default, at most 500 (a larger number reads as 500, a smaller than 1 as 1).
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -48,11 +55,10 @@ async fn filters_of(state: &AppState, caller: &Caller, q: &ThreadQuery) -> ApiRe
     Ok(base)
 }
 
-#[utoipa::path(get, path = "/api/v1/threads",
-    params(("status" = Option<String>, Query, description = "open or closed"), ("channel" = Option<String>, Query, description = "whatsapp, sms or voice"),
-           ("owner" = Option<String>, Query, description = "me, none or a user id"), ("q" = Option<String>, Query, description = "words of message texts and contact names"),
-           ("view" = Option<String>, Query, description = "a saved view id"), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, description = "{items: [thread], next_cursor}"), (status = 422, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/threads", params(ThreadQuery),
+    responses((status = 200, description = "threads, latest message first", body = ListBody<ThreadItem>),
+        (status = 404, description = "`not_found`: no such saved view", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_status`, `invalid_channel`, `invalid_owner`, `invalid_cursor`", body = crate::error::ErrorBody)))]
 pub async fn list_threads(
     State(state): State<AppState>,
     caller: Caller,
@@ -122,7 +128,7 @@ pub async fn counts_for(
     Ok((counts, views))
 }
 
-#[utoipa::path(get, path = "/api/v1/threads/counts", responses((status = 200, body = CountsView)))]
+#[utoipa::path(get, path = "/api/v1/threads/counts", responses((status = 200, description = "threads in each built-in view and each of the caller's saved views", body = CountsView)))]
 pub async fn counts(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<CountsView>> {
     let (c, views) = counts_for(&state, &caller.workspace_id, &caller.user_id).await?;
     Ok(Json(CountsView {
@@ -158,7 +164,8 @@ pub struct ThreadDetail {
     messages: Vec<MessageView>,
 }
 
-#[utoipa::path(get, path = "/api/v1/threads/{id}", responses((status = 200, body = ThreadDetail), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/threads/{id}", params(("id" = String, Path, description = "the thread's id")),
+    responses((status = 200, description = "the thread with its messages and session", body = ThreadDetail)))]
 pub async fn get_thread(
     State(state): State<AppState>,
     caller: Caller,
@@ -191,11 +198,14 @@ pub async fn get_thread(
 #[serde(deny_unknown_fields)]
 pub struct ThreadMessageInput {
     text: Option<String>,
+    #[serde(default, deserialize_with = "recado_core::json_members::optional_object")]
     template: Option<TemplateInput>,
 }
 
-#[utoipa::path(post, path = "/api/v1/threads/{id}/messages", request_body = ThreadMessageInput,
-    responses((status = 202, body = MessageView), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/threads/{id}/messages", params(("id" = String, Path, description = "the thread's id")), request_body = ThreadMessageInput,
+    responses((status = 202, description = "the reply, queued", body = MessageView),
+        (status = 409, description = "the refusals of `POST /api/v1/messages`: `not_subscribed`, `outside_session_window`, `quota_exhausted`, `messaging_limit_reached`", body = crate::error::ErrorBody),
+        (status = 422, description = "`content_required`, `ambiguous_content`, `empty_text`, `template_not_approved`, `template_parameters`, `too_many_segments`", body = crate::error::ErrorBody)))]
 pub async fn post_message(
     State(state): State<AppState>,
     caller: Caller,
@@ -244,17 +254,30 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
 #[serde(deny_unknown_fields)]
 pub struct ThreadPatch {
     /// `open` or `closed`.
+    #[schema(schema_with = ticket_status)]
     status: Option<String>,
     /// A user of the workspace, or null to unassign.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     owner_id: Option<Option<String>>,
     /// `low`, `normal`, `high` or `urgent`.
+    #[schema(schema_with = ticket_priority)]
     priority: Option<String>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/threads/{id}", request_body = ThreadPatch,
-    responses((status = 200, body = ThreadItem), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+fn ticket_status() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::openapi::schema(serde_json::json!({"type": ["string", "null"], "enum": ["open", "closed", null]}))
+}
+
+fn ticket_priority() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::openapi::schema(
+        serde_json::json!({"type": ["string", "null"], "enum": ["low", "normal", "high", "urgent", null]}),
+    )
+}
+
+#[utoipa::path(patch, path = "/api/v1/threads/{id}", params(("id" = String, Path, description = "the thread's id")), request_body = ThreadPatch,
+    responses((status = 200, description = "the thread", body = ThreadItem),
+        (status = 422, description = "`invalid_status`, `invalid_owner`, `invalid_priority`", body = crate::error::ErrorBody)))]
 pub async fn patch_thread(
     State(state): State<AppState>,
     caller: Caller,

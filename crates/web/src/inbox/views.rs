@@ -41,8 +41,10 @@ impl From<SavedView> for ViewBody {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewView {
+    /// 1 to 60 characters, unique among the user's views.
+    #[schema(pattern = "\\S", max_length = 60)]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "recado_core::json_members::object")]
     pub filters: ViewFilters,
 }
 
@@ -95,8 +97,11 @@ pub async fn save(state: &AppState, workspace_id: &str, user_id: &str, input: Ne
     Ok(view)
 }
 
-#[utoipa::path(get, path = "/api/v1/views", responses((status = 200, description = "{items: [view], next_cursor: null}")))]
-pub async fn list_views(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<serde_json::Value>> {
+#[utoipa::path(get, path = "/api/v1/views", responses((status = 200, description = "the caller's saved views", body = crate::list::ListBody<ViewBody>)))]
+pub async fn list_views(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<crate::list::ListBody<ViewBody>>> {
     let views: Vec<ViewBody> = state
         .store
         .saved_views(&caller.workspace_id, &caller.user_id)
@@ -104,11 +109,16 @@ pub async fn list_views(State(state): State<AppState>, caller: Caller) -> ApiRes
         .into_iter()
         .map(ViewBody::from)
         .collect();
-    Ok(Json(serde_json::json!({ "items": views, "next_cursor": null })))
+    Ok(Json(crate::list::ListBody {
+        items: views,
+        next_cursor: None,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/views", request_body = NewView,
-    responses((status = 201, body = ViewBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, description = "the view", body = ViewBody),
+        (status = 409, description = "`too_many_views` (30 per user), `view_name_taken`", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_name`, and the refusals of the filters (`invalid_status`, `invalid_channel`, `invalid_owner`)", body = crate::error::ErrorBody)))]
 pub async fn create_view(
     State(state): State<AppState>,
     caller: Caller,
@@ -118,7 +128,8 @@ pub async fn create_view(
     Ok((StatusCode::CREATED, Json(view.into())))
 }
 
-#[utoipa::path(delete, path = "/api/v1/views/{id}", responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/views/{id}", params(("id" = String, Path, description = "the view's id")),
+    responses((status = 204, description = "the view is gone")))]
 pub async fn delete_view(
     State(state): State<AppState>,
     caller: Caller,

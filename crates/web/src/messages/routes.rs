@@ -27,7 +27,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 }
 
 #[utoipa::path(post, path = "/api/v1/messages", request_body = MessageInput,
-    responses((status = 202, body = MessageView), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "The same key and body within 24 h answers the first response again and sends nothing new (at most 255 characters)")),
+    responses((status = 202, description = "the message, queued", body = MessageView),
+        (status = 404, description = "`not_found`: the contact or channel named does not exist", body = crate::error::ErrorBody),
+        (status = 409, description = "refused, recorded as `NOT_SENT`: `not_subscribed`, `outside_session_window`, `quota_exhausted`, `messaging_limit_reached`; `idempotency_key_reused` (the key came with another body), `idempotency_key_in_use`", body = crate::error::ErrorBody),
+        (status = 422, description = "`template_not_approved`, `template_parameters`, `invalid_sender`, `too_many_segments`, `invalid_phone`, `invalid_channel`, `no_channel`, `empty_text`, `invalid_idempotency_key` …; `field` names the member", body = crate::error::ErrorBody)))]
 pub async fn create_message(
     State(state): State<AppState>,
     caller: Caller,
@@ -50,21 +55,45 @@ pub async fn create_message(
     Ok((StatusCode::ACCEPTED, Json(message_view(record, vec![queued]))))
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MessageQuery {
+    /// A message status (`queued`, `sent`, `delivered`, `read`, `failed`,
+    /// `not_sent`, `not_delivered`, `uncertain`, `received`).
+    #[param(schema_with = message_status)]
     status: Option<String>,
+    #[param(value_type = Option<crate::consent::routes::ChannelName>)]
     channel: Option<String>,
+    /// Items per page: 50 by default, at most 500 (a larger number reads as 500, a smaller than 1 as 1).
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
+
+fn message_status() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::openapi::schema(serde_json::json!({"type": "string", "enum": MESSAGE_STATUSES}))
+}
+
+/// Every status a message can have.
+pub const MESSAGE_STATUSES: [&str; 9] = [
+    "queued",
+    "sent",
+    "delivered",
+    "read",
+    "failed",
+    "not_sent",
+    "not_delivered",
+    "uncertain",
+    "received",
+];
 
 /// The workspace's messages, newest first; `?status=uncertain` lists the
 /// sends whose outcome the hub cannot know (a lost SMPP answer), which are
 /// never sent again silently.
-#[utoipa::path(get, path = "/api/v1/messages",
-    params(("status" = Option<String>, Query), ("channel" = Option<String>, Query), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, description = "items and next_cursor"), (status = 422, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/messages", params(MessageQuery),
+    responses((status = 200, description = "messages, newest first, without their events", body = ListBody<MessageView>),
+        (status = 422, description = "`invalid_status`, `invalid_channel`", body = crate::error::ErrorBody)))]
 pub async fn list_messages(
     State(state): State<AppState>,
     caller: Caller,
@@ -96,7 +125,8 @@ pub async fn list_messages(
     Ok(Json(page(rows, limit, |m| &m.id, |m| message_view(m, Vec::new()))))
 }
 
-#[utoipa::path(get, path = "/api/v1/messages/{id}", responses((status = 200, body = MessageView), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/messages/{id}", params(("id" = String, Path, description = "the message's id")),
+    responses((status = 200, description = "the message and its events", body = MessageView)))]
 pub async fn get_message(
     State(state): State<AppState>,
     caller: Caller,

@@ -15,7 +15,7 @@ use serde_json::json;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SimulateInput {
+pub struct SimulatedMessageInput {
     /// The contact's number in E.164.
     pub from: String,
     pub name: Option<String>,
@@ -31,12 +31,23 @@ pub struct SimulateInput {
 
 /// Injects an inbound text message into a sandbox account: the body is built
 /// and signed like Meta's and goes through the webhook intake.
-#[utoipa::path(post, path = "/api/v1/channels/{id}/simulate", request_body = SimulateInput, responses((status = 202, description = "{message_id (provider id)}")))]
+/// The injected message: the hub's id (SMS) or the provider's (WhatsApp).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Injected {
+    message_id: Option<String>,
+    provider_message_id: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/channels/{id}/simulate", params(("id" = String, Path, description = "a sandbox channel's id")),
+    request_body = SimulatedMessageInput,
+    responses((status = 202, description = "the message went through the intake", body = Injected),
+        (status = 422, description = "`not_a_sandbox`, `invalid_phone`, `empty_text`, `invalid_sender`", body = crate::error::ErrorBody)))]
 pub async fn simulate(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(input): ApiJson<SimulateInput>,
+    ApiJson(input): ApiJson<SimulatedMessageInput>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let input = SimulatedInbound {
         from: input.from,

@@ -13,8 +13,18 @@ use recado_app::AppState;
 use recado_core::whatsapp::SessionWindow;
 use serde_json::json;
 
+/// The customer-service window of a contact.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SessionState {
+    open: bool,
+    /// When the window closes; `null` when closed.
+    expires_at: Option<String>,
+}
+
 /// `GET /api/v1/contacts/{id}/whatsapp/session`.
-#[utoipa::path(get, path = "/api/v1/contacts/{id}/whatsapp/session", responses((status = 200, description = "{open, expires_at}")))]
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/whatsapp/session", params(("id" = String, Path, description = "the contact's id")),
+    responses((status = 200, description = "whether the 24-hour customer-service window is open", body = SessionState)))]
 pub async fn get_session(
     State(state): State<AppState>,
     caller: Caller,

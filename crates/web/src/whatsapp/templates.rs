@@ -10,7 +10,43 @@ use recado_app::whatsapp::templates::sync_channel;
 use recado_app::AppState;
 use serde_json::json;
 
-#[utoipa::path(post, path = "/api/v1/whatsapp/templates/sync", responses((status = 200, description = "{synced: n}")))]
+/// How many templates a sync read.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Synced {
+    synced: u64,
+}
+
+/// A template of a WhatsApp channel.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TemplateView {
+    id: String,
+    channel_id: String,
+    name: String,
+    language: String,
+    category: String,
+    /// `APPROVED`, `PENDING`, `REJECTED`, `PAUSED`, `DISABLED`, …
+    status: String,
+    /// The template's components as Meta describes them.
+    components: Vec<serde_json::Value>,
+    /// The variables to fill, per component.
+    variables: serde_json::Value,
+    updated_at: String,
+}
+
+/// The templates.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TemplateList {
+    items: Vec<TemplateView>,
+    /// Always `null`: every template is listed.
+    next_cursor: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/whatsapp/templates/sync",
+    responses((status = 200, description = "templates read from the providers", body = Synced), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 502, description = "a provider did not answer as it should", body = crate::error::ErrorBody)))]
 pub async fn sync_templates(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<serde_json::Value>> {
     caller.require_admin()?;
     let mut total = 0;
@@ -20,7 +56,7 @@ pub async fn sync_templates(State(state): State<AppState>, caller: Caller) -> Ap
     Ok(Json(json!({ "synced": total })))
 }
 
-#[utoipa::path(get, path = "/api/v1/whatsapp/templates", responses((status = 200)))]
+#[utoipa::path(get, path = "/api/v1/whatsapp/templates", responses((status = 200, description = "the workspace's templates", body = TemplateList)))]
 pub async fn list_templates(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<serde_json::Value>> {
     let rows = state.store.templates(&caller.workspace_id, None).await?;
     let items: Vec<serde_json::Value> = rows

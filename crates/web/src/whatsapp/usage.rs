@@ -29,7 +29,7 @@ pub struct UsageView {
     count_user_initiated: bool,
 }
 
-#[utoipa::path(get, path = "/api/v1/whatsapp/usage", responses((status = 200, body = UsageView)))]
+#[utoipa::path(get, path = "/api/v1/whatsapp/usage", responses((status = 200, description = "the current period's usage and the settings", body = UsageView)))]
 pub async fn get_usage(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<UsageView>> {
     let o = overview(&state, &caller.workspace_id).await?;
     Ok(Json(UsageView {
@@ -51,12 +51,18 @@ pub async fn get_usage(State(state): State<AppState>, caller: Caller) -> ApiResu
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UsageSettingsInput {
+    /// Conversations a month before packs.
     monthly_limit: Option<u64>,
+    /// The day of the month periods start on.
+    #[schema(minimum = 1, maximum = 31)]
     billing_anchor_day: Option<u32>,
+    /// Whether conversations the contact started count.
     count_user_initiated: Option<bool>,
 }
 
-#[utoipa::path(put, path = "/api/v1/whatsapp/usage/settings", request_body = UsageSettingsInput, responses((status = 200, body = UsageView)))]
+#[utoipa::path(put, path = "/api/v1/whatsapp/usage/settings", request_body = UsageSettingsInput,
+    responses((status = 200, description = "the usage with the new settings", body = UsageView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_anchor_day`, `invalid_limit`", body = crate::error::ErrorBody)))]
 pub async fn put_settings(
     State(state): State<AppState>,
     caller: Caller,
@@ -79,7 +85,9 @@ pub struct PacksInput {
     count: i64,
 }
 
-#[utoipa::path(post, path = "/api/v1/whatsapp/usage/packs", request_body = PacksInput, responses((status = 200, body = UsageView)))]
+#[utoipa::path(post, path = "/api/v1/whatsapp/usage/packs", request_body = PacksInput,
+    responses((status = 200, description = "the usage with the packs", body = UsageView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_count`", body = crate::error::ErrorBody)))]
 pub async fn add_packs(
     State(state): State<AppState>,
     caller: Caller,
@@ -90,12 +98,34 @@ pub async fn add_packs(
     get_usage(State(state), caller).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NotificationQuery {
+    /// Items: 50 by default, at most 500 (a larger number reads as 500, a smaller than 1 as 1).
     limit: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/notifications", responses((status = 200)))]
+/// A notification (`usage_threshold`: the monthly usage passed `percent`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct NotificationView {
+    id: String,
+    kind: String,
+    percent: Option<i64>,
+    at: String,
+}
+
+/// Notifications, newest first.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct NotificationList {
+    items: Vec<NotificationView>,
+    /// Always `null`: the newest `limit` are shown.
+    next_cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/notifications", params(NotificationQuery),
+    responses((status = 200, description = "notifications, newest first", body = NotificationList)))]
 pub async fn list_notifications(
     State(state): State<AppState>,
     caller: Caller,

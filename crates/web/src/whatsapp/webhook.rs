@@ -33,6 +33,13 @@ async fn channel_for_webhook(state: &AppState, channel_id: &str) -> ApiResult<Ar
 
 /// Meta's subscription check: echo `hub.challenge` when `hub.verify_token`
 /// matches the channel's token.
+#[utoipa::path(get, path = "/webhooks/whatsapp/{channel_id}", security(()), tag = "whatsapp",
+    params(("channel_id" = String, Path, description = "the WhatsApp channel's id"),
+        ("hub.mode" = Option<String>, Query, description = "`subscribe`"),
+        ("hub.verify_token" = Option<String>, Query, description = "the channel's verify token"),
+        ("hub.challenge" = Option<String>, Query, description = "echoed when the token matches")),
+    responses((status = 200, description = "the challenge, echoed", content_type = "text/plain", body = String),
+        (status = 403, description = "`verification_failed`: `hub.mode` or `hub.verify_token` is wrong", body = crate::error::ErrorBody)))]
 pub async fn handshake(
     State(state): State<AppState>,
     Path(channel_id): Path<String>,
@@ -64,6 +71,14 @@ fn authentic(channel: &LoadedChannel, headers: &HeaderMap, body: &[u8]) -> bool 
     verify_signature(channel.whatsapp.app_secret.as_bytes(), body, header)
 }
 
+/// A delivery of Meta's (messages, statuses, template changes), signed with
+/// the app secret; stored before the 200 and processed by a job.
+#[utoipa::path(post, path = "/webhooks/whatsapp/{channel_id}", security(()), tag = "whatsapp",
+    params(("channel_id" = String, Path, description = "the WhatsApp channel's id"),
+        ("X-Hub-Signature-256" = String, Header, description = "`sha256=<hex HMAC-SHA256 of the raw body with the app secret>`")),
+    request_body(content = Object, description = "the WhatsApp Business webhook payload, as Meta sends it"),
+    responses((status = 200, description = "stored; processed shortly"),
+        (status = 401, description = "`bad_signature`: the signature does not match", body = crate::error::ErrorBody)))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(channel_id): Path<String>,

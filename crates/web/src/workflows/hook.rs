@@ -30,15 +30,23 @@ pub struct HookCall {
 
 /// 202 `{"run_id"}`; 401 `bad_signature`; 404 without a webhook trigger;
 /// 409 `workflow_not_active`.
+/// The run a webhook call started.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct HookAccepted {
+    run_id: String,
+}
+
 #[utoipa::path(post, path = "/hooks/workflows/{id}", security(()),
     params(("id" = String, Path),
         ("X-Recado-Signature" = String, Header,
          description = "`sha256=<hex HMAC-SHA256 of the raw body with the workflow's webhook secret>`")),
     request_body = HookCall,
-    responses((status = 202, description = "`{\"run_id\"}`: the contact is enrolled"),
+    responses((status = 202, description = "the contact is enrolled", body = HookAccepted),
         (status = 401, description = "`bad_signature`", body = crate::error::ErrorBody),
         (status = 404, description = "no such workflow, or it has no webhook trigger", body = crate::error::ErrorBody),
-        (status = 409, description = "`workflow_not_active`", body = crate::error::ErrorBody)))]
+        (status = 409, description = "`workflow_not_active`", body = crate::error::ErrorBody),
+        (status = 422, description = "`bad_request`: a signed body that does not read as `{contact, data}`", body = crate::error::ErrorBody)))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -34,8 +34,13 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Welcome", "definition": {"triggers": [{"type": "manual"}], "start": "hello",
+    "nodes": {"hello": {"type": "send_sms", "from": "Recado", "text": "Hi {{contact.firstname}}", "next": "end"}, "end": {"type": "end"}}}}))]
 pub struct WorkflowInput {
+    /// 1 to 200 characters.
+    #[schema(pattern = "\\S", max_length = 200)]
     pub name: String,
+    /// The definition (API.md "Workflows": triggers, settings, start, nodes).
     #[schema(value_type = Object)]
     pub definition: Value,
 }
@@ -43,7 +48,10 @@ pub struct WorkflowInput {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DraftInput {
+    /// 1 to 200 characters.
+    #[schema(pattern = "\\S", max_length = 200)]
     pub name: Option<String>,
+    /// The definition (API.md "Workflows": triggers, settings, start, nodes).
     #[schema(value_type = Object)]
     pub definition: Value,
 }
@@ -66,7 +74,8 @@ async fn view(
 }
 
 #[utoipa::path(post, path = "/api/v1/workflows", request_body = WorkflowInput,
-    responses((status = 201, body = WorkflowView), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, description = "the workflow, a draft (its webhook secret shown once)", body = WorkflowView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_name`, `invalid_workflow` (`field` is the node id, `triggers[i]` or `settings.…`)", body = crate::error::ErrorBody)))]
 pub async fn create_workflow(
     State(state): State<AppState>,
     caller: Caller,
@@ -80,17 +89,12 @@ pub async fn create_workflow(
     ))
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    limit: Option<i64>,
-    cursor: Option<String>,
-}
-
-#[utoipa::path(get, path = "/api/v1/workflows", responses((status = 200)))]
+#[utoipa::path(get, path = "/api/v1/workflows", params(crate::extract::Page),
+    responses((status = 200, description = "workflows with their run counts", body = ListBody<WorkflowView>)))]
 pub async fn list_workflows(
     State(state): State<AppState>,
     caller: Caller,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<crate::extract::Page>,
 ) -> ApiResult<Json<ListBody<WorkflowView>>> {
     let limit = recado_store::clamp_limit(q.limit);
     let rows = state
@@ -110,8 +114,8 @@ pub async fn list_workflows(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/workflows/{id}",
-    responses((status = 200, body = WorkflowView), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/workflows/{id}", params(("id" = String, Path, description = "the workflow's id")),
+    responses((status = 200, description = "the workflow", body = WorkflowView)))]
 pub async fn get_workflow(
     State(state): State<AppState>,
     caller: Caller,
@@ -121,7 +125,8 @@ pub async fn get_workflow(
     Ok(Json(view(&state, w, None).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/workflows/{id}", responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/workflows/{id}", params(("id" = String, Path, description = "the workflow's id")),
+    responses((status = 204, description = "the workflow and its runs are gone"), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody)))]
 pub async fn delete_workflow(
     State(state): State<AppState>,
     caller: Caller,
@@ -132,8 +137,9 @@ pub async fn delete_workflow(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(put, path = "/api/v1/workflows/{id}/draft", request_body = DraftInput,
-    responses((status = 200, body = WorkflowView), (status = 422, body = crate::error::ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/workflows/{id}/draft", params(("id" = String, Path, description = "the workflow's id")), request_body = DraftInput,
+    responses((status = 200, description = "the workflow", body = WorkflowView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_name`, `invalid_workflow` (`field` is the node id, `triggers[i]` or `settings.…`)", body = crate::error::ErrorBody)))]
 pub async fn put_draft(
     State(state): State<AppState>,
     caller: Caller,
@@ -152,12 +158,23 @@ pub async fn put_draft(
     Ok(Json(view(&state, saved.workflow, saved.webhook_secret).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/publish",
-    responses((status = 200), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn publish(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// The version a publish made.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Published {
+    version: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/publish", params(("id" = String, Path, description = "the workflow's id")),
+    responses((status = 200, description = "the new version, immutable", body = Published), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_workflow`: the draft does not validate", body = crate::error::ErrorBody)))]
+pub async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Published>> {
     caller.require_admin()?;
     let version = service::publish(&state, &caller.workspace_id, &id).await?;
-    Ok(Json(json!({ "version": version })))
+    Ok(Json(Published { version }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema, Default)]
@@ -179,32 +196,30 @@ async fn lifecycle(
     Ok(Json(view(state, w, None).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/activate", request_body = ActivateInput,
-    responses((status = 200, body = WorkflowView), (status = 409, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/activate", params(("id" = String, Path, description = "the workflow's id")),
+    request_body(content = ActivateInput, description = "optional; no body is `{}`"),
+    responses((status = 200, description = "the workflow, active", body = WorkflowView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody), (status = 409, description = "`invalid_workflow_state` (not from this status), `workflow_not_published`", body = crate::error::ErrorBody)))]
 pub async fn activate(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<WorkflowView>> {
-    // The body is optional: `{"enrol_existing": true}` or nothing.
+    // The body is optional (`{"enrol_existing": true}` or nothing); one that
+    // is sent reads as any JSON body does.
     let input: ActivateInput = if body.iter().all(u8::is_ascii_whitespace) {
         ActivateInput::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            crate::error::ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("the body does not read: {e}"),
-            )
-        })?
+        crate::extract::require_json_content_type(&headers)?;
+        crate::extract::parse_json(&body)?
     };
     let enrol_existing = input.enrol_existing;
     lifecycle(&state, &caller, &id, LifecycleAction::Activate, enrol_existing).await
 }
 
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/pause",
-    responses((status = 200, body = WorkflowView), (status = 409, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/pause", params(("id" = String, Path, description = "the workflow's id")),
+    responses((status = 200, description = "the workflow, paused", body = WorkflowView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody), (status = 409, description = "`invalid_workflow_state` (not from this status), `workflow_not_published`", body = crate::error::ErrorBody)))]
 pub async fn pause(
     State(state): State<AppState>,
     caller: Caller,
@@ -213,8 +228,8 @@ pub async fn pause(
     lifecycle(&state, &caller, &id, LifecycleAction::Pause, false).await
 }
 
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/resume",
-    responses((status = 200, body = WorkflowView), (status = 409, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/resume", params(("id" = String, Path, description = "the workflow's id")),
+    responses((status = 200, description = "the workflow, active", body = WorkflowView), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody), (status = 409, description = "`invalid_workflow_state` (not from this status), `workflow_not_published`", body = crate::error::ErrorBody)))]
 pub async fn resume(
     State(state): State<AppState>,
     caller: Caller,
@@ -226,11 +241,39 @@ pub async fn resume(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrolInput {
+    /// At most 1,000; a segment trigger enrols more.
+    #[schema(max_items = 1000)]
     pub contact_ids: Vec<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/enrolments", request_body = EnrolInput,
-    responses((status = 200), (status = 409, body = crate::error::ErrorBody)))]
+/// A run started by an enrolment.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EnrolledRun {
+    run_id: String,
+    contact_id: String,
+}
+
+/// A contact not enrolled, and why.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SkippedContact {
+    contact_id: String,
+    reason: String,
+}
+
+/// What an enrolment did.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Enrolled {
+    enrolled: u64,
+    runs: Vec<EnrolledRun>,
+    skipped: Vec<SkippedContact>,
+}
+
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/enrolments", params(("id" = String, Path, description = "the workflow's id")), request_body = EnrolInput,
+    responses((status = 200, description = "runs started and contacts skipped", body = Enrolled), (status = 403, description = "`forbidden`: admins only", body = crate::error::ErrorBody),
+        (status = 409, description = "`workflow_not_published`", body = crate::error::ErrorBody)))]
 pub async fn enrol_contacts(
     State(state): State<AppState>,
     caller: Caller,
@@ -254,15 +297,25 @@ pub async fn enrol_contacts(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RunsQuery {
+    #[param(schema_with = run_status)]
     status: Option<String>,
     contact_id: Option<String>,
+    /// Items per page: 50 by default, at most 500 (a larger number reads as 500, a smaller than 1 as 1).
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/workflows/{id}/runs", responses((status = 200)))]
+fn run_status() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::openapi::schema(json!({"type": "string", "enum": ["active", "completed", "exited", "failed"]}))
+}
+
+#[utoipa::path(get, path = "/api/v1/workflows/{id}/runs", params(("id" = String, Path, description = "the workflow's id"), RunsQuery),
+    responses((status = 200, description = "runs", body = ListBody<RunView>),
+        (status = 422, description = "`invalid_status`", body = crate::error::ErrorBody)))]
 pub async fn list_runs(
     State(state): State<AppState>,
     caller: Caller,
@@ -300,18 +353,35 @@ pub async fn list_runs(
     Ok(Json(page(rows, limit, |r| &r.id, RunView::from)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
+    /// A node type such as `send_sms`.
     action_type: Option<String>,
+    #[param(schema_with = outcome)]
     outcome: Option<String>,
+    /// RFC 3339.
+    #[param(format = DateTime)]
     since: Option<String>,
+    /// RFC 3339.
+    #[param(format = DateTime)]
     until: Option<String>,
+    /// Items per page: 50 by default, at most 500 (a larger number reads as 500, a smaller than 1 as 1).
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+fn outcome() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::openapi::schema(
+        json!({"type": "string", "enum": ["ok", "failed", "skipped", "waited", "resumed", "timed_out", "exited"]}),
+    )
+}
+
+#[utoipa::path(get, path = "/api/v1/workflows/{id}/log", params(("id" = String, Path, description = "the workflow's id"), LogQuery),
+    responses((status = 200, description = "actions, newest first", body = ListBody<LogView>),
+        (status = 422, description = "`invalid_outcome`, `invalid_time`, `invalid_cursor`", body = crate::error::ErrorBody)))]
 /// Newest first; the cursor is `<at ms>:<run id>:<step>` of the last line.
-#[utoipa::path(get, path = "/api/v1/workflows/{id}/log", responses((status = 200)))]
 pub async fn action_log(
     State(state): State<AppState>,
     caller: Caller,
@@ -370,7 +440,8 @@ pub async fn action_log(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/workflows/{id}/performance", responses((status = 200, body = PerformanceView)))]
+#[utoipa::path(get, path = "/api/v1/workflows/{id}/performance", params(("id" = String, Path, description = "the workflow's id")),
+    responses((status = 200, description = "counts per version and per step", body = PerformanceView)))]
 pub async fn performance(
     State(state): State<AppState>,
     caller: Caller,
@@ -385,8 +456,24 @@ pub async fn performance(
 #[serde(deny_unknown_fields)]
 pub struct SimulateInput {
     pub contact_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "simulated_events")]
     pub events: Vec<SimulatedEvent>,
+}
+
+/// Events are objects (a struct would also read an array by position).
+fn simulated_events<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<SimulatedEvent>, D::Error> {
+    use serde::de::Error;
+    let items = Vec::<Value>::deserialize(d)?;
+    items
+        .into_iter()
+        .map(|item| {
+            if item.is_object() {
+                SimulatedEvent::deserialize(item).map_err(D::Error::custom)
+            } else {
+                Err(D::Error::custom("invalid type: an event is an object"))
+            }
+        })
+        .collect()
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -394,12 +481,36 @@ pub struct SimulateInput {
 pub struct SimulatedEvent {
     /// An ISO 8601 duration after the start (`PT2H`).
     pub after: String,
+    /// An event name such as `SMS_CLICKED`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The node id of the send the event is about.
     pub of: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/simulate", request_body = SimulateInput, responses((status = 200)))]
+/// One step the run would take.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SimulatedStep {
+    at: String,
+    node_id: String,
+    action_type: String,
+    outcome: String,
+    reason: Option<String>,
+    /// What a send step would send.
+    would_send: Option<Value>,
+}
+
+/// What a run for the contact would do.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Simulation {
+    steps: Vec<SimulatedStep>,
+}
+
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/simulate", params(("id" = String, Path, description = "the workflow's id")), request_body = SimulateInput,
+    responses((status = 200, description = "the steps; nothing is sent or stored", body = Simulation),
+        (status = 422, description = "`invalid_event`", body = crate::error::ErrorBody)))]
 pub async fn simulate(
     State(state): State<AppState>,
     caller: Caller,
