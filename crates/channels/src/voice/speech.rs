@@ -63,7 +63,11 @@ impl Speech {
         let resampled = path.with_extension(format!("{unique}.wav.part"));
         let result = self.speak(voice, text, &spoken).await;
         let result = match result {
-            Ok(()) => self.resample(&spoken, &resampled).await,
+            Ok(()) if tokio::fs::try_exists(&spoken).await? => self.resample(&spoken, &resampled).await,
+            // Nothing to say (a text of tokens left empty): a moment of silence.
+            Ok(()) => tokio::fs::write(&resampled, silence_wav(SILENCE_MS))
+                .await
+                .map_err(SpeechError::from),
             Err(e) => Err(e),
         };
         let _ = tokio::fs::remove_file(&spoken).await;
@@ -122,6 +126,29 @@ impl Speech {
     }
 }
 
+/// How long the silence of a narration with nothing to say lasts.
+const SILENCE_MS: u32 = 200;
+
+/// A telephone-rate PCM WAV file of `ms` milliseconds of silence.
+pub fn silence_wav(ms: u32) -> Vec<u8> {
+    let data_len = TELEPHONE_RATE / 1000 * ms * 2;
+    let mut wav = Vec::with_capacity(44 + data_len as usize);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&TELEPHONE_RATE.to_le_bytes());
+    wav.extend_from_slice(&(TELEPHONE_RATE * 2).to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    wav.resize(44 + data_len as usize, 0);
+    wav
+}
+
 /// A name for a rendering that changes whenever what is heard changes.
 pub fn cache_key(voice: &str, rate: u32, text: &str) -> String {
     let digest = Sha256::new()
@@ -174,6 +201,22 @@ mod tests {
         assert_ne!(base, cache_key("pt-br", 8000, "Olá Bia"));
         // The separator keeps "ab"+"c" apart from "a"+"bc".
         assert_ne!(cache_key("ab", 8000, "c"), cache_key("a", 8000, "bc"));
+    }
+
+    #[test]
+    fn silence_is_a_telephone_rate_wav_of_its_length() {
+        assert_eq!(wav_facts(&silence_wav(200)), Some((TELEPHONE_RATE, 200)));
+    }
+
+    #[tokio::test]
+    async fn a_text_with_nothing_to_say_is_a_moment_of_silence() {
+        if !espeak_present() {
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("recado-speech-{}", rand::random::<u64>()));
+        let path = Speech::new(&dir).render("en", "").await.unwrap();
+        assert_eq!(wav_facts(&std::fs::read(path).unwrap()), Some((TELEPHONE_RATE, 200)));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -29,7 +29,9 @@ fn tts(text: &str) -> Value {
 #[tokio::test]
 async fn a_preview_speaks_the_narration_with_the_contacts_tokens_filled() {
     let app = spawn_app().await;
-    let ana = app.contact(json!({"firstname": "Ana", "mobilephone": "+5511912345678"})).await;
+    let ana = app
+        .contact(json!({"firstname": "Ana", "mobilephone": "+5511912345678"}))
+        .await;
     let (status, kind, wav) = preview(
         &app,
         json!({"narration": tts("Olá {{contact.firstname}}, o seu pedido chegou."), "contact_id": ana}),
@@ -41,7 +43,11 @@ async fn a_preview_speaks_the_narration_with_the_contacts_tokens_filled() {
     assert!(ms > 1_000, "{ms} ms");
     let (_, _, literal) = preview(&app, json!({"narration": tts("Olá Ana, o seu pedido chegou.")})).await;
     assert_eq!(wav, literal, "the same words as the text with the name written in");
-    let (_, _, unnamed) = preview(&app, json!({"narration": tts("Olá {{contact.firstname}}, o seu pedido chegou.")})).await;
+    let (_, _, unnamed) = preview(
+        &app,
+        json!({"narration": tts("Olá {{contact.firstname}}, o seu pedido chegou.")}),
+    )
+    .await;
     assert_ne!(wav, unnamed, "without a contact the token is left out");
 }
 
@@ -54,7 +60,10 @@ async fn a_narration_in_a_language_no_voice_speaks_is_refused_with_its_field() {
             json!({"narration": {"kind": "tts", "language": "tlh", "text": "Qapla'"}}),
         )
         .await;
-    assert_eq!((r.status, r.code(), r.field()), (422, "invalid_voice", "narration.language"));
+    assert_eq!(
+        (r.status, r.code(), r.field()),
+        (422, "invalid_voice", "narration.language")
+    );
 }
 
 #[tokio::test]
@@ -62,11 +71,7 @@ async fn a_preview_names_only_a_contact_of_the_callers_workspace() {
     let app = spawn_app().await;
     let other = app.other_workspace("other").await;
     let theirs = app
-        .post_as(
-            "/api/v1/contacts",
-            json!({"properties": {"firstname": "Bia"}}),
-            &other,
-        )
+        .post_as("/api/v1/contacts", json!({"properties": {"firstname": "Bia"}}), &other)
         .await;
     let r = app
         .post(
