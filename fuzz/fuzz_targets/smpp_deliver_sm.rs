@@ -7,7 +7,7 @@
 //! at the end the buffer is expired as the session's timer does.
 //!
 //! - nothing panics, whatever the bytes;
-//! - both ways of reading give the same PDUs and the same events;
+//! - both ways of reading give the same PDUs;
 //! - every `deliver_sm` read encodes to a frame that reads back as one PDU encoding to the
 //!   same frame;
 //! - nothing is left in the buffer after the expiry.
