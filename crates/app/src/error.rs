@@ -89,6 +89,12 @@ impl AppError {
     }
 }
 
+impl From<recado_core::properties::Refusal> for AppError {
+    fn from(r: recado_core::properties::Refusal) -> Self {
+        AppError::invalid(r.code, r.field, r.message)
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -6,6 +6,7 @@ pub mod broadcasts;
 pub mod campaigns;
 pub mod clock;
 pub mod consent;
+pub mod contact_csv;
 pub mod delivery;
 pub mod ids;
 pub mod jobs;

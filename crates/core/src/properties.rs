@@ -1,4 +1,9 @@
-//! Contact properties: well-known names and the rule for custom keys (SPEC §2).
+//! Contact properties: well-known names and the rule for custom keys (SPEC §2),
+//! value checks, and the E.164 form of the phone properties.
+
+use crate::phone::{normalize, PhoneContext, PhoneError};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// Properties that hold phone numbers; each is normalised to E.164 and indexed
 /// so a contact can be found by any of them.
@@ -87,6 +92,85 @@ pub fn normalise_value(name: &str, value: &serde_json::Value) -> Result<Option<S
         }
         _ => Ok(Some(text)),
     }
+}
+
+/// A checked set of property changes: `None` clears a property.
+pub type PropertyChanges = BTreeMap<String, Option<String>>;
+
+/// Why a set of properties was refused: an error code, the property at fault
+/// and a message for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub field: String,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Refusal {
+            code,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Checks names and values of a `properties` object.
+pub fn check_properties(input: &Map<String, Value>) -> Result<PropertyChanges, Refusal> {
+    let mut out = BTreeMap::new();
+    for (name, value) in input {
+        if !is_valid_name(name) {
+            return Err(Refusal::new(
+                "invalid_property",
+                name.clone(),
+                format!("`{name}`: property names are 1 to 64 characters of a-z, 0-9 and _"),
+            ));
+        }
+        let value = normalise_value(name, value)
+            .map_err(|e| Refusal::new("invalid_property", name.clone(), format!("`{name}`: {e}")))?;
+        out.insert(name.clone(), value);
+    }
+    Ok(out)
+}
+
+/// Applies changes to existing properties.
+pub fn merge(mut props: BTreeMap<String, String>, changes: PropertyChanges) -> BTreeMap<String, String> {
+    for (name, value) in changes {
+        match value {
+            Some(v) => props.insert(name, v),
+            None => props.remove(&name),
+        };
+    }
+    props
+}
+
+/// The E.164 form of every phone property, read with the contact's
+/// `mobile_prefix`, then `country`, then the workspace's default country.
+pub fn phones_of(
+    props: &BTreeMap<String, String>,
+    default_country: Option<&str>,
+) -> Result<BTreeMap<String, String>, Refusal> {
+    let ctx = PhoneContext {
+        mobile_prefix: props.get("mobile_prefix").map(String::as_str),
+        country: props.get("country").map(String::as_str),
+        default_country,
+    };
+    let mut phones = BTreeMap::new();
+    for name in PHONE_PROPERTIES {
+        if let Some(raw) = props.get(name) {
+            let e164 = normalize(raw, &ctx).map_err(|e| {
+                let why = match e {
+                    PhoneError::NoCountry(_) => "has no international prefix and the contact has no mobile_prefix or country (nor the workspace a default country)",
+                    PhoneError::NotPossible(_) => "is not a possible phone number for its country",
+                    PhoneError::NotANumber(_) => "is not a phone number",
+                };
+                Refusal::new("invalid_phone", name, format!("`{name}` ({raw}) {why}"))
+            })?;
+            phones.insert(name.to_string(), e164);
+        }
+    }
+    Ok(phones)
 }
 
 #[cfg(test)]

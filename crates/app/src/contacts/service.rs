@@ -4,43 +4,16 @@
 use crate::error::AppError;
 use recado_core::clock::Clock;
 use recado_core::ids::{new_id, IdKind};
-use recado_core::phone::{normalize, PhoneContext, PhoneError};
-use recado_core::properties::{is_valid_name, normalise_value, PHONE_PROPERTIES};
 use recado_store::contacts::{Contact, ContactWrite};
 use recado_store::Store;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-/// A checked set of property changes: `None` clears a property.
-pub type PropertyChanges = BTreeMap<String, Option<String>>;
+pub use recado_core::properties::{merge, PropertyChanges};
 
 /// Checks names and values of a `properties` object.
 pub fn check_properties(input: &Map<String, Value>) -> Result<PropertyChanges, AppError> {
-    let mut out = BTreeMap::new();
-    for (name, value) in input {
-        if !is_valid_name(name) {
-            return Err(AppError::invalid(
-                "invalid_property",
-                name.clone(),
-                format!("`{name}`: property names are 1 to 64 characters of a-z, 0-9 and _"),
-            ));
-        }
-        let value = normalise_value(name, value)
-            .map_err(|e| AppError::invalid("invalid_property", name.clone(), format!("`{name}`: {e}")))?;
-        out.insert(name.clone(), value);
-    }
-    Ok(out)
-}
-
-/// Applies changes to existing properties.
-pub fn merge(mut props: BTreeMap<String, String>, changes: PropertyChanges) -> BTreeMap<String, String> {
-    for (name, value) in changes {
-        match value {
-            Some(v) => props.insert(name, v),
-            None => props.remove(&name),
-        };
-    }
-    props
+    recado_core::properties::check_properties(input).map_err(AppError::from)
 }
 
 /// The E.164 form of every phone property, read with the contact's
@@ -49,26 +22,7 @@ pub fn phones_of(
     props: &BTreeMap<String, String>,
     default_country: Option<&str>,
 ) -> Result<BTreeMap<String, String>, AppError> {
-    let ctx = PhoneContext {
-        mobile_prefix: props.get("mobile_prefix").map(String::as_str),
-        country: props.get("country").map(String::as_str),
-        default_country,
-    };
-    let mut phones = BTreeMap::new();
-    for name in PHONE_PROPERTIES {
-        if let Some(raw) = props.get(name) {
-            let e164 = normalize(raw, &ctx).map_err(|e| {
-                let why = match e {
-                    PhoneError::NoCountry(_) => "has no international prefix and the contact has no mobile_prefix or country (nor the workspace a default country)",
-                    PhoneError::NotPossible(_) => "is not a possible phone number for its country",
-                    PhoneError::NotANumber(_) => "is not a phone number",
-                };
-                AppError::invalid("invalid_phone", name, format!("`{name}` ({raw}) {why}"))
-            })?;
-            phones.insert(name.to_string(), e164);
-        }
-    }
-    Ok(phones)
+    recado_core::properties::phones_of(props, default_country).map_err(AppError::from)
 }
 
 pub struct Contacts<'a> {

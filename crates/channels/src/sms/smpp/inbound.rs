@@ -9,6 +9,12 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use recado_sms::{decode_with, join, Concatenation, DecodeError, DecodeOptions, Decoded, Gsm7Layout};
+use rusmpp::pdus::DeliverSm;
+use rusmpp::tlvs::TlvValue;
+
+use super::address::display_address;
+use super::receipt::receipt_from;
+use super::SmppEvent;
 
 /// How long the first part of a concatenated MO waits for the others.
 pub const PART_WAIT: Duration = Duration::from_secs(300);
@@ -52,6 +58,66 @@ pub fn decode_mo(user_data: &[u8], data_coding: u8, esm_class: u8, sar: Option<S
         }
     }
     Ok(decoded)
+}
+
+/// What the session does with a `deliver_sm` from the SMSC, before answering it: a receipt
+/// becomes one [`SmppEvent::Receipt`]; otherwise the user data (`short_message`, or the
+/// `message_payload` TLV when `short_message` is empty) is decoded and handed to `reassembly`,
+/// and every message that completes becomes an [`SmppEvent::Inbound`]. User data that cannot
+/// be decoded (binary, unknown coding) is logged and dropped: no event.
+pub fn handle_deliver_sm(deliver: &DeliverSm, reassembly: &mut Reassembly, now: Instant) -> Vec<SmppEvent> {
+    if let Some(receipt) = receipt_from(deliver) {
+        return vec![SmppEvent::Receipt {
+            message_id: receipt.message_id,
+            state: receipt.state,
+            error: receipt.error,
+        }];
+    }
+    let from = display_address(u8::from(deliver.source_addr_ton), deliver.source_addr.as_str());
+    let to = display_address(u8::from(deliver.dest_addr_ton), deliver.destination_addr.as_str());
+    let data_coding = u8::from(deliver.data_coding);
+    let mut sar = (0u16, 0u8, 0u8);
+    let mut payload = None;
+    for tlv in deliver.tlvs() {
+        match tlv.value() {
+            Some(TlvValue::SarMsgRefNum(r)) => sar.0 = *r,
+            Some(TlvValue::SarTotalSegments(t)) => sar.1 = *t,
+            Some(TlvValue::SarSegmentSeqnum(s)) => sar.2 = *s,
+            Some(TlvValue::MessagePayload(p)) => payload = Some(p.value.to_vec()),
+            _ => {}
+        }
+    }
+    let sar = (sar.1 > 1).then_some(Sar {
+        reference: sar.0,
+        total: sar.1,
+        sequence: sar.2,
+    });
+    let short_message = deliver.short_message().as_ref();
+    let user_data = match payload {
+        Some(p) if short_message.is_empty() => p,
+        _ => short_message.to_vec(),
+    };
+    match decode_mo(&user_data, data_coding, u8::from(deliver.esm_class), sar) {
+        Ok(decoded) => reassembly
+            .accept(&from, &to, data_coding, decoded, now)
+            .into_iter()
+            .map(inbound_event)
+            .collect(),
+        // Binary or unknown coding: nothing a person wrote; acknowledged and dropped.
+        Err(e) => {
+            tracing::warn!(from = %from, data_coding, error = %e, "undecodable MO message dropped");
+            Vec::new()
+        }
+    }
+}
+
+pub(crate) fn inbound_event(mo: MoMessage) -> SmppEvent {
+    SmppEvent::Inbound {
+        from: mo.from,
+        to: mo.to,
+        text: mo.text,
+        data_coding: mo.data_coding,
+    }
 }
 
 /// A complete MO message.

@@ -6,18 +6,14 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use rusmpp::pdus::DeliverSm;
-use rusmpp::tlvs::TlvValue;
 use rusmpp::{Command, CommandId, CommandStatus, Pdu};
 use tokio::sync::oneshot;
 use tokio::time::{sleep_until, Instant};
 
-use super::address::display_address;
 use super::handle::Request;
-use super::inbound::{decode_mo, Sar, PART_WAIT};
+use super::inbound::{handle_deliver_sm, inbound_event, PART_WAIT};
 use super::pdu::{deliver_sm_resp, generic_nack, is_transient, response, status_name};
-use super::receipt::receipt_from;
 use super::session::{Connection, Sequence, Shared};
-use super::SmppEvent;
 use crate::sms::SmsSendError;
 
 /// How the link ended.
@@ -219,51 +215,9 @@ impl<'a> Link<'a> {
     }
 
     async fn on_deliver(&mut self, deliver: &DeliverSm) {
-        if let Some(receipt) = receipt_from(deliver) {
-            let event = SmppEvent::Receipt {
-                message_id: receipt.message_id,
-                state: receipt.state,
-                error: receipt.error,
-            };
+        let events = handle_deliver_sm(deliver, &mut self.shared.reassembly, std::time::Instant::now());
+        for event in events {
             self.shared.emit(event).await;
-            return;
-        }
-        let from = display_address(u8::from(deliver.source_addr_ton), deliver.source_addr.as_str());
-        let to = display_address(u8::from(deliver.dest_addr_ton), deliver.destination_addr.as_str());
-        let data_coding = u8::from(deliver.data_coding);
-        let mut sar = (0u16, 0u8, 0u8);
-        let mut payload = None;
-        for tlv in deliver.tlvs() {
-            match tlv.value() {
-                Some(TlvValue::SarMsgRefNum(r)) => sar.0 = *r,
-                Some(TlvValue::SarTotalSegments(t)) => sar.1 = *t,
-                Some(TlvValue::SarSegmentSeqnum(s)) => sar.2 = *s,
-                Some(TlvValue::MessagePayload(p)) => payload = Some(p.value.to_vec()),
-                _ => {}
-            }
-        }
-        let sar = (sar.1 > 1).then_some(Sar {
-            reference: sar.0,
-            total: sar.1,
-            sequence: sar.2,
-        });
-        let short_message = deliver.short_message().as_ref();
-        let user_data = match payload {
-            Some(p) if short_message.is_empty() => p,
-            _ => short_message.to_vec(),
-        };
-        match decode_mo(&user_data, data_coding, u8::from(deliver.esm_class), sar) {
-            Ok(decoded) => {
-                let done = self
-                    .shared
-                    .reassembly
-                    .accept(&from, &to, data_coding, decoded, std::time::Instant::now());
-                for mo in done {
-                    self.shared.emit(inbound_event(mo)).await;
-                }
-            }
-            // Binary or unknown coding: nothing a person wrote; acknowledged and dropped.
-            Err(e) => tracing::warn!(from = %from, data_coding, error = %e, "undecodable MO message dropped"),
         }
     }
 
@@ -357,15 +311,6 @@ async fn next_request(
         sleep_until(at).await;
     }
     requests.recv().await
-}
-
-fn inbound_event(mo: super::inbound::MoMessage) -> SmppEvent {
-    SmppEvent::Inbound {
-        from: mo.from,
-        to: mo.to,
-        text: mo.text,
-        data_coding: mo.data_coding,
-    }
 }
 
 fn is_response(id: CommandId) -> bool {

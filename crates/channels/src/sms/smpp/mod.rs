@@ -11,10 +11,12 @@
 //! - [`address`]: TON/NPI of source and destination addresses.
 //! - [`receipt`]: delivery receipts, TLV and `id:… stat:…` text forms.
 //! - [`inbound`]: MO messages and the re-assembly of concatenated ones.
+//! - [`frame`]: cutting the byte stream into PDUs by `command_length`.
 //! - [`handle`]: the public handle; the connection task behind it lives in `session` and `link`.
 
 pub mod address;
 pub mod config;
+pub mod frame;
 pub mod handle;
 pub mod inbound;
 pub mod parts;
@@ -26,7 +28,9 @@ mod session;
 
 pub use address::{address_for, Address};
 pub use config::{SmppConfig, SmppVersion};
+pub use frame::SmppCodec;
 pub use handle::{start, SmppHandle};
+pub use inbound::handle_deliver_sm;
 pub use parts::{parts_from_plan, SubmitPart};
 pub use receipt::{parse_receipt_text, state_from_stat, ReceiptText};
 

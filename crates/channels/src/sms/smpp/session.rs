@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use rand::Rng;
-use rusmpp::tokio_codec::CommandCodec;
 use rusmpp::{CommandId, CommandStatus, Pdu};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
@@ -13,6 +12,7 @@ use tokio::time::{timeout, Instant};
 use tokio_util::codec::Framed;
 
 use super::config::SmppConfig;
+use super::frame::SmppCodec;
 use super::handle::{Request, ABANDONED, QUEUED};
 use super::inbound::Reassembly;
 use super::link::{Exit, Link};
@@ -20,7 +20,7 @@ use super::pdu::{bind_transceiver, response, status_name};
 use super::SmppEvent;
 use crate::sms::SmsSendError;
 
-pub(crate) type Connection = Framed<TcpStream, CommandCodec>;
+pub(crate) type Connection = Framed<TcpStream, SmppCodec>;
 
 /// Sequence numbers of one connection: 1 to 0x7FFFFFFF, then around again.
 #[derive(Debug, Default)]
@@ -145,7 +145,7 @@ async fn connect_and_bind(config: &SmppConfig) -> Result<(Connection, Sequence),
     };
     // Submits are small and latency-bound; do not let Nagle hold them back.
     let _ = stream.set_nodelay(true);
-    let mut connection = Framed::new(stream, CommandCodec::new());
+    let mut connection = Framed::new(stream, SmppCodec::new());
     let mut sequence = Sequence::default();
     let bind_sequence = sequence.next();
     connection
