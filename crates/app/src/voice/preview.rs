@@ -38,7 +38,7 @@ pub async fn preview(
         .ok_or_else(|| AppError::invalid("invalid_voice", "narration.language", "no voice speaks this language"))?;
     let spoken = fill_tokens(text, |name| properties.get(name).cloned());
     let path = speech(state).render(&voice, &spoken).await.map_err(speech_failure)?;
-    Ok(tokio::fs::read(path).await.map_err(AppError::internal)?)
+    tokio::fs::read(path).await.map_err(AppError::internal)
 }
 
 fn speech_failure(e: SpeechError) -> AppError {
