@@ -81,31 +81,3 @@ pub fn remap(text: &str, mapping: &[Option<String>]) -> AppResult<String> {
         CsvError::Internal(cause) => AppError::internal(cause),
     })
 }
-
-#[cfg(test)]
-mod mapping_tests {
-    use super::*;
-
-    #[test]
-    fn a_preview_shows_the_header_and_the_first_lines() {
-        let p = preview("Nome,Celular\nAna,+5511912345678\nBia,+5511912345679\nCaio,x\n", 2).unwrap();
-        assert_eq!(p.headers, vec!["Nome", "Celular"]);
-        assert_eq!(p.rows.len(), 2);
-        assert_eq!(p.lines, 3);
-    }
-
-    #[test]
-    fn remapped_columns_take_the_property_names_and_skipped_ones_go() {
-        let out = remap(
-            "Nome,Cidade,Celular\nAna,Recife,+5511912345678\n",
-            &[Some("firstname".into()), None, Some("mobilephone".into())],
-        )
-        .unwrap();
-        assert_eq!(out, "firstname,mobilephone\nAna,+5511912345678\n");
-    }
-
-    #[test]
-    fn a_mapping_that_keeps_nothing_is_refused() {
-        assert_eq!(remap("a\n1\n", &[None]).unwrap_err().code, "invalid_mapping");
-    }
-}
