@@ -192,6 +192,27 @@ async fn run_task(state: AppState, job: Job, task: Task) -> Result<(), JobError>
             workspace_id,
             notification_id,
         } => crate::email::notify_job(state, workspace_id, notification_id).await,
+        Task::VoiceDial {
+            workspace_id,
+            message_id,
+            attempt,
+        } => crate::voice::jobs::dial_job(state, workspace_id, message_id, attempt).await,
+        Task::VoiceInput {
+            workspace_id,
+            message_id,
+            input,
+        } => crate::voice::jobs::input_job(state, workspace_id, message_id, input).await,
+        Task::VoiceCommand {
+            workspace_id,
+            message_id,
+            attempt,
+            command,
+        } => crate::voice::jobs::command_job(state, workspace_id, message_id, attempt, command).await,
+        Task::VoiceKeyAction {
+            workspace_id,
+            message_id,
+            key,
+        } => crate::voice::jobs::key_action_job(state, job, workspace_id, message_id, key).await,
     }
 }
 

@@ -258,6 +258,30 @@ pub fn decide(
     Ok(Decision::Change(next))
 }
 
+/// Why the hub sends a message, as far as consent is concerned (SPEC §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendPurpose {
+    /// The business writes first (campaigns, workflows, API sends): only
+    /// to contacts subscribed to the channel.
+    BusinessInitiated,
+    /// The contact asked for it during a call (an IVR key's SMS): sent
+    /// unless the contact unsubscribed from the channel.
+    RequestedInCall,
+    /// The hub's own answer to the contact (a keyword confirmation).
+    Reply,
+}
+
+/// Whether a message with `purpose` may go to a contact whose subscription
+/// to its channel is `status` (`None`: never recorded, read as not specified).
+pub fn may_send(status: Option<SubscriptionStatus>, purpose: SendPurpose) -> bool {
+    let status = status.unwrap_or(SubscriptionStatus::NotSpecified);
+    match purpose {
+        SendPurpose::BusinessInitiated => status == SubscriptionStatus::Subscribed,
+        SendPurpose::RequestedInCall => status != SubscriptionStatus::Unsubscribed,
+        SendPurpose::Reply => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,5 +447,44 @@ mod tests {
             ConsentSource::UnsubscribeLink
         );
         assert!("fax".parse::<Channel>().is_err());
+    }
+}
+
+#[cfg(test)]
+mod send_purpose_tests {
+    use super::*;
+
+    #[test]
+    fn business_initiated_messages_go_only_to_subscribed_contacts() {
+        assert!(may_send(
+            Some(SubscriptionStatus::Subscribed),
+            SendPurpose::BusinessInitiated
+        ));
+        assert!(!may_send(
+            Some(SubscriptionStatus::NotSpecified),
+            SendPurpose::BusinessInitiated
+        ));
+        assert!(!may_send(None, SendPurpose::BusinessInitiated));
+        assert!(!may_send(
+            Some(SubscriptionStatus::Unsubscribed),
+            SendPurpose::BusinessInitiated
+        ));
+    }
+
+    #[test]
+    fn what_a_contact_asks_for_in_a_call_is_refused_only_after_an_opt_out() {
+        assert!(may_send(
+            Some(SubscriptionStatus::Subscribed),
+            SendPurpose::RequestedInCall
+        ));
+        assert!(may_send(
+            Some(SubscriptionStatus::NotSpecified),
+            SendPurpose::RequestedInCall
+        ));
+        assert!(may_send(None, SendPurpose::RequestedInCall));
+        assert!(!may_send(
+            Some(SubscriptionStatus::Unsubscribed),
+            SendPurpose::RequestedInCall
+        ));
     }
 }

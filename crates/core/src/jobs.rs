@@ -27,6 +27,10 @@ pub enum JobKind {
     WorkflowEvent,
     BroadcastPrepare,
     EmailNotify,
+    VoiceDial,
+    VoiceInput,
+    VoiceCommand,
+    VoiceKeyAction,
 }
 
 fn enrol_by_default() -> bool {
@@ -34,7 +38,7 @@ fn enrol_by_default() -> bool {
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 14] = [
+    pub const ALL: [JobKind; 18] = [
         JobKind::WhatsAppWebhook,
         JobKind::WhatsAppSend,
         JobKind::WhatsAppTemplateSync,
@@ -49,6 +53,10 @@ impl JobKind {
         JobKind::WorkflowEvent,
         JobKind::BroadcastPrepare,
         JobKind::EmailNotify,
+        JobKind::VoiceDial,
+        JobKind::VoiceInput,
+        JobKind::VoiceCommand,
+        JobKind::VoiceKeyAction,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +75,10 @@ impl JobKind {
             JobKind::WorkflowEvent => "workflow.event",
             JobKind::BroadcastPrepare => "broadcast.prepare",
             JobKind::EmailNotify => "email.notify",
+            JobKind::VoiceDial => "voice.dial",
+            JobKind::VoiceInput => "voice.input",
+            JobKind::VoiceCommand => "voice.command",
+            JobKind::VoiceKeyAction => "voice.key_action",
         }
     }
 }
@@ -196,6 +208,40 @@ pub enum Task {
         workspace_id: String,
         notification_id: String,
     },
+    /// Hands attempt `attempt` of a call to its provider. Queued in the
+    /// transaction that recorded the attempt, so a call is dialled only
+    /// once the hub knows it did.
+    #[serde(rename = "voice.dial")]
+    VoiceDial {
+        workspace_id: String,
+        message_id: String,
+        attempt: u32,
+    },
+    /// Feeds a call one input: a timer that fell due, or a provider report
+    /// (the sandbox's simulated network reports this way).
+    #[serde(rename = "voice.input")]
+    VoiceInput {
+        workspace_id: String,
+        message_id: String,
+        input: crate::voice::call::Input,
+    },
+    /// Carries out a call's command through its provider (play the menu, a
+    /// key's narration, transfer, hang up).
+    #[serde(rename = "voice.command")]
+    VoiceCommand {
+        workspace_id: String,
+        message_id: String,
+        attempt: u32,
+        command: crate::voice::call::Command,
+    },
+    /// What an IVR key does beyond the call: its SMS, or the opt-out from
+    /// voice (history source `ivr_key`), through the SMS and consent services.
+    #[serde(rename = "voice.key_action")]
+    VoiceKeyAction {
+        workspace_id: String,
+        message_id: String,
+        key: crate::voice::Key,
+    },
 }
 
 /// A contact change a workflow step makes.
@@ -239,6 +285,10 @@ impl Task {
             Task::WorkflowEvent { .. } => JobKind::WorkflowEvent,
             Task::BroadcastPrepare { .. } => JobKind::BroadcastPrepare,
             Task::EmailNotify { .. } => JobKind::EmailNotify,
+            Task::VoiceDial { .. } => JobKind::VoiceDial,
+            Task::VoiceInput { .. } => JobKind::VoiceInput,
+            Task::VoiceCommand { .. } => JobKind::VoiceCommand,
+            Task::VoiceKeyAction { .. } => JobKind::VoiceKeyAction,
         }
     }
 
@@ -336,6 +386,33 @@ mod tests {
             Task::EmailNotify {
                 workspace_id: "ws_1".into(),
                 notification_id: "evt_1".into(),
+            },
+            Task::VoiceDial {
+                workspace_id: "ws_1".into(),
+                message_id: "msg_1".into(),
+                attempt: 2,
+            },
+            Task::VoiceInput {
+                workspace_id: "ws_1".into(),
+                message_id: "msg_1".into(),
+                input: crate::voice::call::Input::Provider {
+                    attempt: 1,
+                    event: crate::voice::call::ProviderEvent::Dtmf {
+                        key: crate::voice::Key::digit(2).unwrap(),
+                        seq: 1,
+                    },
+                },
+            },
+            Task::VoiceCommand {
+                workspace_id: "ws_1".into(),
+                message_id: "msg_1".into(),
+                attempt: 1,
+                command: crate::voice::call::Command::HangUp { attempt: 1 },
+            },
+            Task::VoiceKeyAction {
+                workspace_id: "ws_1".into(),
+                message_id: "msg_1".into(),
+                key: crate::voice::Key::digit(9).unwrap(),
             },
         ]
     }

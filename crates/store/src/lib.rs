@@ -5,6 +5,7 @@
 
 mod backend;
 pub mod broadcasts;
+pub mod calls;
 pub mod campaigns;
 pub mod channel_health;
 pub mod channels;

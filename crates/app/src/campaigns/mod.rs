@@ -24,6 +24,7 @@ impl SendSource {
             SendSource::Workflow => Source::Workflow,
             SendSource::Crm => Source::Crm,
             SendSource::Broadcast => Source::Broadcast,
+            SendSource::IvrKey => Source::Ivr,
             SendSource::System => Source::System,
         }
     }

@@ -3,8 +3,8 @@
 //! provider that keeps a connection hears of the change; a WhatsApp account
 //! gets its templates (seeded for the sandbox, synced for real providers).
 
-use super::registry::{settings_of, stored, LoadedChannel, LoadedSms};
-use super::{decode_sms, ChannelKind, SmsChannel, SmsKind, WhatsAppChannel};
+use super::registry::{decode_voice, settings_of, stored, LoadedChannel, LoadedSms, LoadedVoice};
+use super::{decode_sms, ChannelKind, SmsChannel, SmsKind, VoiceChannel, VoiceKind, WhatsAppChannel};
 use crate::{AppError, AppResult, AppState};
 use recado_core::ids::{new_id, IdKind};
 use recado_store::channels::{ChannelNumber, ChannelRecord};
@@ -18,6 +18,7 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub enum Connected {
     WhatsApp(LoadedChannel),
     Sms(LoadedSms),
+    Voice(LoadedVoice),
 }
 
 /// Connects a channel of `kind` named `name` (422 `invalid_kind`,
@@ -50,11 +51,18 @@ pub async fn create(
         crate::sms::providers::channel_changed(state, &loaded).await;
         return Ok(Connected::Sms(loaded));
     }
+    if let Some(kind) = VoiceKind::parse(kind) {
+        let voice = VoiceChannel::from_input(kind, config, None)?;
+        let record = record(kind.as_str(), voice.public_config(), voice.secrets());
+        state.store.insert_channel(&record, &[]).await?;
+        state.caches.channels_changed(workspace_id);
+        return Ok(Connected::Voice(LoadedVoice { record, voice }));
+    }
     let kind = ChannelKind::parse(kind).ok_or_else(|| {
         AppError::invalid(
             "invalid_kind",
             "kind",
-            format!("`{kind}` is not a channel kind this hub offers (whatsapp_cloud, whatsapp_360dialog, whatsapp_sandbox, sms_sandbox, sms_http, sms_smpp)"),
+            format!("`{kind}` is not a channel kind this hub offers (whatsapp_cloud, whatsapp_360dialog, whatsapp_sandbox, sms_sandbox, sms_http, sms_smpp, voice_sandbox, voice_asterisk, voice_http)"),
         )
     })?;
     let whatsapp = WhatsAppChannel::from_input(kind, config, None)?;
@@ -103,6 +111,21 @@ pub async fn update(
         let loaded = LoadedSms { record, sms };
         crate::sms::providers::channel_changed(state, &loaded).await;
         return Ok(Connected::Sms(loaded));
+    }
+    if VoiceKind::parse(&current.kind).is_some() {
+        let current = decode_voice(state, current)?;
+        let voice = VoiceChannel::from_input(current.voice.kind, &config, Some(&current.voice))?;
+        let record = ChannelRecord {
+            name,
+            config: voice.public_config().to_string(),
+            secrets: state.secrets.seal(&voice.secrets()),
+            updated_at: state.clock.now_ms(),
+            ..current.record
+        };
+        state.store.update_channel(&record, &[]).await?;
+        state.channel_cache.forget(&record.id);
+        state.caches.channels_changed(workspace_id);
+        return Ok(Connected::Voice(LoadedVoice { record, voice }));
     }
     // The update is read over the stored settings as they are, not as they
     // decode, so a channel whose stored settings became unreadable can be

@@ -141,6 +141,7 @@ async fn send_test_sms(state: &AppState, workspace_id: &str, channel_id: &str, t
         country: None,
         shorten_urls: None,
         utm: None,
+        voice: None,
     };
     Ok(match send_requested(state, &ws, input).await {
         Ok(message) => Checked::ok(format!(

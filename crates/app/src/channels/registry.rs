@@ -1,5 +1,6 @@
 use super::config::{ChannelKind, WhatsAppChannel};
 use super::sms_config::{SmsChannel, SmsKind};
+use super::voice_config::{VoiceChannel, VoiceKind};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 use recado_store::channels::ChannelRecord;
@@ -54,4 +55,22 @@ pub fn decode_sms(state: &AppState, record: ChannelRecord) -> AppResult<LoadedSm
 
 pub async fn load_sms(state: &AppState, workspace_id: &str, id: &str) -> AppResult<LoadedSms> {
     decode_sms(state, stored(state, workspace_id, id).await?)
+}
+
+/// A stored voice channel with its decrypted settings.
+#[derive(Clone)]
+pub struct LoadedVoice {
+    pub record: ChannelRecord,
+    pub voice: VoiceChannel,
+}
+
+pub fn decode_voice(state: &AppState, record: ChannelRecord) -> AppResult<LoadedVoice> {
+    let kind = VoiceKind::parse(&record.kind).ok_or_else(|| AppError::not_found("voice channel"))?;
+    let (config, secrets) = settings_of(state, &record)?;
+    let voice = VoiceChannel::from_stored(kind, &config, &secrets)?;
+    Ok(LoadedVoice { record, voice })
+}
+
+pub async fn load_voice(state: &AppState, workspace_id: &str, id: &str) -> AppResult<LoadedVoice> {
+    decode_voice(state, stored(state, workspace_id, id).await?)
 }

@@ -84,11 +84,11 @@ pub struct SmsChannel {
 
 pub const DEFAULT_HTTP_BASE_URL: &str = "https://api.twilio.com";
 
-fn invalid(key: &str, message: impl Into<String>) -> AppError {
+pub(super) fn invalid(key: &str, message: impl Into<String>) -> AppError {
     AppError::invalid("invalid_config", format!("config.{key}"), message)
 }
 
-fn text(config: &Map<String, Value>, key: &str) -> Result<Option<String>, AppError> {
+pub(super) fn text(config: &Map<String, Value>, key: &str) -> Result<Option<String>, AppError> {
     match config.get(key) {
         None | Some(Value::Null) => Ok(None),
         // An empty string means "not set" (e.g. an SMPP system_type left blank).
@@ -105,7 +105,7 @@ fn number(config: &Map<String, Value>, key: &str) -> Result<Option<f64>, AppErro
     }
 }
 
-fn whole(config: &Map<String, Value>, key: &str, min: f64, max: f64) -> Result<Option<u64>, AppError> {
+pub(super) fn whole(config: &Map<String, Value>, key: &str, min: f64, max: f64) -> Result<Option<u64>, AppError> {
     match number(config, key)? {
         None => Ok(None),
         Some(v) if v.fract() == 0.0 && (min..=max).contains(&v) => Ok(Some(v as u64)),

@@ -8,6 +8,7 @@ use crate::messages::refusal::SendRefusal;
 use recado_core::consent::Channel;
 use recado_core::delivery::OutboundStatus;
 use recado_core::jobs::Task;
+use recado_store::calls::CallRecord;
 use recado_store::jobs::NewJob;
 use recado_store::links::ShortLink;
 use recado_store::messages::{ConversationWrite, MessageRecord, QuotaCheck};
@@ -27,6 +28,9 @@ pub struct QueuedSend {
     /// A WhatsApp conversation to admit against the monthly limit and the
     /// tier cap, inside the transaction that records it.
     pub conversation: Option<Conversation>,
+    /// A voice message's or IVR call's call row, written with the message
+    /// before anything is dialled.
+    pub call: Option<CallRecord>,
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +108,9 @@ impl Prepared {
                 };
                 tx.file_outbound(&mut send.message, &send.account).await?;
                 tx.insert_message(&mut send.message).await?;
+                if let Some(call) = &send.call {
+                    tx.insert_call(call).await?;
+                }
                 tx.insert_short_links(&send.links).await?;
                 tx.enqueue(&job, now).await?;
                 tx.timeline(&send.message, send.timeline_kind, now, &send.details)
@@ -119,7 +126,7 @@ impl QueuedSend {
     /// conversation to admit), for [`WriteTx::queue_outbound_many`]; the
     /// send back otherwise.
     pub fn into_outbound_row(self: Box<Self>) -> Result<OutboundRow, Box<QueuedSend>> {
-        if self.conversation.is_some() {
+        if self.conversation.is_some() || self.call.is_some() {
             return Err(self);
         }
         let this = *self;
@@ -144,7 +151,14 @@ fn send_task(message: &MessageRecord) -> Task {
         Channel::Sms => Task::SmsSend {
             message_id: message.id.to_string(),
         },
-        _ => Task::WhatsAppSend {
+        // A call starts by being told to dial; pacing and the call window
+        // are the dial step's to decide.
+        Channel::Voice => Task::VoiceInput {
+            workspace_id: message.workspace_id.clone(),
+            message_id: message.id.to_string(),
+            input: recado_core::voice::call::Input::Dial,
+        },
+        Channel::Whatsapp => Task::WhatsAppSend {
             message_id: message.id.to_string(),
         },
     }

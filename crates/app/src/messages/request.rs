@@ -2,7 +2,7 @@
 //! which recipient, which content. Everything here is decided without HTTP;
 //! the route only parses the body and shows the stored message.
 
-use crate::channels::registry::{decode, decode_sms, load, LoadedChannel, LoadedSms};
+use crate::channels::registry::{decode, decode_sms, decode_voice, load, LoadedChannel, LoadedSms, LoadedVoice};
 use crate::contacts::service::contacts_for;
 use crate::messages::send_job::{record_unplanned, Unplanned};
 use crate::whatsapp::send::{send, SendPlan, SendSource, TemplateInput, WhatsAppContent};
@@ -58,6 +58,10 @@ pub struct MessageInput {
     pub shorten_urls: Option<bool>,
     #[schema(value_type = Option<Object>)]
     pub utm: Option<serde_json::Value>,
+    /// Voice: the call (API.md "Voice": `caller_id`, `phone_property`,
+    /// `country`, `narration`).
+    #[schema(value_type = Option<Object>)]
+    pub voice: Option<serde_json::Value>,
 }
 
 fn channel_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
@@ -83,11 +87,7 @@ pub async fn send_requested(state: &AppState, ws: &Workspace, input: MessageInpu
     match input.channel.as_str() {
         "whatsapp" => send_whatsapp(state, ws, input).await,
         "sms" => send_sms(state, ws, input).await,
-        "voice" => Err(AppError::invalid(
-            "no_channel",
-            "channel",
-            "the workspace has no voice channel connected",
-        )),
+        "voice" => send_voice(state, ws, input).await,
         other => Err(AppError::invalid(
             "invalid_channel",
             "channel",
@@ -373,6 +373,110 @@ async fn send_sms(state: &AppState, ws: &Workspace, input: MessageInput) -> AppR
         subscriptions: known_subscriptions.as_deref(),
     };
     send(state, plan).await
+}
+
+async fn send_voice(state: &AppState, ws: &Workspace, input: MessageInput) -> AppResult<MessageRecord> {
+    use crate::voice::send::{send, CallContent, VoicePlan, DEFAULT_PHONE_PROPERTY};
+    if input.text.is_some() || input.template.is_some() || input.media.is_some() || input.interactive.is_some() {
+        return Err(AppError::invalid(
+            "invalid_content",
+            "voice",
+            "a voice message is described by `voice` only",
+        ));
+    }
+    let definition = input
+        .voice
+        .as_ref()
+        .ok_or_else(|| AppError::invalid("invalid_voice", "voice", "describe the call in `voice`"))?;
+    let content = CallContent::parse_message(definition)?;
+    let channel = pick_voice_channel(state, ws, input.channel_id.as_deref()).await?;
+    let campaign = named_campaign(input.campaign.as_deref())?;
+    let CallContent::Message(message) = &content else {
+        return Err(AppError::internal("a voice message read as an IVR call"));
+    };
+    let property = message
+        .dialling
+        .phone_property
+        .clone()
+        .unwrap_or_else(|| DEFAULT_PHONE_PROPERTY.to_string());
+    let contact = match (&input.contact_id, &input.to) {
+        (Some(id), _) => contacts_for(state, ws).get(id).await?,
+        (None, Some(to)) => {
+            let ctx = recado_core::phone::PhoneContext {
+                mobile_prefix: None,
+                country: message.dialling.country.as_deref(),
+                default_country: ws.default_country.as_deref(),
+            };
+            let e164 = match recado_core::phone::normalize(to, &ctx) {
+                Ok(e164) => e164,
+                Err(e) => {
+                    let unplanned = Unplanned {
+                        workspace_id: &ws.id,
+                        channel: Channel::Voice,
+                        channel_id: &channel.record.id,
+                        contact_id: None,
+                        to: Some(to.clone()),
+                        from: message.dialling.caller_id.as_deref(),
+                        text: None,
+                        campaign: campaign.clone(),
+                    };
+                    let error = AppError::invalid("invalid_phone", "to", e.to_string());
+                    return Err(record_unplanned(state, unplanned, error).await);
+                }
+            };
+            let changes = [(property, Some(e164.clone()))].into_iter().collect();
+            contacts_for(state, ws).find_or_create_by_phone(&e164, changes).await?.0
+        }
+        (None, None) => {
+            return Err(AppError::invalid(
+                "contact_required",
+                "contact_id",
+                "name the recipient with contact_id or to",
+            ))
+        }
+    };
+    let plan = VoicePlan {
+        workspace: ws,
+        channel: &channel,
+        contact: &contact,
+        content,
+        campaign,
+        source: SendSource::Api,
+        subscriptions: None,
+    };
+    send(state, plan).await
+}
+
+/// The voice channel a call uses: the one named, or the only one.
+pub async fn pick_voice_channel(state: &AppState, ws: &Workspace, channel_id: Option<&str>) -> AppResult<LoadedVoice> {
+    if let Some(id) = channel_id {
+        let record = state.store.channel(&ws.id, id).await.map_err(|e| match e {
+            recado_store::StoreError::NotFound => AppError::not_found("channel"),
+            other => other.into(),
+        })?;
+        if !record.kind.starts_with("voice") {
+            return Err(AppError::invalid(
+                "invalid_channel",
+                "channel_id",
+                format!("channel {id} is not a voice channel"),
+            ));
+        }
+        return decode_voice(state, record);
+    }
+    let mut all = channels_of(state, &ws.id, "voice").await?;
+    match all.len() {
+        0 => Err(AppError::invalid(
+            "no_channel",
+            "channel",
+            "the workspace has no voice channel connected",
+        )),
+        1 => decode_voice(state, all.remove(0)),
+        _ => Err(AppError::invalid(
+            "channel_id_required",
+            "channel_id",
+            "the workspace has several voice channels: name one with channel_id",
+        )),
+    }
 }
 
 pub async fn pick_sms_channel(state: &AppState, ws: &Workspace, channel_id: Option<&str>) -> AppResult<LoadedSms> {

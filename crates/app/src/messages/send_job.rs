@@ -122,7 +122,6 @@ async fn record_not_sent(
 /// channel's, or the number is not a phone number.
 pub struct Unplanned<'a> {
     pub workspace_id: &'a str,
-    /// `sms` or `whatsapp`.
     pub channel: Channel,
     pub channel_id: &'a str,
     pub contact_id: Option<String>,
@@ -149,10 +148,6 @@ pub async fn record_unplanned(state: &AppState, u: Unplanned<'_>, error: AppErro
         recipient: u.to,
         ..MessageRecord::queued_outbound(u.workspace_id, u.channel, u.channel_id, u.contact_id, now)
     };
-    let kind = if u.channel == Channel::Sms {
-        "SMS_NOT_SENT"
-    } else {
-        "WHATSAPP_NOT_SENT"
-    };
+    let kind = crate::messages::prepared::not_sent_kind(u.channel);
     record_refusal(state, &message, error, kind).await
 }

@@ -13,7 +13,7 @@ use crate::whatsapp::send::SendSource;
 use crate::workers::JobError;
 use crate::AppState;
 use recado_core::consent::Channel;
-use recado_core::consent::SubscriptionStatus;
+use recado_core::consent::{may_send, SendPurpose, SubscriptionStatus};
 use recado_core::ids::{new_id, IdKind};
 use recado_sms::{analyze, AnalyzeOptions, NationalLanguage, Policy};
 use recado_store::contacts::Contact;
@@ -117,9 +117,10 @@ pub async fn prepare(state: &AppState, plan: SmsPlan<'_>) -> AppResult<Prepared>
         message: Box::new(message.clone()),
         refusal,
     };
-    // Business-initiated: only to subscribed contacts. The hub's own replies
-    // (keyword confirmations) answer the contact and are exempt.
-    if plan.source != SendSource::System && !is_subscribed(state, plan.contact, plan.subscriptions).await? {
+    // Business-initiated: only to subscribed contacts; what the contact asked
+    // for in a call, unless they opted out; the hub's own replies (keyword
+    // confirmations) answer the contact and are exempt.
+    if !consent_allows(state, plan.contact, plan.subscriptions, purpose_of(plan.source)).await? {
         return Ok(refused(&message, SendRefusal::NotSubscribed { channel: Channel::Sms }));
     }
     let claim = UnsubscribeClaim {
@@ -192,6 +193,7 @@ pub async fn prepare(state: &AppState, plan: SmsPlan<'_>) -> AppResult<Prepared>
         timeline_kind: "SMS_QUEUED",
         details: json!({ "segments": analysis.segments, "encoding": analysis.encoding.as_str() }),
         conversation: None,
+        call: None,
     })))
 }
 
@@ -200,11 +202,23 @@ pub async fn record_refusal(state: &AppState, message: &MessageRecord, refusal: 
     crate::messages::send_job::record_refusal(state, message, refusal.into(), "SMS_NOT_SENT").await
 }
 
-async fn is_subscribed(
+fn purpose_of(source: SendSource) -> SendPurpose {
+    match source {
+        SendSource::System => SendPurpose::Reply,
+        SendSource::IvrKey => SendPurpose::RequestedInCall,
+        _ => SendPurpose::BusinessInitiated,
+    }
+}
+
+async fn consent_allows(
     state: &AppState,
     contact: &Contact,
     known: Option<&[recado_store::consent::SubscriptionRecord]>,
+    purpose: SendPurpose,
 ) -> AppResult<bool> {
+    if purpose == SendPurpose::Reply {
+        return Ok(true);
+    }
     let loaded;
     let subs = match known {
         Some(subs) => subs,
@@ -213,9 +227,11 @@ async fn is_subscribed(
             &loaded
         }
     };
-    Ok(subs
+    let status = subs
         .iter()
-        .any(|s| s.channel == "sms" && s.status == SubscriptionStatus::Subscribed.as_str()))
+        .find(|s| s.channel == "sms")
+        .and_then(|s| s.status.parse::<SubscriptionStatus>().ok());
+    Ok(may_send(status, purpose))
 }
 
 /// Settles the message of a send job that was buried: `failed` with the

@@ -1,7 +1,15 @@
-//! Voice: narrations heard before any call is made (the preview), and the
-//! mapping of the pure definitions' refusals to the API's `invalid_voice`.
+//! Voice: calls sent (`send`: consent, number, caller id, narrations
+//! personalised; the call row written with the message), driven through
+//! recado-core's call machine (`engine`), dialled and acted on by their
+//! provider (`jobs`, `sandbox`), narrations heard before any call is made
+//! (`preview`), and the mapping of the pure definitions' refusals to the
+//! API's `invalid_voice`.
 
+pub mod engine;
+pub mod jobs;
 pub mod preview;
+pub mod sandbox;
+pub mod send;
 
 use recado_core::voice::definition::Invalid;
 

@@ -65,6 +65,8 @@ pub enum SendSource {
     Workflow,
     Crm,
     Broadcast,
+    /// The SMS of an IVR key, asked for by the contact in the call.
+    IvrKey,
     System,
 }
 
@@ -76,6 +78,7 @@ impl SendSource {
             SendSource::Workflow => "WORKFLOW",
             SendSource::Crm => "CRM",
             SendSource::Broadcast => "BROADCAST",
+            SendSource::IvrKey => "IVR",
             SendSource::System => "SYSTEM",
         }
     }
@@ -266,6 +269,7 @@ pub async fn prepare(state: &AppState, plan: SendPlan<'_>) -> AppResult<Prepared
             business_initiated,
             quota,
         }),
+        call: None,
     })))
 }
 

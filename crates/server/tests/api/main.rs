@@ -38,5 +38,6 @@ mod ui_browser;
 mod ui_forms;
 mod users;
 mod voice;
+mod voice_calls;
 mod whatsapp;
 mod workflows;

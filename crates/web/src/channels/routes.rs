@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use recado_app::channels::admin::{self, Connected};
-use recado_app::channels::registry::{decode, decode_sms, stored, LoadedChannel, LoadedSms};
-use recado_app::channels::SmsKind;
+use recado_app::channels::registry::{decode, decode_sms, decode_voice, stored, LoadedChannel, LoadedSms, LoadedVoice};
+use recado_app::channels::{SmsKind, VoiceKind};
 use recado_app::AppState;
 use recado_store::channels::ChannelRecord;
 use serde::{Deserialize, Serialize};
@@ -51,7 +51,8 @@ pub struct ChannelPatch {
 
 fn channel_kind() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
     crate::openapi::schema(serde_json::json!({"type": "string", "enum": [
-        "whatsapp_cloud", "whatsapp_360dialog", "whatsapp_sandbox", "sms_sandbox", "sms_http", "sms_smpp"]}))
+        "whatsapp_cloud", "whatsapp_360dialog", "whatsapp_sandbox", "sms_sandbox", "sms_http", "sms_smpp",
+        "voice_sandbox", "voice_asterisk", "voice_http"]}))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -87,12 +88,27 @@ fn sms_view(state: &AppState, c: &LoadedSms) -> ChannelView {
     }
 }
 
+fn voice_view(state: &AppState, c: &LoadedVoice) -> ChannelView {
+    ChannelView {
+        id: c.record.id.clone(),
+        kind: c.record.kind.clone(),
+        name: c.record.name.clone(),
+        webhook_url: format!("{}/webhooks/voice/{}", state.settings.public_url, c.record.id),
+        verify_token_hint: None,
+        config: c.voice.public_config(),
+        created_at: recado_core::clock::to_rfc3339(c.record.created_at),
+        error: None,
+    }
+}
+
 /// The view of any stored channel. A channel whose stored settings cannot be
 /// read is still shown, with its stored public settings and the error, so one
 /// such channel never hides the others and the admin can repair it.
 fn any_view(state: &AppState, record: ChannelRecord) -> ChannelView {
     let decoded = if SmsKind::parse(&record.kind).is_some() {
         decode_sms(state, record.clone()).map(|c| sms_view(state, &c))
+    } else if VoiceKind::parse(&record.kind).is_some() {
+        decode_voice(state, record.clone()).map(|c| voice_view(state, &c))
     } else {
         decode(state, record.clone()).map(|c| view(state, &c))
     };
@@ -148,6 +164,7 @@ pub async fn create_channel(
     let connected = admin::create(&state, &caller.workspace_id, &input.kind, &input.name, &input.config).await?;
     let body = match connected {
         Connected::Sms(loaded) => sms_view(&state, &loaded),
+        Connected::Voice(loaded) => voice_view(&state, &loaded),
         Connected::WhatsApp(loaded) => {
             let mut body = view(&state, &loaded);
             // Shown once so the admin can paste it into Meta's dashboard.
@@ -196,6 +213,7 @@ pub async fn update_channel(
     let changed = admin::update(&state, &caller.workspace_id, &id, input.name.as_deref(), config).await?;
     Ok(Json(match changed {
         Connected::Sms(loaded) => sms_view(&state, &loaded),
+        Connected::Voice(loaded) => voice_view(&state, &loaded),
         Connected::WhatsApp(loaded) => view(&state, &loaded),
     }))
 }

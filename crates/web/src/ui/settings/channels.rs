@@ -324,6 +324,7 @@ pub async fn create(State(state): State<AppState>, posted: Posted<ChannelForm>) 
                     (c.record, token)
                 }
                 Connected::Sms(c) => (c.record, None),
+                Connected::Voice(c) => (c.record, None),
             };
             let extras = Extras {
                 connected: Some(Connection { verify_token }),

@@ -1,0 +1,235 @@
+//! Feeding a call: one input (the hub's decision to dial, a provider's
+//! report, a timer, the end of a key's action) goes through recado-core's
+//! call machine under the call row's lock, and what it decides commits in
+//! one transaction — the call's new state, the message's status with its
+//! `VOICE_*` events and timeline entries (so campaign counters and waiting
+//! workflow runs see them), and the jobs that carry out its commands: a
+//! dial, a timer, a command for the provider, a key's SMS or opt-out.
+
+use super::send::CallContent;
+use crate::{AppError, AppResult, AppState};
+use recado_core::delivery::OutboundStatus;
+use recado_core::jobs::Task;
+use recado_core::voice::call::{apply, Call, Command, Emitted, Input, Phase, Settings, VoiceEvent};
+use recado_core::voice::ivr::{KeyAction, Reaction};
+use recado_store::calls::{CallRecord, CallState};
+use recado_store::jobs::NewJob;
+use recado_store::messages::{DeliveryUpdate, MessageRecord};
+
+/// Attempts of a voice job before it is buried.
+const JOB_ATTEMPTS: i64 = 8;
+
+/// What one input did to a call.
+#[derive(Clone, Debug)]
+pub struct Fed {
+    pub call: CallRecord,
+    pub state: Call,
+    pub content: CallContent,
+    pub emitted: Emitted,
+}
+
+/// The call machine's settings for a call's content.
+pub fn settings_of(content: &CallContent) -> Settings {
+    match content {
+        CallContent::Message(_) => Settings::default(),
+        CallContent::Ivr(ivr) => ivr.call_settings(),
+    }
+}
+
+pub fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Queued => "queued",
+        Phase::Dialing => "dialing",
+        Phase::Placed => "placed",
+        Phase::Answered => "answered",
+        Phase::RetryWaiting => "retry_waiting",
+        Phase::Ended => "ended",
+    }
+}
+
+/// A stored call's state and content read back.
+pub fn read(call: &CallRecord) -> AppResult<(Call, CallContent)> {
+    let state: Call = serde_json::from_str(&call.state).map_err(AppError::internal)?;
+    let content = CallContent::read(&call.kind, &call.definition)?;
+    Ok((state, content))
+}
+
+/// Feeds `input` to the call of `message_id`. `provider_call_id` is the
+/// provider's id of the call when this input is the one that taught it.
+/// None when there is no such call.
+pub async fn feed(
+    state: &AppState,
+    workspace_id: &str,
+    message_id: &str,
+    input: Input,
+    provider_call_id: Option<&str>,
+) -> AppResult<Option<Fed>> {
+    let now = state.clock.now_ms();
+    let mut tx = state.store.write().await?;
+    let Some(mut row) = tx.call_for_update(workspace_id, message_id).await? else {
+        return Ok(None);
+    };
+    let (before, content) = read(&row)?;
+    let settings = settings_of(&content);
+    let (after, emitted) = apply(&settings, &before, input, now);
+    if after == before && emitted == Emitted::default() && provider_call_id.is_none() {
+        return Ok(Some(Fed {
+            call: row,
+            state: after,
+            content,
+            emitted,
+        }));
+    }
+    let answered = emitted.events.iter().any(|e| matches!(e, VoiceEvent::Delivered { .. }));
+    let encoded = serde_json::to_string(&after).map_err(AppError::internal)?;
+    let saved = CallState {
+        state: &encoded,
+        phase: phase_name(after.phase),
+        attempt: i64::from(after.attempt),
+        answered_at: answered.then_some(now),
+        ended_at: after.is_ended().then_some(now),
+    };
+    tx.save_call(message_id, &saved, now).await?;
+    if let Some(id) = provider_call_id {
+        tx.set_provider_call_id(message_id, id, now).await?;
+        row.provider_call_id = Some(id.to_string());
+    }
+    if !emitted.events.is_empty() || provider_call_id.is_some() {
+        let events = emitted.events.clone();
+        tx.update_delivery(message_id, now, |m| update_for(m, &events, provider_call_id))
+            .await?;
+    }
+    let jobs = jobs_for(&row, &content, &emitted, now);
+    tx.enqueue_many(&jobs, now).await?;
+    tx.commit().await?;
+    row.state = encoded;
+    row.phase = phase_name(after.phase).to_string();
+    row.attempt = i64::from(after.attempt);
+    Ok(Some(Fed {
+        call: row,
+        state: after,
+        content,
+        emitted,
+    }))
+}
+
+/// The message's change for the call's events: its status moves with the
+/// outcome, every event is a message event and a timeline entry.
+fn update_for(
+    current: &MessageRecord,
+    events: &[VoiceEvent],
+    provider_call_id: Option<&str>,
+) -> Option<DeliveryUpdate> {
+    let mut update = DeliveryUpdate::default();
+    if current.provider_message_id.is_none() {
+        update.provider_message_id = provider_call_id.map(str::to_string);
+    }
+    for event in events {
+        let status = match event {
+            VoiceEvent::Sent => Some(OutboundStatus::Sent),
+            VoiceEvent::NotSent { .. } => Some(OutboundStatus::NotSent),
+            VoiceEvent::Delivered { .. } => Some(OutboundStatus::Delivered),
+            VoiceEvent::NotDelivered { .. } => Some(OutboundStatus::NotDelivered),
+            VoiceEvent::KeyPressed { .. } | VoiceEvent::Unsubscribed { .. } => None,
+        };
+        if let Some(status) = status {
+            update.status = Some(status);
+        }
+        let details = event.details();
+        if let Some(reason) = details.get("reason").and_then(|r| r.as_str()) {
+            update.error_code = Some(Some(reason.to_string()));
+            update.error_message = Some(Some(reason_text(reason)));
+        }
+        update.events.push((
+            event.kind().to_ascii_lowercase().replacen("voice_", "", 1),
+            details.clone(),
+        ));
+        update.timeline.push((event.kind().to_string(), details));
+    }
+    (!update.events.is_empty() || update.provider_message_id.is_some()).then_some(update)
+}
+
+fn reason_text(reason: &str) -> String {
+    match reason {
+        "busy" => "the line was busy".into(),
+        "no_answer" => "nobody answered".into(),
+        "rejected" => "the call was rejected".into(),
+        "failed" => "the call could not be completed".into(),
+        "not_subscribed" => "the contact is not subscribed to voice calls".into(),
+        "provider_refused" => "the voice provider refused the call".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// The jobs that carry out what the machine decided.
+fn jobs_for<'a>(call: &'a CallRecord, content: &CallContent, emitted: &Emitted, now: i64) -> Vec<NewJob<'a>> {
+    let ws = call.workspace_id.as_str();
+    let message_id = &call.message_id;
+    let job = |task: Task, run_at: i64| NewJob {
+        task,
+        workspace_id: Some(ws),
+        run_at,
+        max_attempts: JOB_ATTEMPTS,
+    };
+    let command = |attempt: u32, command: Command| Task::VoiceCommand {
+        workspace_id: ws.to_string(),
+        message_id: message_id.clone(),
+        attempt,
+        command,
+    };
+    let attempt = emitted
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            Command::Dial { attempt } => Some(*attempt),
+            _ => None,
+        })
+        .unwrap_or(call.attempt as u32)
+        .max(call.attempt as u32);
+    let mut jobs = Vec::new();
+    for c in &emitted.commands {
+        match *c {
+            Command::Dial { attempt } => jobs.push(job(
+                Task::VoiceDial {
+                    workspace_id: ws.to_string(),
+                    message_id: message_id.clone(),
+                    attempt,
+                },
+                now,
+            )),
+            Command::ArmTimer { at } => jobs.push(job(
+                Task::VoiceInput {
+                    workspace_id: ws.to_string(),
+                    message_id: message_id.clone(),
+                    input: Input::TimerExpired,
+                },
+                at,
+            )),
+            Command::Ivr(reaction) => {
+                if let Reaction::Run { key, action } = reaction {
+                    if matches!(action, KeyAction::SendSms { .. } | KeyAction::Unsubscribe) {
+                        jobs.push(job(
+                            Task::VoiceKeyAction {
+                                workspace_id: ws.to_string(),
+                                message_id: message_id.clone(),
+                                key,
+                            },
+                            now,
+                        ));
+                    }
+                }
+                if reaction != Reaction::Ignored {
+                    jobs.push(job(command(attempt, *c), now));
+                }
+            }
+            Command::HangUp { attempt } => jobs.push(job(command(attempt, *c), now)),
+        }
+    }
+    // A voice message has no menu: once answered, its narration is played
+    // (as the menu's first play) and the call hangs up after it.
+    let answered = emitted.events.iter().any(|e| matches!(e, VoiceEvent::Delivered { .. }));
+    if answered && matches!(content, CallContent::Message(_)) {
+        jobs.push(job(command(attempt, Command::Ivr(Reaction::PlayMenu { play: 1 })), now));
+    }
+    jobs
+}

@@ -1,0 +1,213 @@
+//! Calls: one row per voice message or IVR call beside its message, holding
+//! what the call plays and the state of recado-core's call machine. The row
+//! is written with the message, before any provider is asked to dial; every
+//! report about the call reads it under a row lock (PostgreSQL; SQLite's
+//! single writer serialises) and writes it back in the same transaction as
+//! the events it records.
+
+use crate::write::on_tx;
+use crate::{on_reader, on_writer, Result, Store, WriteTx};
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct CallRecord {
+    pub message_id: String,
+    pub workspace_id: String,
+    pub channel_id: String,
+    pub contact_id: Option<String>,
+    /// `message` or `ivr`.
+    pub kind: String,
+    /// The voice message or IVR definition as JSON, tokens filled.
+    pub definition: String,
+    /// `recado_core::voice::call::Call` as JSON.
+    pub state: String,
+    /// The call's phase (as in `state`), for indexed lookups.
+    pub phase: String,
+    pub attempt: i64,
+    /// The last attempt handed to the provider.
+    pub dialled_attempt: i64,
+    pub provider_call_id: Option<String>,
+    pub answered_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const CALL_COLUMNS: &str =
+    "message_id, workspace_id, channel_id, contact_id, kind, definition, state, phase, attempt, \
+     dialled_attempt, provider_call_id, answered_at, ended_at, created_at, updated_at";
+
+/// A call's state after a report, as [`WriteTx::save_call`] writes it.
+#[derive(Clone, Debug)]
+pub struct CallState<'a> {
+    pub state: &'a str,
+    pub phase: &'a str,
+    pub attempt: i64,
+    pub answered_at: Option<i64>,
+    pub ended_at: Option<i64>,
+}
+
+impl WriteTx {
+    pub async fn insert_call(&mut self, c: &CallRecord) -> Result<()> {
+        on_tx!(self, |conn| {
+            sqlx::query(
+                "INSERT INTO calls (message_id, workspace_id, channel_id, contact_id, kind, definition, state, phase, attempt, \
+                 dialled_attempt, provider_call_id, answered_at, ended_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            )
+            .bind(&c.message_id)
+            .bind(&c.workspace_id)
+            .bind(&c.channel_id)
+            .bind(&c.contact_id)
+            .bind(&c.kind)
+            .bind(&c.definition)
+            .bind(&c.state)
+            .bind(&c.phase)
+            .bind(c.attempt)
+            .bind(c.dialled_attempt)
+            .bind(&c.provider_call_id)
+            .bind(c.answered_at)
+            .bind(c.ended_at)
+            .bind(c.created_at)
+            .bind(c.updated_at)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The call of `message_id` in `workspace_id`, locked until the
+    /// transaction ends.
+    pub async fn call_for_update(&mut self, workspace_id: &str, message_id: &str) -> Result<Option<CallRecord>> {
+        let sql = format!(
+            "SELECT {CALL_COLUMNS} FROM calls WHERE message_id = $1 AND workspace_id = $2{}",
+            self.dialect.for_update()
+        );
+        Ok(on_tx!(self, |conn| {
+            sqlx::query_as::<_, CallRecord>(&sql)
+                .bind(message_id)
+                .bind(workspace_id)
+                .fetch_optional(&mut *conn)
+                .await?
+        }))
+    }
+
+    /// Records the provider's id of a call once it is known.
+    pub async fn set_provider_call_id(&mut self, message_id: &str, provider_call_id: &str, now: i64) -> Result<()> {
+        on_tx!(self, |conn| {
+            sqlx::query("UPDATE calls SET provider_call_id = $1, updated_at = $2 WHERE message_id = $3")
+                .bind(provider_call_id)
+                .bind(now)
+                .bind(message_id)
+                .execute(&mut *conn)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Marks the key action `marker` of a call done; false when it was
+    /// already, so its effect is written once.
+    pub async fn mark_action_done(&mut self, message_id: &str, marker: &str) -> Result<bool> {
+        let marked = format!("{marker};");
+        let done = on_tx!(self, |conn| {
+            sqlx::query(
+                "UPDATE calls SET actions_done = actions_done || $1 WHERE message_id = $2 AND actions_done NOT LIKE $3",
+            )
+            .bind(&marked)
+            .bind(message_id)
+            .bind(format!("%{marked}%"))
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    pub async fn save_call(&mut self, message_id: &str, s: &CallState<'_>, now: i64) -> Result<()> {
+        on_tx!(self, |conn| {
+            sqlx::query(
+                "UPDATE calls SET state = $1, phase = $2, attempt = $3, answered_at = COALESCE(answered_at, $4), \
+                 ended_at = COALESCE(ended_at, $5), updated_at = $6 WHERE message_id = $7",
+            )
+            .bind(s.state)
+            .bind(s.phase)
+            .bind(s.attempt)
+            .bind(s.answered_at)
+            .bind(s.ended_at)
+            .bind(now)
+            .bind(message_id)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+}
+
+impl Store {
+    pub async fn call(&self, workspace_id: &str, message_id: &str) -> Result<Option<CallRecord>> {
+        let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE message_id = $1 AND workspace_id = $2");
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_as::<_, CallRecord>(&sql)
+                .bind(message_id)
+                .bind(workspace_id)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// The call a provider names by its own id on channel `channel_id`.
+    pub async fn call_by_provider_id(&self, channel_id: &str, provider_call_id: &str) -> Result<Option<CallRecord>> {
+        let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE channel_id = $1 AND provider_call_id = $2");
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_as::<_, CallRecord>(&sql)
+                .bind(channel_id)
+                .bind(provider_call_id)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// Gives attempt `attempt` back when the provider surely did not get it
+    /// (connection refused, told to retry), so a retry of the job dials.
+    pub async fn release_dial(&self, message_id: &str, attempt: i64) -> Result<()> {
+        on_writer!(self, |pool| {
+            sqlx::query("UPDATE calls SET dialled_attempt = $1 - 1 WHERE message_id = $2 AND dialled_attempt = $1")
+                .bind(attempt)
+                .bind(message_id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Claims attempt `attempt` of a call for dialling: true exactly once
+    /// per attempt, however often the dial job runs.
+    pub async fn claim_dial(&self, message_id: &str, attempt: i64, now: i64) -> Result<bool> {
+        let done = on_writer!(self, |pool| {
+            sqlx::query(
+                "UPDATE calls SET dialled_attempt = $1, updated_at = $2 WHERE message_id = $3 AND dialled_attempt < $1",
+            )
+            .bind(attempt)
+            .bind(now)
+            .bind(message_id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    /// Calls of a channel that have not ended, oldest first (reconciled
+    /// after a restart).
+    pub async fn open_calls(&self, channel_id: &str, limit: i64) -> Result<Vec<CallRecord>> {
+        let sql = format!(
+            "SELECT {CALL_COLUMNS} FROM calls WHERE channel_id = $1 AND phase <> 'ended' ORDER BY message_id LIMIT $2"
+        );
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_as::<_, CallRecord>(&sql)
+                .bind(channel_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+}
