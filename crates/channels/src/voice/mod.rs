@@ -1,6 +1,8 @@
-//! Voice providers' I/O: speech rendered on the box ([`speech`]).
+//! Voice providers' I/O: speech rendered on the box ([`speech`]), and calls
+//! through the company's own Asterisk over its REST interface ([`asterisk`]).
 //! The call's rules (its state machine, the IVR menu, definitions) are
 //! `recado_core::voice`; adapters here only turn them into audio and
 //! provider requests.
 
+pub mod asterisk;
 pub mod speech;
