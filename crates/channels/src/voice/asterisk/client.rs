@@ -209,13 +209,18 @@ pub(crate) mod requests {
         Ok(request)
     }
 
-    /// `POST /bridges/{id}/addChannel?channel=a,b`
+    /// `POST /bridges/{id}/addChannel?channel=a,b&inhibitConnectedLineUpdates=true`
+    ///
+    /// Without the inhibition Asterisk tells each leg who the other is by a
+    /// re-INVITE: the contact would see the agent's own number, and a trunk
+    /// (or the rig's phones) may not take a re-INVITE mid-call.
     pub fn add_to_bridge(config: &AsteriskConfig, bridge_id: &str, channel_ids: &[&str]) -> Result<Request, AriError> {
         for id in channel_ids {
             no_comma("the channel id", id)?;
         }
         let channels = channel_ids.join(",");
-        let url = config.resource(&["bridges", bridge_id, "addChannel"], &[("channel", &channels)])?;
+        let query = [("channel", channels.as_str()), ("inhibitConnectedLineUpdates", "true")];
+        let url = config.resource(&["bridges", bridge_id, "addChannel"], &query)?;
         Ok(Request::new(Method::POST, url))
     }
 
@@ -302,7 +307,10 @@ impl AriClient {
     /// reconciles its open calls after a restart — a channel left in the
     /// application by a lost connection stays up until hung up.
     pub async fn channel(&self, channel_id: &str) -> Result<Option<ChannelInfo>, AriError> {
-        match self.send_or_missing(requests::channel(&self.config, channel_id)?).await? {
+        match self
+            .send_or_missing(requests::channel(&self.config, channel_id)?)
+            .await?
+        {
             Some(body) => decode(&body, AriError::Protocol).map(Some),
             None => Ok(None),
         }
@@ -453,10 +461,7 @@ mod tests {
     #[test]
     fn app_args_escape_what_asterisks_argument_parser_would_eat() {
         let args = ["plain", "a,b", r#"say "hi""#, "f(x)", r"back\slash", ""].map(String::from);
-        assert_eq!(
-            app_args(&args),
-            r#"plain,a\,b,say \"hi\",f\(x\),back\\slash,"#
-        );
+        assert_eq!(app_args(&args), r#"plain,a\,b,say \"hi\",f\(x\),back\\slash,"#);
     }
 
     #[test]
@@ -488,19 +493,25 @@ mod tests {
         }
         let hang_up = requests::hang_up(&c, "c-1").unwrap();
         assert_eq!(hang_up.method, Method::DELETE);
-        assert_eq!(hang_up.url.as_str(), "http://127.0.0.1:8088/ari/channels/c-1?reason=normal");
+        assert_eq!(
+            hang_up.url.as_str(),
+            "http://127.0.0.1:8088/ari/channels/c-1?reason=normal"
+        );
     }
 
     #[test]
     fn bridges_are_mixing_and_take_a_comma_separated_channel_list() {
         let c = config();
         let create = requests::create_bridge(&c, "c-1-b").unwrap();
-        assert_eq!(create.url.as_str(), "http://127.0.0.1:8088/ari/bridges/c-1-b?type=mixing");
+        assert_eq!(
+            create.url.as_str(),
+            "http://127.0.0.1:8088/ari/bridges/c-1-b?type=mixing"
+        );
         assert_eq!(create.conflict, Conflict::Exists);
         let add = requests::add_to_bridge(&c, "c-1-b", &["c-1", "c-1-t"]).unwrap();
         assert_eq!(
             add.url.as_str(),
-            "http://127.0.0.1:8088/ari/bridges/c-1-b/addChannel?channel=c-1%2Cc-1-t"
+            "http://127.0.0.1:8088/ari/bridges/c-1-b/addChannel?channel=c-1%2Cc-1-t&inhibitConnectedLineUpdates=true"
         );
         assert!(requests::add_to_bridge(&c, "b", &["x,y"]).is_err());
     }

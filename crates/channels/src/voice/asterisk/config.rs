@@ -127,7 +127,9 @@ mod tests {
 
     #[test]
     fn ids_are_single_percent_encoded_path_segments() {
-        let url = config("http://h/ari").resource(&["channels", "a/../b?c#d"], &[]).unwrap();
+        let url = config("http://h/ari")
+            .resource(&["channels", "a/../b?c#d"], &[])
+            .unwrap();
         assert_eq!(url.as_str(), "http://h/ari/channels/a%2F..%2Fb%3Fc%23d");
     }
 

@@ -82,11 +82,28 @@ fn ari_message(body: &[u8]) -> String {
 pub(crate) fn transport_error(error: reqwest::Error) -> AriError {
     // Connect errors (refused, unresolvable, connect timeout) happen before
     // anything is written.
+    let text = with_causes(&error);
     if error.is_connect() || error.is_builder() {
-        AriError::Unavailable(error.to_string())
+        AriError::Unavailable(text)
     } else {
-        AriError::Uncertain(error.to_string())
+        AriError::Uncertain(text)
     }
+}
+
+/// An error with its causes ("error sending request" says little without
+/// "Connection refused").
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 #[cfg(test)]

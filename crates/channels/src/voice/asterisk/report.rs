@@ -224,10 +224,7 @@ mod tests {
 
     #[test]
     fn busy_reports_busy() {
-        assert_eq!(
-            reports("busy"),
-            [(main_ref(3), Report::Event(ProviderEvent::Busy))]
-        );
+        assert_eq!(reports("busy"), [(main_ref(3), Report::Event(ProviderEvent::Busy))]);
     }
 
     #[test]
@@ -289,10 +286,7 @@ mod tests {
     fn keys_are_numbered_by_the_caller() {
         let key = Key::new('#').unwrap();
         assert_eq!(Report::Key(key).into_event(3), ProviderEvent::Dtmf { key, seq: 3 });
-        assert_eq!(
-            Report::Event(ProviderEvent::Busy).into_event(3),
-            ProviderEvent::Busy
-        );
+        assert_eq!(Report::Event(ProviderEvent::Busy).into_event(3), ProviderEvent::Busy);
     }
 
     /// Feeds a recorded call's reports to the state machine, as the hub will.

@@ -86,9 +86,7 @@ impl AriEvents {
             let message = match tokio::time::timeout(self.keepalive, self.socket.next()).await {
                 Ok(message) => message,
                 Err(_quiet) if self.pinged => {
-                    return self.end(AriError::Unavailable(
-                        "the ARI WebSocket did not answer a ping".into(),
-                    ));
+                    return self.end(AriError::Unavailable("the ARI WebSocket did not answer a ping".into()));
                 }
                 Err(_quiet) => {
                     self.pinged = true;
