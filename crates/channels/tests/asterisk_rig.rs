@@ -104,7 +104,7 @@ impl Rig {
             .await
             .expect("the event WebSocket opens");
         self.client.set_event_filter().await.expect("the event filter is set");
-        Watch::new(events)
+        Watch::new(events, self.client.clone())
     }
 
     fn originate(&self, channel: &ChannelRef, phone: &str) -> Originate {
@@ -121,9 +121,12 @@ impl Rig {
 // ------------------------------------------------------------- the events
 
 /// The events of one connection, and waiting for those of the test's own
-/// channels and playbacks.
+/// channels and playbacks. A test that fails hangs its channels up: a
+/// channel left in the application stays up (and keeps a phone busy) until
+/// someone does.
 struct Watch {
     events: AriEvents,
+    client: AriClient,
     /// Channel and playback ids of this test.
     mine: HashSet<String>,
     /// Every event received, the test's or not.
@@ -135,9 +138,10 @@ struct Watch {
 }
 
 impl Watch {
-    fn new(events: AriEvents) -> Watch {
+    fn new(events: AriEvents, client: AriClient) -> Watch {
         Watch {
             events,
+            client,
             mine: HashSet::new(),
             all: Vec::new(),
             seen: Vec::new(),
@@ -225,6 +229,29 @@ impl Watch {
                 report.into_event(seq)
             })
             .collect()
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        // The test's runtime is unwinding: hang up from a runtime of our own,
+        // with a client of its own (pooled connections belong to a runtime).
+        let client = AriClient::new(reqwest::Client::new(), self.client.config().clone());
+        let ids: Vec<String> = self.mine.iter().cloned().collect();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            if let Ok(runtime) = runtime {
+                runtime.block_on(async {
+                    for id in ids {
+                        let _ = client.hang_up(&id).await;
+                    }
+                });
+            }
+        })
+        .join();
     }
 }
 
@@ -736,7 +763,7 @@ async fn a_quiet_connection_stays_open_through_keepalive_pings() {
         .await
         .expect("the event WebSocket opens")
         .with_keepalive(Duration::from_millis(150));
-    let mut watch = Watch::new(events);
+    let mut watch = Watch::new(events, rig.client.clone());
     // Several keepalive periods with no event: pings go out and are answered.
     let quiet = tokio::time::timeout(Duration::from_millis(1_000), watch.events.next()).await;
     assert!(quiet.is_err(), "nothing should arrive on a quiet connection: {quiet:?}");
