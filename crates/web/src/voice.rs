@@ -17,6 +17,33 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/voice/preview", post(preview))
 }
 
+/// What voice providers fetch without a token: the narrations rendered for
+/// calls, by their unguessable key.
+pub fn public_routes() -> Router<AppState> {
+    Router::new().route("/voice/media/{file}", axum::routing::get(media))
+}
+
+/// `GET /voice/media/{key}.wav`: a rendered narration (404 for anything else).
+async fn media(State(state): State<AppState>, axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    let found = file
+        .strip_suffix(".wav")
+        .and_then(|key| recado_app::voice::media::media_file(&state, key));
+    let Some(path) = found else {
+        return crate::error::ApiError::not_found("narration").into_response();
+    };
+    match tokio::fs::read(path).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "audio/wav"),
+                (header::CACHE_CONTROL, "public, max-age=86400, immutable"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => crate::error::ApiError::not_found("narration").into_response(),
+    }
+}
+
 #[derive(Deserialize, utoipa::ToSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewInput {

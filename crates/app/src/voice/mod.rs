@@ -7,6 +7,7 @@
 
 pub mod engine;
 pub mod jobs;
+pub mod media;
 pub mod preview;
 pub mod sandbox;
 pub mod send;
