@@ -39,5 +39,6 @@ mod ui_forms;
 mod users;
 mod voice;
 mod voice_calls;
+mod voice_http;
 mod whatsapp;
 mod workflows;
