@@ -39,5 +39,6 @@ mod ui_forms;
 mod users;
 mod voice;
 mod voice_calls;
+mod voice_ivr;
 mod whatsapp;
 mod workflows;
