@@ -40,5 +40,6 @@ mod users;
 mod voice;
 mod voice_calls;
 mod voice_http;
+mod voice_ivr;
 mod whatsapp;
 mod workflows;
