@@ -164,7 +164,7 @@ pub async fn gather(
     let attempt = hook.number("attempt")?;
     let play = hook.number("play")?;
     Ok(xml(
-        twiml::gather(&state, &hook.call, attempt, play, &hook.params).await?,
+        twiml::gather(&state, &hook.call, attempt, play, &hook.params).await?
     ))
 }
 
@@ -210,7 +210,5 @@ pub async fn dial(
 ) -> ApiResult<Response> {
     let hook = hook(&state, &channel_id, &message_id, &uri, &headers, &body).await?;
     let attempt = hook.number("attempt")?;
-    Ok(xml(
-        twiml::dial_done(&state, &hook.call, attempt, &hook.params).await?,
-    ))
+    Ok(xml(twiml::dial_done(&state, &hook.call, attempt, &hook.params).await?))
 }

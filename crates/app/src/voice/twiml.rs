@@ -357,9 +357,15 @@ async fn feed_current(
 enum Next {
     /// The menu's play `play`, after the narrations `before` (a wrong key's,
     /// silence's).
-    Menu { play: u32, before: Vec<Narration> },
+    Menu {
+        play: u32,
+        before: Vec<Narration>,
+    },
     /// A key's action; its narration first when the key is known.
-    Run { key: Option<Key>, action: KeyAction },
+    Run {
+        key: Option<Key>,
+        action: KeyAction,
+    },
     /// A voice message: its narration, then hang up.
     Message(Narration),
     HangUp,
@@ -466,7 +472,10 @@ async fn answer(state: &AppState, fed: Option<Fed>, attempt: u32) -> AppResult<R
             };
             let mut dial = Dial::new(to).action(urls.leg(Leg::Dial)).timeout(TRANSFER_RING_S);
             // The transferred leg shows the call's own caller id.
-            let message = state.store.message(&fed.call.workspace_id, &fed.call.message_id).await?;
+            let message = state
+                .store
+                .message(&fed.call.workspace_id, &fed.call.message_id)
+                .await?;
             if let Some(caller_id) = message.sender {
                 dial = dial.caller_id(caller_id);
             }

@@ -7,6 +7,7 @@
 
 use crate::common::process::free_port;
 use crate::common::{spawn_app_with, TestApp};
+use crate::workflows::{active_workflow, enrol};
 use recado_channels::voice::twiml::contract::assert_valid_create_call;
 use recado_channels::voice::twiml::testkit::{status_callback_form, HungUpBy, RunnerCall, Script, TwimlRunner};
 use recado_channels::voice::twiml::{signature, Response, Verb};
@@ -180,8 +181,10 @@ async fn voice_http_a_call_the_provider_refuses_is_not_sent() {
     let rig = rig().await;
     let phone = "+5511900000104";
     let contact = rig.contact(phone).await;
-    rig.runner
-        .script(phone, Script::refuse(400, 21215, "Geo permissions do not allow this call"));
+    rig.runner.script(
+        phone,
+        Script::refuse(400, 21215, "Geo permissions do not allow this call"),
+    );
     let id = rig.voice_message(&contact).await;
     rig.app.run_jobs().await;
     let m = rig.message(&id).await;
@@ -203,7 +206,10 @@ async fn voice_http_the_calls_api_request_is_valid_against_the_providers_spec_an
     assert_eq!(call.to, PHONE);
     assert_eq!(call.from, CALLER_ID);
     assert_eq!(call.url, rig.url("twiml", &id, "attempt=1"));
-    assert_eq!(call.status_callback.as_deref(), Some(rig.url("status", &id, "attempt=1").as_str()));
+    assert_eq!(
+        call.status_callback.as_deref(),
+        Some(rig.url("status", &id, "attempt=1").as_str())
+    );
     assert_eq!(
         call.status_callback_events,
         ["initiated", "ringing", "answered", "completed"]
@@ -253,7 +259,8 @@ async fn voice_http_a_status_callback_at_the_calls_url_settles_a_call_whose_prov
     let id = rig.voice_message(&ana).await;
     // The dial is claimed, then the provider fails: the hub knows no id of
     // the call, which it may yet have placed.
-    rig.runner.script(PHONE, Script::refuse(503, 20500, "Internal Server Error"));
+    rig.runner
+        .script(PHONE, Script::refuse(503, 20500, "Internal Server Error"));
     rig.app.run_jobs().await;
     assert!(rig.runner.calls().is_empty());
     let m = rig.message(&id).await;
@@ -283,7 +290,10 @@ async fn voice_http_the_documents_served_are_valid_twiml_as_xml() {
     let documents = call.documents();
     assert_eq!(documents.len(), 1, "{call:#?}");
     let document = Response::parse(&documents[0]).expect("valid TwiML");
-    assert!(matches!(document.verbs.as_slice(), [Verb::Play { .. }, Verb::Hangup]), "{document:?}");
+    assert!(
+        matches!(document.verbs.as_slice(), [Verb::Play { .. }, Verb::Hangup]),
+        "{document:?}"
+    );
     // Asked again (the provider may), the same document, as XML.
     let url = rig.url("twiml", &id, "attempt=1");
     let form = status_callback_form(&call.sid, "in-progress", &[]);
@@ -300,7 +310,13 @@ async fn voice_http_the_documents_served_are_valid_twiml_as_xml() {
     assert_eq!(answer.headers()["content-type"], "application/xml");
     let again = answer.text().await.unwrap();
     // The call is over by now: the provider is told to hang up.
-    assert!(matches!(Response::parse(&again).expect("valid TwiML").verbs.as_slice(), [Verb::Hangup]), "{again}");
+    assert!(
+        matches!(
+            Response::parse(&again).expect("valid TwiML").verbs.as_slice(),
+            [Verb::Hangup]
+        ),
+        "{again}"
+    );
 }
 
 #[tokio::test]
@@ -316,7 +332,11 @@ async fn voice_http_dials_of_a_channel_keep_its_calls_per_second() {
     rig.app.run_jobs().await;
     assert_eq!(rig.runner.calls().len(), 3);
     // Three calls at two a second: the third leaves a second after the first.
-    assert!(started.elapsed() >= Duration::from_millis(950), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 // ---- IVR calls ----
@@ -337,30 +357,30 @@ fn menu() -> Value {
 }
 
 impl Rig {
-    /// An IVR call of `definition` to `contact`, sent as a workflow sends
-    /// it; its message id.
-    async fn ivr_call(&self, contact: &str, definition: Value) -> String {
-        use recado_app::voice::send::{send, CallContent, VoicePlan};
-        let state = &self.app.app_state;
-        let ws_id = self.app.get("/api/v1/workspace").await.body["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let workspace = state.store.workspace(&ws_id).await.unwrap();
-        let channel = recado_app::channels::registry::load_voice(state, &ws_id, &self.channel)
-            .await
-            .unwrap();
-        let contact = state.store.contact(&ws_id, contact).await.unwrap();
-        let plan = VoicePlan {
-            workspace: &workspace,
-            channel: &channel,
-            contact: &contact,
-            content: CallContent::parse_ivr(&definition).unwrap(),
-            campaign: None,
-            source: recado_app::whatsapp::send::SendSource::Workflow,
-            subscriptions: None,
-        };
-        send(state, plan).await.unwrap().id.to_string()
+    /// The rig with the SMS channel a menu's SMS key needs.
+    async fn with_sms(self) -> Rig {
+        self.app
+            .channel("sms_sandbox", "SMS", json!({"senders": ["Recado"]}))
+            .await;
+        self
+    }
+
+    /// An IVR call of `definition` to `contact`, sent by a workflow's
+    /// `send_ivr` (not dialled yet).
+    async fn ivr_call(&self, contact: &str, definition: Value) {
+        let workflow = active_workflow(
+            &self.app,
+            json!({
+                "triggers": [{"type": "manual"}],
+                "start": "call",
+                "nodes": {
+                    "call": {"type": "send_ivr", "ivr": definition, "next": "end"},
+                    "end": {"type": "end"}
+                }
+            }),
+        )
+        .await;
+        enrol(&self.app, &workflow, &[contact]).await;
     }
 
     /// Where the provider fetches the rendering of a pt-BR narration.
@@ -374,6 +394,12 @@ impl Rig {
     }
 }
 
+/// The hub's message id of a call, from the URL the hub gave the provider.
+fn message_of(call: &RunnerCall) -> String {
+    let path = call.url.split('?').next().unwrap();
+    path.rsplit('/').next().unwrap().to_string()
+}
+
 fn gather_of(document: &str) -> recado_channels::voice::twiml::Gather {
     let parsed = Response::parse(document).expect("valid TwiML");
     match parsed.verbs.as_slice() {
@@ -384,15 +410,13 @@ fn gather_of(document: &str) -> recado_channels::voice::twiml::Gather {
 
 #[tokio::test]
 async fn voice_http_an_ivr_key_that_sends_an_sms_records_the_key_then_the_sms_events_in_order() {
-    let rig = rig().await;
-    rig.app
-        .channel("sms_sandbox", "SMS", json!({"senders": ["Recado"]}))
-        .await;
+    let rig = rig().await.with_sms().await;
     let ana = rig.contact(PHONE).await;
     rig.app.subscribe(&ana, "sms").await;
     rig.runner.script(PHONE, Script::answer_and_press(["2"]));
-    let id = rig.ivr_call(&ana, menu()).await;
+    rig.ivr_call(&ana, menu()).await;
     let call = rig.play_call().await;
+    let id = message_of(&call);
 
     assert_eq!(call.digits_sent(), ["2"]);
     assert!(call.dials().is_empty());
@@ -405,7 +429,13 @@ async fn voice_http_an_ivr_key_that_sends_an_sms_records_the_key_then_the_sms_ev
         ]
     );
     let events = timeline(&rig.app, &ana).await;
-    let wanted = ["VOICE_SENT", "VOICE_DELIVERED", "VOICE_KEY_PRESSED", "SMS_SENT", "SMS_DELIVERED"];
+    let wanted = [
+        "VOICE_SENT",
+        "VOICE_DELIVERED",
+        "VOICE_KEY_PRESSED",
+        "SMS_SENT",
+        "SMS_DELIVERED",
+    ];
     let seen: Vec<&Value> = events
         .iter()
         .filter(|e| wanted.contains(&e["type"].as_str().unwrap()))
@@ -422,10 +452,7 @@ async fn voice_http_an_ivr_key_that_sends_an_sms_records_the_key_then_the_sms_ev
 
 #[tokio::test]
 async fn voice_http_a_wrong_key_plays_the_wrong_key_narration_then_the_menu_again() {
-    let rig = rig().await;
-    rig.app
-        .channel("sms_sandbox", "SMS", json!({"senders": ["Recado"]}))
-        .await;
+    let rig = rig().await.with_sms().await;
     let ana = rig.contact(PHONE).await;
     rig.runner.script(PHONE, Script::answer_and_press(["7", "2"]));
     rig.ivr_call(&ana, menu()).await;
@@ -436,8 +463,7 @@ async fn voice_http_a_wrong_key_plays_the_wrong_key_narration_then_the_menu_agai
     let second = gather_of(&documents[1]);
     assert!(first.action.as_deref().unwrap().ends_with("&play=1"), "{first:?}");
     assert!(second.action.as_deref().unwrap().ends_with("&play=2"), "{second:?}");
-    let menu_url = rig
-        .media_url("Para falar com um agente, tecle 1. Para receber o código por SMS, tecle 2.");
+    let menu_url = rig.media_url("Para falar com um agente, tecle 1. Para receber o código por SMS, tecle 2.");
     assert_eq!(
         second.prompts,
         [
@@ -455,11 +481,12 @@ async fn voice_http_a_wrong_key_plays_the_wrong_key_narration_then_the_menu_agai
 
 #[tokio::test]
 async fn voice_http_a_transfer_key_dials_the_keys_number_with_the_calls_caller_id() {
-    let rig = rig().await;
+    let rig = rig().await.with_sms().await;
     let ana = rig.contact(PHONE).await;
     rig.runner.script(PHONE, Script::answer_and_press(["1"]));
-    let id = rig.ivr_call(&ana, menu()).await;
+    rig.ivr_call(&ana, menu()).await;
     let call = rig.play_call().await;
+    let id = message_of(&call);
 
     let dials = call.dials();
     assert_eq!(dials.len(), 1, "{call:#?}");
@@ -468,7 +495,10 @@ async fn voice_http_a_transfer_key_dials_the_keys_number_with_the_calls_caller_i
     assert_eq!(dial.caller_id.as_deref(), Some(CALLER_ID));
     assert_eq!(dial.action.as_deref(), Some(rig.url("dial", &id, "attempt=1").as_str()));
     assert_eq!(status, "completed");
-    assert_eq!(call.plays().last(), Some(&rig.media_url("Vamos transferir a sua chamada.")));
+    assert_eq!(
+        call.plays().last(),
+        Some(&rig.media_url("Vamos transferir a sua chamada."))
+    );
     assert_eq!(call.hung_up_by(), Some(HungUpBy::Document));
     let events = timeline(&rig.app, &ana).await;
     assert_eq!(
@@ -480,7 +510,7 @@ async fn voice_http_a_transfer_key_dials_the_keys_number_with_the_calls_caller_i
 
 #[tokio::test]
 async fn voice_http_silence_replays_the_menu_with_the_no_input_narration_until_its_plays_are_spent() {
-    let rig = rig().await;
+    let rig = rig().await.with_sms().await;
     let ana = rig.contact(PHONE).await;
     rig.runner.script(PHONE, Script::answer_silent());
     rig.ivr_call(&ana, menu()).await;
@@ -498,7 +528,10 @@ async fn voice_http_silence_replays_the_menu_with_the_no_input_narration_until_i
             url: rig.media_url("Ainda está aí?")
         })
     );
-    assert!(matches!(Response::parse(&documents[3]).unwrap().verbs.as_slice(), [Verb::Hangup]));
+    assert!(matches!(
+        Response::parse(&documents[3]).unwrap().verbs.as_slice(),
+        [Verb::Hangup]
+    ));
     let events = timeline(&rig.app, &ana).await;
     assert_eq!(
         kinds(&events, "VOICE_"),
@@ -508,16 +541,17 @@ async fn voice_http_silence_replays_the_menu_with_the_no_input_narration_until_i
 
 #[tokio::test]
 async fn voice_http_a_key_posted_twice_for_the_same_menu_play_counts_once() {
-    let rig = rig().await;
-    rig.app
-        .channel("sms_sandbox", "SMS", json!({"senders": ["Recado"]}))
-        .await;
+    let rig = rig().await.with_sms().await;
     let ana = rig.contact(PHONE).await;
-    let id = rig.ivr_call(&ana, menu()).await;
+    rig.ivr_call(&ana, menu()).await;
     // The hub's dial is claimed but its answer lost (the provider failed):
     // the provider's requests drive the call from here, by hand.
-    rig.runner.script(PHONE, Script::refuse(503, 20500, "Internal Server Error"));
+    rig.runner
+        .script(PHONE, Script::refuse(503, 20500, "Internal Server Error"));
     rig.app.run_jobs().await;
+    let events = timeline(&rig.app, &ana).await;
+    let queued = events.iter().find(|e| e["type"] == "VOICE_QUEUED").unwrap();
+    let id = queued["message_id"].as_str().unwrap().to_string();
     let sid = "CA0123456789abcdef0123456789abcdef";
     let answered = status_callback_form(sid, "in-progress", &[]);
     let url = rig.url("status", &id, "attempt=1");
@@ -543,4 +577,76 @@ async fn voice_http_a_key_posted_twice_for_the_same_menu_play_counts_once() {
     let events = timeline(&rig.app, &ana).await;
     let keys = events.iter().filter(|e| e["type"] == "VOICE_KEY_PRESSED").count();
     assert_eq!(keys, 1, "{events:#?}");
+}
+
+#[tokio::test]
+async fn voice_http_the_opt_out_key_unsubscribes_from_voice_then_the_call_says_goodbye() {
+    let rig = rig().await;
+    let ana = rig.contact(PHONE).await;
+    rig.runner.script(PHONE, Script::answer_and_press(["9"]));
+    let definition = json!({
+        "narration": narration("Tecle 9 para não receber mais chamadas."),
+        "keys": {"9": {"action": "unsubscribe", "narration": narration("Não voltará a receber chamadas.")}}
+    });
+    rig.ivr_call(&ana, definition).await;
+    let call = rig.play_call().await;
+
+    assert_eq!(
+        call.plays().last(),
+        Some(&rig.media_url("Não voltará a receber chamadas."))
+    );
+    assert_eq!(call.hung_up_by(), Some(HungUpBy::Document));
+    let events = timeline(&rig.app, &ana).await;
+    assert_eq!(
+        kinds(&events, "VOICE_"),
+        [
+            "VOICE_QUEUED",
+            "VOICE_SENT",
+            "VOICE_DELIVERED",
+            "VOICE_KEY_PRESSED",
+            "VOICE_UNSUBSCRIBED"
+        ]
+    );
+    let history = rig
+        .app
+        .get(&format!("/api/v1/contacts/{ana}/subscriptions/voice/history"))
+        .await;
+    assert_eq!(history.body["items"][0]["status"], "unsubscribed", "{}", history.body);
+    assert_eq!(history.body["items"][0]["source"], "ivr_key");
+}
+
+#[tokio::test]
+async fn voice_http_a_retried_call_is_dialled_again_at_its_next_attempts_urls() {
+    let rig = rig().await;
+    let ana = rig.contact(PHONE).await;
+    rig.runner.script(PHONE, Script::busy());
+    let definition = json!({
+        "narration": narration("Tecle 1."),
+        "keys": {"1": {"action": "play", "narration": narration("Obrigado.")}},
+        "retry": {"on": ["busy"], "max_attempts": 2, "delay_s": 60}
+    });
+    rig.ivr_call(&ana, definition).await;
+    let first = rig.play_call().await;
+    let id = message_of(&first);
+    assert_eq!(rig.message(&id).await["status"], "sent", "waiting to try again");
+    rig.app.clock.advance(chrono::Duration::seconds(61));
+    let second = rig.play_call().await;
+    assert_eq!(second.url, rig.url("twiml", &id, "attempt=2"));
+    assert_eq!(
+        second.status_callback.as_deref(),
+        Some(rig.url("status", &id, "attempt=2").as_str())
+    );
+    let m = rig.message(&id).await;
+    assert_eq!(m["status"], "not_delivered", "{m}");
+    assert_eq!(
+        m["provider_message_id"],
+        first.sid.as_str(),
+        "the first attempt's id stays"
+    );
+    let events = timeline(&rig.app, &ana).await;
+    assert_eq!(
+        kinds(&events, "VOICE_"),
+        ["VOICE_QUEUED", "VOICE_SENT", "VOICE_NOT_DELIVERED"]
+    );
+    assert_eq!(events.last().unwrap()["details"]["attempts"], 2);
 }
