@@ -32,9 +32,11 @@ pub struct CallRecord {
     pub updated_at: i64,
 }
 
-const CALL_COLUMNS: &str =
-    "message_id, workspace_id, channel_id, contact_id, kind, definition, state, phase, attempt, \
-     dialled_attempt, provider_call_id, answered_at, ended_at, created_at, updated_at";
+/// The attempt counters are `INTEGER` columns, 32 bits on PostgreSQL: read
+/// as `BIGINT` like every other number.
+const CALL_COLUMNS: &str = "message_id, workspace_id, channel_id, contact_id, kind, definition, state, phase, \
+     CAST(attempt AS BIGINT) AS attempt, CAST(dialled_attempt AS BIGINT) AS dialled_attempt, \
+     provider_call_id, answered_at, ended_at, created_at, updated_at";
 
 /// A call's state after a report, as [`WriteTx::save_call`] writes it.
 #[derive(Clone, Debug)]
@@ -194,6 +196,40 @@ impl Store {
             .rows_affected()
         });
         Ok(done == 1)
+    }
+
+    /// How many calls of a channel hold a line now: handed to the provider
+    /// and not over (`placed` or `answered`). The concurrency cap of a
+    /// channel counts these.
+    pub async fn count_calls_on_line(&self, channel_id: &str) -> Result<i64> {
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM calls WHERE channel_id = $1 AND phase IN ('placed', 'answered')",
+            )
+            .bind(channel_id)
+            .fetch_one(pool)
+            .await?
+        }))
+    }
+
+    /// Calls of a channel that may have a line with the provider — placed,
+    /// answered, or dialling an attempt already claimed — after `after`
+    /// (message ids), by message id: what a provider's connection reconciles
+    /// when it (re)connects.
+    pub async fn calls_on_line(&self, channel_id: &str, after: &str, limit: i64) -> Result<Vec<CallRecord>> {
+        let sql = format!(
+            "SELECT {CALL_COLUMNS} FROM calls WHERE channel_id = $1 AND message_id > $2 \
+             AND (phase IN ('placed', 'answered') OR (phase = 'dialing' AND dialled_attempt = attempt)) \
+             ORDER BY message_id LIMIT $3"
+        );
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_as::<_, CallRecord>(&sql)
+                .bind(channel_id)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
     }
 
     /// Calls of a channel that have not ended, oldest first (reconciled

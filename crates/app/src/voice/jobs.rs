@@ -71,7 +71,8 @@ pub async fn dial_job(state: AppState, workspace_id: String, message_id: String,
             super::sandbox::dial(&state, &call, attempt, s.ring_ms).await?;
             return Ok(());
         }
-        VoiceProviderSettings::Asterisk(_) | VoiceProviderSettings::Http(_) => Dialled::Refused {
+        VoiceProviderSettings::Asterisk(s) => super::asterisk::dial(&state, &call, &channel, s, attempt).await?,
+        VoiceProviderSettings::Http(_) => Dialled::Refused {
             reason: format!("{} calls are not placed by this hub yet", channel.record.kind),
         },
     };
@@ -147,7 +148,8 @@ pub async fn command_job(
     let channel = channel_of(&state, &call).await?;
     match &channel.voice.provider {
         VoiceProviderSettings::Sandbox(_) => super::sandbox::act(&state, &call, attempt, command).await?,
-        VoiceProviderSettings::Asterisk(_) | VoiceProviderSettings::Http(_) => {}
+        VoiceProviderSettings::Asterisk(s) => super::asterisk::act(&state, &call, s, attempt, command).await?,
+        VoiceProviderSettings::Http(_) => {}
     }
     Ok(())
 }
