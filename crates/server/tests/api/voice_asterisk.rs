@@ -159,13 +159,7 @@ async fn channel(app: &TestApp, rig: &Rig, ari_url: &str, dial_template: &str) -
                    "caller_ids": ["+34910000000"], "max_cps": 20, "max_concurrent": 20}),
         )
         .await;
-    let state = app.app_state.clone();
-    until("the hub's connection to Asterisk", Duration::from_secs(15), || {
-        let state = state.clone();
-        let id = id.clone();
-        async move { state.asterisk.is_connected(&id).then_some(()) }
-    })
-    .await;
+    reconnected(app, &id).await;
     let records = app.app_state.store.channels_of_kind("voice_asterisk").await.unwrap();
     let workspace = records.into_iter().find(|r| r.id == id).unwrap().workspace_id;
     (id, workspace)
@@ -227,9 +221,11 @@ async fn narrations_fetched(app: &TestApp) -> f64 {
         .sum()
 }
 
-/// Words no other test speaks: Asterisk caches narrations by URL.
+/// Words another test hardly speaks: Asterisk caches narrations by URL,
+/// and a later hub may listen on the same port.
 fn unique_words(what: &str) -> String {
-    format!("{what}, number {}.", rand::random::<u16>())
+    let letter = || char::from(b'a' + rand::random::<u8>() % 26);
+    format!("{what}, {}{}.", letter(), letter())
 }
 
 // --------------------------------------------------- a proxy counting dials
@@ -383,23 +379,47 @@ async fn a_phone_ringing_out_is_not_delivered_no_answer() {
     assert_eq!(timeline[2]["details"]["reason"], "no_answer");
 }
 
-/// Runs the hub's jobs until the call has ended (a hub without workers:
-/// the test drives the queue, the node's Asterisk connection runs).
-async fn drive_until_ended(app: &TestApp, workspace: &str, message: &str) -> CallRecord {
-    until("the end of the call", CALL_TIMEOUT, || async move {
+/// Runs the hub's jobs until the call is in `phase` (a hub without
+/// workers: the test drives the queue, the node's Asterisk connection
+/// runs).
+async fn drive_until(app: &TestApp, workspace: &str, message: &str, phase: &str) -> CallRecord {
+    until(&format!("the call {phase}"), CALL_TIMEOUT, || async move {
         app.run_jobs().await;
         let row = call_row(app, workspace, message).await;
-        (row.phase == "ended").then_some(row)
+        (row.phase == phase).then_some(row)
     })
     .await
 }
 
 /// The node's Asterisk connections, started as `serve` starts them with
-/// its workers, for a hub whose queue the test drives.
-fn connect_asterisk(app: &TestApp) -> tokio::sync::watch::Sender<bool> {
+/// its workers, for a hub whose queue the test drives; stopped (and the
+/// applications freed) by [`Connected::stop`].
+struct Connected {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+fn connect_asterisk(app: &TestApp) -> Connected {
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(recado_app::voice::asterisk::run(app.app_state.clone(), stopped));
-    stop
+    let task = tokio::spawn(recado_app::voice::asterisk::run(app.app_state.clone(), stopped));
+    Connected { stop, task }
+}
+
+impl Connected {
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        self.task.await.unwrap();
+    }
+}
+
+/// Waits until this node holds the channel's application again.
+async fn reconnected(app: &TestApp, channel: &str) {
+    until(
+        "the hub's connection to Asterisk",
+        Duration::from_secs(15),
+        || async move { app.app_state.asterisk.is_connected(channel).then_some(()) },
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -433,7 +453,7 @@ async fn an_attempt_is_originated_once_however_often_its_dial_job_runs() {
     };
     app.app_state.store.enqueue_job(&job, now).await.unwrap();
     app.run_jobs_concurrently(2).await;
-    drive_until_ended(&app, &ws, &id).await;
+    drive_until(&app, &ws, &id, "ended").await;
     // Once the call is over Asterisk would take the channel id again: a
     // dial job run now must not dial either.
     app.app_state
@@ -520,4 +540,296 @@ async fn keys_are_committed_within_50_ms_of_arriving() {
     );
     assert_eq!(count, calls.len() as f64);
     assert_eq!(within, count, "every key committed within 50 ms");
+}
+
+// --------------------------------------------------------------- IVR calls
+
+/// An IVR call to `contact` on `channel`, sent as a workflow's `send_ivr`
+/// sends it; its message id, or the refusal's code.
+async fn ivr_call(app: &TestApp, workspace: &str, channel: &str, contact: &str, ivr: Value) -> Result<String, String> {
+    use recado_app::voice::send::{send, CallContent, VoicePlan};
+    let state = &app.app_state;
+    let ws = state.store.workspace(workspace).await.unwrap();
+    let voice = recado_app::channels::registry::load_voice(state, workspace, channel)
+        .await
+        .unwrap();
+    let contact = state.store.contact(workspace, contact).await.unwrap();
+    let plan = VoicePlan {
+        workspace: &ws,
+        channel: &voice,
+        contact: &contact,
+        content: CallContent::parse_ivr(&ivr).expect("a valid IVR definition"),
+        campaign: None,
+        source: recado_app::whatsapp::send::SendSource::Workflow,
+        subscriptions: None,
+    };
+    send(state, plan)
+        .await
+        .map(|m| m.id.to_string())
+        .map_err(|e| e.code.to_string())
+}
+
+/// A menu of about eight seconds: a key two seconds in cuts it short.
+fn long_menu() -> Value {
+    narration(&unique_words(
+        "Hello Ana. To hear our opening hours, press one. To talk to someone, press one as well. \
+         To stop these calls, press nine. This menu is long on purpose",
+    ))
+}
+
+/// The menu's state after the call.
+fn menu_of(row: &CallRecord) -> Value {
+    serde_json::from_str::<Value>(&row.state).unwrap()["menu"].clone()
+}
+
+#[tokio::test]
+async fn a_key_stops_the_menu_and_runs_its_action() {
+    let rig = rig_or_skip!("ivr-key");
+    let app = hub(2).await;
+    let (channel, ws) = channel(&app, &rig, &rig.ari_url, "PJSIP/{number}@answer-dtmf").await;
+    let ana = contact(&app, "+34600000011").await;
+    let ivr = json!({"narration": long_menu(), "max_menu_plays": 1,
+                     "keys": {"1": {"action": "play", "narration": narration("Open from nine to six."), "then": "hangup"}}});
+    let id = ivr_call(&app, &ws, &channel, &ana, ivr).await.unwrap();
+    let row = ended(&app, &ws, &id).await;
+    let timeline = voice_timeline(&app, &ana).await;
+    assert_eq!(
+        kinds(&timeline),
+        ["VOICE_QUEUED", "VOICE_SENT", "VOICE_DELIVERED", "VOICE_KEY_PRESSED"]
+    );
+    assert_eq!(timeline[3]["details"]["key"], "1");
+    // The key came two seconds into an eight-second menu; its narration
+    // followed at once and the call hung up after it.
+    let talked = row.ended_at.unwrap() - row.answered_at.unwrap();
+    assert!(talked < 6_000, "the menu was cut short by the key: {talked} ms");
+}
+
+/// A bridge as ARI describes it: the channels in it.
+async fn bridge_channels(rig: &Rig, bridge: &str) -> Vec<String> {
+    let r = reqwest::Client::new()
+        .get(format!("{}/bridges/{bridge}", rig.ari_url))
+        .basic_auth(&rig.user, Some(&rig.password))
+        .send()
+        .await
+        .unwrap();
+    if !r.status().is_success() {
+        return Vec::new();
+    }
+    let body: Value = r.json().await.unwrap();
+    let mut ids: Vec<String> = body["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn a_transfer_key_bridges_the_contact_with_a_second_leg_and_hangs_up_when_the_agent_does() {
+    let rig = rig_or_skip!("ivr-transfer");
+    let app = hub(2).await;
+    let (channel, ws) = channel(&app, &rig, &rig.ari_url, "PJSIP/{number}@answer-dtmf").await;
+    let ana = contact(&app, "+34600000012").await;
+    let ivr = json!({"narration": long_menu(),
+                     "keys": {"1": {"action": "transfer", "to": "+34911222333",
+                                    "narration": narration("Transferring you now.")}}});
+    let id = ivr_call(&app, &ws, &channel, &ana, ivr).await.unwrap();
+    let (contact_leg, agent_leg) = (format!("{id}-1"), format!("{id}-1-t"));
+    let bridged = until("both legs in the bridge", Duration::from_secs(15), || {
+        let rig = rig.clone();
+        let bridge = format!("{id}-1-b");
+        async move {
+            let channels = bridge_channels(&rig, &bridge).await;
+            (channels.len() == 2).then_some(channels)
+        }
+    })
+    .await;
+    assert_eq!(bridged, [contact_leg.clone(), agent_leg.clone()]);
+    // The agent hangs up: the call says goodbye to the contact.
+    let config = AsteriskConfig::new(&rig.ari_url, &rig.user, &rig.password, &rig.app);
+    let ari = AriClient::new(reqwest::Client::new(), config);
+    ari.hang_up(&agent_leg).await.unwrap();
+    ended(&app, &ws, &id).await;
+    until("the contact's leg hung up", Duration::from_secs(10), || {
+        let ari = ari.clone();
+        let leg = contact_leg.clone();
+        async move { ari.channel(&leg).await.unwrap().is_none().then_some(()) }
+    })
+    .await;
+    assert!(
+        bridge_channels(&rig, &format!("{id}-1-b")).await.is_empty(),
+        "the bridge is removed"
+    );
+    let timeline = voice_timeline(&app, &ana).await;
+    assert_eq!(
+        kinds(&timeline),
+        ["VOICE_QUEUED", "VOICE_SENT", "VOICE_DELIVERED", "VOICE_KEY_PRESSED"]
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_key_plays_its_narration_then_the_menu_again() {
+    let rig = rig_or_skip!("ivr-wrong");
+    let app = hub(2).await;
+    let (channel, ws) = channel(&app, &rig, &rig.ari_url, "PJSIP/{number}@answer-dtmf").await;
+    let bea = contact(&app, "+34600000013").await;
+    let fetched_before = narrations_fetched(&app).await;
+    // The phone presses 1, which does nothing here.
+    let ivr = json!({"narration": narration(&unique_words("Press two")), "max_menu_plays": 2,
+                     "keys": {"2": {"action": "play", "narration": narration("Two.")}},
+                     "wrong_key": {"narration": narration(&unique_words("That key does nothing"))},
+                     "no_input": {"timeout_s": 1, "narration": narration(&unique_words("Goodbye"))}});
+    let id = ivr_call(&app, &ws, &channel, &bea, ivr).await.unwrap();
+    let row = ended(&app, &ws, &id).await;
+    assert_eq!(menu_of(&row), json!({"plays": 2, "status": "done"}));
+    let timeline = voice_timeline(&app, &bea).await;
+    assert_eq!(kinds(&timeline), ["VOICE_QUEUED", "VOICE_SENT", "VOICE_DELIVERED"]);
+    // The menu, the wrong-key narration and the closing one.
+    assert!(narrations_fetched(&app).await >= fetched_before + 3.0);
+}
+
+#[tokio::test]
+async fn silence_after_the_menu_plays_the_no_input_narration_and_the_menu_until_its_last_play() {
+    let rig = rig_or_skip!("ivr-silence");
+    let app = hub(2).await;
+    let (channel, ws) = channel(&app, &rig, &rig.ari_url, "PJSIP/{number}@listen").await;
+    let cai = contact(&app, "+34600000014").await;
+    let ivr = json!({"narration": narration(&unique_words("Press one")), "max_menu_plays": 2,
+                     "keys": {"1": {"action": "play", "narration": narration("One.")}},
+                     "no_input": {"timeout_s": 1, "narration": narration(&unique_words("Are you there"))}});
+    let id = ivr_call(&app, &ws, &channel, &cai, ivr).await.unwrap();
+    let row = ended(&app, &ws, &id).await;
+    assert_eq!(menu_of(&row), json!({"plays": 2, "status": "done"}));
+    // Two plays, each followed by a second of silence.
+    let talked = row.ended_at.unwrap() - row.answered_at.unwrap();
+    assert!(talked >= 2_000, "{talked} ms");
+    let timeline = voice_timeline(&app, &cai).await;
+    assert_eq!(kinds(&timeline), ["VOICE_QUEUED", "VOICE_SENT", "VOICE_DELIVERED"]);
+}
+
+#[tokio::test]
+async fn the_opt_out_key_unsubscribes_the_contact_from_voice_so_the_next_call_is_not_sent() {
+    let rig = rig_or_skip!("ivr-opt-out");
+    let app = hub(2).await;
+    let (channel, ws) = channel(&app, &rig, &rig.ari_url, "PJSIP/{number}@answer-info").await;
+    let dan = contact(&app, "+34600000015").await;
+    let ivr = json!({"narration": long_menu(),
+                     "keys": {"9": {"action": "unsubscribe", "narration": narration("You will not be called again.")}}});
+    let id = ivr_call(&app, &ws, &channel, &dan, ivr.clone()).await.unwrap();
+    ended(&app, &ws, &id).await;
+    let timeline = voice_timeline(&app, &dan).await;
+    assert_eq!(
+        kinds(&timeline),
+        [
+            "VOICE_QUEUED",
+            "VOICE_SENT",
+            "VOICE_DELIVERED",
+            "VOICE_KEY_PRESSED",
+            "VOICE_UNSUBSCRIBED"
+        ]
+    );
+    assert_eq!(timeline[3]["details"]["key"], "9");
+    let history = until("the opt-out recorded", Duration::from_secs(10), || async {
+        let r = app
+            .get(&format!("/api/v1/contacts/{dan}/subscriptions/voice/history"))
+            .await;
+        let newest = r.body["items"][0].clone();
+        (newest["status"] == "unsubscribed").then_some(newest)
+    })
+    .await;
+    assert_eq!(history["source"], "ivr_key");
+
+    assert_eq!(
+        ivr_call(&app, &ws, &channel, &dan, ivr).await,
+        Err("not_subscribed".into())
+    );
+    let timeline = voice_timeline(&app, &dan).await;
+    let last = timeline.last().unwrap();
+    assert_eq!(
+        (last["type"].as_str(), last["details"]["reason"].as_str()),
+        (Some("VOICE_NOT_SENT"), Some("not_subscribed"))
+    );
+}
+
+#[tokio::test]
+async fn an_sms_key_sends_its_sms_to_the_contact() {
+    let rig = rig_or_skip!("ivr-sms");
+    let app = hub(2).await;
+    app.channel("sms_sandbox", "SMS", json!({"senders": ["RECADO"]})).await;
+    let (channel, ws) = channel(&app, &rig, &rig.ari_url, "PJSIP/{number}@answer-dtmf").await;
+    let eva = contact(&app, "+34600000016").await;
+    app.subscribe(&eva, "sms").await;
+    let ivr = json!({"narration": long_menu(),
+                     "keys": {"1": {"action": "send_sms", "sender": "RECADO", "text": "Your code: 1234",
+                                    "narration": narration("We sent you a text.")}}});
+    let id = ivr_call(&app, &ws, &channel, &eva, ivr).await.unwrap();
+    ended(&app, &ws, &id).await;
+    let sms = until("the key's SMS", Duration::from_secs(10), || async {
+        app.sandbox_sms().into_iter().find(|m| m["text"] == "Your code: 1234")
+    })
+    .await;
+    assert_eq!(sms["to"], "+34600000016");
+    let timeline = voice_timeline(&app, &eva).await;
+    assert!(kinds(&timeline).contains(&"VOICE_KEY_PRESSED"), "{timeline:?}");
+}
+
+// --------------------------------------------------------- node changes
+
+#[tokio::test]
+async fn a_call_goes_on_when_its_node_stops_and_another_takes_its_application() {
+    let rig = rig_or_skip!("takeover");
+    let app = hub(0).await;
+    let first = connect_asterisk(&app);
+    let (channel, ws) = channel(&app, &rig, &rig.ari_url, "PJSIP/{number}@listen").await;
+    let fay = contact(&app, "+34600000021").await;
+    let text = unique_words("Hello Fay. This message goes on while the hub changes the node that runs it");
+    let id = call(&app, &fay, &text).await;
+    drive_until(&app, &ws, &id, "answered").await;
+    app.run_jobs().await;
+    first.stop().await;
+    assert!(!app.app_state.asterisk.is_connected(&channel));
+    // Another node takes the application; the narration ends and the call
+    // hangs up as if nothing happened.
+    let _second = connect_asterisk(&app);
+    reconnected(&app, &channel).await;
+    let row = drive_until(&app, &ws, &id, "ended").await;
+    let talked = row.ended_at.unwrap() - row.answered_at.unwrap();
+    assert!(
+        talked < 15_000,
+        "hung up after its narration, not by a timer: {talked} ms"
+    );
+    let timeline = voice_timeline(&app, &fay).await;
+    assert_eq!(kinds(&timeline), ["VOICE_QUEUED", "VOICE_SENT", "VOICE_DELIVERED"]);
+}
+
+#[tokio::test]
+async fn a_call_that_ended_while_no_node_listened_ends_when_its_application_is_connected_again() {
+    let rig = rig_or_skip!("reconcile");
+    let app = hub(0).await;
+    let first = connect_asterisk(&app);
+    let (channel, ws) = channel(&app, &rig, &rig.ari_url, "PJSIP/{number}@listen").await;
+    let gil = contact(&app, "+34600000022").await;
+    let text = unique_words("Hello Gil. This message is cut short by a hang-up nobody hears");
+    let id = call(&app, &gil, &text).await;
+    drive_until(&app, &ws, &id, "answered").await;
+    first.stop().await;
+    // The contact hangs up while no node reads the application's events.
+    let config = AsteriskConfig::new(&rig.ari_url, &rig.user, &rig.password, &rig.app);
+    let ari = AriClient::new(reqwest::Client::new(), config);
+    ari.hang_up(&format!("{id}-1")).await.unwrap();
+    until("the channel gone", Duration::from_secs(10), || {
+        let ari = ari.clone();
+        let leg = format!("{id}-1");
+        async move { ari.channel(&leg).await.unwrap().is_none().then_some(()) }
+    })
+    .await;
+    app.run_jobs().await;
+    assert_eq!(call_row(&app, &ws, &id).await.phase, "answered");
+    let _second = connect_asterisk(&app);
+    reconnected(&app, &channel).await;
+    drive_until(&app, &ws, &id, "ended").await;
+    let timeline = voice_timeline(&app, &gil).await;
+    assert_eq!(kinds(&timeline), ["VOICE_QUEUED", "VOICE_SENT", "VOICE_DELIVERED"]);
 }

@@ -48,6 +48,7 @@ pub async fn act(
 ) -> Result<(), JobError> {
     let client = client_for(state, settings);
     let channel = ChannelRef::main(call.message_id.clone(), attempt);
+    tracing::debug!(call = %channel, ?command, "carrying out a voice command");
     let (now, content) = read(call)?;
     let reaction = match command {
         Command::Ivr(reaction) => reaction,

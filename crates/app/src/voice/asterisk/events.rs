@@ -34,6 +34,7 @@ pub(super) struct Routed {
 }
 
 pub(super) async fn handle(state: &AppState, link: &Link, routed: &Routed) -> Result<(), JobError> {
+    tracing::debug!(channel = %routed.channel, event = ?routed.event, "ARI event");
     let Some(call) = link.call_of(state, &routed.channel).await? else {
         return Ok(());
     };

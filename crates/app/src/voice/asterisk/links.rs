@@ -392,7 +392,7 @@ async fn serve(state: AppState, link: Arc<Link>, mut stop: watch::Receiver<bool>
             }
             Err(e) => {
                 failures += 1;
-                if failures == 1 || failures % 20 == 0 {
+                if failures == 1 || failures.is_multiple_of(20) {
                     tracing::warn!(%app, error = %e, failures, "could not connect to Asterisk; retrying");
                 }
             }
