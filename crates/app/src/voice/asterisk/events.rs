@@ -246,7 +246,10 @@ async fn agent_leg(state: &AppState, link: &Link, call: &CallOf, routed: &Routed
                 link.client.destroy_bridge(&contact.bridge_id()).await,
                 "remove the transfer's bridge",
             )?;
-            feed(state, &call.workspace_id, &agent.call_id, Input::ActionDone, None).await?;
+            let fed = feed(state, &call.workspace_id, &agent.call_id, Input::ActionDone, None).await?;
+            if fed.is_none_or(|f| f.state.is_ended()) {
+                link.forget(&agent.call_id);
+            }
             Ok(())
         }
         _ => Ok(()),
