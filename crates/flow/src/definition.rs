@@ -238,10 +238,18 @@ pub enum SendAction {
     Sms(SmsMessage),
     WhatsappTemplate(WhatsappTemplateMessage),
     WhatsappText(WhatsappTextMessage),
+    Voice(VoiceSend),
+    Ivr(IvrSend),
 }
 
 /// The node type names of the send actions, in [`SendAction`] order.
-pub const SEND_TYPES: [&str; 3] = ["send_sms", "send_whatsapp_template", "send_whatsapp_text"];
+pub const SEND_TYPES: [&str; 5] = [
+    "send_sms",
+    "send_whatsapp_template",
+    "send_whatsapp_text",
+    "send_voice",
+    "send_ivr",
+];
 
 impl SendAction {
     /// The node type, also the action type of the workflow log.
@@ -250,6 +258,8 @@ impl SendAction {
             SendAction::Sms(_) => SEND_TYPES[0],
             SendAction::WhatsappTemplate(_) => SEND_TYPES[1],
             SendAction::WhatsappText(_) => SEND_TYPES[2],
+            SendAction::Voice(_) => SEND_TYPES[3],
+            SendAction::Ivr(_) => SEND_TYPES[4],
         }
     }
 
@@ -257,6 +267,7 @@ impl SendAction {
         match self {
             SendAction::Sms(_) => Channel::Sms,
             SendAction::WhatsappTemplate(_) | SendAction::WhatsappText(_) => Channel::Whatsapp,
+            SendAction::Voice(_) | SendAction::Ivr(_) => Channel::Voice,
         }
     }
 
@@ -266,6 +277,8 @@ impl SendAction {
             SendAction::Sms(m) => m.channel_id.as_deref(),
             SendAction::WhatsappTemplate(m) => m.channel_id.as_deref(),
             SendAction::WhatsappText(m) => m.channel_id.as_deref(),
+            SendAction::Voice(m) => m.channel_id.as_deref(),
+            SendAction::Ivr(m) => m.channel_id.as_deref(),
         }
     }
 
@@ -275,6 +288,8 @@ impl SendAction {
             SendAction::Sms(m) => m.campaign.as_deref(),
             SendAction::WhatsappTemplate(m) => m.campaign.as_deref(),
             SendAction::WhatsappText(m) => m.campaign.as_deref(),
+            SendAction::Voice(m) => m.campaign.as_deref(),
+            SendAction::Ivr(m) => m.campaign.as_deref(),
         }
     }
 
@@ -283,6 +298,8 @@ impl SendAction {
             SendAction::Sms(m) => to_json(m),
             SendAction::WhatsappTemplate(m) => to_json(m),
             SendAction::WhatsappText(m) => to_json(m),
+            SendAction::Voice(m) => to_json(m),
+            SendAction::Ivr(m) => to_json(m),
         }
     }
 
@@ -290,6 +307,8 @@ impl SendAction {
         Ok(match node_type {
             "send_sms" => SendAction::Sms(from_map(message)?),
             "send_whatsapp_template" => SendAction::WhatsappTemplate(from_map(message)?),
+            "send_voice" => SendAction::Voice(from_map(message)?),
+            "send_ivr" => SendAction::Ivr(from_map(message)?),
             _ => SendAction::WhatsappText(from_map(message)?),
         })
     }
@@ -320,6 +339,29 @@ pub struct SmsMessage {
     /// `transliterate` or `auto` (API "SMS analysis").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+}
+
+/// A voice message (API.md "Voice"): who is called and what they hear,
+/// checked on save by recado-core's voice definitions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceSend {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<String>,
+    pub voice: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
+}
+
+/// An interactive call: a menu and what each key does.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IvrSend {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<String>,
+    pub ivr: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
 }
 
 /// UTM parameters appended to every URL of the text.

@@ -11,7 +11,35 @@ use recado_core::delivery::{timeline_kind, OutboundStatus};
 
 const SMS_ENGAGEMENT: [&str; 3] = ["SMS_CLICKED", "SMS_RESPONSE", "SMS_UNSUBSCRIBED"];
 const WHATSAPP_ENGAGEMENT: [&str; 1] = ["WHATSAPP_REPLIED"];
-const VOICE_ENGAGEMENT: [&str; 2] = ["VOICE_KEY_PRESSED", "VOICE_UNSUBSCRIBED"];
+const VOICE_ENGAGEMENT: [&str; 14] = [
+    "VOICE_KEY_PRESSED",
+    "VOICE_UNSUBSCRIBED",
+    "VOICE_KEY_PRESSED:0",
+    "VOICE_KEY_PRESSED:1",
+    "VOICE_KEY_PRESSED:2",
+    "VOICE_KEY_PRESSED:3",
+    "VOICE_KEY_PRESSED:4",
+    "VOICE_KEY_PRESSED:5",
+    "VOICE_KEY_PRESSED:6",
+    "VOICE_KEY_PRESSED:7",
+    "VOICE_KEY_PRESSED:8",
+    "VOICE_KEY_PRESSED:9",
+    "VOICE_KEY_PRESSED:*",
+    "VOICE_KEY_PRESSED:#",
+];
+
+/// The name a wait uses for one key of an IVR call (`VOICE_KEY_PRESSED:2`),
+/// so a workflow branches on which key was pressed; the plain
+/// `VOICE_KEY_PRESSED` stands for any key.
+pub fn key_pressed_event(key: &str) -> String {
+    format!("VOICE_KEY_PRESSED:{key}")
+}
+
+/// The event recorded on the timeline for a name a wait may use: a key's
+/// name is recorded as `VOICE_KEY_PRESSED`.
+pub fn recorded_name(event: &str) -> &str {
+    event.split_once(':').map_or(event, |(name, _)| name)
+}
 
 /// Every event name a message on `channel` can produce, without repeats.
 pub fn message_events(channel: Channel) -> Vec<&'static str> {
@@ -52,7 +80,7 @@ pub const MEMBERSHIP_EVENTS: [&str; 3] = ["CONTACT_CREATED", "PROPERTY_CHANGED",
 
 /// Whether an event trigger may name `event`.
 pub fn is_trigger_event(event: &str) -> bool {
-    CONTACT_EVENTS.contains(&event) || channel_of_event(event).is_some()
+    CONTACT_EVENTS.contains(&event) || (channel_of_event(event).is_some() && recorded_name(event) == event)
 }
 
 /// The channel whose messages produce `event`, or None for an unknown name.
@@ -103,6 +131,17 @@ mod tests {
         assert_eq!(channel_of_event("VOICE_KEY_PRESSED"), Some(Channel::Voice));
         assert_eq!(channel_of_event("SMS_READ"), None);
         assert_eq!(channel_of_event("sms_clicked"), None);
+    }
+
+    #[test]
+    fn a_wait_may_name_the_key_of_an_ivr_call() {
+        let voice = message_events(Channel::Voice);
+        assert!(voice.contains(&"VOICE_KEY_PRESSED:2"));
+        assert!(voice.contains(&"VOICE_KEY_PRESSED"));
+        assert_eq!(recorded_name("VOICE_KEY_PRESSED:2"), "VOICE_KEY_PRESSED");
+        assert_eq!(key_pressed_event("2"), "VOICE_KEY_PRESSED:2");
+        assert!(!is_trigger_event("VOICE_KEY_PRESSED:2"));
+        assert!(is_trigger_event("VOICE_KEY_PRESSED"));
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::duration::IsoDuration;
 use crate::events::{channel_of_event, is_trigger_event, message_events, INBOUND_EVENTS};
 use recado_core::consent::{Channel, SubscriptionStatus};
 use recado_core::properties::is_valid_name;
+use recado_core::voice::definition::{ActionKind, IvrDefinition, VoiceMessage};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -279,6 +280,26 @@ fn check_send(action: &SendAction, refs: &dyn References) -> Result<(), String> 
             }
         }
         SendAction::WhatsappText(m) => non_empty("text", &m.text),
+        SendAction::Voice(m) => VoiceMessage::parse(&m.voice)
+            .map(|_| ())
+            .map_err(|e| format!("`voice.{}`: {}", e.field, e.message)),
+        SendAction::Ivr(m) => {
+            let ivr = IvrDefinition::parse(&m.ivr).map_err(|e| format!("`ivr.{}`: {}", e.field, e.message))?;
+            // A key's SMS goes through the workspace's SMS channel, from a
+            // sender that channel allows.
+            for (key, action) in &ivr.keys {
+                if action.action != ActionKind::SendSms {
+                    continue;
+                }
+                refs.channel(Channel::Sms, None)
+                    .map_err(|e| format!("`ivr.keys.{key}`: {e}"))?;
+                if let Some(sender) = &action.sender {
+                    refs.sender(None, sender)
+                        .map_err(|e| format!("`ivr.keys.{key}.sender`: {e}"))?;
+                }
+            }
+            Ok(())
+        }
     }
 }
 

@@ -478,6 +478,18 @@ impl Batch<'_> {
                 continue;
             };
             if let Some((node, _, _)) = sends.iter().find(|(_, m, _)| *m == message_id) {
+                // A key of an IVR call is also offered under its own name
+                // first, so a wait on `VOICE_KEY_PRESSED:2` takes it before
+                // a wait on any key would.
+                if e.kind == "VOICE_KEY_PRESSED" {
+                    if let Some(key) = key_of(e) {
+                        inputs.push(Input::Event {
+                            of: recado_flow::NodeId::new(*node),
+                            event: recado_flow::events::key_pressed_event(&key),
+                            at: e.at,
+                        });
+                    }
+                }
                 inputs.push(Input::Event {
                     of: recado_flow::NodeId::new(*node),
                     event: e.kind.clone(),
@@ -713,6 +725,12 @@ pub fn conditions_of(def: &Definition) -> Condition {
     Condition::All(all)
 }
 
+/// The key of a `VOICE_KEY_PRESSED` timeline entry.
+fn key_of(e: &recado_store::timeline::TimelineEvent) -> Option<String> {
+    let details: serde_json::Value = serde_json::from_str(&e.details).ok()?;
+    details["key"].as_str().map(str::to_string)
+}
+
 /// The events that wake a parked run before its timer: those its wait
 /// awaits (a WhatsApp reply is recorded as `WHATSAPP_RECEIVED`), and `EXIT`
 /// and `SUBSCRIPTION_CHANGED` (contact changes) when the workflow has an exit
@@ -724,7 +742,7 @@ pub fn awaits_of(def: &Definition, run: &Run) -> Option<String> {
     let mut names: Vec<&str> = Vec::new();
     if let Some(Parked::Event { events, .. }) = &run.parked {
         for e in events {
-            names.push(e.as_str());
+            names.push(recado_flow::events::recorded_name(e));
             if e == "WHATSAPP_REPLIED" {
                 names.push("WHATSAPP_RECEIVED");
             }

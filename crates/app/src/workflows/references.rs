@@ -60,7 +60,24 @@ impl Workspace {
                     let key = (channel.id.clone(), m.template.name.clone(), m.template.language.clone());
                     ws.templates.insert(key, approved);
                 }
-                SendAction::WhatsappText(_) => {}
+                SendAction::WhatsappText(_) | SendAction::Voice(_) => {}
+                SendAction::Ivr(m) => {
+                    // The senders of the keys' SMS, on the workspace's SMS channel.
+                    let Ok(ivr) = recado_core::voice::definition::IvrDefinition::parse(&m.ivr) else {
+                        continue;
+                    };
+                    let Ok(sms_channel) = ws.pick(Channel::Sms, None) else {
+                        continue;
+                    };
+                    let sms_channel = sms_channel.clone();
+                    for sender in ivr.keys.values().filter_map(|k| k.sender.clone()) {
+                        let allowed = match decode_sms(state, sms_channel.clone()) {
+                            Ok(sms) => sms.sms.pick_sender(Some(&sender)).map(|_| ()).map_err(|e| e.message),
+                            Err(e) => Err(e.message),
+                        };
+                        ws.senders.insert((sms_channel.id.clone(), sender), allowed);
+                    }
+                }
             }
         }
         let segment_ids = def.triggers.iter().filter_map(|t| match t {

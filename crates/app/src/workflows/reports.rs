@@ -176,7 +176,19 @@ fn describe(action: &SendAction, to: &Recipient<'_>) -> Value {
         SendAction::WhatsappText(m) => serde_json::json!({
             "channel": "whatsapp", "text": fill(&m.text, to), "conversations": 0,
         }),
+        SendAction::Voice(m) => describe_call(crate::voice::send::CallContent::parse_message(&m.voice), to),
+        SendAction::Ivr(m) => describe_call(crate::voice::send::CallContent::parse_ivr(&m.ivr), to),
     }
+}
+
+/// A call as the contact would hear it: the opening narration with the
+/// contact's tokens filled.
+fn describe_call(content: AppResult<crate::voice::send::CallContent>, to: &Recipient<'_>) -> Value {
+    let Ok(content) = content else {
+        return serde_json::json!({"channel": "voice"});
+    };
+    let heard = crate::voice::send::personalised(&content, &to.contact.properties);
+    serde_json::json!({"channel": "voice", "call": heard.kind(), "definition": heard.to_json()})
 }
 
 /// Reads `{"after": "PT2H", "type": "SMS_CLICKED", "of": "n1"}` events.

@@ -2,9 +2,9 @@
 //! channel's `prepare` applies every rule (consent, session, template,
 //! segments), and the result is written into the engine's transaction.
 
-use crate::channels::registry::{LoadedChannel, LoadedSms};
+use crate::channels::registry::{LoadedChannel, LoadedSms, LoadedVoice};
 use crate::messages::prepared::Prepared;
-use crate::messages::request::{pick_channel, pick_sms_channel};
+use crate::messages::request::{pick_channel, pick_sms_channel, pick_voice_channel};
 use crate::sms::compose::Utm;
 use crate::whatsapp::send::{SendPlan, SendSource, TemplateInput, WhatsAppContent};
 use crate::{AppError, AppResult, AppState};
@@ -36,6 +36,7 @@ pub struct Recipient<'a> {
 pub struct Channels {
     sms: HashMap<(String, Option<String>), Arc<LoadedSms>>,
     whatsapp: HashMap<(String, Option<String>), Arc<LoadedChannel>>,
+    voice: HashMap<(String, Option<String>), Arc<LoadedVoice>>,
 }
 
 impl Channels {
@@ -46,6 +47,16 @@ impl Channels {
         }
         let channel = Arc::new(pick_sms_channel(state, ws, id).await?);
         self.sms.insert(key, channel.clone());
+        Ok(channel)
+    }
+
+    async fn voice(&mut self, state: &AppState, ws: &Workspace, id: Option<&str>) -> AppResult<Arc<LoadedVoice>> {
+        let key = (ws.id.clone(), id.map(str::to_string));
+        if let Some(c) = self.voice.get(&key) {
+            return Ok(c.clone());
+        }
+        let channel = Arc::new(pick_voice_channel(state, ws, id).await?);
+        self.voice.insert(key, channel.clone());
         Ok(channel)
     }
 
@@ -73,7 +84,52 @@ pub async fn prepare(
         SendAction::Sms(m) => prepare_sms(state, to, m, channels).await,
         SendAction::WhatsappTemplate(m) => prepare_template(state, to, m, channels).await,
         SendAction::WhatsappText(m) => prepare_text(state, to, m, channels).await,
+        SendAction::Voice(m) => {
+            let content = crate::voice::send::CallContent::parse_message(&m.voice)?;
+            prepare_call(
+                state,
+                to,
+                m.channel_id.as_deref(),
+                content,
+                m.campaign.clone(),
+                channels,
+            )
+            .await
+        }
+        SendAction::Ivr(m) => {
+            let content = crate::voice::send::CallContent::parse_ivr(&m.ivr)?;
+            prepare_call(
+                state,
+                to,
+                m.channel_id.as_deref(),
+                content,
+                m.campaign.clone(),
+                channels,
+            )
+            .await
+        }
     }
+}
+
+async fn prepare_call(
+    state: &AppState,
+    to: &Recipient<'_>,
+    channel_id: Option<&str>,
+    content: crate::voice::send::CallContent,
+    campaign: Option<String>,
+    channels: &mut Channels,
+) -> AppResult<Prepared> {
+    let channel = channels.voice(state, to.workspace, channel_id).await?;
+    let plan = crate::voice::send::VoicePlan {
+        workspace: to.workspace,
+        channel: &channel,
+        contact: to.contact,
+        content,
+        campaign,
+        source: to.source,
+        subscriptions: to.subscriptions,
+    };
+    crate::voice::send::prepare(state, plan).await
 }
 
 /// Fills `{{contact.x}}` and `{{trigger.data.x}}` tokens.

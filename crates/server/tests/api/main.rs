@@ -40,5 +40,7 @@ mod users;
 mod voice;
 mod voice_asterisk;
 mod voice_calls;
+mod voice_crash;
+mod voice_ivr;
 mod whatsapp;
 mod workflows;

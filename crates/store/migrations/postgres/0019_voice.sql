@@ -14,8 +14,8 @@ CREATE TABLE calls (
     definition TEXT NOT NULL,
     state TEXT NOT NULL,
     phase TEXT NOT NULL CHECK (phase IN ('queued', 'dialing', 'placed', 'answered', 'retry_waiting', 'ended')),
-    attempt INTEGER NOT NULL DEFAULT 0,
-    dialled_attempt INTEGER NOT NULL DEFAULT 0,
+    attempt BIGINT NOT NULL DEFAULT 0,
+    dialled_attempt BIGINT NOT NULL DEFAULT 0,
     -- The key actions already carried out (their job ids), so a key's SMS
     -- is written once however often its job runs.
     actions_done TEXT NOT NULL DEFAULT '',
@@ -27,6 +27,8 @@ CREATE TABLE calls (
 );
 CREATE INDEX calls_open ON calls(channel_id, phase);
 CREATE INDEX calls_provider ON calls(channel_id, provider_call_id);
+-- Calls whose dial outcome a crash may have hidden, looked up by age.
+CREATE INDEX calls_by_phase ON calls(phase, updated_at);
 
 
 -- The voice job kinds.

@@ -125,6 +125,15 @@ fn join_group(items: &[Condition], sep: &str) -> String {
     parts.join(sep)
 }
 
+/// A narration's words, or its recording's URL.
+fn narration_words(narration: &serde_json::Value) -> String {
+    narration["text"]
+        .as_str()
+        .or_else(|| narration["url"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// What a node does, in a few words.
 pub fn summary(kind: &NodeKind) -> String {
     match kind {
@@ -134,6 +143,14 @@ pub fn summary(kind: &NodeKind) -> String {
                 format!("template {} ({})", m.template.name, m.template.language)
             }
             SendAction::WhatsappText(m) => m.text.clone(),
+            SendAction::Voice(m) => format!("call: {}", narration_words(&m.voice["narration"])),
+            SendAction::Ivr(m) => {
+                let keys: Vec<&str> = m.ivr["keys"]
+                    .as_object()
+                    .map(|k| k.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                format!("IVR {}: {}", keys.join(" "), narration_words(&m.ivr["narration"]))
+            }
         },
         NodeKind::SetProperty(n) => match &n.value {
             Some(v) => format!("{} = {v}", n.property),

@@ -119,6 +119,8 @@ impl StepForm {
                         f.template_params = params_text(&m.template.parameters);
                     }
                     SendAction::WhatsappText(m) => f.text = m.text.clone(),
+                    SendAction::Voice(m) => f.text = serde_json::to_string_pretty(&m.voice).unwrap_or_default(),
+                    SendAction::Ivr(m) => f.text = serde_json::to_string_pretty(&m.ivr).unwrap_or_default(),
                 }
             }
             NodeKind::SetProperty(n) => {
