@@ -32,11 +32,9 @@ pub struct CallRecord {
     pub updated_at: i64,
 }
 
-/// The attempt counters are `INTEGER` columns, 32 bits on PostgreSQL: read
-/// as `BIGINT` like every other number.
-const CALL_COLUMNS: &str = "message_id, workspace_id, channel_id, contact_id, kind, definition, state, phase, \
-     CAST(attempt AS BIGINT) AS attempt, CAST(dialled_attempt AS BIGINT) AS dialled_attempt, \
-     provider_call_id, answered_at, ended_at, created_at, updated_at";
+const CALL_COLUMNS: &str =
+    "message_id, workspace_id, channel_id, contact_id, kind, definition, state, phase, attempt, \
+     dialled_attempt, provider_call_id, answered_at, ended_at, created_at, updated_at";
 
 /// A call's state after a report, as [`WriteTx::save_call`] writes it.
 #[derive(Clone, Debug)]

@@ -543,30 +543,46 @@ async fn keys_are_committed_within_50_ms_of_arriving() {
 }
 
 // --------------------------------------------------------------- IVR calls
+//
+// IVR calls are sent by workflows (`send_ivr`). Their channel routes by the
+// number called, as a trunk does: `PJSIP/{number}` reaches the rig's phone
+// of that number, so a transfer's number reaches another phone than the
+// contact's.
 
-/// An IVR call to `contact` on `channel`, sent as a workflow's `send_ivr`
-/// sends it; its message id, or the refusal's code.
-async fn ivr_call(app: &TestApp, workspace: &str, channel: &str, contact: &str, ivr: Value) -> Result<String, String> {
-    use recado_app::voice::send::{send, CallContent, VoicePlan};
-    let state = &app.app_state;
-    let ws = state.store.workspace(workspace).await.unwrap();
-    let voice = recado_app::channels::registry::load_voice(state, workspace, channel)
-        .await
-        .unwrap();
-    let contact = state.store.contact(workspace, contact).await.unwrap();
-    let plan = VoicePlan {
-        workspace: &ws,
-        channel: &voice,
-        contact: &contact,
-        content: CallContent::parse_ivr(&ivr).expect("a valid IVR definition"),
-        campaign: None,
-        source: recado_app::whatsapp::send::SendSource::Workflow,
-        subscriptions: None,
-    };
-    send(state, plan)
-        .await
-        .map(|m| m.id.to_string())
-        .map_err(|e| e.code.to_string())
+/// The dial string of a channel routing by number.
+const BY_NUMBER: &str = "PJSIP/{number}";
+/// The rig's phones by number.
+const PRESSES_1: &str = "+34600900001";
+const PRESSES_9_BY_INFO: &str = "+34600900002";
+const LISTENS: &str = "+34600900005";
+
+/// An active workflow calling each contact enrolled with `ivr`.
+async fn ivr_workflow(app: &TestApp, ivr: Value) -> String {
+    crate::workflows::active_workflow(
+        app,
+        json!({"triggers": [{"type": "manual"}], "start": "call",
+               "nodes": {"call": {"type": "send_ivr", "ivr": ivr, "next": "end"}, "end": {"type": "end"}}}),
+    )
+    .await
+}
+
+/// The contact's latest voice timeline entry of type `kind`, once there.
+async fn latest(app: &TestApp, contact: &str, kind: &str) -> Value {
+    until(&format!("a {kind} entry"), Duration::from_secs(15), || async move {
+        voice_timeline(app, contact)
+            .await
+            .into_iter()
+            .rev()
+            .find(|e| e["type"] == kind)
+    })
+    .await
+}
+
+/// Enrols `contact` in `workflow`; the id of the call it places.
+async fn ivr_call(app: &TestApp, workflow: &str, contact: &str) -> String {
+    crate::workflows::enrol(app, workflow, &[contact]).await;
+    let queued = latest(app, contact, "VOICE_QUEUED").await;
+    queued["message_id"].as_str().unwrap().to_string()
 }
 
 /// A menu of about eight seconds: a key two seconds in cuts it short.
@@ -586,11 +602,12 @@ fn menu_of(row: &CallRecord) -> Value {
 async fn a_key_stops_the_menu_and_runs_its_action() {
     let rig = rig_or_skip!("ivr-key");
     let app = hub(2).await;
-    let (channel, ws) = channel(&app, &rig, &rig.ari_url, "PJSIP/{number}@answer-dtmf").await;
-    let ana = contact(&app, "+34600000011").await;
+    let (_, ws) = channel(&app, &rig, &rig.ari_url, BY_NUMBER).await;
+    let ana = contact(&app, PRESSES_1).await;
     let ivr = json!({"narration": long_menu(), "max_menu_plays": 1,
                      "keys": {"1": {"action": "play", "narration": narration("Open from nine to six."), "then": "hangup"}}});
-    let id = ivr_call(&app, &ws, &channel, &ana, ivr).await.unwrap();
+    let workflow = ivr_workflow(&app, ivr).await;
+    let id = ivr_call(&app, &workflow, &ana).await;
     let row = ended(&app, &ws, &id).await;
     let timeline = voice_timeline(&app, &ana).await;
     assert_eq!(
@@ -627,15 +644,16 @@ async fn bridge_channels(rig: &Rig, bridge: &str) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn a_transfer_key_bridges_the_contact_with_a_second_leg_and_hangs_up_when_the_agent_does() {
+async fn a_transfer_key_bridges_the_contact_with_the_number_called_and_hangs_up_when_the_agent_does() {
     let rig = rig_or_skip!("ivr-transfer");
     let app = hub(2).await;
-    let (channel, ws) = channel(&app, &rig, &rig.ari_url, "PJSIP/{number}@answer-dtmf").await;
-    let ana = contact(&app, "+34600000012").await;
+    let (_, ws) = channel(&app, &rig, &rig.ari_url, BY_NUMBER).await;
+    let ana = contact(&app, PRESSES_1).await;
     let ivr = json!({"narration": long_menu(),
-                     "keys": {"1": {"action": "transfer", "to": "+34911222333",
+                     "keys": {"1": {"action": "transfer", "to": LISTENS,
                                     "narration": narration("Transferring you now.")}}});
-    let id = ivr_call(&app, &ws, &channel, &ana, ivr).await.unwrap();
+    let workflow = ivr_workflow(&app, ivr).await;
+    let id = ivr_call(&app, &workflow, &ana).await;
     let (contact_leg, agent_leg) = (format!("{id}-1"), format!("{id}-1-t"));
     let bridged = until("both legs in the bridge", Duration::from_secs(15), || {
         let rig = rig.clone();
@@ -647,9 +665,12 @@ async fn a_transfer_key_bridges_the_contact_with_a_second_leg_and_hangs_up_when_
     })
     .await;
     assert_eq!(bridged, [contact_leg.clone(), agent_leg.clone()]);
-    // The agent hangs up: the call says goodbye to the contact.
     let config = AsteriskConfig::new(&rig.ari_url, &rig.user, &rig.password, &rig.app);
     let ari = AriClient::new(reqwest::Client::new(), config);
+    let agent = ari.channel(&agent_leg).await.unwrap().expect("the agent's leg");
+    assert!(agent.name.starts_with(&format!("PJSIP/{LISTENS}-")), "{agent:?}");
+    assert_eq!(agent.caller.number, "+34910000000", "the call's caller id");
+    // The agent hangs up: the call says goodbye to the contact.
     ari.hang_up(&agent_leg).await.unwrap();
     ended(&app, &ws, &id).await;
     until("the contact's leg hung up", Duration::from_secs(10), || {
@@ -673,15 +694,16 @@ async fn a_transfer_key_bridges_the_contact_with_a_second_leg_and_hangs_up_when_
 async fn a_wrong_key_plays_its_narration_then_the_menu_again() {
     let rig = rig_or_skip!("ivr-wrong");
     let app = hub(2).await;
-    let (channel, ws) = channel(&app, &rig, &rig.ari_url, "PJSIP/{number}@answer-dtmf").await;
-    let bea = contact(&app, "+34600000013").await;
+    let (_, ws) = channel(&app, &rig, &rig.ari_url, BY_NUMBER).await;
+    let bea = contact(&app, PRESSES_1).await;
     let fetched_before = narrations_fetched(&app).await;
     // The phone presses 1, which does nothing here.
     let ivr = json!({"narration": narration(&unique_words("Press two")), "max_menu_plays": 2,
                      "keys": {"2": {"action": "play", "narration": narration("Two.")}},
                      "wrong_key": {"narration": narration(&unique_words("That key does nothing"))},
                      "no_input": {"timeout_s": 1, "narration": narration(&unique_words("Goodbye"))}});
-    let id = ivr_call(&app, &ws, &channel, &bea, ivr).await.unwrap();
+    let workflow = ivr_workflow(&app, ivr).await;
+    let id = ivr_call(&app, &workflow, &bea).await;
     let row = ended(&app, &ws, &id).await;
     assert_eq!(menu_of(&row), json!({"plays": 2, "status": "done"}));
     let timeline = voice_timeline(&app, &bea).await;
@@ -694,12 +716,13 @@ async fn a_wrong_key_plays_its_narration_then_the_menu_again() {
 async fn silence_after_the_menu_plays_the_no_input_narration_and_the_menu_until_its_last_play() {
     let rig = rig_or_skip!("ivr-silence");
     let app = hub(2).await;
-    let (channel, ws) = channel(&app, &rig, &rig.ari_url, "PJSIP/{number}@listen").await;
-    let cai = contact(&app, "+34600000014").await;
+    let (_, ws) = channel(&app, &rig, &rig.ari_url, BY_NUMBER).await;
+    let cai = contact(&app, LISTENS).await;
     let ivr = json!({"narration": narration(&unique_words("Press one")), "max_menu_plays": 2,
                      "keys": {"1": {"action": "play", "narration": narration("One.")}},
                      "no_input": {"timeout_s": 1, "narration": narration(&unique_words("Are you there"))}});
-    let id = ivr_call(&app, &ws, &channel, &cai, ivr).await.unwrap();
+    let workflow = ivr_workflow(&app, ivr).await;
+    let id = ivr_call(&app, &workflow, &cai).await;
     let row = ended(&app, &ws, &id).await;
     assert_eq!(menu_of(&row), json!({"plays": 2, "status": "done"}));
     // Two plays, each followed by a second of silence.
@@ -713,11 +736,12 @@ async fn silence_after_the_menu_plays_the_no_input_narration_and_the_menu_until_
 async fn the_opt_out_key_unsubscribes_the_contact_from_voice_so_the_next_call_is_not_sent() {
     let rig = rig_or_skip!("ivr-opt-out");
     let app = hub(2).await;
-    let (channel, ws) = channel(&app, &rig, &rig.ari_url, "PJSIP/{number}@answer-info").await;
-    let dan = contact(&app, "+34600000015").await;
+    let (_, ws) = channel(&app, &rig, &rig.ari_url, BY_NUMBER).await;
+    let dan = contact(&app, PRESSES_9_BY_INFO).await;
     let ivr = json!({"narration": long_menu(),
                      "keys": {"9": {"action": "unsubscribe", "narration": narration("You will not be called again.")}}});
-    let id = ivr_call(&app, &ws, &channel, &dan, ivr.clone()).await.unwrap();
+    let first = ivr_workflow(&app, ivr.clone()).await;
+    let id = ivr_call(&app, &first, &dan).await;
     ended(&app, &ws, &id).await;
     let timeline = voice_timeline(&app, &dan).await;
     assert_eq!(
@@ -741,16 +765,10 @@ async fn the_opt_out_key_unsubscribes_the_contact_from_voice_so_the_next_call_is
     .await;
     assert_eq!(history["source"], "ivr_key");
 
-    assert_eq!(
-        ivr_call(&app, &ws, &channel, &dan, ivr).await,
-        Err("not_subscribed".into())
-    );
-    let timeline = voice_timeline(&app, &dan).await;
-    let last = timeline.last().unwrap();
-    assert_eq!(
-        (last["type"].as_str(), last["details"]["reason"].as_str()),
-        (Some("VOICE_NOT_SENT"), Some("not_subscribed"))
-    );
+    let second = ivr_workflow(&app, ivr).await;
+    crate::workflows::enrol(&app, &second, &[&dan]).await;
+    let refused = latest(&app, &dan, "VOICE_NOT_SENT").await;
+    assert_eq!(refused["details"]["reason"], "not_subscribed");
 }
 
 #[tokio::test]
@@ -758,19 +776,19 @@ async fn an_sms_key_sends_its_sms_to_the_contact() {
     let rig = rig_or_skip!("ivr-sms");
     let app = hub(2).await;
     app.channel("sms_sandbox", "SMS", json!({"senders": ["RECADO"]})).await;
-    let (channel, ws) = channel(&app, &rig, &rig.ari_url, "PJSIP/{number}@answer-dtmf").await;
-    let eva = contact(&app, "+34600000016").await;
-    app.subscribe(&eva, "sms").await;
+    let (_, ws) = channel(&app, &rig, &rig.ari_url, BY_NUMBER).await;
+    let eva = contact(&app, PRESSES_1).await;
     let ivr = json!({"narration": long_menu(),
                      "keys": {"1": {"action": "send_sms", "sender": "RECADO", "text": "Your code: 1234",
                                     "narration": narration("We sent you a text.")}}});
-    let id = ivr_call(&app, &ws, &channel, &eva, ivr).await.unwrap();
+    let workflow = ivr_workflow(&app, ivr).await;
+    let id = ivr_call(&app, &workflow, &eva).await;
     ended(&app, &ws, &id).await;
     let sms = until("the key's SMS", Duration::from_secs(10), || async {
         app.sandbox_sms().into_iter().find(|m| m["text"] == "Your code: 1234")
     })
     .await;
-    assert_eq!(sms["to"], "+34600000016");
+    assert_eq!(sms["to"], PRESSES_1);
     let timeline = voice_timeline(&app, &eva).await;
     assert!(kinds(&timeline).contains(&"VOICE_KEY_PRESSED"), "{timeline:?}");
 }
