@@ -46,7 +46,7 @@ const RECONNECT_MAX: Duration = Duration::from_secs(30);
 pub(super) const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Queues per application: calls' events are handled this many at a time.
-const QUEUES: usize = 4;
+const QUEUES: usize = 16;
 
 /// An event that could not be handled (the database did not answer) is
 /// tried this often before it is dropped — the call's timer still ends it.
