@@ -1,4 +1,5 @@
-//! An attempt is dialled once: a dial job run twice, a claim left by a crash.
+//! Dialling: an attempt is dialled once (a dial job run twice, a claim left
+//! by a crash), and a channel's `max_concurrent` and `max_cps` hold.
 
 use super::proxy::AriProxy;
 use super::*;
@@ -86,4 +87,58 @@ async fn a_dial_claimed_before_a_crash_is_never_dialled_and_ends_unconfirmed() {
     assert_eq!(kinds(&timeline), ["VOICE_QUEUED", "VOICE_NOT_SENT"]);
     assert_eq!(timeline[1]["details"]["reason"], "unconfirmed");
     assert_eq!(proxy.originations_of(&format!("{id}-1")), 0);
+}
+
+#[tokio::test]
+async fn a_channel_never_has_more_calls_up_than_its_max_concurrent() {
+    let rig = rig_or_skip!("max-concurrent");
+    let app = hub(2).await;
+    let (_, ws) = channel_with(&app, &rig, &rig.ari_url, "PJSIP/{number}@listen", 20, 1).await;
+    let ana = contact(&app, "+34600000031").await;
+    let bea = contact(&app, "+34600000032").await;
+    let first = call(&app, &ana, "Hello Ana.").await;
+    let second = call(&app, &bea, "Hello Bea.").await;
+    let (first, second) = (ended(&app, &ws, &first).await, ended(&app, &ws, &second).await);
+    let (earlier, later) = if first.answered_at <= second.answered_at {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    assert!(
+        later.answered_at.unwrap() >= earlier.ended_at.unwrap(),
+        "the second call was answered only once the first had ended: {earlier:?} {later:?}"
+    );
+    for contact in [&ana, &bea] {
+        let timeline = voice_timeline(&app, contact).await;
+        assert_eq!(kinds(&timeline), ["VOICE_QUEUED", "VOICE_SENT", "VOICE_DELIVERED"]);
+    }
+}
+
+#[tokio::test]
+async fn a_channel_dials_no_faster_than_its_max_cps() {
+    let rig = rig_or_skip!("max-cps");
+    let app = hub(2).await;
+    let proxy = AriProxy::start(&rig.ari_url).await;
+    let (_, ws) = channel_with(&app, &rig, &proxy.url, "PJSIP/{number}@busy", 4, 20).await;
+    let mut calls = Vec::new();
+    for n in 0..5 {
+        let c = contact(&app, &format!("+3460000004{n}")).await;
+        calls.push(call(&app, &c, "Hello").await);
+    }
+    for id in &calls {
+        ended(&app, &ws, id).await;
+    }
+    let mut times: Vec<Instant> = proxy
+        .originated
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(id, _)| calls.iter().any(|c| *id == format!("{c}-1")))
+        .map(|(_, at)| *at)
+        .collect();
+    times.sort();
+    assert_eq!(times.len(), calls.len());
+    let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    // 4 calls a second: 250 ms apart, give or take the proxy's own timing.
+    assert!(gaps.iter().all(|g| *g >= Duration::from_millis(230)), "{gaps:?}");
 }

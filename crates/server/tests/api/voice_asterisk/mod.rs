@@ -146,13 +146,25 @@ where
 /// A `voice_asterisk` channel on the rig dialling `dial_template`, once this
 /// node holds its application; its id and workspace.
 async fn channel(app: &TestApp, rig: &Rig, ari_url: &str, dial_template: &str) -> (String, String) {
+    channel_with(app, rig, ari_url, dial_template, 20, 20).await
+}
+
+/// [`channel`] with its own `max_cps` and `max_concurrent`.
+async fn channel_with(
+    app: &TestApp,
+    rig: &Rig,
+    ari_url: &str,
+    dial_template: &str,
+    max_cps: u32,
+    max_concurrent: u32,
+) -> (String, String) {
     let id = app
         .channel(
             "voice_asterisk",
             "Asterisk",
             json!({"ari_url": ari_url, "ari_user": rig.user, "ari_password": rig.password,
-                   "app": rig.app, "dial_template": dial_template,
-                   "caller_ids": ["+34910000000"], "max_cps": 20, "max_concurrent": 20}),
+                   "app": rig.app, "dial_template": dial_template, "caller_ids": ["+34910000000"],
+                   "max_cps": max_cps, "max_concurrent": max_concurrent}),
         )
         .await;
     reconnected(app, &id).await;

@@ -1,13 +1,15 @@
 //! A proxy in front of ARI that counts what the hub originates.
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A TCP proxy in front of ARI that passes everything through (requests and
-/// the event WebSocket) and notes the channel ids the hub originates.
+/// the event WebSocket) and notes the channel ids the hub originates, and
+/// when.
 pub struct AriProxy {
     pub url: String,
-    pub originated: Arc<Mutex<Vec<String>>>,
+    pub originated: Arc<Mutex<Vec<(String, Instant)>>>,
 }
 
 impl AriProxy {
@@ -47,7 +49,7 @@ impl AriProxy {
                                 let path = rest.split([' ', '?']).next().unwrap_or("");
                                 if let Some(id) = path.rsplit_once("/channels/").map(|(_, id)| id) {
                                     if !id.contains('/') {
-                                        noted.lock().unwrap().push(id.to_string());
+                                        noted.lock().unwrap().push((id.to_string(), Instant::now()));
                                     }
                                 }
                             }
@@ -72,7 +74,7 @@ impl AriProxy {
             .lock()
             .unwrap()
             .iter()
-            .filter(|id| *id == channel_id)
+            .filter(|(id, _)| id == channel_id)
             .count()
     }
 }
