@@ -80,9 +80,7 @@ pub async fn dial_job(state: AppState, workspace_id: String, message_id: String,
                 return Err(JobError::Later { after_ms });
             }
         },
-        VoiceProviderSettings::Asterisk(_) => Dialled::Refused {
-            reason: format!("{} calls are not placed by this hub yet", channel.record.kind),
-        },
+        VoiceProviderSettings::Asterisk(s) => super::asterisk::dial(&state, &call, &channel, s, attempt).await?,
     };
     settle_dial(&state, &call, attempt, answer).await
 }
@@ -165,7 +163,7 @@ pub async fn command_job(
                     .map_err(JobError::retry)?;
             }
         }
-        VoiceProviderSettings::Asterisk(_) => {}
+        VoiceProviderSettings::Asterisk(s) => super::asterisk::act(&state, &call, s, attempt, command).await?,
     }
     Ok(())
 }

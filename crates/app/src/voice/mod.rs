@@ -5,6 +5,7 @@
 //! (`preview`), and the mapping of the pure definitions' refusals to the
 //! API's `invalid_voice`.
 
+pub mod asterisk;
 pub mod engine;
 pub mod jobs;
 pub mod media;

@@ -38,6 +38,7 @@ mod ui_browser;
 mod ui_forms;
 mod users;
 mod voice;
+mod voice_asterisk;
 mod voice_calls;
 mod voice_crash;
 mod voice_http;
