@@ -11,6 +11,7 @@ pub mod media;
 pub mod preview;
 pub mod sandbox;
 pub mod send;
+pub mod simulator;
 
 use recado_core::voice::definition::Invalid;
 
