@@ -92,6 +92,7 @@ use utoipa::{Modify, OpenApi};
         crate::users::create_workspace,
         crate::sms_api::analyze,
         crate::voice::preview,
+        crate::voice::simulate_call,
         crate::channels::routes::create_channel,
         crate::channels::routes::list_channels,
         crate::channels::routes::get_channel,

@@ -136,7 +136,7 @@ pub async fn step(
             }
         }
         Press::Key(key) if sim.call.phase == Phase::Answered => {
-            let seq = sim.call.key_seq + 1;
+            let seq = sim.call.key_seq.saturating_add(1);
             sim.provider(ProviderEvent::Dtmf { key, seq }).await?;
         }
         Press::Silence if sim.call.phase == Phase::Answered => match sim.call.menu {

@@ -40,5 +40,6 @@ mod users;
 mod voice;
 mod voice_calls;
 mod voice_ivr;
+mod voice_ui;
 mod whatsapp;
 mod workflows;
