@@ -843,10 +843,17 @@ async fn browser(app: &TestApp, javascript: bool) -> Option<Browser> {
     Some(b)
 }
 
-async fn both_widths(b: &Browser, name: &str, height: u32) {
+/// Screenshots at desktop and phone widths, `at` scrolled to the top.
+async fn both_widths(b: &Browser, name: &str, height: u32, at: &str) {
+    let scroll = format!("const e = document.querySelector({at:?}); if (e) e.scrollIntoView();");
     b.client.set_window_size(1366, height).await.unwrap();
+    b.client.execute(&scroll, vec![]).await.unwrap();
     b.screenshot(&format!("{name}-desktop")).await;
-    b.client.set_window_size(PHONE.0, PHONE.1.max(height)).await.unwrap();
+    b.client
+        .set_window_size(PHONE.0, PHONE.1.max(height.min(1600)))
+        .await
+        .unwrap();
+    b.client.execute(&scroll, vec![]).await.unwrap();
     b.screenshot(&format!("{name}-phone")).await;
     b.client.set_window_size(1366, 1000).await.unwrap();
 }
@@ -891,7 +898,7 @@ async fn the_simulator_in_the_browser_plays_the_menu_and_logs_each_key() {
         log.contains("VOICE_KEY_PRESSED") && log.contains("Plays key 3's narration"),
         "{log}"
     );
-    both_widths(&b, "voice-simulator", 1300).await;
+    both_widths(&b, "voice-simulator", 1300, "main").await;
     b.click("#key-9").await;
     b.wait_for_text("VOICE_UNSUBSCRIBED").await;
     b.wait_for("#key-1[disabled]").await;
@@ -921,11 +928,7 @@ async fn the_editor_in_the_browser_listens_to_a_keys_narration() {
         "document.querySelector(\"[data-narration='s0.v.keys.3.narration'] audio.listen-player\").src.includes('/voice/media/')",
     )
     .await;
-    b.client
-        .execute("document.getElementById('step-0').scrollIntoView()", vec![])
-        .await
-        .unwrap();
-    both_widths(&b, "voice-editor-ivr-step", 3400).await;
+    both_widths(&b, "voice-editor-ivr-step", 3400, "#step-0").await;
     b.close().await;
 }
 
@@ -944,20 +947,21 @@ async fn a_voice_channel_is_connected_in_the_browser() {
     b.type_into("#f-caller_ids", "+34910000000").await;
     b.click("#connect-button").await;
     b.wait_for("#e-dial_template").await;
-    both_widths(&b, "voice-channel-form-error", 1500).await;
+    both_widths(&b, "voice-channel-form-error", 1500, "main").await;
     b.type_into("#f-ari_password", "ari-secret").await;
     b.type_into("#f-dial_template", "PJSIP/{number}@trunk").await;
     b.click("#connect-button").await;
     b.wait_for("#connected").await;
     assert!(b.text_of("#channel-page .hint").await.contains("+34910000000"));
-    both_widths(&b, "voice-channel-connected", 1400).await;
+    both_widths(&b, "voice-channel-connected", 1400, "main").await;
     b.close().await;
 }
 
 #[tokio::test]
 async fn the_contact_page_in_the_browser_listens_and_sends_a_voice_message() {
     let app = app().await;
-    let ana = voice_contact(&app, "+5511912345678").await;
+    // The sandbox phone …12 answers and presses 2.
+    let ana = voice_contact(&app, "+5511900000012").await;
     let Some(b) = browser(&app, true).await else { return };
     b.goto(&format!("{}/contacts/{ana}#voice", app.base)).await;
     b.wait_for("#voice-form").await;
@@ -973,13 +977,14 @@ async fn the_contact_page_in_the_browser_listens_and_sends_a_voice_message() {
         "document.querySelector('#voice-form audio.listen-player').src.includes('/voice/media/')",
     )
     .await;
-    b.client
-        .execute("document.getElementById('voice').scrollIntoView()", vec![])
-        .await
-        .unwrap();
-    both_widths(&b, "voice-contact-form", 1000).await;
+    both_widths(&b, "voice-contact-form", 1000, "#voice").await;
     b.click("#send-voice").await;
     b.wait_for("#voice-notice").await;
     assert!(b.text_of("#voice-notice").await.contains("queued"));
+    app.run_jobs().await;
+    b.client.refresh().await.unwrap();
+    b.wait_for("#contact-timeline tr[data-kind='VOICE_KEY_PRESSED'][data-key='2']")
+        .await;
+    both_widths(&b, "voice-contact-timeline", 1000, "#timeline-panel").await;
     b.close().await;
 }
