@@ -434,7 +434,7 @@ async fn the_workflow_page_links_each_voice_step_to_the_simulator() {
 
 // ---- the workflow editor -------------------------------------------------------------
 
-fn ivr_step_fields<'a>(to: &'a str) -> Vec<(&'a str, &'a str)> {
+fn ivr_step_fields(to: &str) -> Vec<(&str, &str)> {
     vec![
         ("name", "Call"),
         ("start", "n1"),
