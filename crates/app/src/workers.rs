@@ -445,6 +445,9 @@ pub fn spawn(state: &AppState, shutdown: watch::Receiver<bool>) -> Workers {
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "uncertain sends could not be reconciled"),
                 }
+                if let Err(e) = crate::voice::reconcile::run(&state).await {
+                    tracing::error!(error = %e, "interrupted calls could not be reconciled");
+                }
             }
         }));
     }

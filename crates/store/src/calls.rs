@@ -210,4 +210,40 @@ impl Store {
                 .await?
         }))
     }
+
+    /// Calls handed to their provider (the attempt claimed) whose provider
+    /// has not answered since `before`: a crash may have come between the
+    /// claim and the answer. Oldest first.
+    pub async fn calls_dialled_without_answer(&self, before: i64, limit: i64) -> Result<Vec<CallRecord>> {
+        let sql = format!(
+            "SELECT {CALL_COLUMNS} FROM calls WHERE phase = 'dialing' AND updated_at < $1 \
+             AND dialled_attempt = attempt ORDER BY updated_at LIMIT $2"
+        );
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_as::<_, CallRecord>(&sql)
+                .bind(before)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// The calls of some messages of a workspace.
+    pub async fn calls_of_messages(&self, workspace_id: &str, message_ids: &[&str]) -> Result<Vec<CallRecord>> {
+        if message_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (2..message_ids.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {CALL_COLUMNS} FROM calls WHERE workspace_id = $1 AND message_id IN ({})",
+            placeholders.join(", ")
+        );
+        Ok(on_reader!(self, |pool| {
+            let mut q = sqlx::query_as::<_, CallRecord>(&sql).bind(workspace_id);
+            for id in message_ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(pool).await?
+        }))
+    }
 }

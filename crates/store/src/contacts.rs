@@ -410,6 +410,9 @@ impl Store {
                 "DELETE FROM subscription_history WHERE workspace_id = $1 AND contact_id = $2",
                 "DELETE FROM subscriptions WHERE workspace_id = $1 AND contact_id = $2",
                 "UPDATE timeline_events SET details = '{}', sender = NULL WHERE workspace_id = $1 AND contact_id = $2",
+                // What ended calls played (narrations with the contact's
+                // tokens filled); a call still running keeps its row to end.
+                "DELETE FROM calls WHERE workspace_id = $1 AND contact_id = $2 AND phase = 'ended'",
             ] {
                 sqlx::query(sql).bind(workspace_id).bind(id).execute(&mut *tx).await?;
             }

@@ -13,13 +13,15 @@
 //! | other | answers, listens, hangs up |
 
 use super::engine::{feed, Fed};
-use crate::{AppResult, AppState};
+use crate::{AppError, AppResult, AppState};
 use recado_core::jobs::Task;
 use recado_core::voice::call::{AnsweredBy, Command, Failure, Input, ProviderEvent};
 use recado_core::voice::ivr::Reaction;
 use recado_core::voice::Key;
 use recado_store::calls::CallRecord;
 use recado_store::jobs::NewJob;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// How the phone at a number behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,10 +67,77 @@ pub fn call_id(call: &CallRecord, attempt: u32) -> String {
     format!("sandbox-{}-{attempt}", call.message_id)
 }
 
+/// The sandbox network's own record of the calls it was handed: one JSON
+/// line per attempt under the hub's data directory, written before the hub
+/// hears the call was taken — what a carrier would know even if the hub died
+/// the next instant. Crash tests count it; reconciliation reads it.
+pub fn log_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("sandbox").join("calls.jsonl")
+}
+
+fn log_dial(data_dir: &Path, call: &CallRecord, attempt: u32, to: &str, at_ms: i64) -> std::io::Result<()> {
+    let file = log_path(data_dir);
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut line = serde_json::json!({
+        "at_ms": at_ms, "channel_id": call.channel_id, "message_id": call.message_id,
+        "attempt": attempt, "to": to,
+    })
+    .to_string();
+    line.push('\n');
+    // One write on a file opened for appending: lines never interleave and a
+    // killed process leaves only whole lines.
+    let mut out = std::fs::OpenOptions::new().create(true).append(true).open(file)?;
+    out.write_all(line.as_bytes())
+}
+
+/// Whether the network was handed attempt `attempt` of the call.
+fn was_dialled(data_dir: &Path, message_id: &str, attempt: u32) -> bool {
+    let Ok(text) = std::fs::read_to_string(log_path(data_dir)) else {
+        return false;
+    };
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .any(|v| v["message_id"] == message_id && v["attempt"] == attempt)
+}
+
 /// Dials: the network takes the call at once and reports its outcome after
 /// the channel's ring time.
 pub async fn dial(state: &AppState, call: &CallRecord, attempt: u32, ring_ms: u64) -> AppResult<()> {
-    let phone = Phone::of(&recipient(state, call).await?);
+    let to = recipient(state, call).await?;
+    log_dial(&state.settings.data_dir, call, attempt, &to, state.clock.now_ms()).map_err(AppError::internal)?;
+    report_dial(state, call, attempt, ring_ms, &to).await
+}
+
+/// An attempt claimed for dialling whose outcome a crash hid: the network's
+/// record says whether it took the call. Taken: its reports are made again
+/// (the machine ignores what it already knows). Not taken: the attempt is
+/// given back and dialled.
+pub async fn reconcile(state: &AppState, call: &CallRecord, ring_ms: u64) -> AppResult<()> {
+    let attempt = u32::try_from(call.attempt).unwrap_or(0);
+    if was_dialled(&state.settings.data_dir, &call.message_id, attempt) {
+        let to = recipient(state, call).await?;
+        return report_dial(state, call, attempt, ring_ms, &to).await;
+    }
+    state.store.release_dial(&call.message_id, call.attempt).await?;
+    let now = state.clock.now_ms();
+    let job = NewJob {
+        task: Task::VoiceDial {
+            workspace_id: call.workspace_id.clone(),
+            message_id: call.message_id.clone(),
+            attempt,
+        },
+        workspace_id: Some(&call.workspace_id),
+        run_at: now,
+        max_attempts: 8,
+    };
+    state.store.enqueue_job(&job, now).await?;
+    Ok(())
+}
+
+async fn report_dial(state: &AppState, call: &CallRecord, attempt: u32, ring_ms: u64, to: &str) -> AppResult<()> {
+    let phone = Phone::of(to);
     let provider_id = call_id(call, attempt);
     let ws = &call.workspace_id;
     let accepted = Input::Provider {

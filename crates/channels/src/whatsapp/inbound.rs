@@ -349,10 +349,13 @@ fn media(obj: &Value) -> Option<MediaRef> {
     })
 }
 
+/// A place on Earth: coordinates out of range are no location.
 fn location(obj: &Value) -> Option<InboundContent> {
+    let latitude = json::float(obj, "latitude").filter(|l| (-90.0..=90.0).contains(l))?;
+    let longitude = json::float(obj, "longitude").filter(|l| (-180.0..=180.0).contains(l))?;
     Some(InboundContent::Location {
-        latitude: json::float(obj, "latitude")?,
-        longitude: json::float(obj, "longitude")?,
+        latitude,
+        longitude,
         name: json::non_empty(obj, "name"),
         address: json::non_empty(obj, "address"),
         url: json::non_empty(obj, "url"),

@@ -30,11 +30,13 @@ pub(crate) fn boolean(v: &Value, key: &str) -> Option<bool> {
 
 /// A float given as a JSON number or as a numeric string.
 pub(crate) fn float(v: &Value, key: &str) -> Option<f64> {
-    match v.get(key)? {
+    let value = match v.get(key)? {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
-    }
+    }?;
+    // "NaN" and "inf" parse as floats but are no coordinate or amount.
+    value.is_finite().then_some(value)
 }
 
 /// An integer given as a JSON number or as a string of digits (Unix timestamps are strings).

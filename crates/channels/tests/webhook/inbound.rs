@@ -124,6 +124,24 @@ fn location_reads_float_coordinates_and_optional_place() {
 }
 
 #[test]
+fn a_location_with_coordinates_that_are_no_place_is_unsupported() {
+    for (latitude, longitude) in [
+        (json!("NaN"), json!(10)),
+        (json!(10), json!("inf")),
+        (json!(91), json!(0)),
+        (json!(0), json!(-180.5)),
+    ] {
+        let object = json!({ "latitude": latitude, "longitude": longitude });
+        let m = only_message(&delivery(message("location", object)));
+        assert!(
+            matches!(m.content, InboundContent::Unsupported { .. }),
+            "{latitude} {longitude}: {:?}",
+            m.content
+        );
+    }
+}
+
+#[test]
 fn shared_contacts_keep_names_phones_and_emails() {
     let cards = json!([{
         "name": { "formatted_name": "João Silva", "first_name": "João" },

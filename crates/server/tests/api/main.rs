@@ -39,6 +39,7 @@ mod ui_forms;
 mod users;
 mod voice;
 mod voice_calls;
+mod voice_crash;
 mod voice_ivr;
 mod voice_ui;
 mod whatsapp;

@@ -70,6 +70,11 @@ async fn a_voice_message_to_a_subscribed_contact_is_sent_then_delivered() {
     assert_eq!(delivered["message_id"], id.as_str());
     assert_eq!(delivered["sender"], "+34910000000");
     assert_eq!(delivered["campaign"], "API_VOICE_2026_11");
+    assert_eq!(
+        (&delivered["details"]["duration_s"], &delivered["details"]["attempts"]),
+        (&json!(0), &json!(1)),
+        "an ended call's duration (the test clock stands still) and attempts"
+    );
 }
 
 #[tokio::test]

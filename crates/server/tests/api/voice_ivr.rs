@@ -270,3 +270,38 @@ async fn an_ivr_definition_with_a_bad_key_is_refused_on_save_naming_the_key() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn an_ivr_campaign_counts_answered_calls_keys_and_reasons() {
+    let app = spawn_app().await;
+    channels(&app).await;
+    let two = callee(&app, "+5511900000012").await;
+    let nine = callee(&app, "+5511900000019").await;
+    let busy = callee(&app, "+5511900000001").await;
+    let workflow = active_workflow(&app, ivr_workflow(ivr())).await;
+    enrol(&app, &workflow, &[&two, &nine, &busy]).await;
+    app.run_jobs().await;
+    let r = app.get("/api/v1/campaigns?channel=voice").await;
+    let campaign = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "WORKFLOW_VOICE_2026_11")
+        .unwrap_or_else(|| panic!("{}", r.body))
+        .clone();
+    let stats = &campaign["stats"];
+    assert_eq!(campaign["source"], "workflow");
+    assert_eq!(
+        (
+            &stats["recipients"],
+            &stats["sent"],
+            &stats["delivered"],
+            &stats["calls_answered"]
+        ),
+        (&json!(3), &json!(3), &json!(2), &json!(2)),
+        "{stats}"
+    );
+    assert_eq!(stats["keys"], json!({"2": 1, "9": 1}), "{stats}");
+    assert_eq!(stats["not_delivered_by_code"], json!({"busy": 1}), "{stats}");
+    assert_eq!(stats["unsubscribed"], 1, "{stats}");
+}

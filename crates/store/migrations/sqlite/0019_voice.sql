@@ -27,6 +27,8 @@ CREATE TABLE calls (
 );
 CREATE INDEX calls_open ON calls(channel_id, phase);
 CREATE INDEX calls_provider ON calls(channel_id, provider_call_id);
+-- Calls whose dial outcome a crash may have hidden, looked up by age.
+CREATE INDEX calls_by_phase ON calls(phase, updated_at);
 
 
 -- The voice job kinds (rebuilt: SQLite adds a CHECK only with the table).

@@ -184,17 +184,36 @@ pub async fn timeline(
     contacts_for(&state, &ws).get(&id).await?;
     let limit = recado_store::clamp_limit(q.limit);
     let rows = state.store.timeline(&ws.id, &id, q.cursor.as_deref(), limit).await?;
+    let answered: Vec<&str> = rows
+        .iter()
+        .filter(|e| e.kind == "VOICE_DELIVERED")
+        .filter_map(|e| e.message_id.as_deref())
+        .collect();
+    let calls = recado_app::voice::call_facts(&state, &ws.id, &answered).await?;
     Ok(Json(page(
         rows,
         limit,
         |e| &e.id,
-        |e| TimelineEntry {
-            kind: e.kind,
-            at: recado_core::clock::to_rfc3339(e.at),
-            message_id: e.message_id,
-            campaign: e.campaign,
-            sender: e.sender,
-            details: serde_json::from_str(&e.details).unwrap_or(Value::Null),
+        |e| {
+            let mut details = serde_json::from_str(&e.details).unwrap_or(Value::Null);
+            // An answered call's entry tells how long it lasted, once over.
+            if let (Some(Value::Object(extra)), Value::Object(map)) = (
+                e.message_id
+                    .as_ref()
+                    .filter(|_| e.kind == "VOICE_DELIVERED")
+                    .and_then(|m| calls.get(m)),
+                &mut details,
+            ) {
+                map.extend(extra.clone());
+            }
+            TimelineEntry {
+                kind: e.kind,
+                at: recado_core::clock::to_rfc3339(e.at),
+                message_id: e.message_id,
+                campaign: e.campaign,
+                sender: e.sender,
+                details,
+            }
         },
     )))
 }

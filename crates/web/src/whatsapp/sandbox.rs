@@ -42,7 +42,8 @@ pub struct Injected {
 #[utoipa::path(post, path = "/api/v1/channels/{id}/simulate", params(("id" = String, Path, description = "a sandbox channel's id")),
     request_body = SimulatedMessageInput,
     responses((status = 202, description = "the message went through the intake", body = Injected),
-        (status = 422, description = "`not_a_sandbox`, `invalid_phone`, `empty_text`, `invalid_sender`", body = crate::error::ErrorBody)))]
+        (status = 409, description = "`not_a_sandbox`: only the WhatsApp and SMS sandboxes simulate inbound messages", body = crate::error::ErrorBody),
+        (status = 422, description = "`invalid_phone`, `empty_text`, `invalid_sender`", body = crate::error::ErrorBody)))]
 pub async fn simulate(
     State(state): State<AppState>,
     caller: Caller,
