@@ -892,7 +892,8 @@ async fn the_simulator_in_the_browser_plays_the_menu_and_logs_each_key() {
     b.click("#key-3").await;
     b.wait_for_text("key: 3").await;
     b.click("#key-hash").await;
-    b.wait_for_text("Opção inválida.").await;
+    b.wait_for_text("The contact presses #.").await;
+    b.wait_for_text("Plays the wrong-key narration").await;
     let log = b.text_of("#sim-log").await;
     assert!(
         log.contains("VOICE_KEY_PRESSED") && log.contains("Plays key 3's narration"),
