@@ -238,6 +238,91 @@
     });
   }
 
+  // Listen buttons: the narration's fields go to /voice/listen, which
+  // renders it as the call plays it (for the page's contact, if any); the
+  // audio plays in place. Without scripts the button opens the WAV.
+  function listenButtons() {
+    document.addEventListener("click", async (e) => {
+      const button = e.target.closest("button[data-listen]");
+      if (!button || !button.form) return;
+      e.preventDefault();
+      const row = button.closest(".listen-row");
+      const player = row ? $("audio.listen-player", row) : null;
+      const status = row ? $(".listen-status", row) : null;
+      const body = new URLSearchParams(new FormData(button.form));
+      body.set("listen", button.value);
+      if (status) { status.textContent = "Rendering…"; status.classList.remove("error"); }
+      button.disabled = true;
+      try {
+        const r = await fetch("/voice/listen", {
+          method: "POST", credentials: "same-origin", body, headers: { "Accept": "application/json" },
+        });
+        const answer = await r.json().catch(() => ({}));
+        if (!r.ok) {
+          if (status) { status.textContent = (answer.field ? answer.field + ": " : "") + (answer.message || "Cannot play it."); status.classList.add("error"); }
+          return;
+        }
+        if (status) status.textContent = "";
+        if (player) {
+          player.src = answer.url;
+          player.hidden = false;
+          player.play().catch(() => {});
+        }
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
+  // The IVR simulator: each press posts the form and swaps in the page's
+  // new state, then plays the new narrations in the order they happen.
+  function simulator() {
+    const form = $("#simulator");
+    if (!form) return;
+    let busy = false;
+    const playFresh = () => {
+      // The log is newest first: the call's order is the reverse.
+      const queue = $$("audio[data-fresh]", form).reverse();
+      const next = () => {
+        const audio = queue.shift();
+        $$(".entry.playing", form).forEach((el) => el.classList.remove("playing"));
+        if (!audio) return;
+        const entry = audio.closest(".entry");
+        if (entry) entry.classList.add("playing");
+        audio.addEventListener("ended", next, { once: true });
+        audio.addEventListener("error", next, { once: true });
+        audio.play().catch(next);
+      };
+      next();
+    };
+    form.addEventListener("submit", async (e) => {
+      const submitter = e.submitter;
+      e.preventDefault();
+      if (busy) return;
+      busy = true;
+      $$("audio", form).forEach((a) => a.pause());
+      const body = new URLSearchParams(new FormData(form));
+      if (submitter && submitter.name) body.set(submitter.name, submitter.value);
+      $$("button", form).forEach((b) => { b.disabled = true; });
+      try {
+        const r = await fetch(form.action, { method: "POST", credentials: "same-origin", body, headers: { "Accept": "text/html" } });
+        const html = await r.text();
+        const fresh = new DOMParser().parseFromString(html, "text/html").querySelector("#simulator");
+        if (fresh) { form.innerHTML = fresh.innerHTML; playFresh(); }
+        else window.location.reload();
+      } finally {
+        busy = false;
+      }
+    });
+    // The keyboard's digits, * and # press the keypad.
+    document.addEventListener("keydown", (e) => {
+      if (e.target.closest("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) return;
+      const id = { "*": "key-star", "#": "key-hash" }[e.key] || (/^[0-9]$/.test(e.key) ? "key-" + e.key : null);
+      const button = id ? document.getElementById(id) : null;
+      if (button && !button.disabled) { e.preventDefault(); button.click(); }
+    });
+  }
+
   function notifications() {
     const b = $("#enable-notifications");
     if (!b || !("Notification" in window) || Notification.permission !== "default") return;
@@ -252,6 +337,8 @@
     meters();
     dialogs();
     contactTools();
+    listenButtons();
+    simulator();
     notifications();
     connect();
   });

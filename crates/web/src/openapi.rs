@@ -97,6 +97,7 @@ use utoipa::{Modify, OpenApi};
         crate::voice_webhooks::gather,
         crate::voice_webhooks::done,
         crate::voice_webhooks::dial,
+        crate::voice::simulate_call,
         crate::channels::routes::create_channel,
         crate::channels::routes::list_channels,
         crate::channels::routes::get_channel,

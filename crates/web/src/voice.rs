@@ -1,4 +1,6 @@
-//! `POST /api/v1/voice/preview`: a narration as a contact would hear it.
+//! `POST /api/v1/voice/preview`: a narration as a contact would hear it;
+//! `POST /api/v1/voice/simulate`: one step of an IVR call played through the
+//! call machine without dialling, storing or sending anything.
 
 use crate::auth::Caller;
 use crate::error::ApiResult;
@@ -14,7 +16,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/voice/preview", post(preview))
+    Router::new()
+        .route("/voice/preview", post(preview))
+        .route("/voice/simulate", post(simulate_call))
 }
 
 /// What voice providers fetch without a token: the narrations rendered for
@@ -93,4 +97,111 @@ pub async fn preview(
     )
     .await?;
     Ok(([(header::CONTENT_TYPE, "audio/wav")], wav).into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct SimulateInput {
+    /// The IVR definition to try (API.md "Voice"); or `voice` for a voice
+    /// message, one of the two.
+    #[schema(schema_with = optional_object)]
+    pub ivr: Option<Value>,
+    #[schema(schema_with = optional_object)]
+    pub voice: Option<Value>,
+    /// `answer` (starts a new call), a key `0`–`9`, `*` or `#`, `silence`
+    /// (the menu's no-input timeout) or `hangup`.
+    #[schema(schema_with = press_schema)]
+    pub press: String,
+    /// The `call` the previous step returned; absent before the answer.
+    #[schema(schema_with = optional_object)]
+    pub call: Option<Value>,
+    /// The contact whose properties fill the narrations' tokens and whose
+    /// number an SMS key would go to.
+    pub contact_id: Option<String>,
+}
+
+fn optional_object() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::openapi::schema(json!({"type": ["object", "null"]}))
+}
+
+fn press_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::openapi::schema(json!({
+        "type": "string",
+        "enum": ["answer", "silence", "hangup", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"]
+    }))
+}
+
+/// What one step did: the timeline events it would record, the narrations
+/// played (with their audio URL), what the hub would do, the hang-up.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SimulatedView {
+    /// The call's state: send it back with the next step.
+    #[schema(value_type = Object)]
+    call: Value,
+    #[schema(schema_with = entries_schema)]
+    entries: Vec<Value>,
+    /// The menu waits for a key.
+    listening: bool,
+    /// The call is over.
+    ended: bool,
+}
+
+fn entries_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::openapi::schema(json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["kind"],
+            "properties": {
+                "kind": {"type": "string", "enum": ["event", "play", "would", "hang_up"]},
+                "event": {"type": "string", "description": "`VOICE_SENT`, `VOICE_DELIVERED`, `VOICE_KEY_PRESSED`, `VOICE_UNSUBSCRIBED` …"},
+                "details": {"type": "object"},
+                "what": {"type": "string"},
+                "text": {"type": "string"},
+                "audio_url": {"type": ["string", "null"]}
+            }
+        }
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/voice/simulate", request_body = SimulateInput,
+    responses((status = 200, description = "the step: events, narrations, actions", body = SimulatedView),
+        (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn simulate_call(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<SimulateInput>,
+) -> ApiResult<axum::Json<Value>> {
+    use recado_app::voice::simulator::{content_of, step, Press};
+    use recado_app::AppError;
+    let content = content_of(input.ivr.as_ref(), input.voice.as_ref())?;
+    let press = Press::parse(&input.press).ok_or_else(|| {
+        AppError::invalid(
+            "invalid_press",
+            "press",
+            "press `answer`, a key 0–9, * or #, `silence` or `hangup`",
+        )
+    })?;
+    let call = match input.call {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(serde_json::from_value(v).map_err(|e| {
+            AppError::invalid(
+                "invalid_call",
+                "call",
+                format!("send back the `call` a step returned: {e}"),
+            )
+        })?),
+    };
+    let (properties, to) = match input.contact_id.as_deref() {
+        Some(id) => {
+            let ws = state.store.workspace(&caller.workspace_id).await?;
+            let contact = recado_app::contacts::service::contacts_for(&state, &ws).get(id).await?;
+            let to = recado_app::voice::send::number_of(&ws, &contact, &Default::default());
+            (contact.properties, to)
+        }
+        None => (Default::default(), None),
+    };
+    let simulated = step(&state, &content, &properties, to.as_deref(), call, press).await?;
+    Ok(axum::Json(serde_json::to_value(simulated).map_err(AppError::internal)?))
 }

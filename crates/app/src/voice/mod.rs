@@ -14,6 +14,7 @@ pub mod reconcile;
 pub mod sandbox;
 pub mod send;
 pub mod twiml;
+pub mod simulator;
 
 use recado_core::voice::definition::Invalid;
 

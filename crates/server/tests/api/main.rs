@@ -43,5 +43,6 @@ mod voice_calls;
 mod voice_crash;
 mod voice_http;
 mod voice_ivr;
+mod voice_ui;
 mod whatsapp;
 mod workflows;

@@ -77,6 +77,8 @@ pub struct TimelineRow {
     pub campaign: String,
     pub sender: String,
     pub details: String,
+    /// The key of a voice event (`VOICE_KEY_PRESSED`, `VOICE_UNSUBSCRIBED`).
+    pub key: String,
 }
 
 /// The contact's latest timeline entries, newest first; details read as
@@ -95,6 +97,14 @@ pub async fn timeline(
         .await?
         .into_iter()
         .map(|e| TimelineRow {
+            key: if e.kind.starts_with("VOICE_") {
+                serde_json::from_str::<Value>(&e.details)
+                    .ok()
+                    .and_then(|d| d["key"].as_str().map(str::to_string))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            },
             at: local_time(e.at, tz),
             message_id: e.message_id.unwrap_or_default(),
             campaign: e.campaign.unwrap_or_default(),

@@ -6,6 +6,7 @@
 use super::compose::template_input;
 use super::contact_crm::{SmsBox, TimelineRow};
 use super::contact_panel::{panel, ContactPanel, LEGAL_BASES};
+use super::contact_voice::{voice_box, VoiceBox, VoicePosted};
 use super::conversation::{refusal_text, template_choices, Notice, TemplateChoice};
 use super::page::{html, local_time, timezone, Chrome, Opt, UiResult};
 use super::session::{urlencode, Posted, WebUser};
@@ -73,6 +74,8 @@ struct ContactPage {
     enrol_notice: Option<(bool, String)>,
     sms: Option<SmsBox>,
     sms_notice: Option<(bool, String)>,
+    voice: Option<VoiceBox>,
+    voice_notice: Option<(bool, String)>,
     timeline: Vec<TimelineRow>,
     properties: Vec<(String, String)>,
     property_notice: Option<(bool, String)>,
@@ -96,6 +99,8 @@ pub struct ContactQueryParams {
     enrol_error: Option<String>,
     sms_sent: Option<String>,
     sms_error: Option<String>,
+    voice_sent: Option<String>,
+    voice_channel: Option<String>,
     saved: Option<String>,
     property_error: Option<String>,
 }
@@ -107,6 +112,22 @@ pub async fn page(
     Path(id): Path<String>,
     Query(q): Query<ContactQueryParams>,
 ) -> UiResult<Response> {
+    render(&state, &user, &id, q, None).await
+}
+
+/// The contact's page; with `voice` (a refused voice message) the form
+/// shows what was posted and the refusal, with status 422.
+pub async fn render(
+    state: &AppState,
+    user: &WebUser,
+    id: &str,
+    q: ContactQueryParams,
+    voice: Option<VoicePosted>,
+) -> UiResult<Response> {
+    let state = state.clone();
+    let user = user.clone();
+    let id = id.to_string();
+    let refused = voice.as_ref().is_some_and(|v| v.error.is_some());
     let ws = user.workspace_id().to_string();
     let tz = timezone(&state, &ws).await?;
     let contact = panel(&state, &ws, &id, &tz).await?;
@@ -184,6 +205,25 @@ pub async fn page(
         (None, Some(id)) => Some((false, format!("SMS {id} queued for sending."))),
         _ => None,
     };
+    let voice_subscribed = contact
+        .subscriptions
+        .iter()
+        .any(|s| s.channel == "voice" && s.status == "subscribed");
+    let voice_box = voice_box(
+        &state,
+        &ws,
+        &stored,
+        voice_subscribed,
+        q.voice_channel.as_deref(),
+        voice,
+    )
+    .await?;
+    let voice_notice = q.voice_sent.as_ref().map(|id| {
+        (
+            false,
+            format!("Voice message {id} queued: the call is placed and its events show on the timeline."),
+        )
+    });
     let property_notice = match (&q.property_error, &q.saved) {
         (Some(text), _) => Some((true, text.clone())),
         (None, Some(_)) => Some((false, "Properties saved.".to_string())),
@@ -192,9 +232,11 @@ pub async fn page(
     let timeline = super::contact_crm::timeline(&state, &ws, &contact.id, &tz).await?;
     let properties = stored.properties.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let chrome = Chrome::build(&state, &user, &contact.name, "").await?;
-    html(ContactPage {
+    let page = html(ContactPage {
         sms,
         sms_notice,
+        voice: voice_box,
+        voice_notice,
         timeline,
         properties,
         property_notice,
@@ -209,7 +251,11 @@ pub async fn page(
         notice,
         subscribe_open: q.subscribe.is_some(),
         legal_bases: LEGAL_BASES.to_vec(),
-    })
+    })?;
+    if refused {
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    Ok(page)
 }
 
 async fn start_box(

@@ -11,6 +11,7 @@ pub mod compose;
 pub mod contact_crm;
 pub mod contact_page;
 pub mod contact_panel;
+pub mod contact_voice;
 pub mod contacts_import;
 pub mod contacts_list;
 pub mod conversation;
@@ -18,10 +19,12 @@ pub mod inbox_page;
 pub mod live;
 pub mod login;
 pub mod media;
+pub mod narration;
 pub mod page;
 pub mod render;
 pub mod session;
 pub mod settings;
+pub mod simulator;
 pub mod sms_meter;
 pub mod tokens;
 pub mod workflows;
@@ -65,6 +68,11 @@ pub fn routes() -> Router<AppState> {
         .route("/contacts/{id}/whatsapp", post(contact_page::start_whatsapp))
         .route("/contacts/{id}/sms", post(contact_crm::send_sms))
         .route("/contacts/{id}/sms-meter", post(contact_crm::meter))
+        .route("/contacts/{id}/voice", post(contact_voice::send_voice))
+        .route("/voice/listen", post(narration::listen))
+        .route("/voice/simulator", get(simulator::page).post(simulator::press))
+        .route("/voice/simulator/try", post(simulator::try_step))
+        .route("/workflows/{id}/nodes/{node}/simulate", get(simulator::node_page))
         .route("/contacts/{id}/properties", post(contact_crm::edit))
         .route("/contacts/{id}/workflows", post(workflows::reports::enrol_contact))
         .route("/campaigns", get(campaigns::list))
@@ -113,14 +121,15 @@ fn asset(content_type: &'static str, body: &'static [u8]) -> Response {
 }
 
 /// Pages run only the hub's own script and styles, cannot be framed, and
-/// are never cached (they show personal data).
+/// are never cached (they show personal data). Audio plays from the hub or,
+/// for a recorded narration, from its https URL.
 async fn page_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     if !h.contains_key("content-security-policy") {
         h.insert(
             "content-security-policy",
             HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; \
+                "default-src 'self'; img-src 'self' data:; media-src 'self' https:; style-src 'self'; script-src 'self'; \
                  connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
             ),
         );

@@ -82,6 +82,22 @@ const SMS_COMMON: [Field; 4] = [
     ),
 ];
 
+const CALLER_IDS: Field = field(
+    "caller_ids",
+    "Caller ids",
+    Input::Lines,
+    false,
+    "One E.164 number per line that calls may show, such as +34910000000.",
+);
+
+const DEFAULT_CALLER_ID: Field = field(
+    "default_caller_id",
+    "Default caller id",
+    Input::Text,
+    false,
+    "Shown when a call names none; the first caller id otherwise.",
+);
+
 /// Every field of `kind`, in form order (empty for an unknown kind).
 pub fn fields(kind: &str) -> Vec<Field> {
     match kind {
@@ -267,6 +283,90 @@ pub fn fields(kind: &str) -> Vec<Field> {
             f.extend(SMS_COMMON);
             f
         }
+        "voice_sandbox" => vec![
+            CALLER_IDS,
+            DEFAULT_CALLER_ID,
+            field(
+                "ring_ms",
+                "Ring time (ms)",
+                Input::Number,
+                false,
+                "How long a simulated phone rings before its outcome, 0 to 60000 (default 0).",
+            ),
+        ],
+        "voice_asterisk" => vec![
+            field(
+                "ari_url",
+                "ARI URL",
+                Input::Url,
+                true,
+                "Asterisk's REST interface, such as http://127.0.0.1:8088/ari.",
+            ),
+            field("ari_user", "ARI user", Input::Text, true, "From ari.conf."),
+            field("ari_password", "ARI password", Input::Secret, true, ""),
+            field(
+                "app",
+                "Stasis application",
+                Input::Text,
+                false,
+                "The application the hub's calls enter (default recado).",
+            ),
+            field(
+                "dial_template",
+                "Dial string",
+                Input::Text,
+                true,
+                "With {number} for the number called, such as PJSIP/{number}@trunk.",
+            ),
+            CALLER_IDS,
+            DEFAULT_CALLER_ID,
+            field(
+                "max_cps",
+                "Most calls started per second",
+                Input::Number,
+                false,
+                "1 to 1000 (default 10).",
+            ),
+            field(
+                "max_concurrent",
+                "Most calls at once",
+                Input::Number,
+                false,
+                "1 to 10000 (default 50).",
+            ),
+        ],
+        "voice_http" => vec![
+            field(
+                "base_url",
+                "API URL",
+                Input::Url,
+                false,
+                "A TwiML-style voice API (Twilio, Telnyx TeXML, SignalWire); default https://api.twilio.com.",
+            ),
+            field("account_sid", "Account SID", Input::Text, true, ""),
+            field(
+                "auth_token",
+                "Auth token",
+                Input::Secret,
+                true,
+                "Also checks the signature of status callbacks.",
+            ),
+            field(
+                "caller_ids",
+                "Caller ids",
+                Input::Lines,
+                true,
+                "One E.164 number of the account per line, such as +34910000000.",
+            ),
+            DEFAULT_CALLER_ID,
+            field(
+                "max_cps",
+                "Most calls started per second",
+                Input::Number,
+                false,
+                "1 to 1000 (default 1).",
+            ),
+        ],
         _ => Vec::new(),
     }
 }
@@ -294,6 +394,21 @@ pub const KINDS: &[(&str, &str, &str)] = &[
         "sms_sandbox",
         "SMS sandbox",
         "Simulated delivery to try the hub offline.",
+    ),
+    (
+        "voice_asterisk",
+        "Voice over Asterisk",
+        "Your own telephony: Asterisk's REST interface over a SIP trunk.",
+    ),
+    (
+        "voice_http",
+        "Voice provider (HTTP)",
+        "Twilio, Telnyx TeXML or SignalWire calls.",
+    ),
+    (
+        "voice_sandbox",
+        "Voice sandbox",
+        "Simulated calls to try voice messages and IVR offline.",
     ),
 ];
 
@@ -446,6 +561,27 @@ mod tests {
     fn secrets_are_never_shown_back() {
         let f = fields("sms_http").into_iter().find(|f| f.key == "auth_token").unwrap();
         assert_eq!(shown_value(&f, &json!({"auth_token": "s3cret"})), "");
+    }
+
+    #[test]
+    fn voice_caller_ids_are_lines_and_the_ari_password_is_write_only() {
+        let c = config_of(
+            "voice_asterisk",
+            &posted(&[
+                ("caller_ids", "+34910000000\n+34910000001"),
+                ("ari_password", ""),
+                ("max_cps", "5"),
+            ]),
+            false,
+        );
+        assert_eq!(c["caller_ids"], json!(["+34910000000", "+34910000001"]));
+        assert!(!c.contains_key("ari_password"));
+        assert_eq!(c["max_cps"], json!(5));
+        let f = fields("voice_asterisk")
+            .into_iter()
+            .find(|f| f.key == "ari_password")
+            .unwrap();
+        assert_eq!(shown_value(&f, &json!({"ari_password": "pw"})), "");
     }
 
     #[test]

@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use recado_app::channels::admin::{self, Connected};
 use recado_app::channels::check::{self, Checked};
 use recado_app::channels::health::{self, in_error};
-use recado_app::channels::registry::{decode, decode_sms, stored};
-use recado_app::channels::{webhook_url, SmsKind};
+use recado_app::channels::registry::{decode, decode_sms, decode_voice, stored};
+use recado_app::channels::{webhook_url, SmsKind, VoiceKind};
 use recado_app::{AppError, AppState};
 use recado_store::channel_health::ChannelHealth;
 use recado_store::channels::ChannelRecord;
@@ -118,6 +118,21 @@ fn numbers_of(kind: &str, config: &Value) -> String {
                     .collect::<Vec<_>>()
             })
             .unwrap_or_default()
+    } else if kind.starts_with("voice") {
+        let mut ids: Vec<String> = config["caller_ids"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
+        if let Some(default) = config["default_caller_id"].as_str() {
+            match ids.iter_mut().find(|id| *id == default) {
+                Some(id) => *id = format!("{default} (default)"),
+                None => ids.insert(0, format!("{default} (default)")),
+            }
+        }
+        if ids.is_empty() {
+            return "no caller id (the trunk's own)".into();
+        }
+        return format!("caller ids: {}", ids.join(", "));
     } else {
         config["senders"]
             .as_array()
@@ -135,6 +150,8 @@ fn numbers_of(kind: &str, config: &Value) -> String {
 fn public_config(state: &AppState, record: &ChannelRecord) -> (Value, Option<String>) {
     let decoded = if SmsKind::parse(&record.kind).is_some() {
         decode_sms(state, record.clone()).map(|c| c.sms.public_config())
+    } else if VoiceKind::parse(&record.kind).is_some() {
+        decode_voice(state, record.clone()).map(|c| c.voice.public_config())
     } else {
         decode(state, record.clone()).map(|c| c.whatsapp.public_config())
     };
@@ -366,6 +383,7 @@ struct ChannelPage {
     channel: ChannelRow,
     webhook_url: Option<String>,
     is_sms: bool,
+    is_voice: bool,
     connected: Option<Connection>,
     checked: Option<Checked>,
     name: String,
@@ -432,6 +450,7 @@ async fn channel_page(state: &AppState, user: &WebUser, id: &str, extras: Extras
         nav: SettingsNav::new("channels"),
         webhook_url: webhook_url(&state.settings.public_url, &record.kind, &record.id),
         is_sms: SmsKind::parse(&record.kind).is_some(),
+        is_voice: VoiceKind::parse(&record.kind).is_some(),
         error: form_error(&record.kind, error),
         name_error: name_error(error),
         channel,
@@ -507,8 +526,14 @@ pub async fn test(
     };
     let ws = posted.user.workspace_id();
     let to = Some(posted.form.to.as_str()).filter(|t| !t.trim().is_empty());
+    let record = stored(&state, ws, &id).await?;
+    let checked = if VoiceKind::parse(&record.kind).is_some() {
+        super::voice_check::test(&state, record).await
+    } else {
+        check::test(&state, ws, &id, to).await?
+    };
     let extras = Extras {
-        checked: Some(check::test(&state, ws, &id, to).await?),
+        checked: Some(checked),
         ..Extras::default()
     };
     channel_page(&state, &posted.user, &id, extras).await

@@ -8,6 +8,7 @@ pub mod channels;
 pub mod keywords;
 pub mod templates;
 pub mod usage;
+pub mod voice_check;
 pub mod webhooks;
 pub mod workspace;
 

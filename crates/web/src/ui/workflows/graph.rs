@@ -62,11 +62,23 @@ pub struct Graph {
     pub edges: Vec<GraphEdge>,
 }
 
+impl Graph {
+    /// The voice and IVR steps, which the simulator can play.
+    pub fn voice_nodes(&self) -> Vec<&GraphNode> {
+        self.nodes
+            .iter()
+            .filter(|n| n.node_type == "send_voice" || n.node_type == "send_ivr")
+            .collect()
+    }
+}
+
 pub fn type_label(node_type: &str) -> &'static str {
     match node_type {
         "send_sms" => "Send SMS",
         "send_whatsapp_template" => "WhatsApp template",
         "send_whatsapp_text" => "WhatsApp text",
+        "send_voice" => "Voice message",
+        "send_ivr" => "IVR call",
         "set_property" => "Set property",
         "set_subscription" => "Set subscription",
         "delay" => "Delay",

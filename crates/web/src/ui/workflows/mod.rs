@@ -297,6 +297,7 @@ async fn choices(state: &AppState, workspace_id: &str) -> UiResult<Choices> {
     Ok(Choices {
         sms_channels: named(state.store.channels(workspace_id, Some("sms")).await?),
         wa_channels: named(state.store.channels(workspace_id, Some("whatsapp")).await?),
+        voice_channels: named(state.store.channels(workspace_id, Some("voice")).await?),
         segments: state
             .store
             .segments(workspace_id, None, 500)

@@ -23,15 +23,19 @@ use std::collections::HashMap;
 mod condition;
 mod step;
 mod trigger;
+pub mod voice;
 
 pub use condition::{CondRow, ConditionForm};
 pub use step::{OnRow, StepForm, StepOpts};
 pub use trigger::TriggerForm;
+pub use voice::{KeyForm, VoiceStepForm};
 
-pub const STEP_TYPES: [(&str, &str); 10] = [
+pub const STEP_TYPES: [(&str, &str); 12] = [
     ("send_sms", "Send SMS"),
     ("send_whatsapp_template", "Send WhatsApp template"),
     ("send_whatsapp_text", "Send WhatsApp text"),
+    ("send_voice", "Voice message (call)"),
+    ("send_ivr", "Interactive call (IVR)"),
     ("delay", "Delay"),
     ("wait_event", "Wait for an event"),
     ("branch", "Branch"),
@@ -116,6 +120,7 @@ pub struct EditorForm {
 pub struct Choices {
     pub sms_channels: Vec<(String, String)>,
     pub wa_channels: Vec<(String, String)>,
+    pub voice_channels: Vec<(String, String)>,
     pub segments: Vec<(String, String)>,
 }
 
@@ -247,9 +252,17 @@ impl EditorForm {
                 let f = |name: &str| get(&format!("s{i}.{name}"));
                 let kind = f("type");
                 let whatsapp = kind.starts_with("send_whatsapp");
+                let voice = kind == "send_voice" || kind == "send_ivr";
                 StepForm {
                     id: f("id").trim().to_string(),
-                    channel_id: if whatsapp { f("wa_channel") } else { f("sms_channel") },
+                    channel_id: if whatsapp {
+                        f("wa_channel")
+                    } else if voice {
+                        f("voice_channel")
+                    } else {
+                        f("sms_channel")
+                    },
+                    voice: VoiceStepForm::from_fields(&get, &all, fields, i),
                     text: if whatsapp { f("wa_text") } else { f("sms_text") },
                     from: f("from"),
                     campaign: f("campaign"),
@@ -511,6 +524,7 @@ impl EditorForm {
         prepare_condition(&mut self.exit, "exit".into());
         for (i, step) in self.steps.iter_mut().enumerate() {
             prepare_condition(&mut step.condition, format!("s{i}.cond"));
+            step.voice.prepare(format!("s{i}.v"), step.error.as_deref());
             step.on.retain(|r| !r.event.is_empty() || !r.target.is_empty());
             step.on.push(OnRow::default());
             for r in step.on.iter_mut() {
@@ -520,6 +534,7 @@ impl EditorForm {
                 types: opts(&STEP_TYPES, &step.kind),
                 sms_channels: channel_opts(&choices.sms_channels, &step.channel_id),
                 wa_channels: channel_opts(&choices.wa_channels, &step.channel_id),
+                voice_channels: channel_opts(&choices.voice_channels, &step.channel_id),
                 next: node_opts(&step.next, "— choose —"),
                 on_failure: node_opts(&step.on_failure, "— stop the run —"),
                 of: node_opts(&step.of, "— choose —"),

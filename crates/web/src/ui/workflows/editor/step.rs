@@ -43,6 +43,8 @@ pub struct StepForm {
     pub on_failure: String,
     pub max_visits: String,
     pub json: String,
+    /// The fields of a voice message or IVR step.
+    pub voice: VoiceStepForm,
     pub error: Option<String>,
     pub opts: StepOpts,
 }
@@ -53,6 +55,7 @@ pub struct StepOpts {
     pub types: Vec<Opt>,
     pub sms_channels: Vec<Opt>,
     pub wa_channels: Vec<Opt>,
+    pub voice_channels: Vec<Opt>,
     pub next: Vec<Opt>,
     pub on_failure: Vec<Opt>,
     pub of: Vec<Opt>,
@@ -84,8 +87,15 @@ impl StepForm {
             kind: "send_sms".into(),
             sub_channel: "sms".into(),
             sub_status: "unsubscribed".into(),
+            voice: VoiceStepForm::blank(),
             ..Default::default()
         }
+    }
+
+    /// The call of a voice step as edited: (`ivr` or `voice`, its JSON).
+    pub fn voice_definition(&self) -> (&'static str, Value) {
+        let ivr = self.kind != "send_voice";
+        (if ivr { "ivr" } else { "voice" }, self.voice.to_value(ivr))
     }
 
     pub(super) fn from_node(id: &str, node: &Node) -> StepForm {
@@ -93,6 +103,7 @@ impl StepForm {
             id: id.to_string(),
             kind: node.type_name().to_string(),
             max_visits: node.max_visits.map(|m| m.to_string()).unwrap_or_default(),
+            voice: VoiceStepForm::blank(),
             ..Default::default()
         };
         match &node.kind {
@@ -119,8 +130,8 @@ impl StepForm {
                         f.template_params = params_text(&m.template.parameters);
                     }
                     SendAction::WhatsappText(m) => f.text = m.text.clone(),
-                    SendAction::Voice(m) => f.text = serde_json::to_string_pretty(&m.voice).unwrap_or_default(),
-                    SendAction::Ivr(m) => f.text = serde_json::to_string_pretty(&m.ivr).unwrap_or_default(),
+                    SendAction::Voice(m) => f.voice = VoiceStepForm::from_value(&m.voice),
+                    SendAction::Ivr(m) => f.voice = VoiceStepForm::from_value(&m.ivr),
                 }
             }
             NodeKind::SetProperty(n) => {
@@ -233,6 +244,16 @@ impl StepForm {
             }
             "send_whatsapp_text" => {
                 o.insert("text".into(), self.text.clone().into());
+                opt(&mut o, "campaign", &self.campaign);
+            }
+            "send_voice" | "send_ivr" => {
+                let ivr = self.kind == "send_ivr";
+                let (name, key) = if ivr { ("ivr", "ivr") } else { ("voice", "voice") };
+                // The one parser of calls, each refusal naming its field.
+                self.voice
+                    .check(ivr)
+                    .map_err(|(field, message)| format!("`{name}.{field}`: {message}"))?;
+                o.insert(key.into(), self.voice.to_value(ivr));
                 opt(&mut o, "campaign", &self.campaign);
             }
             "delay" => {
