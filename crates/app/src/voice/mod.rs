@@ -13,8 +13,8 @@ pub mod preview;
 pub mod reconcile;
 pub mod sandbox;
 pub mod send;
-pub mod twiml;
 pub mod simulator;
+pub mod twiml;
 
 use recado_core::voice::definition::Invalid;
 
