@@ -930,6 +930,13 @@ async fn the_editor_in_the_browser_listens_to_a_keys_narration() {
     )
     .await;
     both_widths(&b, "voice-editor-ivr-step", 3400, "#step-0").await;
+    // The workflow's page shows the call in its graph, with a way to try it.
+    b.goto(&format!("{}/workflows/{id}", app.base)).await;
+    b.wait_for("#node-call[data-type='send_ivr']").await;
+    both_widths(&b, "voice-workflow-graph", 900, "main").await;
+    b.click("#try-call").await;
+    b.wait_for("#simulator").await;
+    assert!(b.text_of("#simulator-back").await.contains("IVR"));
     b.close().await;
 }
 
