@@ -229,6 +229,22 @@ async fn a_simulated_call_dials_stores_and_sends_nothing() {
 }
 
 #[tokio::test]
+async fn a_simulated_voice_message_plays_once_and_hangs_up() {
+    let app = app().await;
+    let voice = json!({"narration": tts("O seu pedido chegou."), "caller_id": "+34910000000"});
+    let r = app
+        .post("/api/v1/voice/simulate", json!({"voice": voice, "press": "answer"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let entries = r.body["entries"].as_array().unwrap();
+    assert_eq!(
+        words(entries),
+        w(&["VOICE_SENT", "VOICE_DELIVERED", "play:O seu pedido chegou.", "hang_up"])
+    );
+    assert_eq!(r.body["ended"], true);
+}
+
+#[tokio::test]
 async fn a_key_before_the_answer_is_refused() {
     let app = app().await;
     let r = app
