@@ -24,6 +24,8 @@ pub struct AppState {
     pub channel_cache: Arc<crate::channel_cache::ChannelCache>,
     pub caches: Arc<crate::caches::Caches>,
     pub smpp: Arc<crate::sms::smpp::SmppSessions>,
+    /// The Asterisk applications this node holds (`voice_asterisk` calls).
+    pub asterisk: Arc<crate::voice::asterisk::AsteriskLinks>,
     /// Channel health noted by this node, written by its heartbeat.
     pub health: Arc<crate::channels::health::HealthBoard>,
 }

@@ -451,6 +451,11 @@ pub fn spawn(state: &AppState, shutdown: watch::Receiver<bool>) -> Workers {
             }
         }));
     }
+    // The Asterisk applications this node holds: their events, their dials.
+    loops.push(tokio::spawn(crate::voice::asterisk::run(
+        state.clone(),
+        shutdown.clone(),
+    )));
     loops.extend(crate::dispatch::spawn(state, &node, &shutdown));
     for n in 0..state.settings.workers {
         let (state, registry, mut shutdown) = (state.clone(), registry.clone(), shutdown.clone());

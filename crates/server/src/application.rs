@@ -57,6 +57,7 @@ impl Application {
             channel_cache: Default::default(),
             caches: Default::default(),
             smpp: Default::default(),
+            asterisk: Default::default(),
             health: Default::default(),
         };
         let listener = TcpListener::bind(state.settings.listen).await?;

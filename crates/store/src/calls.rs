@@ -196,6 +196,40 @@ impl Store {
         Ok(done == 1)
     }
 
+    /// How many calls of a channel hold a line now: handed to the provider
+    /// and not over (`placed` or `answered`). The concurrency cap of a
+    /// channel counts these.
+    pub async fn count_calls_on_line(&self, channel_id: &str) -> Result<i64> {
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM calls WHERE channel_id = $1 AND phase IN ('placed', 'answered')",
+            )
+            .bind(channel_id)
+            .fetch_one(pool)
+            .await?
+        }))
+    }
+
+    /// Calls of a channel that may have a line with the provider — placed,
+    /// answered, or dialling an attempt already claimed — after `after`
+    /// (message ids), by message id: what a provider's connection reconciles
+    /// when it (re)connects.
+    pub async fn calls_on_line(&self, channel_id: &str, after: &str, limit: i64) -> Result<Vec<CallRecord>> {
+        let sql = format!(
+            "SELECT {CALL_COLUMNS} FROM calls WHERE channel_id = $1 AND message_id > $2 \
+             AND (phase IN ('placed', 'answered') OR (phase = 'dialing' AND dialled_attempt = attempt)) \
+             ORDER BY message_id LIMIT $3"
+        );
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_as::<_, CallRecord>(&sql)
+                .bind(channel_id)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
     /// Calls of a channel that have not ended, oldest first (reconciled
     /// after a restart).
     pub async fn open_calls(&self, channel_id: &str, limit: i64) -> Result<Vec<CallRecord>> {

@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::whatsapp::webhook_routes())
         .merge(crate::sms::public_routes())
         .merge(crate::voice::public_routes())
+        .merge(crate::voice_webhooks::routes())
         .merge(crate::workflows::hook_routes())
         .merge(crate::ui::routes())
         .fallback(|| async { ApiError::not_found("route") })

@@ -24,6 +24,7 @@ pub mod sms_api;
 pub mod ui;
 pub mod users;
 pub mod voice;
+pub mod voice_webhooks;
 pub mod whatsapp;
 pub mod workflows;
 

@@ -71,9 +71,16 @@ pub async fn dial_job(state: AppState, workspace_id: String, message_id: String,
             super::sandbox::dial(&state, &call, attempt, s.ring_ms).await?;
             return Ok(());
         }
-        VoiceProviderSettings::Asterisk(_) | VoiceProviderSettings::Http(_) => Dialled::Refused {
-            reason: format!("{} calls are not placed by this hub yet", channel.record.kind),
+        VoiceProviderSettings::Http(http) => match super::twiml::dial(&state, &call, attempt, http).await? {
+            super::twiml::DialStep::Dialled(answer) => answer,
+            super::twiml::DialStep::Later { after_ms } => {
+                // The channel's pacing has no slot for it yet: the attempt
+                // is given back and dialled when its turn comes.
+                state.store.release_dial(&message_id, i64::from(attempt)).await?;
+                return Err(JobError::Later { after_ms });
+            }
         },
+        VoiceProviderSettings::Asterisk(s) => super::asterisk::dial(&state, &call, &channel, s, attempt).await?,
     };
     settle_dial(&state, &call, attempt, answer).await
 }
@@ -147,7 +154,16 @@ pub async fn command_job(
     let channel = channel_of(&state, &call).await?;
     match &channel.voice.provider {
         VoiceProviderSettings::Sandbox(_) => super::sandbox::act(&state, &call, attempt, command).await?,
-        VoiceProviderSettings::Asterisk(_) | VoiceProviderSettings::Http(_) => {}
+        // The documents of an HTTP provider's call answer its IVR reactions
+        // inline; only a hang-up is asked of its Calls API.
+        VoiceProviderSettings::Http(http) => {
+            if let Command::HangUp { .. } = command {
+                super::twiml::hang_up(&state, &call, http)
+                    .await
+                    .map_err(JobError::retry)?;
+            }
+        }
+        VoiceProviderSettings::Asterisk(s) => super::asterisk::act(&state, &call, s, attempt, command).await?,
     }
     Ok(())
 }

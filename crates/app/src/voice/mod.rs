@@ -5,6 +5,7 @@
 //! (`preview`), and the mapping of the pure definitions' refusals to the
 //! API's `invalid_voice`.
 
+pub mod asterisk;
 pub mod engine;
 pub mod jobs;
 pub mod media;
@@ -12,6 +13,7 @@ pub mod preview;
 pub mod reconcile;
 pub mod sandbox;
 pub mod send;
+pub mod twiml;
 pub mod simulator;
 
 use recado_core::voice::definition::Invalid;

@@ -194,6 +194,8 @@ async fn every_series_the_alert_rules_and_operations_guide_name_is_exported() {
         "recado_smpp_bound",
         "recado_workflow_runs_advanced_total",
         "recado_broadcast_recipients_prepared_total",
+        "recado_voice_ari_events_total",
+        "recado_voice_key_seconds",
     ];
     let missing: Vec<&String> = from_rules
         .iter()

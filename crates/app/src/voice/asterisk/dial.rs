@@ -1,0 +1,220 @@
+//! Dialling an attempt through the node holding the channel's Asterisk
+//! application ([`super::links`]). That node dials the channel's calls one
+//! at a time: it counts the calls holding a line (`max_concurrent`), waits
+//! for the channel's next slot (`max_cps`), originates the attempt's
+//! channel (`{call id}-{attempt}`) into the application and records the
+//! acceptance before the next dial counts. Any other node hands the job
+//! back to the queue. A dial that must wait gives its claim back first, so
+//! the job run again later dials — and no run dials an attempt twice.
+
+use super::links::CallOf;
+use crate::channels::registry::LoadedVoice;
+use crate::channels::voice_config::AsteriskSettings;
+use crate::voice::engine::{feed, read, settings_of};
+use crate::voice::jobs::Dialled;
+use crate::workers::JobError;
+use crate::AppState;
+use recado_channels::voice::asterisk::{AriError, ChannelRef, Originate};
+use recado_core::voice::call::{Input, ProviderEvent};
+use recado_store::calls::CallRecord;
+use std::time::{Duration, Instant};
+
+/// How soon a dial for a channel held by another node is offered again.
+const ELSEWHERE_RETRY_MS: i64 = 200;
+/// How soon a dial waits again while Asterisk is not connected, or every
+/// line of the channel is in use.
+const UNCONNECTED_RETRY_MS: i64 = 1_000;
+const FULL_RETRY_MS: i64 = 500;
+/// A dial waits in the job for its slot up to this long; a longer wait goes
+/// back to the queue.
+const MAX_PACING_WAIT: Duration = Duration::from_secs(1);
+
+/// The time between two dials of a channel.
+fn interval(max_cps: u32) -> Duration {
+    Duration::from_secs_f64(1.0 / f64::from(max_cps.max(1)))
+}
+
+/// The dial string of a number.
+pub(super) fn endpoint(settings: &AsteriskSettings, number: &str) -> String {
+    settings.dial_template.replace("{number}", number)
+}
+
+/// What an originate's failure says about the attempt.
+fn dialled(result: Result<(), AriError>, channel_id: &str) -> Dialled {
+    match result {
+        Ok(()) | Err(AriError::AlreadyExists(_)) => Dialled::Accepted {
+            provider_call_id: Some(channel_id.to_string()),
+        },
+        Err(AriError::Uncertain(message)) | Err(AriError::Protocol(message)) => Dialled::Unknown { message },
+        Err(AriError::Unavailable(message)) => Dialled::Retry {
+            message,
+            retry_after_ms: Some(UNCONNECTED_RETRY_MS),
+        },
+        Err(e @ (AriError::Refused { .. } | AriError::Config(_))) => Dialled::Refused { reason: e.to_string() },
+    }
+}
+
+/// Places attempt `attempt` of `call`, already claimed by the caller.
+pub async fn dial(
+    state: &AppState,
+    call: &CallRecord,
+    channel: &LoadedVoice,
+    settings: &AsteriskSettings,
+    attempt: u32,
+) -> Result<Dialled, JobError> {
+    let channel_id = &channel.record.id;
+    let Some(link) = state.asterisk.serving(channel_id) else {
+        return give_back(
+            state,
+            call,
+            attempt,
+            JobError::Elsewhere {
+                retry_after_ms: ELSEWHERE_RETRY_MS,
+            },
+        )
+        .await;
+    };
+    let line = match link.line(channel_id) {
+        Some(line) if link.is_connected() => line,
+        _ => {
+            let later = JobError::Later {
+                after_ms: UNCONNECTED_RETRY_MS,
+            };
+            return give_back(state, call, attempt, later).await;
+        }
+    };
+    let mut pacing = line.gate.lock().await;
+    let on_line = match state.store.count_calls_on_line(channel_id).await {
+        Ok(n) => n,
+        Err(e) => return give_back(state, call, attempt, e.into()).await,
+    };
+    if on_line >= i64::from(settings.max_concurrent) {
+        let later = JobError::Later {
+            after_ms: FULL_RETRY_MS,
+        };
+        return give_back(state, call, attempt, later).await;
+    }
+    if let Some(next) = pacing.next {
+        let wait = next.saturating_duration_since(Instant::now());
+        if wait > MAX_PACING_WAIT {
+            let later = JobError::Later {
+                after_ms: i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
+            };
+            return give_back(state, call, attempt, later).await;
+        }
+        tokio::time::sleep(wait).await;
+    }
+    pacing.next = Some(Instant::now() + interval(settings.max_cps));
+
+    let message = match state.store.message(&call.workspace_id, &call.message_id).await {
+        Ok(message) => message,
+        Err(e) => return give_back(state, call, attempt, e.into()).await,
+    };
+    let Some(number) = message.recipient.filter(|n| !n.is_empty()) else {
+        return Ok(Dialled::Refused {
+            reason: "the call has no number to dial".into(),
+        });
+    };
+    let (_, content) = read(call)?;
+    let ring_s = settings_of(&content).ring_timeout_ms / 1000;
+    let contact = ChannelRef::main(call.message_id.clone(), attempt);
+    let channel_name = contact.channel_id();
+    link.remember(
+        &call.message_id,
+        CallOf {
+            workspace_id: call.workspace_id.clone(),
+            channel_id: channel_id.clone(),
+        },
+    );
+    let originate = Originate {
+        channel_id: channel_name.clone(),
+        endpoint: endpoint(settings, &number),
+        caller_id: message.sender,
+        timeout_s: u32::try_from(ring_s).unwrap_or(30),
+        app_args: vec![call.message_id.clone(), attempt.to_string()],
+    };
+    let answer = dialled(link.client.originate(&originate).await.map(drop), &channel_name);
+    let now = state.clock.now_ms();
+    match &answer {
+        Dialled::Accepted { provider_call_id } => {
+            // Recorded before the next dial counts the calls on the line.
+            let accepted = Input::Provider {
+                attempt,
+                event: ProviderEvent::Accepted,
+            };
+            feed(
+                state,
+                &call.workspace_id,
+                &call.message_id,
+                accepted,
+                provider_call_id.as_deref(),
+            )
+            .await?;
+            state.health.sent(&call.workspace_id, channel_id, now);
+        }
+        Dialled::Refused { reason } => {
+            state
+                .health
+                .failed(&call.workspace_id, channel_id, now, "refused", reason);
+        }
+        Dialled::Retry { message, .. } => {
+            state
+                .health
+                .failed(&call.workspace_id, channel_id, now, "unavailable", message);
+        }
+        Dialled::Unknown { .. } => {}
+    }
+    drop(pacing);
+    Ok(answer)
+}
+
+/// Gives the attempt's claim back (nothing was dialled) and hands the job
+/// back with `why`.
+async fn give_back(state: &AppState, call: &CallRecord, attempt: u32, why: JobError) -> Result<Dialled, JobError> {
+    state.store.release_dial(&call.message_id, i64::from(attempt)).await?;
+    Err(why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_existing_channel_is_an_accepted_attempt_never_a_second_dial() {
+        let answer = dialled(Err(AriError::AlreadyExists("exists".into())), "msg_1-1");
+        assert!(matches!(answer, Dialled::Accepted { provider_call_id: Some(id) } if id == "msg_1-1"));
+    }
+
+    #[test]
+    fn only_an_asterisk_that_was_not_reached_is_dialled_again() {
+        assert!(matches!(
+            dialled(Err(AriError::Unavailable("refused".into())), "c-1"),
+            Dialled::Retry { .. }
+        ));
+        assert!(matches!(
+            dialled(Err(AriError::Uncertain("timeout".into())), "c-1"),
+            Dialled::Unknown { .. }
+        ));
+        let refused = AriError::Refused {
+            status: 400,
+            message: "Invalid endpoint".into(),
+        };
+        assert!(matches!(dialled(Err(refused), "c-1"), Dialled::Refused { .. }));
+    }
+
+    #[test]
+    fn the_number_goes_into_the_dial_string() {
+        let settings = AsteriskSettings {
+            ari_url: "http://127.0.0.1:8088/ari".into(),
+            ari_user: "recado".into(),
+            ari_password: "secret".into(),
+            app: "recado".into(),
+            dial_template: "PJSIP/{number}@trunk".into(),
+            max_cps: 4,
+            max_concurrent: 50,
+        };
+        assert_eq!(endpoint(&settings, "+34600000001"), "PJSIP/+34600000001@trunk");
+        assert_eq!(interval(4), Duration::from_millis(250));
+        assert_eq!(interval(0), Duration::from_secs(1));
+    }
+}
