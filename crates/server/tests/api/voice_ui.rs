@@ -229,6 +229,22 @@ async fn a_simulated_call_dials_stores_and_sends_nothing() {
 }
 
 #[tokio::test]
+async fn a_simulated_voice_message_plays_once_and_hangs_up() {
+    let app = app().await;
+    let voice = json!({"narration": tts("O seu pedido chegou."), "caller_id": "+34910000000"});
+    let r = app
+        .post("/api/v1/voice/simulate", json!({"voice": voice, "press": "answer"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let entries = r.body["entries"].as_array().unwrap();
+    assert_eq!(
+        words(entries),
+        w(&["VOICE_SENT", "VOICE_DELIVERED", "play:O seu pedido chegou.", "hang_up"])
+    );
+    assert_eq!(r.body["ended"], true);
+}
+
+#[tokio::test]
 async fn a_key_before_the_answer_is_refused() {
     let app = app().await;
     let r = app
@@ -930,6 +946,13 @@ async fn the_editor_in_the_browser_listens_to_a_keys_narration() {
     )
     .await;
     both_widths(&b, "voice-editor-ivr-step", 3400, "#step-0").await;
+    // The workflow's page shows the call in its graph, with a way to try it.
+    b.goto(&format!("{}/workflows/{id}", app.base)).await;
+    b.wait_for("#node-call[data-type='send_ivr']").await;
+    both_widths(&b, "voice-workflow-graph", 900, "main").await;
+    b.click("#try-call").await;
+    b.wait_for("#simulator").await;
+    assert!(b.text_of("#simulator-back").await.contains("IVR"));
     b.close().await;
 }
 

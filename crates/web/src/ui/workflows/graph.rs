@@ -161,7 +161,7 @@ pub fn summary(kind: &NodeKind) -> String {
                     .as_object()
                     .map(|k| k.keys().map(String::as_str).collect())
                     .unwrap_or_default();
-                format!("IVR {}: {}", keys.join(" "), narration_words(&m.ivr["narration"]))
+                format!("keys {}: {}", keys.join(" "), narration_words(&m.ivr["narration"]))
             }
         },
         NodeKind::SetProperty(n) => match &n.value {
