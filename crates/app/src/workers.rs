@@ -217,12 +217,18 @@ async fn run_task(state: AppState, job: Job, task: Task) -> Result<(), JobError>
 }
 
 /// What a buried job must still settle: a send's message ends in a final
-/// state (SPEC §10); other jobs leave nothing behind.
+/// state (SPEC §10), a call whose dial was never made ends; other jobs
+/// leave nothing behind.
 async fn settle_task(state: AppState, job: Job, task: Task) -> Result<(), JobError> {
     use crate::{sms, whatsapp};
     match task {
         Task::SmsSend { message_id } => sms::send::send_buried(state, job, message_id).await,
         Task::WhatsAppSend { message_id } => whatsapp::send::send_buried(state, job, message_id).await,
+        Task::VoiceDial {
+            workspace_id,
+            message_id,
+            attempt,
+        } => crate::voice::jobs::dial_buried(state, workspace_id, message_id, attempt).await,
         _ => Ok(()),
     }
 }

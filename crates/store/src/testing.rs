@@ -113,6 +113,18 @@ pub async fn seed_subscribed_contacts(
     n: usize,
     now: i64,
 ) -> crate::Result<()> {
+    seed_contacts_subscribed_to(store, workspace_id, first, n, now, "sms").await
+}
+
+/// [`seed_subscribed_contacts`], subscribed to `channel` (`sms`, `voice`…).
+pub async fn seed_contacts_subscribed_to(
+    store: &Store,
+    workspace_id: &str,
+    first: usize,
+    n: usize,
+    now: i64,
+    channel: &str,
+) -> crate::Result<()> {
     use recado_core::ids::{new_id, IdKind};
     use std::collections::BTreeMap;
     const BATCH: usize = 500;
@@ -183,7 +195,7 @@ pub async fn seed_subscribed_contacts(
             q.push_values(&rows, |mut b, (id, _, _)| {
                 b.push_bind(workspace_id)
                     .push_bind(id)
-                    .push_bind("sms")
+                    .push_bind(channel)
                     .push_bind("subscribed")
                     .push_bind("consent")
                     .push_bind("generated")

@@ -157,6 +157,7 @@ fn reason_text(reason: &str) -> String {
         "failed" => "the call could not be completed".into(),
         "not_subscribed" => "the contact is not subscribed to voice calls".into(),
         "provider_refused" => "the voice provider refused the call".into(),
+        "provider_unreachable" => "the voice provider could not be reached".into(),
         other => other.replace('_', " "),
     }
 }

@@ -40,8 +40,9 @@ async fn channel_of(state: &AppState, call: &CallRecord) -> Result<LoadedVoice, 
 }
 
 /// `voice.dial`: hands attempt `attempt` to the provider, once. The attempt
-/// is claimed before the request, so a job run again after a crash never
-/// dials it a second time; the provider's reports or the call's timer end it.
+/// is claimed right before the request, so a job run again after a crash
+/// never dials it a second time; the provider's reports or the call's
+/// timer end it.
 pub async fn dial_job(state: AppState, workspace_id: String, message_id: String, attempt: u32) -> Result<(), JobError> {
     let Some(call) = call_of(&state, &workspace_id, &message_id).await? else {
         return Ok(());
@@ -62,27 +63,41 @@ pub async fn dial_job(state: AppState, workspace_id: String, message_id: String,
             return Ok(());
         }
     };
-    let now = state.clock.now_ms();
-    if !state.store.claim_dial(&message_id, i64::from(attempt), now).await? {
-        return Ok(());
-    }
     let answer = match &channel.voice.provider {
+        // Claimed by the node holding the channel once the dial's slot has
+        // come, and an acceptance recorded there; `None`: nothing left.
+        VoiceProviderSettings::Asterisk(s) => match super::asterisk::dial(&state, &call, &channel, s, attempt).await? {
+            Some(answer) => answer,
+            None => return Ok(()),
+        },
         VoiceProviderSettings::Sandbox(s) => {
-            super::sandbox::dial(&state, &call, attempt, s.ring_ms).await?;
+            if claim(&state, &message_id, attempt).await? {
+                super::sandbox::dial(&state, &call, attempt, s.ring_ms).await?;
+            }
             return Ok(());
         }
-        VoiceProviderSettings::Http(http) => match super::twiml::dial(&state, &call, attempt, http).await? {
-            super::twiml::DialStep::Dialled(answer) => answer,
-            super::twiml::DialStep::Later { after_ms } => {
-                // The channel's pacing has no slot for it yet: the attempt
-                // is given back and dialled when its turn comes.
-                state.store.release_dial(&message_id, i64::from(attempt)).await?;
-                return Err(JobError::Later { after_ms });
+        VoiceProviderSettings::Http(http) => {
+            if !claim(&state, &message_id, attempt).await? {
+                return Ok(());
             }
-        },
-        VoiceProviderSettings::Asterisk(s) => super::asterisk::dial(&state, &call, &channel, s, attempt).await?,
+            match super::twiml::dial(&state, &call, attempt, http).await? {
+                super::twiml::DialStep::Dialled(answer) => answer,
+                super::twiml::DialStep::Later { after_ms } => {
+                    // The channel's pacing has no slot for it yet: the attempt
+                    // is given back and dialled when its turn comes.
+                    state.store.release_dial(&message_id, i64::from(attempt)).await?;
+                    return Err(JobError::Later { after_ms });
+                }
+            }
+        }
     };
     settle_dial(&state, &call, attempt, answer).await
+}
+
+/// Claims attempt `attempt` for dialling: false when an earlier run did.
+async fn claim(state: &AppState, message_id: &str, attempt: u32) -> Result<bool, JobError> {
+    let now = state.clock.now_ms();
+    Ok(state.store.claim_dial(message_id, i64::from(attempt), now).await?)
 }
 
 /// Records a provider's answer to a dial.
@@ -123,14 +138,53 @@ async fn settle_dial(state: &AppState, call: &CallRecord, attempt: u32, answer: 
     }
 }
 
-/// `voice.input`: a timer or a queued report.
+/// `voice.input`: a timer or a queued report. A timer that finds the
+/// current attempt not yet handed to the provider (the channel's pacing
+/// still holds its dial back) says so: the attempt is not over.
 pub async fn input_job(
     state: AppState,
     workspace_id: String,
     message_id: String,
     input: Input,
 ) -> Result<(), JobError> {
+    let input = match input {
+        Input::TimerExpired => match call_of(&state, &workspace_id, &message_id).await? {
+            Some(call) if waits_to_dial(&call) => Input::TimerBeforeDial,
+            _ => input,
+        },
+        other => other,
+    };
     feed(&state, &workspace_id, &message_id, input, None).await?;
+    Ok(())
+}
+
+/// Whether the call's current attempt is still to be handed to its provider.
+fn waits_to_dial(call: &CallRecord) -> bool {
+    call.phase == super::engine::phase_name(Phase::Dialing) && call.dialled_attempt < call.attempt
+}
+
+/// A buried `voice.dial` job: an attempt no provider was handed will never
+/// be dialled, so the call is told the hub gave up on it; one that was
+/// handed over is left to the provider's reports and the call's timer.
+pub async fn dial_buried(
+    state: AppState,
+    workspace_id: String,
+    message_id: String,
+    attempt: u32,
+) -> Result<(), JobError> {
+    let Some(call) = call_of(&state, &workspace_id, &message_id).await? else {
+        return Ok(());
+    };
+    if waits_to_dial(&call) {
+        feed(
+            &state,
+            &workspace_id,
+            &message_id,
+            Input::DialAbandoned { attempt },
+            None,
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -25,10 +25,15 @@
 //!   from the call and the attempt (ARI: the channel id), so a repeated
 //!   request is refused by the provider too.
 //! * Every call that was dialled ends: each phase arms a timer (ring time +
-//!   grace before an answer, longest call + grace after it, the retry delay
+//!   grace until the provider confirms the dial and again until an answer,
+//!   longest call + grace after it, the retry delay
 //!   while waiting), and when it fires with no report the call moves on —
 //!   a call that never rang is `failed`, one that rang is `no_answer`, one
-//!   never confirmed by the provider is `not_sent` (`unconfirmed`).
+//!   never confirmed by the provider is `not_sent` (`unconfirmed`). An
+//!   attempt still waiting for its turn to be dialled (the channel's pacing
+//!   holds it back; no provider has seen it) is not over: its timer starts
+//!   again ([`Input::TimerBeforeDial`]), so a long campaign's last calls are
+//!   dialled, not closed unheard.
 //! * Reports are at-least-once and in any order: a report about another
 //!   attempt, a repeated one, or one that contradicts what is already
 //!   recorded (busy after the answer) changes nothing; after the end nothing
@@ -146,6 +151,9 @@ pub enum NotSentReason {
     /// The provider never confirmed the call, and no report followed before
     /// the timer closed it.
     Unconfirmed,
+    /// The provider could not be reached to place the call, however often
+    /// the hub tried.
+    ProviderUnreachable,
 }
 
 impl NotSentReason {
@@ -155,6 +163,7 @@ impl NotSentReason {
             NotSentReason::InvalidNumber => "invalid_number",
             NotSentReason::ProviderRefused => "provider_refused",
             NotSentReason::Unconfirmed => "unconfirmed",
+            NotSentReason::ProviderUnreachable => "provider_unreachable",
         }
     }
 }
@@ -233,6 +242,13 @@ pub enum Input {
     /// A timer armed by [`Command::ArmTimer`] fired (possibly late, possibly
     /// one armed for an earlier phase — then it changes nothing).
     TimerExpired,
+    /// The timer fired while the current attempt had not been handed to any
+    /// provider yet (it waits for its turn to dial): the attempt's time
+    /// starts again instead of ending it.
+    TimerBeforeDial,
+    /// The hub gave up handing attempt `attempt` to its provider (it could
+    /// not be reached, however often it tried): no provider saw it.
+    DialAbandoned { attempt: u32 },
 }
 
 /// What the call records on the timeline.
@@ -466,10 +482,27 @@ impl Stepper<'_> {
             }
             (_, Input::ActionDone | Input::NoInput { .. }) => {}
             (_, Input::TimerExpired) => {
-                if self.call.deadline.is_some_and(|at| self.now >= at) {
+                if self.deadline_passed() {
                     self.timer();
                 }
             }
+            (Phase::Dialing, Input::TimerBeforeDial) => {
+                if self.deadline_passed() {
+                    self.arm_dial_timer();
+                }
+            }
+            // Only a dialling attempt can wait for its turn: elsewhere it is
+            // the timer it is.
+            (_, Input::TimerBeforeDial) => self.input(Input::TimerExpired),
+            (Phase::Dialing, Input::DialAbandoned { attempt }) if attempt == self.call.attempt => {
+                if self.call.sent {
+                    // An earlier attempt was sent: the call is not delivered.
+                    self.unreached(Unreached::Failed(Failure::Unreachable), false);
+                } else {
+                    self.end_not_sent(NotSentReason::ProviderUnreachable);
+                }
+            }
+            (_, Input::DialAbandoned { .. }) => {}
         }
     }
 
@@ -479,6 +512,19 @@ impl Stepper<'_> {
 
     fn command(&mut self, command: Command) {
         self.out.commands.push(command);
+    }
+
+    fn deadline_passed(&self) -> bool {
+        self.call.deadline.is_some_and(|at| self.now >= at)
+    }
+
+    /// A provider confirms a dial at once (an API answer, ARI's originate
+    /// reply): an attempt still unconfirmed after the ring time and the
+    /// grace was lost on the way (the hub died between claiming and
+    /// dialling it, or its reports were lost), and is over.
+    fn arm_dial_timer(&mut self) {
+        let s = self.settings;
+        self.arm(self.now + s.ring_timeout_ms + s.grace_ms);
     }
 
     fn arm(&mut self, at: Millis) {
@@ -492,12 +538,10 @@ impl Stepper<'_> {
         self.call.rang = false;
         self.call.key_seq = 0;
         self.call.last_unreached = None;
-        let s = self.settings;
         self.command(Command::Dial {
             attempt: self.call.attempt,
         });
-        // Lost reports included, the attempt is over by then.
-        self.arm(self.now + s.ring_timeout_ms + s.max_duration_ms + s.grace_ms);
+        self.arm_dial_timer();
     }
 
     fn end(&mut self) {

@@ -195,6 +195,62 @@ async fn voice_http_a_call_the_provider_refuses_is_not_sent() {
     assert_eq!(not_sent["details"]["reason"], "provider_refused");
 }
 
+/// A hub with a `voice_http` channel whose Calls API nobody answers (a
+/// port nothing listens on), and a voice message to a subscribed contact
+/// on it: the contact and the message ids.
+async fn call_to_an_unreachable_provider() -> (TestApp, String, String) {
+    let app = spawn_app_with(|_| {}).await;
+    let nobody = format!("http://127.0.0.1:{}", free_port());
+    app.channel(
+        "voice_http",
+        "Calls",
+        json!({"base_url": nobody, "account_sid": "AC0123456789abcdef0123456789abcdef",
+               "auth_token": "secret", "caller_ids": [CALLER_ID], "max_cps": 5}),
+    )
+    .await;
+    let contact = app.contact(json!({"firstname": "Ana", "mobilephone": PHONE})).await;
+    app.subscribe(&contact, "voice").await;
+    let r = app
+        .post(
+            "/api/v1/messages",
+            json!({"channel": "voice", "contact_id": contact, "voice": {"narration": narration("Olá.")}}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    (app, contact, id)
+}
+
+#[tokio::test]
+async fn voice_http_a_call_not_yet_handed_to_its_provider_outlives_its_timer() {
+    let (app, contact, id) = call_to_an_unreachable_provider().await;
+    app.run_jobs().await;
+    // Past the attempt's timer (ring + longest call + grace), the dial still
+    // waiting for the provider: the call is not closed unheard.
+    app.clock.advance(chrono::Duration::minutes(15));
+    app.run_jobs().await;
+    let m = app.get(&format!("/api/v1/messages/{id}")).await.body;
+    assert_eq!(m["status"], "queued", "{m}");
+    assert_eq!(kinds(&timeline(&app, &contact).await, "VOICE_"), ["VOICE_QUEUED"]);
+}
+
+#[tokio::test]
+async fn voice_http_a_call_whose_provider_is_never_reached_ends_not_sent() {
+    let (app, contact, id) = call_to_an_unreachable_provider().await;
+    // Every retry of the dial fails until the job is buried.
+    for _ in 0..40 {
+        app.run_jobs().await;
+        app.clock.advance(chrono::Duration::minutes(10));
+    }
+    app.run_jobs().await;
+    let m = app.get(&format!("/api/v1/messages/{id}")).await.body;
+    assert_eq!(m["status"], "not_sent", "{m}");
+    let events = timeline(&app, &contact).await;
+    assert_eq!(kinds(&events, "VOICE_"), ["VOICE_QUEUED", "VOICE_NOT_SENT"]);
+    let not_sent = events.iter().find(|e| e["type"] == "VOICE_NOT_SENT").unwrap();
+    assert_eq!(not_sent["details"]["reason"], "provider_unreachable");
+}
+
 #[tokio::test]
 async fn voice_http_the_calls_api_request_is_valid_against_the_providers_spec_and_names_the_call() {
     let rig = rig().await;

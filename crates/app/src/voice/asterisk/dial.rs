@@ -4,8 +4,9 @@
 //! for the channel's next slot (`max_cps`), originates the attempt's
 //! channel (`{call id}-{attempt}`) into the application and records the
 //! acceptance before the next dial counts. Any other node hands the job
-//! back to the queue. A dial that must wait gives its claim back first, so
-//! the job run again later dials — and no run dials an attempt twice.
+//! back to the queue. The attempt is claimed only when its slot has come,
+//! so a dial that must wait holds no claim, and no run dials an attempt
+//! twice.
 
 use super::links::CallOf;
 use crate::channels::registry::LoadedVoice;
@@ -54,67 +55,65 @@ fn dialled(result: Result<(), AriError>, channel_id: &str) -> Dialled {
     }
 }
 
-/// Places attempt `attempt` of `call`, already claimed by the caller.
+/// Places attempt `attempt` of `call`: claims it (see
+/// `recado_store::calls::claim_dial`) once its slot has come, right before
+/// the originate, so a crash leaves an attempt claimed but not dialled only
+/// in that instant. An acceptance is recorded here, before the next dial
+/// counts the calls on the line; what is left for the caller to record is
+/// returned — `None` when nothing is (accepted, or an earlier run claimed
+/// the attempt).
 pub async fn dial(
     state: &AppState,
     call: &CallRecord,
     channel: &LoadedVoice,
     settings: &AsteriskSettings,
     attempt: u32,
-) -> Result<Dialled, JobError> {
+) -> Result<Option<Dialled>, JobError> {
     let channel_id = &channel.record.id;
     let Some(link) = state.asterisk.serving(channel_id) else {
-        return give_back(
-            state,
-            call,
-            attempt,
-            JobError::Elsewhere {
-                retry_after_ms: ELSEWHERE_RETRY_MS,
-            },
-        )
-        .await;
+        return Err(JobError::Elsewhere {
+            retry_after_ms: ELSEWHERE_RETRY_MS,
+        });
     };
     let line = match link.line(channel_id) {
         Some(line) if link.is_connected() => line,
         _ => {
-            let later = JobError::Later {
+            return Err(JobError::Later {
                 after_ms: UNCONNECTED_RETRY_MS,
-            };
-            return give_back(state, call, attempt, later).await;
+            })
         }
     };
-    let mut pacing = line.gate.lock().await;
-    let on_line = match state.store.count_calls_on_line(channel_id).await {
-        Ok(n) => n,
-        Err(e) => return give_back(state, call, attempt, e.into()).await,
+    let message = state.store.message(&call.workspace_id, &call.message_id).await?;
+    let Some(number) = message.recipient.filter(|n| !n.is_empty()) else {
+        return Ok(Some(Dialled::Refused {
+            reason: "the call has no number to dial".into(),
+        }));
     };
+    let mut pacing = line.gate.lock().await;
+    let on_line = state.store.count_calls_on_line(channel_id).await?;
     if on_line >= i64::from(settings.max_concurrent) {
-        let later = JobError::Later {
+        return Err(JobError::Later {
             after_ms: FULL_RETRY_MS,
-        };
-        return give_back(state, call, attempt, later).await;
+        });
     }
     if let Some(next) = pacing.next {
         let wait = next.saturating_duration_since(Instant::now());
         if wait > MAX_PACING_WAIT {
-            let later = JobError::Later {
+            return Err(JobError::Later {
                 after_ms: i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
-            };
-            return give_back(state, call, attempt, later).await;
+            });
         }
         tokio::time::sleep(wait).await;
     }
+    if !state
+        .store
+        .claim_dial(&call.message_id, i64::from(attempt), state.clock.now_ms())
+        .await?
+    {
+        return Ok(None);
+    }
     pacing.next = Some(Instant::now() + interval(settings.max_cps));
 
-    let message = match state.store.message(&call.workspace_id, &call.message_id).await {
-        Ok(message) => message,
-        Err(e) => return give_back(state, call, attempt, e.into()).await,
-    };
-    let Some(number) = message.recipient.filter(|n| !n.is_empty()) else {
-        return Ok(Dialled::Refused {
-            reason: "the call has no number to dial".into(),
-        });
-    };
     let (_, content) = read(call)?;
     let ring_s = settings_of(&content).ring_timeout_ms / 1000;
     let contact = ChannelRef::main(call.message_id.clone(), attempt);
@@ -165,14 +164,7 @@ pub async fn dial(
         Dialled::Unknown { .. } => {}
     }
     drop(pacing);
-    Ok(answer)
-}
-
-/// Gives the attempt's claim back (nothing was dialled) and hands the job
-/// back with `why`.
-async fn give_back(state: &AppState, call: &CallRecord, attempt: u32, why: JobError) -> Result<Dialled, JobError> {
-    state.store.release_dial(&call.message_id, i64::from(attempt)).await?;
-    Err(why)
+    Ok((!matches!(answer, Dialled::Accepted { .. })).then_some(answer))
 }
 
 #[cfg(test)]

@@ -408,12 +408,66 @@ fn a_report_about_an_earlier_attempt_changes_nothing() {
 }
 
 #[test]
+fn an_attempt_waiting_for_its_turn_to_dial_is_not_closed_by_its_timer() {
+    let s = Settings::default();
+    let (call, _) = apply(&s, &Call::new(), Input::Dial, 0);
+    let first = call.deadline.unwrap();
+    // The pacing still holds the attempt back when the timer fires: its
+    // time starts again, nothing is recorded, nothing hung up.
+    let (call, out) = apply(&s, &call, Input::TimerBeforeDial, first + 5);
+    assert_eq!(call.phase, Phase::Dialing);
+    assert!(out.events.is_empty());
+    let again = first + 5 + s.ring_timeout_ms + s.grace_ms;
+    assert_eq!(out.commands, vec![Command::ArmTimer { at: again }]);
+    // Dialled at last, then no report ever: the renewed timer closes it.
+    let (call, out) = apply(&s, &call, Input::TimerExpired, again);
+    assert!(call.is_ended());
+    assert_eq!(out.events[0].details()["reason"], "unconfirmed");
+}
+
+#[test]
+fn a_dial_the_hub_gave_up_on_ends_the_call_not_sent_or_not_delivered() {
+    let s = retrying();
+    let (call, _) = apply(&s, &Call::new(), Input::Dial, 0);
+    let (ended, out) = apply(&s, &call, Input::DialAbandoned { attempt: 1 }, 10);
+    assert!(ended.is_ended());
+    assert_eq!(
+        out.events,
+        vec![VoiceEvent::NotSent {
+            reason: NotSentReason::ProviderUnreachable
+        }]
+    );
+    // A retry the hub could not hand over: the call was sent once, so it is
+    // not delivered, and no further attempt is made.
+    let (call, _, _) = run(&s, &[Input::Dial, p(1, ProviderEvent::Busy)]);
+    let (call, _) = apply(&s, &call, Input::TimerExpired, call.deadline.unwrap());
+    assert_eq!((call.phase, call.attempt), (Phase::Dialing, 2));
+    let (stale, out) = apply(&s, &call, Input::DialAbandoned { attempt: 1 }, 1_000_000);
+    assert_eq!((stale, out), (call.clone(), Emitted::default()));
+    let (ended, out) = apply(&s, &call, Input::DialAbandoned { attempt: 2 }, 1_000_000);
+    assert!(ended.is_ended());
+    assert_eq!(out.events[0].kind(), "VOICE_NOT_DELIVERED");
+}
+
+#[test]
+fn a_timer_before_dial_outside_dialling_is_the_timer_it_is() {
+    let s = Settings::default();
+    let (call, _, _) = run(&s, &[Input::Dial, p(1, ProviderEvent::Ringing)]);
+    // An early one changes nothing; at the deadline a placed call ends.
+    let (same, out) = apply(&s, &call, Input::TimerBeforeDial, call.deadline.unwrap() - 1);
+    assert_eq!((same, out), (call.clone(), Emitted::default()));
+    let (ended, out) = apply(&s, &call, Input::TimerBeforeDial, call.deadline.unwrap());
+    assert!(ended.is_ended());
+    assert_eq!(out.events[0].details()["reason"], "no_answer");
+}
+
+#[test]
 fn the_timer_closes_a_call_whose_reports_were_lost() {
     let s = Settings::default();
     // Never confirmed by the provider: not sent, unconfirmed, and hung up.
     let (call, out) = apply(&s, &Call::new(), Input::Dial, 0);
     let deadline = call.deadline.unwrap();
-    assert_eq!(deadline, s.ring_timeout_ms + s.max_duration_ms + s.grace_ms);
+    assert_eq!(deadline, s.ring_timeout_ms + s.grace_ms);
     let (call, out2) = apply(&s, &call, Input::TimerExpired, deadline);
     assert!(out.commands.contains(&Command::ArmTimer { at: deadline }));
     assert_eq!(
@@ -548,6 +602,8 @@ fn input() -> impl Strategy<Value = Input> {
         1 => Just(Input::ActionDone),
         1 => (0u32..4).prop_map(|play| Input::NoInput { play }),
         2 => Just(Input::TimerExpired),
+        1 => Just(Input::TimerBeforeDial),
+        1 => (0u32..4).prop_map(|attempt| Input::DialAbandoned { attempt }),
     ]
 }
 

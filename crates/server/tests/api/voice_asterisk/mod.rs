@@ -280,6 +280,7 @@ async fn reconnected(app: &TestApp, channel: &str) {
 }
 
 // After the macro and helpers above, which the tests below use.
+mod crash;
 mod dials;
 mod ivr;
 mod messages;
