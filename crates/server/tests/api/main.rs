@@ -45,4 +45,5 @@ mod voice_http;
 mod voice_ivr;
 mod voice_ui;
 mod whatsapp;
+mod whatsapp_uncertain;
 mod workflows;
