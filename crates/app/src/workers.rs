@@ -428,7 +428,8 @@ pub fn spawn(state: &AppState, shutdown: watch::Receiver<bool>) -> Workers {
         }));
     }
     {
-        // Uncertain HTTP-provider sends, settled from the provider's list.
+        // Uncertain HTTP-provider sends, settled from the provider's list;
+        // uncertain WhatsApp sends that no status settled, failed.
         let (state, mut shutdown) = (state.clone(), shutdown.clone());
         loops.push(tokio::spawn(async move {
             loop {
@@ -450,6 +451,9 @@ pub fn spawn(state: &AppState, shutdown: watch::Receiver<bool>) -> Workers {
                     }
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "uncertain sends could not be reconciled"),
+                }
+                if let Err(e) = crate::whatsapp::reconcile::run(&state).await {
+                    tracing::error!(error = %e, "uncertain WhatsApp sends could not be reconciled");
                 }
                 if let Err(e) = crate::voice::reconcile::run(&state).await {
                     tracing::error!(error = %e, "interrupted calls could not be reconciled");

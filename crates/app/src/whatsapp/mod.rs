@@ -2,6 +2,7 @@
 //! session, consent, template, quota and tier rules, usage and templates.
 
 pub mod inbound;
+pub mod reconcile;
 pub mod sandbox;
 pub mod send;
 pub mod status;

@@ -1,5 +1,8 @@
 //! A stand-in for Meta's Cloud API on loopback: records every request the hub
 //! makes and answers like Graph does (a wamid, or a queued error envelope).
+//! It can refuse every send for a while (an outage), and post the signed
+//! `sent` and `delivered` statuses of each message it took to the hub's
+//! webhook, echoing `biz_opaque_callback_data`, until the hub answers 2xx.
 #![allow(dead_code)]
 
 use axum::extract::{Path, State};
@@ -10,12 +13,28 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What Graph answers while the stand-in refuses sends.
+pub const OUTAGE_ERROR: &str = "Service temporarily unavailable";
 
 #[derive(Clone, Debug)]
 pub struct Recorded {
     pub path: String,
     pub authorization: Option<String>,
     pub body: Value,
+    /// The wamid of a send the stand-in took.
+    pub wamid: Option<String>,
+}
+
+type Refusing = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// Where the statuses of the messages taken go: the channel's webhook URL
+/// and the app secret that signs them.
+#[derive(Clone)]
+struct StatusTarget {
+    url: String,
+    app_secret: String,
 }
 
 #[derive(Default)]
@@ -27,6 +46,10 @@ struct Inner {
     counter: u64,
     /// When set, the phone number resource answers only this bearer token.
     access_token: Option<String>,
+    refusing: Option<Refusing>,
+    statuses: Option<StatusTarget>,
+    /// Status deliveries not yet answered 2xx by the hub.
+    pending_statuses: usize,
 }
 
 #[derive(Clone, Default)]
@@ -71,6 +94,72 @@ impl CloudApi {
     pub fn set_templates(&self, templates: Vec<Value>) {
         self.inner.lock().unwrap().templates = templates;
     }
+
+    /// While `refusing` answers true, every send is answered 500 (Graph's
+    /// code 2, the service is unavailable) and taken by no one.
+    pub fn refuse_while(&self, refusing: impl Fn() -> bool + Send + Sync + 'static) {
+        self.inner.lock().unwrap().refusing = Some(Arc::new(refusing));
+    }
+
+    /// From now on every message taken is followed by its `sent` and
+    /// `delivered` statuses, signed with `app_secret`, posted to `url`.
+    pub fn post_statuses_to(&self, url: &str, app_secret: &str) {
+        self.inner.lock().unwrap().statuses = Some(StatusTarget {
+            url: url.to_string(),
+            app_secret: app_secret.to_string(),
+        });
+    }
+
+    /// The sends the stand-in took (answered with a wamid), in order.
+    pub fn taken(&self) -> Vec<Recorded> {
+        let inner = self.inner.lock().unwrap();
+        inner.requests.iter().filter(|r| r.wamid.is_some()).cloned().collect()
+    }
+
+    pub fn taken_count(&self) -> usize {
+        self.inner.lock().unwrap().counter as usize
+    }
+
+    /// Status deliveries not yet answered 2xx by the hub.
+    pub fn pending_statuses(&self) -> usize {
+        self.inner.lock().unwrap().pending_statuses
+    }
+
+    /// Posts the statuses of `wamid` (sent from `phone`) until the hub
+    /// answers 2xx, for at most a minute and a half.
+    fn spawn_statuses(&self, target: StatusTarget, phone: String, wamid: String, own_id: Option<String>) {
+        use recado_channels::whatsapp::testkit;
+        use recado_channels::whatsapp::webhook::ProviderStatus;
+        self.inner.lock().unwrap().pending_statuses += 1;
+        let api = self.clone();
+        tokio::spawn(async move {
+            let ts = chrono::Utc::now().timestamp();
+            let body = testkit::combine(&[
+                testkit::status(&phone, &wamid, ProviderStatus::Sent, ts, own_id.as_deref(), &[]),
+                testkit::status(&phone, &wamid, ProviderStatus::Delivered, ts, own_id.as_deref(), &[]),
+            ]);
+            let (body, signature) = testkit::signed(target.app_secret.as_bytes(), body);
+            let http = reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(90);
+            loop {
+                let posted = http
+                    .post(&target.url)
+                    .header("content-type", "application/json")
+                    .header("x-hub-signature-256", &signature)
+                    .body(body.clone())
+                    .send()
+                    .await;
+                if posted.is_ok_and(|r| r.status().is_success()) || Instant::now() > deadline {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            api.inner.lock().unwrap().pending_statuses -= 1;
+        });
+    }
 }
 
 async fn send(
@@ -87,7 +176,13 @@ async fn send(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
         body: body.clone(),
+        wamid: None,
     });
+    if inner.refusing.as_ref().is_some_and(|refusing| refusing()) {
+        let error =
+            json!({"error": {"message": OUTAGE_ERROR, "type": "OAuthException", "code": 2, "fbtrace_id": "Atest"}});
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(error)).into_response();
+    }
     if let Some((status, error, retry_after)) = inner.queued.pop_front() {
         let mut response = (StatusCode::from_u16(status).unwrap(), Json(error)).into_response();
         if let Some(secs) = retry_after {
@@ -98,11 +193,21 @@ async fn send(
         return response;
     }
     inner.counter += 1;
+    let wamid = format!("wamid.standin.{}", inner.counter);
+    if let Some(last) = inner.requests.last_mut() {
+        last.wamid = Some(wamid.clone());
+    }
+    let target = inner.statuses.clone();
+    drop(inner);
+    if let Some(target) = target {
+        let own_id = body["biz_opaque_callback_data"].as_str().map(str::to_string);
+        api.spawn_statuses(target, phone, wamid.clone(), own_id);
+    }
     let to = body["to"].as_str().unwrap_or_default().to_string();
     Json(json!({
         "messaging_product": "whatsapp",
         "contacts": [{"input": to, "wa_id": to.trim_start_matches('+')}],
-        "messages": [{"id": format!("wamid.standin.{}", inner.counter)}]
+        "messages": [{"id": wamid}]
     }))
     .into_response()
 }

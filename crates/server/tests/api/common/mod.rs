@@ -6,6 +6,7 @@ pub mod cloud_api;
 pub mod process;
 pub mod remote;
 pub mod smtp_sink;
+pub mod twilio;
 pub mod web;
 
 use recado::config::{Secret, Settings};
