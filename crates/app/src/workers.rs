@@ -245,16 +245,23 @@ pub const NODE_DEAD_AFTER_MS: i64 = 20_000;
 /// Claims and runs at most one due job. Returns whether a job was run; tests
 /// drive the queue step by step with it.
 pub async fn run_once(state: &AppState, registry: &Registry, worker: &str) -> anyhow::Result<bool> {
-    run_one(state, registry, worker, &[]).await
+    run_one(state, registry, worker, None, &[]).await
 }
 
-/// [`run_once`] for jobs not of the kinds `except`.
-async fn run_one(state: &AppState, registry: &Registry, worker: &str, except: &[JobKind]) -> anyhow::Result<bool> {
+/// [`run_once`] for jobs of the kind `only` (any kind when `None`) and not
+/// of the kinds `except`.
+async fn run_one(
+    state: &AppState,
+    registry: &Registry,
+    worker: &str,
+    only: Option<JobKind>,
+    except: &[JobKind],
+) -> anyhow::Result<bool> {
     let now = state.clock.now_ms();
     let dead_before = Some(now - NODE_DEAD_AFTER_MS);
     let claim = state
         .store
-        .claim_next_except(worker, None, except, now, LEASE_MS, dead_before)
+        .claim_next_except(worker, only, except, now, LEASE_MS, dead_before)
         .await?;
     for buried in claim.buried {
         tracing::error!(job = %buried.id, kind = %buried.kind, "job buried: its lease ran out on its last attempt");
@@ -467,26 +474,57 @@ pub fn spawn(state: &AppState, shutdown: watch::Receiver<bool>) -> Workers {
         shutdown.clone(),
     )));
     loops.extend(crate::dispatch::spawn(state, &node, &shutdown));
+    // Dials wait for their channel's next slot (`max_cps`): they have loops
+    // of their own, so what calls in progress need (their narrations, keys,
+    // hang-ups) never queues behind a campaign's dials.
+    for n in 0..DIAL_LOOPS {
+        let worker = format!("{node}:dial{n}");
+        loops.push(spawn_loop(
+            state,
+            &registry,
+            &shutdown,
+            worker,
+            Some(JobKind::VoiceDial),
+            Vec::new(),
+        ));
+    }
+    let except: Vec<JobKind> = crate::dispatch::KINDS.into_iter().chain([JobKind::VoiceDial]).collect();
     for n in 0..state.settings.workers {
-        let (state, registry, mut shutdown) = (state.clone(), registry.clone(), shutdown.clone());
         let worker = format!("{node}:{n}");
-        loops.push(tokio::spawn(async move {
-            loop {
-                if *shutdown.borrow() {
-                    break;
-                }
-                match run_one(&state, &registry, &worker, &crate::dispatch::KINDS).await {
-                    Ok(true) => continue,
-                    Ok(false) => {}
-                    Err(e) => tracing::error!(error = %e, "worker could not reach the queue"),
-                }
-                // Idle: poll again soon, or stop at once when asked to.
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(250)) => {}
-                    _ = shutdown.changed() => {}
-                }
-            }
-        }));
+        loops.push(spawn_loop(state, &registry, &shutdown, worker, None, except.clone()));
     }
     Workers { node, loops }
+}
+
+/// Loops claiming dial jobs, per node.
+const DIAL_LOOPS: usize = 4;
+
+/// A worker loop running jobs of the kind `only` (any when `None`) and not
+/// of the kinds `except`, until `shutdown` turns true.
+fn spawn_loop(
+    state: &AppState,
+    registry: &Registry,
+    shutdown: &watch::Receiver<bool>,
+    worker: String,
+    only: Option<JobKind>,
+    except: Vec<JobKind>,
+) -> tokio::task::JoinHandle<()> {
+    let (state, registry, mut shutdown) = (state.clone(), registry.clone(), shutdown.clone());
+    tokio::spawn(async move {
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            match run_one(&state, &registry, &worker, only, &except).await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::error!(error = %e, "worker could not reach the queue"),
+            }
+            // Idle: poll again soon, or stop at once when asked to.
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    })
 }

@@ -131,6 +131,20 @@ impl Api {
     }
 }
 
+/// How long a narration lasts, from the hub's preview of it.
+async fn narration_s(api: &Api, text: &str) -> f64 {
+    let res = api
+        .http
+        .post(format!("{}/api/v1/voice/preview", api.base))
+        .bearer_auth(&api.token)
+        .json(&json!({"narration": {"kind": "tts", "language": "en", "text": text}}))
+        .send()
+        .await
+        .expect("the hub answers");
+    let wav = res.bytes().await.unwrap_or_default();
+    recado_channels::voice::speech::wav_facts(&wav).map_or(f64::NAN, |(_, ms)| ms as f64 / 1000.0)
+}
+
 /// CPU seconds (user + system) of a process so far.
 fn cpu_seconds(pid: &str) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -295,6 +309,34 @@ async fn sent_times(store: &recado_store::Store, channel: &str) -> Vec<i64> {
     at
 }
 
+/// p50 and p95, in ms, of how long the channel's calls took from the dial
+/// to the answer, and from the answer to their end.
+async fn call_times(store: &recado_store::Store, channel: &str) -> [(i64, i64); 2] {
+    let rows: Vec<(i64, i64, i64)> = recado_store::on_writer!(store, |pool| {
+        sqlx::query_as::<_, (i64, i64, i64)>(
+            "SELECT e.at, c.answered_at, c.ended_at FROM calls c JOIN message_events e ON e.message_id = c.message_id \
+             WHERE c.channel_id = $1 AND e.type = 'sent' AND c.answered_at IS NOT NULL AND c.ended_at IS NOT NULL",
+        )
+        .bind(channel)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    });
+    let quantiles = |mut v: Vec<i64>| {
+        v.sort_unstable();
+        let at = |q: f64| {
+            v.get(((v.len() as f64 * q) as usize).min(v.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0)
+        };
+        (at(0.5), at(0.95))
+    };
+    [
+        quantiles(rows.iter().map(|(sent, answered, _)| answered - sent).collect()),
+        quantiles(rows.iter().map(|(_, answered, ended)| ended - answered).collect()),
+    ]
+}
+
 /// Calls per whole second between the first and the last dial (the two
 /// partial seconds at the ends left out).
 fn per_second(times: &[i64]) -> Vec<usize> {
@@ -413,6 +455,29 @@ async fn main() {
         a.max_concurrent,
         outcomes(&store, &listen).await
     );
+    println!("  calls per second: {seconds:?}");
+    if seconds.len() >= 60 {
+        // The steadiest minute: the 60 whole seconds with the highest mean
+        // (the first seconds carry the enrolment's ramp).
+        let (start, sum) = (0..=seconds.len() - 60)
+            .map(|i| (i, seconds[i..i + 60].iter().sum::<usize>()))
+            .max_by_key(|(_, sum)| *sum)
+            .unwrap_or((0, 0));
+        let window = &seconds[start..start + 60];
+        let mean = sum as f64 / 60.0;
+        println!(
+            "  sustained 60 s (seconds {start}..{}): {mean:.1} calls/s, pacing error {:.1} % of the cap, slowest second {}, fastest {}",
+            start + 60,
+            100.0 * (mean - f64::from(a.cps)).abs() / f64::from(a.cps),
+            window.iter().min().unwrap_or(&0),
+            window.iter().max().unwrap_or(&0)
+        );
+    }
+    let [(answer_50, answer_95), (talk_50, talk_95)] = call_times(&store, &listen).await;
+    println!(
+        "  dial -> answer p50 {answer_50} ms, p95 {answer_95} ms; answer -> end p50 {talk_50} ms, p95 {talk_95} ms (narration {:.1} s)",
+        narration_s(&api, "Your parcel arrives today.").await
+    );
     println!(
         "  CPU over {wall:.1} s: hub {:.0} % of a core, Asterisk {:.0} % of a core; hub peak RSS {:.0} MB",
         100.0 * (cpu_seconds("self") - hub_cpu) / wall,
@@ -422,7 +487,7 @@ async fn main() {
 
     // 2. IVR calls up at the same time.
     let dtmf = channel(&api, &state, &rig, "dtmf", "PJSIP/{number}@answer-dtmf", &a).await;
-    let long = "Our opening hours. ".repeat(1)
+    let long = "Our opening hours. ".to_string()
         + &"We are open from nine in the morning to six in the evening, from Monday to Friday, and from ten to two on Saturdays. ".repeat(4);
     let ivr = workflow(
         &api,

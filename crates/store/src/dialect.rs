@@ -29,6 +29,16 @@ impl Dialect {
         }
     }
 
+    /// A clause naming the index a query must read, where the planner (no
+    /// statistics: SQLite is not `ANALYZE`d) would take another one; none on
+    /// PostgreSQL, whose planner keeps statistics.
+    pub fn indexed_by(self, index: &str) -> String {
+        match self.0 {
+            BackendKind::Sqlite => format!(" INDEXED BY {index}"),
+            BackendKind::Postgres => String::new(),
+        }
+    }
+
     /// A statement taking a transaction-scoped lock on the key bound as
     /// `$1` (text), for work that has no row to lock yet (the first contact
     /// of a phone number, a workspace's conversation count). None on SQLite,

@@ -139,17 +139,34 @@ impl Store {
         dead_before: Option<i64>,
     ) -> Result<Claim> {
         let buried = self.requeue_expired_leases(now, dead_before).await?;
-        let excluded = if except.is_empty() {
+        // The kinds wanted, named one by one (never `kind <> …` nor a
+        // parameter that may be NULL), so the claim seeks the index on
+        // (status, kind, run_at) instead of walking every due job of the
+        // kinds left to others — thousands while a campaign's dials wait
+        // for their slots.
+        let kinds: Vec<JobKind> = match kind {
+            Some(kind) => vec![kind],
+            None if except.is_empty() => Vec::new(),
+            None => JobKind::ALL.into_iter().filter(|k| !except.contains(k)).collect(),
+        };
+        // Several kinds: SQLite would rather walk `jobs_ready` in `run_at`
+        // order (it spares a sort) past every due job of the other kinds.
+        let hint = if kinds.len() > 1 {
+            self.dialect().indexed_by("jobs_kind_ready")
+        } else {
+            String::new()
+        };
+        let wanted = if kinds.is_empty() {
             String::new()
         } else {
-            let list = (0..except.len())
-                .map(|i| format!("${}", i + 5))
+            let list = (0..kinds.len())
+                .map(|i| format!("${}", i + 4))
                 .collect::<Vec<_>>()
                 .join(", ");
-            format!(" AND kind NOT IN ({list})")
+            format!(" AND kind IN ({list})")
         };
         let pick = format!(
-            "SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 AND ($4 IS NULL OR kind = $4){excluded} ORDER BY run_at, id LIMIT 1{}",
+            "SELECT id FROM jobs{hint} WHERE status = 'queued' AND run_at <= $3{wanted} ORDER BY run_at, id LIMIT 1{}",
             self.dialect().skip_locked()
         );
         let sql = format!(
@@ -160,9 +177,8 @@ impl Store {
             let mut q = sqlx::query_as::<_, Job>(&sql)
                 .bind(worker)
                 .bind(now + lease_ms)
-                .bind(now)
-                .bind(kind.map(JobKind::as_str));
-            for k in except {
+                .bind(now);
+            for k in &kinds {
                 q = q.bind(k.as_str());
             }
             q.fetch_optional(pool).await?

@@ -741,3 +741,49 @@ async fn a_template_status_meta_does_not_document_is_refused_by_the_database() {
     let stored = store.template("ch", "order_update", "pt_BR").await.unwrap().unwrap();
     assert_eq!(stored.status, TemplateStatus::Paused);
 }
+
+#[tokio::test]
+async fn a_worker_claims_the_oldest_due_job_of_its_kinds_past_those_left_to_others() {
+    let db = TestDatabase::new().await;
+    let store = db.store().await;
+    // Many due sends (left to the send dispatcher), then one due job of
+    // another kind, then a later send.
+    for i in 0..300 {
+        store.enqueue_job(&job(&format!("msg_{i}"), i, 3), 0).await.unwrap();
+    }
+    let webhook = NewJob {
+        task: Task::WhatsAppTemplateSync {},
+        workspace_id: None,
+        run_at: 400,
+        max_attempts: 3,
+    };
+    let other = store.enqueue_job(&webhook, 0).await.unwrap();
+    store.enqueue_job(&job("msg_late", 500, 3), 0).await.unwrap();
+    let except = [recado_core::jobs::JobKind::SmsSend];
+    let claimed = store
+        .claim_next_except("node_a:0", None, &except, 1_000, 60_000, None)
+        .await
+        .unwrap()
+        .job
+        .expect("the one due job not left to others");
+    assert_eq!(claimed.id, other);
+    let none = store
+        .claim_next_except("node_a:0", None, &except, 1_000, 60_000, None)
+        .await
+        .unwrap();
+    assert!(none.job.is_none());
+    // A worker of one kind takes that kind's oldest due job.
+    let send = store
+        .claim_next(
+            "node_a:1",
+            Some(recado_core::jobs::JobKind::SmsSend),
+            1_000,
+            60_000,
+            None,
+        )
+        .await
+        .unwrap()
+        .job
+        .unwrap();
+    assert_eq!(send.run_at, 0);
+}

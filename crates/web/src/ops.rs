@@ -34,6 +34,13 @@ const DURATION_BUCKETS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
 ];
 
+/// Buckets of a key's way from the DTMF event to its committed
+/// `VOICE_KEY_PRESSED`: its goal is tens of milliseconds (a caller hears the
+/// menu stop), so the buckets are fine there.
+const KEY_BUCKETS: [f64; 12] = [
+    0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25,
+];
+
 /// The process-wide Prometheus recorder (metrics macros write to a global one).
 pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -43,6 +50,11 @@ pub fn metrics_handle() -> PrometheusHandle {
             // be added up, bucket counts can (`histogram_quantile` over the sum).
             let recorder = PrometheusBuilder::new()
                 .set_buckets(&DURATION_BUCKETS)
+                .expect("the bucket list is not empty")
+                .set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Full("recado_voice_key_seconds".into()),
+                    &KEY_BUCKETS,
+                )
                 .expect("the bucket list is not empty")
                 .build_recorder();
             let handle = recorder.handle();

@@ -5,10 +5,10 @@
 //! changes, in one.
 
 use crate::messages::refusal::SendRefusal;
+use crate::voice::engine::{StartedCall, STARTED_JOB_ATTEMPTS};
 use recado_core::consent::Channel;
 use recado_core::delivery::OutboundStatus;
 use recado_core::jobs::Task;
-use recado_store::calls::CallRecord;
 use recado_store::jobs::NewJob;
 use recado_store::links::ShortLink;
 use recado_store::messages::{ConversationWrite, MessageRecord, QuotaCheck};
@@ -30,7 +30,7 @@ pub struct QueuedSend {
     pub conversation: Option<Conversation>,
     /// A voice message's or IVR call's call row, written with the message
     /// before anything is dialled.
-    pub call: Option<CallRecord>,
+    pub call: Option<StartedCall>,
 }
 
 #[derive(Clone, Debug)]
@@ -98,21 +98,33 @@ impl Prepared {
                         return Ok(Written::Refused(refused, refusal));
                     }
                 }
-                let task = send_task(&send.message);
                 let workspace_id = send.message.workspace_id.clone();
-                let job = NewJob {
-                    task,
-                    workspace_id: Some(&workspace_id),
-                    run_at: now,
-                    max_attempts: SEND_ATTEMPTS,
+                let jobs: Vec<NewJob<'_>> = match &send.call {
+                    // A call's first step was taken: its jobs are the dial's.
+                    Some(call) => call
+                        .jobs
+                        .iter()
+                        .map(|(task, run_at)| NewJob {
+                            task: task.clone(),
+                            workspace_id: Some(&workspace_id),
+                            run_at: *run_at,
+                            max_attempts: STARTED_JOB_ATTEMPTS,
+                        })
+                        .collect(),
+                    None => vec![NewJob {
+                        task: send_task(&send.message),
+                        workspace_id: Some(&workspace_id),
+                        run_at: now,
+                        max_attempts: SEND_ATTEMPTS,
+                    }],
                 };
                 tx.file_outbound(&mut send.message, &send.account).await?;
                 tx.insert_message(&mut send.message).await?;
                 if let Some(call) = &send.call {
-                    tx.insert_call(call).await?;
+                    tx.insert_call(&call.record).await?;
                 }
                 tx.insert_short_links(&send.links).await?;
-                tx.enqueue(&job, now).await?;
+                tx.enqueue_many(&jobs, now).await?;
                 tx.timeline(&send.message, send.timeline_kind, now, &send.details)
                     .await?;
                 Ok(Written::Queued(send.message))
@@ -151,8 +163,8 @@ fn send_task(message: &MessageRecord) -> Task {
         Channel::Sms => Task::SmsSend {
             message_id: message.id.to_string(),
         },
-        // A call starts by being told to dial; pacing and the call window
-        // are the dial step's to decide.
+        // A call that was not started when prepared starts by being told
+        // to dial; pacing and the call window are the dial step's to decide.
         Channel::Voice => Task::VoiceInput {
             workspace_id: message.workspace_id.clone(),
             message_id: message.id.to_string(),

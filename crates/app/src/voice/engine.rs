@@ -113,6 +113,33 @@ pub async fn feed(
     }))
 }
 
+/// A new call with its first step taken: told to dial (`Input::Dial`)
+/// when its message is written, so it needs no job of its own to start.
+#[derive(Clone, Debug)]
+pub struct StartedCall {
+    pub record: CallRecord,
+    /// The jobs of that step (the dial, the call's timer): task and when.
+    pub jobs: Vec<(Task, i64)>,
+}
+
+/// Attempts of a started call's jobs, as of every voice job.
+pub const STARTED_JOB_ATTEMPTS: i64 = JOB_ATTEMPTS;
+
+/// Takes a new call's first step at `now`: the hub decided to call (the
+/// dial's pacing and the call window are the dial step's to decide).
+pub fn start(mut record: CallRecord, content: &CallContent, now: i64) -> AppResult<StartedCall> {
+    let (before, _) = read(&record)?;
+    let (after, emitted) = apply(&settings_of(content), &before, Input::Dial, now);
+    record.state = serde_json::to_string(&after).map_err(AppError::internal)?;
+    record.phase = phase_name(after.phase).to_string();
+    record.attempt = i64::from(after.attempt);
+    let jobs = jobs_for(&record, content, &emitted, now)
+        .into_iter()
+        .map(|job| (job.task, job.run_at))
+        .collect();
+    Ok(StartedCall { record, jobs })
+}
+
 /// The message's change for the call's events: its status moves with the
 /// outcome, every event is a message event and a timeline entry.
 fn update_for(

@@ -149,7 +149,7 @@ pub async fn prepare(state: &AppState, plan: VoicePlan<'_>) -> AppResult<Prepare
         return Ok(refused(&message, SendRefusal::NoPhone));
     };
     message.recipient = Some(to);
-    let call = CallRecord {
+    let new_call = CallRecord {
         message_id: message.id.to_string(),
         workspace_id: plan.workspace.id.clone(),
         channel_id: plan.channel.record.id.clone(),
@@ -166,6 +166,7 @@ pub async fn prepare(state: &AppState, plan: VoicePlan<'_>) -> AppResult<Prepare
         created_at: now,
         updated_at: now,
     };
+    let call = super::engine::start(new_call, &content, now)?;
     let account = caller_id.unwrap_or_else(|| plan.channel.record.id.clone());
     Ok(Prepared::Queued(Box::new(QueuedSend {
         message,

@@ -1,12 +1,14 @@
 //! Dialling an attempt through the node holding the channel's Asterisk
-//! application ([`super::links`]). That node dials the channel's calls one
-//! at a time: it counts the calls holding a line (`max_concurrent`), waits
-//! for the channel's next slot (`max_cps`), originates the attempt's
-//! channel (`{call id}-{attempt}`) into the application and records the
-//! acceptance before the next dial counts. Any other node hands the job
-//! back to the queue. The attempt is claimed only when its slot has come,
-//! so a dial that must wait holds no claim, and no run dials an attempt
-//! twice.
+//! application ([`super::links`]). That node lets the channel's dials
+//! through its gate one at a time: each counts the calls holding a line
+//! (`max_concurrent`: the calls table's, and the dials past the gate whose
+//! acceptance is not recorded yet), waits for the channel's next slot
+//! (`max_cps`) having claimed its attempt; then, while the next one passes
+//! the gate, it originates the attempt's channel (`{call id}-{attempt}`)
+//! into the application and records the acceptance. Any other node hands
+//! the job back to the queue. The attempt is claimed only when its slot is
+//! at most a moment away, so a dial that must wait longer holds no claim,
+//! and no run dials an attempt twice.
 
 use super::links::CallOf;
 use crate::channels::registry::LoadedVoice;
@@ -26,6 +28,9 @@ const ELSEWHERE_RETRY_MS: i64 = 200;
 /// line of the channel is in use.
 const UNCONNECTED_RETRY_MS: i64 = 1_000;
 const FULL_RETRY_MS: i64 = 500;
+/// How long a dial waits in the job for a free line, and how often it looks.
+const MAX_FULL_WAIT: Duration = Duration::from_secs(2);
+const FULL_POLL: Duration = Duration::from_millis(20);
 /// A dial waits in the job for its slot up to this long; a longer wait goes
 /// back to the queue.
 const MAX_PACING_WAIT: Duration = Duration::from_secs(1);
@@ -56,12 +61,11 @@ fn dialled(result: Result<(), AriError>, channel_id: &str) -> Dialled {
 }
 
 /// Places attempt `attempt` of `call`: claims it (see
-/// `recado_store::calls::claim_dial`) once its slot has come, right before
-/// the originate, so a crash leaves an attempt claimed but not dialled only
-/// in that instant. An acceptance is recorded here, before the next dial
-/// counts the calls on the line; what is left for the caller to record is
-/// returned — `None` when nothing is (accepted, or an earlier run claimed
-/// the attempt).
+/// `recado_store::calls::claim_dial`) when its slot is at most a moment
+/// away, so a crash leaves an attempt claimed but not dialled only in that
+/// moment. An acceptance is recorded here; what is left for the caller to
+/// record is returned — `None` when nothing is (accepted, or an earlier run
+/// claimed the attempt).
 pub async fn dial(
     state: &AppState,
     call: &CallRecord,
@@ -90,20 +94,31 @@ pub async fn dial(
         }));
     };
     let mut pacing = line.gate.lock().await;
-    let on_line = state.store.count_calls_on_line(channel_id).await?;
-    if on_line >= i64::from(settings.max_concurrent) {
-        return Err(JobError::Later {
-            after_ms: FULL_RETRY_MS,
-        });
-    }
-    if let Some(next) = pacing.next {
-        let wait = next.saturating_duration_since(Instant::now());
-        if wait > MAX_PACING_WAIT {
+    // Every line in use: wait here a moment for one to free (a read every
+    // few milliseconds) rather than hand the job back at once, which would
+    // cost the queue two writes per turn while a campaign waits.
+    let full_since = Instant::now();
+    loop {
+        let on_line = state.store.count_calls_on_line(channel_id).await? + i64::from(line.dials_under_way());
+        if on_line < i64::from(settings.max_concurrent) {
+            break;
+        }
+        if full_since.elapsed() >= MAX_FULL_WAIT {
             return Err(JobError::Later {
-                after_ms: i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
+                after_ms: FULL_RETRY_MS,
             });
         }
-        tokio::time::sleep(wait).await;
+        tokio::time::sleep(FULL_POLL).await;
+    }
+    // The attempt is claimed while it waits for its slot, so the claim's
+    // write never delays the originate past it; a wait longer than a moment
+    // goes back to the queue unclaimed.
+    let slot = pacing.next.map_or_else(Instant::now, |next| next.max(Instant::now()));
+    let wait = slot.saturating_duration_since(Instant::now());
+    if wait > MAX_PACING_WAIT {
+        return Err(JobError::Later {
+            after_ms: i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
+        });
     }
     if !state
         .store
@@ -112,7 +127,14 @@ pub async fn dial(
     {
         return Ok(None);
     }
-    pacing.next = Some(Instant::now() + interval(settings.max_cps));
+    tokio::time::sleep_until(slot.into()).await;
+    // Dials leave `1 / max_cps` apart: on time, slot after slot (no drift);
+    // late, counted from when this one leaves (never a burst to catch up).
+    pacing.next = Some(Instant::now().max(slot) + interval(settings.max_cps));
+    // The next dial may pass the gate now: this one holds a line from here
+    // until its acceptance is in the calls table.
+    let dialling = line.start_dial();
+    drop(pacing);
 
     let (_, content) = read(call)?;
     let ring_s = settings_of(&content).ring_timeout_ms / 1000;
@@ -136,7 +158,7 @@ pub async fn dial(
     let now = state.clock.now_ms();
     match &answer {
         Dialled::Accepted { provider_call_id } => {
-            // Recorded before the next dial counts the calls on the line.
+            // Recorded before this dial stops counting as under way.
             let accepted = Input::Provider {
                 attempt,
                 event: ProviderEvent::Accepted,
@@ -163,7 +185,7 @@ pub async fn dial(
         }
         Dialled::Unknown { .. } => {}
     }
-    drop(pacing);
+    drop(dialling);
     Ok((!matches!(answer, Dialled::Accepted { .. })).then_some(answer))
 }
 

@@ -99,9 +99,32 @@ pub(super) struct CallOf {
 pub(super) struct Line {
     pub workspace_id: String,
     pub settings: AsteriskSettings,
-    /// The channel's dials on this node, one at a time: counting the calls
-    /// up, pacing, originating and recording the acceptance.
+    /// The channel's dials on this node pass one at a time: counting the
+    /// calls up, waiting for the slot, claiming the attempt.
     pub gate: tokio::sync::Mutex<Pacing>,
+    /// Dials through the gate whose acceptance is not recorded yet: they
+    /// hold a line the calls table does not show yet.
+    pub dialling: std::sync::atomic::AtomicU32,
+}
+
+/// A dial through the gate, counted in [`Line::dialling`] until dropped.
+pub(super) struct Dialling<'a>(&'a Line);
+
+impl Line {
+    pub fn start_dial(&self) -> Dialling<'_> {
+        self.dialling.fetch_add(1, Ordering::AcqRel);
+        Dialling(self)
+    }
+
+    pub fn dials_under_way(&self) -> u32 {
+        self.dialling.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for Dialling<'_> {
+    fn drop(&mut self) {
+        self.0.dialling.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// When the channel may dial again (`max_cps`).
@@ -153,6 +176,7 @@ impl Link {
                     workspace_id,
                     settings,
                     gate: Default::default(),
+                    dialling: Default::default(),
                 }),
             };
             next.insert(channel_id, line);

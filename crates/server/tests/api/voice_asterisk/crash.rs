@@ -229,8 +229,16 @@ async fn kill_9_while_ivr_menus_play_ends_every_call_and_dials_none_twice() {
         "every call ends after the restart (killed with {in_menu:?}): {last:?}"
     );
     assert!(statuses.iter().all(|s| FINAL.contains(&s.as_str())), "{statuses:?}");
-    // No attempt reached the phone twice: one INVITE per call.
-    assert_eq!(invites, CALLS, "the phone got each call once");
+    // No attempt reached the phone twice: one INVITE per call, but for a
+    // call the kill caught between its claim and its dial, which ends not
+    // sent (unconfirmed) and is never dialled.
+    let never_dialled = statuses.iter().filter(|s| s.as_str() == "not_sent").count();
+    assert!(never_dialled <= 4, "at most one per dial loop: {statuses:?}");
+    assert_eq!(
+        invites + never_dialled,
+        CALLS,
+        "the phone got each call once: {statuses:?}"
+    );
     // And none is left up in Asterisk.
     let up: Vec<Value> = reqwest::Client::new()
         .get(format!("{}/channels", rig.ari_url))

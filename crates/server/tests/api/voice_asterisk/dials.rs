@@ -15,12 +15,7 @@ async fn an_attempt_is_originated_once_however_often_its_dial_job_runs() {
     let (_, ws) = channel(&app, &rig, &proxy.url, "PJSIP/{number}@listen").await;
     let dan = contact(&app, "+34600000005").await;
     let id = call(&app, &dan, "Hello").await;
-    // The decision to dial, which queues the attempt's dial job…
-    assert!(
-        recado_app::workers::run_once(&app.app_state, &Default::default(), "test")
-            .await
-            .unwrap()
-    );
+    // The send decided to dial and queued the attempt's dial job…
     assert_eq!(call_row(&app, &ws, &id).await.phase, "dialing");
     // …and the same job queued again, both run at once.
     let again = Task::VoiceDial {
@@ -67,11 +62,6 @@ async fn a_dial_claimed_before_a_crash_is_never_dialled_and_ends_unconfirmed() {
     let (_, ws) = channel(&app, &rig, &proxy.url, "PJSIP/{number}@listen").await;
     let eva = contact(&app, "+34600000006").await;
     let id = call(&app, &eva, "Hello").await;
-    assert!(
-        recado_app::workers::run_once(&app.app_state, &Default::default(), "test")
-            .await
-            .unwrap()
-    );
     // A node claimed the attempt and died before (or while) asking
     // Asterisk: whether the call was placed is unknown.
     let now = app.app_state.clock.now_ms();
