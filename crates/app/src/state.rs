@@ -28,4 +28,6 @@ pub struct AppState {
     pub asterisk: Arc<crate::voice::asterisk::AsteriskLinks>,
     /// Channel health noted by this node, written by its heartbeat.
     pub health: Arc<crate::channels::health::HealthBoard>,
+    /// This process as a node: its id names the holder of leases and keys.
+    pub node: Arc<crate::node::Node>,
 }

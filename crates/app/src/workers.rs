@@ -371,6 +371,7 @@ impl Workers {
         if let Err(e) = state.store.remove_node(&self.node, state.clock.now_ms()).await {
             tracing::error!(error = %e, "could not remove this node from the queue");
         }
+        state.node.release();
     }
 }
 
@@ -382,11 +383,10 @@ const RECONCILE_EVERY_MS: u64 = 60_000;
 /// `{node}:{n}`, which ties their leases to the node.
 pub fn spawn(state: &AppState, shutdown: watch::Receiver<bool>) -> Workers {
     let registry = Registry::builtin();
-    let node = recado_core::ids::new_id(recado_core::ids::IdKind::Node);
+    let node = state.node.id.clone();
     let mut loops = Vec::new();
-    if state.settings.workers == 0 {
-        return Workers { node, loops };
-    }
+    // Every node beats, workers or not: its heartbeat also tells the others
+    // that the idempotency keys it holds are still being handled.
     {
         let (state, node, mut shutdown) = (state.clone(), node.clone(), shutdown.clone());
         loops.push(tokio::spawn(async move {
@@ -404,6 +404,9 @@ pub fn spawn(state: &AppState, shutdown: watch::Receiver<bool>) -> Workers {
                 }
             }
         }));
+    }
+    if state.settings.workers == 0 {
+        return Workers { node, loops };
     }
     {
         // The workflow engine: due runs in batches, then due schedules.

@@ -30,9 +30,8 @@ impl Application {
     }
 
     pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
-        if settings.is_sqlite() {
-            std::fs::create_dir_all(&settings.data_dir)?;
-        }
+        // Before anything else: a second process on this data directory stops here.
+        let node = recado_app::node::Node::claim(&settings.data_dir)?;
         let store = Store::connect(settings.database_url.expose()).await?;
         store.migrate().await?;
         let first_start = bootstrap::first_start(&store, &settings, clock.as_ref()).await?;
@@ -59,7 +58,14 @@ impl Application {
             smpp: Default::default(),
             asterisk: Default::default(),
             health: Default::default(),
+            node: Arc::new(node),
         };
+        // Registered before the listener opens: a key claimed by this node
+        // is never taken for a dead one's.
+        state
+            .store
+            .start_node(&state.node.name, &state.node.id, state.clock.now_ms())
+            .await?;
         let listener = TcpListener::bind(state.settings.listen).await?;
         let port = listener.local_addr()?.port();
         let (shutdown, shutdown_rx) = watch::channel(false);

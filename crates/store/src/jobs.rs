@@ -224,6 +224,34 @@ impl Store {
         Ok(())
     }
 
+    /// Registers `node`, an instance of the node `base` (`{base}.{instance}`),
+    /// and counts the earlier instances of `base` as gone: a node restarted
+    /// after a crash replaces the process it was, so the leases and
+    /// idempotency keys that process held go to the living at once instead
+    /// of after its heartbeat ran out.
+    pub async fn start_node(&self, base: &str, node: &str, now: i64) -> Result<()> {
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE nodes SET heartbeat_at = 0 WHERE substr(id, 1, length($1) + 1) = $1 || '.' AND id <> $2",
+            )
+            .bind(base)
+            .bind(node)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO nodes (id, started_at, heartbeat_at) VALUES ($1, $2, $2) \
+                 ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+            )
+            .bind(node)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// A node that stops: its row goes, and any lease it still holds is
     /// released at once (the attempt counts).
     pub async fn remove_node(&self, node: &str, now: i64) -> Result<()> {

@@ -563,6 +563,42 @@ async fn a_node_that_stops_releases_its_leases_at_once() {
 }
 
 #[tokio::test]
+async fn a_restarted_node_releases_the_leases_of_the_process_it_replaces_at_once() {
+    let db = TestDatabase::new().await;
+    let store = db.store().await;
+    // Instants as a clock gives them (an earlier instance is marked as having
+    // beaten at the epoch).
+    let t = 1_700_000_000_000;
+    let first = store.enqueue_job(&job("msg_1", 0, 3), 0).await.unwrap();
+    store.enqueue_job(&job("msg_2", 0, 3), 0).await.unwrap();
+    store.start_node("node_a", "node_a.run1", t).await.unwrap();
+    store.start_node("node_ab", "node_ab.run1", t).await.unwrap();
+    for worker in ["node_a.run1:0", "node_ab.run1:0"] {
+        store
+            .claim_next(worker, None, t + 10, 60_000, Some(t))
+            .await
+            .unwrap()
+            .job
+            .unwrap();
+    }
+    // Killed, and started again a second later: its heartbeat is still fresh.
+    store.start_node("node_a", "node_a.run2", t + 1_000).await.unwrap();
+    let dead_before = Some(t + 1_000 - 20_000);
+    let claim = store
+        .claim_next("node_a.run2:0", None, t + 1_000, 60_000, dead_before)
+        .await
+        .unwrap();
+    let taken = claim.job.expect("the earlier run's job is worked again at once");
+    assert_eq!(taken.id, first);
+    // A node whose name only starts like the restarted one's keeps its job.
+    let next = store
+        .claim_next("node_a.run2:0", None, t + 1_000, 60_000, dead_before)
+        .await
+        .unwrap();
+    assert!(next.job.is_none());
+}
+
+#[tokio::test]
 async fn failed_jobs_retry_until_their_attempts_are_used_then_stay_visible_as_dead() {
     let db = TestDatabase::new().await;
     let store = db.store().await;

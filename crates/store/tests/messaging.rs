@@ -8,6 +8,7 @@ use recado_core::ids::{new_id, IdKind};
 use recado_core::jobs::{JobKind, Task};
 use recado_core::whatsapp::{SESSION_WINDOW_MS, TIER_WINDOW_MS};
 use recado_store::contacts::ContactWrite;
+use recado_store::idempotency::{Claim, Holder, KeyFinish};
 use recado_store::jobs::NewJob;
 use recado_store::links::ShortLink;
 use recado_store::messages::{
@@ -17,7 +18,7 @@ use recado_store::testing::TestDatabase;
 use recado_store::webhooks::IncomingWebhook;
 use recado_store::whatsapp::NewNotification;
 use recado_store::workspaces::Workspace;
-use recado_store::Store;
+use recado_store::{Store, StoreError};
 use std::collections::BTreeMap;
 
 struct Fixture {
@@ -370,41 +371,162 @@ async fn a_batch_of_webhooks_stores_each_delivery_once_with_one_job_across_state
     assert!(events.contains("evt_a0000") && events.contains("evt_b0999") && !events.contains("evt_b1000"));
 }
 
+fn alive(node: &str) -> Holder<'_> {
+    Holder { node, dead_before: 0 }
+}
+
 #[tokio::test]
 async fn idempotency_keys_return_the_first_request() {
     let f = fixture().await;
-    assert!(f
-        .store
-        .claim_idempotency(&f.ws, "k1", "hash-a", 0, 1_000)
-        .await
-        .unwrap()
-        .is_none());
-    let pending = f
-        .store
-        .claim_idempotency(&f.ws, "k1", "hash-a", 1, 1_000)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(pending.status_code, 0);
+    f.store.node_heartbeat("node_a.1", 0).await.unwrap();
+    let claim = |hash: &'static str, now: i64| {
+        let store = f.store.clone();
+        let ws = f.ws.clone();
+        async move {
+            store
+                .claim_idempotency(&ws, "k1", hash, alive("node_a.1"), now, 1_000)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(claim("hash-a", 0).await, Claim::Claimed);
+    let Claim::Earlier(pending) = claim("hash-a", 1).await else {
+        panic!("claimed twice")
+    };
+    assert_eq!((pending.status_code, pending.holder_alive), (0, true));
     f.store
-        .finish_idempotency(&f.ws, "k1", 202, "{\"id\":\"msg_1\"}")
+        .finish_idempotency(&f.ws, "k1", "node_a.1", 202, "{\"id\":\"msg_1\"}")
         .await
         .unwrap();
-    let done = f
-        .store
-        .claim_idempotency(&f.ws, "k1", "hash-b", 2, 1_000)
-        .await
-        .unwrap()
-        .unwrap();
+    let Claim::Earlier(done) = claim("hash-b", 2).await else {
+        panic!("claimed twice")
+    };
     assert_eq!((done.status_code, done.request_hash.as_str()), (202, "hash-a"));
-    assert!(
-        f.store
-            .claim_idempotency(&f.ws, "k1", "hash-b", 2_000, 1_000)
-            .await
-            .unwrap()
-            .is_none(),
+    assert_eq!(
+        claim("hash-b", 2_000).await,
+        Claim::Claimed,
         "expired keys are forgotten"
     );
+}
+
+#[tokio::test]
+async fn a_key_held_by_a_node_that_is_gone_is_taken_over_by_one_claimant() {
+    let f = fixture().await;
+    f.store.node_heartbeat("node_a.1", 0).await.unwrap();
+    f.store.node_heartbeat("node_b.1", 30_000).await.unwrap();
+    f.store.node_heartbeat("node_c.1", 30_000).await.unwrap();
+    let claim = |node: &'static str, hash: &'static str| {
+        let store = f.store.clone();
+        let ws = f.ws.clone();
+        let holder = Holder {
+            node,
+            dead_before: 10_000,
+        };
+        async move {
+            store
+                .claim_idempotency(&ws, "k1", hash, holder, 30_000, 86_400_000)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(claim("node_a.1", "hash-a").await, Claim::Claimed);
+    // node_a stopped beating at 0; anything older than 10 s is gone.
+    let Claim::Earlier(other_body) = claim("node_b.1", "hash-b").await else {
+        panic!("another body took the key")
+    };
+    assert_eq!(
+        other_body.request_hash, "hash-a",
+        "a key is only taken over for its own request"
+    );
+    assert_eq!(claim("node_b.1", "hash-a").await, Claim::Claimed);
+    let Claim::Earlier(held) = claim("node_c.1", "hash-a").await else {
+        panic!("taken over twice")
+    };
+    assert_eq!((held.holder.as_str(), held.holder_alive), ("node_b.1", true));
+    // The old holder can no longer answer under the key.
+    f.store
+        .finish_idempotency(&f.ws, "k1", "node_a.1", 202, "{}")
+        .await
+        .unwrap();
+    let Claim::Earlier(still) = claim("node_c.1", "hash-a").await else {
+        panic!()
+    };
+    assert_eq!(still.status_code, 0);
+}
+
+#[tokio::test]
+async fn a_key_finished_with_its_send_is_answered_again_even_when_its_node_is_gone() {
+    let f = fixture().await;
+    f.store.node_heartbeat("node_a.1", 0).await.unwrap();
+    let holder = Holder {
+        node: "node_a.1",
+        dead_before: 0,
+    };
+    f.store
+        .claim_idempotency(&f.ws, "k1", "hash-a", holder, 0, 86_400_000)
+        .await
+        .unwrap();
+    let mut tx = f.store.write().await.unwrap();
+    tx.finish_idempotency(&KeyFinish {
+        workspace_id: &f.ws,
+        key: "k1",
+        holder: "node_a.1",
+        status_code: 202,
+        response: "{\"id\":\"msg_1\"}",
+        message_id: "msg_1",
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let later = Holder {
+        node: "node_b.1",
+        dead_before: 50_000,
+    };
+    let Claim::Earlier(done) = f
+        .store
+        .claim_idempotency(&f.ws, "k1", "hash-a", later, 60_000, 86_400_000)
+        .await
+        .unwrap()
+    else {
+        panic!("a finished key was taken over")
+    };
+    assert_eq!((done.status_code, done.message_id.as_deref()), (202, Some("msg_1")));
+}
+
+#[tokio::test]
+async fn a_send_whose_key_was_taken_over_is_not_recorded() {
+    let f = fixture().await;
+    let gone = Holder {
+        node: "node_a.1",
+        dead_before: 0,
+    };
+    f.store
+        .claim_idempotency(&f.ws, "k1", "hash-a", gone, 0, 86_400_000)
+        .await
+        .unwrap();
+    f.store.node_heartbeat("node_b.1", 60_000).await.unwrap();
+    let taker = Holder {
+        node: "node_b.1",
+        dead_before: 50_000,
+    };
+    let taken = f
+        .store
+        .claim_idempotency(&f.ws, "k1", "hash-a", taker, 60_000, 86_400_000)
+        .await
+        .unwrap();
+    assert_eq!(taken, Claim::Claimed);
+    let mut tx = f.store.write().await.unwrap();
+    let late = tx
+        .finish_idempotency(&KeyFinish {
+            workspace_id: &f.ws,
+            key: "k1",
+            holder: "node_a.1",
+            status_code: 202,
+            response: "{}",
+            message_id: "msg_late",
+        })
+        .await;
+    assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
 }
 
 #[tokio::test]

@@ -46,6 +46,17 @@ impl ApiError {
     }
 
     /// Whether the hub failed (5xx) rather than refused what was asked.
+    /// The body this error is answered with.
+    pub fn into_body(self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message,
+                field: self.field,
+            },
+        }
+    }
+
     pub fn is_internal(&self) -> bool {
         self.status.is_server_error()
     }
@@ -119,14 +130,8 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code.to_string(),
-                message: self.message,
-                field: self.field,
-            },
-        };
-        (self.status, Json(body)).into_response()
+        let status = self.status;
+        (status, Json(self.into_body())).into_response()
     }
 }
 

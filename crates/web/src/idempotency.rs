@@ -1,4 +1,4 @@
-//! `Idempotency-Key` as a layer any API route can take: the same key and
+//! `Idempotency-Key` on `POST /api/v1/messages`: the same key and
 //! body within 24 h get the first response again, and the route does not run
 //! a second time; the key with another body is 409 `idempotency_key_reused`;
 //! a key whose first request is still being handled is 409
@@ -6,6 +6,13 @@
 //!
 //! A failure of the hub (5xx) is not stored: the key is released, so the
 //! client's retry runs the route again.
+//!
+//! A key names the node handling it. The send path finishes the key in the
+//! transaction that records the send (`recado_app::idempotency`), so a
+//! crash after that commit leaves the answer stored, never a second send;
+//! a key whose node died before any send was recorded is taken over by the
+//! next request with it, once that node is known gone (its restart, or its
+//! heartbeat running out on another node).
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -15,9 +22,11 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use recado_app::idempotency::KeyInHand;
 use recado_app::AppState;
-use recado_store::idempotency::IdempotencyRecord;
+use recado_store::idempotency::{Claim, Holder, IdempotencyRecord};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 /// How long a key is remembered.
 const TTL_MS: i64 = 24 * 3600 * 1000;
@@ -57,15 +66,26 @@ pub async fn idempotent(State(state): State<AppState>, caller: Caller, mut req: 
     }
     let hash = hex::encode(Sha256::digest(&body));
     let now = state.clock.now_ms();
+    let holder = Holder {
+        node: &state.node.id,
+        dead_before: now - recado_app::workers::NODE_DEAD_AFTER_MS,
+    };
     match state
         .store
-        .claim_idempotency(&caller.workspace_id, &key, &hash, now, TTL_MS)
+        .claim_idempotency(&caller.workspace_id, &key, &hash, holder, now, TTL_MS)
         .await
     {
         Err(e) => ApiError::from(e).into_response(),
-        Ok(Some(earlier)) => answer_again(earlier, &hash),
-        Ok(None) => {
-            let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+        Ok(Claim::Earlier(earlier)) => answer_again(earlier, &hash),
+        Ok(Claim::Claimed) => {
+            let in_hand = KeyInHand {
+                workspace_id: caller.workspace_id.clone(),
+                key: key.clone(),
+                holder: state.node.id.clone(),
+                answer: Arc::new(crate::messages::routes::answer_for),
+            };
+            let route = next.run(Request::from_parts(parts, Body::from(body)));
+            let response = recado_app::idempotency::scope(in_hand, route).await;
             keep(&state, &caller.workspace_id, &key, response).await
         }
     }
@@ -106,7 +126,7 @@ fn answer_again(earlier: IdempotencyRecord, hash: &str) -> Response {
 async fn keep(state: &AppState, workspace_id: &str, key: &str, response: Response) -> Response {
     let status = response.status();
     if status.is_server_error() {
-        let _ = state.store.release_idempotency(workspace_id, key).await;
+        let _ = state.store.release_idempotency(workspace_id, key, &state.node.id).await;
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -115,7 +135,7 @@ async fn keep(state: &AppState, workspace_id: &str, key: &str, response: Respons
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,
         Err(e) => {
-            let _ = state.store.release_idempotency(workspace_id, key).await;
+            let _ = state.store.release_idempotency(workspace_id, key, &state.node.id).await;
             return ApiError::internal(format!("the response to store could not be read: {e}")).into_response();
         }
     };
@@ -123,7 +143,7 @@ async fn keep(state: &AppState, workspace_id: &str, key: &str, response: Respons
     let text = String::from_utf8_lossy(&bytes);
     if let Err(e) = state
         .store
-        .finish_idempotency(workspace_id, key, status.as_u16(), &text)
+        .finish_idempotency(workspace_id, key, &state.node.id, status.as_u16(), &text)
         .await
     {
         return ApiError::from(e).into_response();

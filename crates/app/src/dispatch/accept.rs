@@ -6,14 +6,19 @@
 //! ([`crate::webhook_writer`]).
 
 use crate::error::{AppError, AppResult};
+use crate::idempotency::KeyInHand;
 use crate::messages::prepared::{Prepared, Written};
 use recado_core::clock::Clock;
+use recado_store::idempotency::KeyFinish;
 use recado_store::{OutboundRow, Store, StoreError};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Notify};
 
 struct Request {
     prepared: Prepared,
+    /// The idempotency key of the request that made the send, finished in
+    /// the send's own transaction.
+    key: Option<KeyInHand>,
     reply: oneshot::Sender<AppResult<Written>>,
 }
 
@@ -41,7 +46,8 @@ impl SendWriter {
                     }
                 }
                 let now = clock.now_ms();
-                let sends: Vec<Prepared> = batch.iter().map(|r| r.prepared.clone()).collect();
+                let sends: Vec<(Prepared, Option<KeyInHand>)> =
+                    batch.iter().map(|r| (r.prepared.clone(), r.key.clone())).collect();
                 let result = write_together(&store, sends, now).await;
                 match result {
                     Ok(written) => {
@@ -53,7 +59,7 @@ impl SendWriter {
                     // written again on its own.
                     Err(_) => {
                         for request in batch.drain(..) {
-                            let result = write_together(&store, vec![request.prepared], now)
+                            let result = write_together(&store, vec![(request.prepared, request.key)], now)
                                 .await
                                 .map(|mut w| w.remove(0))
                                 .map_err(AppError::from);
@@ -67,11 +73,13 @@ impl SendWriter {
         SendWriter { tx }
     }
 
-    /// Records `prepared` durably (queued with its send job, or refused).
+    /// Records `prepared` durably (queued with its send job, or refused),
+    /// finishing the idempotency key of the request being handled, if any.
     pub async fn write(&self, prepared: Prepared) -> AppResult<Written> {
         let (reply, answer) = oneshot::channel();
+        let key = crate::idempotency::in_hand();
         self.tx
-            .send(Request { prepared, reply })
+            .send(Request { prepared, key, reply })
             .await
             .map_err(|_| AppError::internal("send writer stopped"))?;
         answer
@@ -83,14 +91,22 @@ impl SendWriter {
 /// Writes `sends` in one transaction: plain queued sends many rows per
 /// statement, the others (refusals, WhatsApp conversations to admit) one by
 /// one. Returns what was written, in order.
-async fn write_together(store: &Store, sends: Vec<Prepared>, now: i64) -> Result<Vec<Written>, StoreError> {
+async fn write_together(
+    store: &Store,
+    sends: Vec<(Prepared, Option<KeyInHand>)>,
+    now: i64,
+) -> Result<Vec<Written>, StoreError> {
     let asked = std::time::Instant::now();
     let mut tx = store.write().await?;
     let began = std::time::Instant::now();
     let mut written: Vec<Option<Written>> = Vec::with_capacity(sends.len());
     let mut rows: Vec<OutboundRow> = Vec::new();
     let mut row_slots: Vec<usize> = Vec::new();
-    for prepared in sends {
+    let mut keys: Vec<(usize, KeyInHand)> = Vec::new();
+    for (prepared, key) in sends {
+        if let Some(key) = key {
+            keys.push((written.len(), key));
+        }
         let plain = match prepared {
             Prepared::Queued(send) => match send.into_outbound_row() {
                 Ok(row) => Ok(row),
@@ -108,17 +124,31 @@ async fn write_together(store: &Store, sends: Vec<Prepared>, now: i64) -> Result
         }
     }
     tx.queue_outbound_many(&mut rows, now).await?;
+    let queued_rows = rows.len();
+    for (slot, row) in row_slots.into_iter().zip(rows) {
+        written[slot] = Some(Written::Queued(row.message));
+    }
+    for (slot, key) in keys {
+        let Some(w) = &written[slot] else { continue };
+        let (status_code, response) = (key.answer)(w);
+        tx.finish_idempotency(&KeyFinish {
+            workspace_id: &key.workspace_id,
+            key: &key.key,
+            holder: &key.holder,
+            status_code,
+            response: &response,
+            message_id: w.message().id.as_ref(),
+        })
+        .await?;
+    }
     let wrote = std::time::Instant::now();
     tx.commit().await?;
     tracing::debug!(
-        rows = rows.len(),
+        rows = queued_rows,
         wait_ms = (began - asked).as_secs_f64() * 1e3,
         write_ms = (wrote - began).as_secs_f64() * 1e3,
         commit_ms = wrote.elapsed().as_secs_f64() * 1e3,
         "accept transaction"
     );
-    for (slot, row) in row_slots.into_iter().zip(rows) {
-        written[slot] = Some(Written::Queued(row.message));
-    }
     Ok(written.into_iter().flatten().collect())
 }

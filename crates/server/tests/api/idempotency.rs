@@ -4,8 +4,31 @@
 //! `idempotency_key_in_use`. (The WhatsApp side: `whatsapp.rs`.)
 
 use crate::common::{spawn_app, TestApp};
+use recado_store::idempotency::{Claim, Holder};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+
+/// Claims `key` for `body` as node `node` would.
+async fn claim(app: &TestApp, workspace: &str, key: &str, body: &[u8], node: &str) -> Claim {
+    let now = app.app_state.clock.now_ms();
+    let holder = Holder {
+        node,
+        dead_before: now - recado_app::workers::NODE_DEAD_AFTER_MS,
+    };
+    let hash = hex::encode(Sha256::digest(body));
+    app.app_state
+        .store
+        .claim_idempotency(workspace, key, &hash, holder, now, 24 * 3600 * 1000)
+        .await
+        .unwrap()
+}
+
+async fn workspace_of(app: &TestApp) -> String {
+    app.get("/api/v1/workspace").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
 
 /// An SMS sandbox channel and a contact, subscribed when `subscribed`.
 async fn setup(subscribed: bool) -> (TestApp, String) {
@@ -96,21 +119,10 @@ async fn a_key_whose_first_request_is_still_being_handled_is_in_use() {
         .as_str()
         .unwrap()
         .to_string();
-    // The first request holds the key: claimed, no response stored yet.
-    let now = app.app_state.clock.now_ms();
-    let claimed = app
-        .app_state
-        .store
-        .claim_idempotency(
-            &workspace,
-            "slow-1",
-            &hex::encode(Sha256::digest(&body)),
-            now,
-            24 * 3600 * 1000,
-        )
-        .await
-        .unwrap();
-    assert_eq!(claimed, None);
+    // The first request holds the key on this running node: claimed, no
+    // response stored yet.
+    let claimed = claim(&app, &workspace, "slow-1", &body, &app.app_state.node.id).await;
+    assert_eq!(claimed, Claim::Claimed);
     let r = app
         .send(
             app.client
@@ -123,6 +135,40 @@ async fn a_key_whose_first_request_is_still_being_handled_is_in_use() {
         .await;
     assert_eq!((r.status, r.code()), (409, "idempotency_key_in_use"));
     assert_eq!(sms_timeline(&app, &ana).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_key_left_by_a_node_that_is_gone_is_taken_over_and_its_message_sent_once() {
+    let (app, ana) = setup(true).await;
+    let body = json!({"channel": "sms", "contact_id": ana, "text": "Oi"});
+    let workspace = workspace_of(&app).await;
+    // A node that crashed while handling the key: it has no heartbeat.
+    let bytes = serde_json::to_vec(&body).unwrap();
+    assert_eq!(
+        claim(&app, &workspace, "crashed-1", &bytes, "node_gone.run1").await,
+        Claim::Claimed
+    );
+    let retried = post_with_key(&app, "crashed-1", &body).await;
+    assert_eq!(retried.status, 202, "{}", retried.body);
+    let again = post_with_key(&app, "crashed-1", &body).await;
+    assert_eq!(again.body["id"], retried.body["id"]);
+    assert_eq!(sms_timeline(&app, &ana).await, vec!["SMS_QUEUED"]);
+}
+
+#[tokio::test]
+async fn a_send_stores_its_answer_under_its_key_in_the_transaction_that_records_it() {
+    let (app, ana) = setup(true).await;
+    let body = json!({"channel": "sms", "contact_id": ana, "text": "Oi"});
+    let sent = post_with_key(&app, "recorded-1", &body).await;
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    let workspace = workspace_of(&app).await;
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let Claim::Earlier(kept) = claim(&app, &workspace, "recorded-1", &bytes, "node_other.run1").await else {
+        panic!("the key was free again")
+    };
+    assert_eq!(kept.message_id.as_deref(), sent.body["id"].as_str());
+    assert_eq!(kept.status_code, 202);
+    assert_eq!(serde_json::from_str::<Value>(&kept.response).unwrap(), sent.body);
 }
 
 #[tokio::test]

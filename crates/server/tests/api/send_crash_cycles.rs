@@ -76,9 +76,11 @@ struct Answers {
     split: Vec<(String, String, String)>,
     /// Keys whose request got no answer: the hub died.
     unanswered: Vec<Send>,
-    /// Keys answered 409 `idempotency_key_in_use`: the first request with
-    /// the key was cut off by the crash, its fate unknown to the client.
+    /// Keys answered 409 `idempotency_key_in_use` (and not accepted since):
+    /// a key a crash left held, which the restarted hub should have freed.
     in_use: HashSet<String>,
+    /// Sends to try again (answered `in use`).
+    retry: Vec<Send>,
     /// Anything else: key, status, body.
     refused: Vec<(String, u16, String)>,
 }
@@ -129,6 +131,7 @@ fn start_clients(
                         }
                         Ok((409, text)) if text.contains("idempotency_key_in_use") => {
                             answers.in_use.insert(send.key.clone());
+                            answers.retry.push(send);
                         }
                         Ok((status, text)) => answers.refused.push((send.key.clone(), status, text)),
                         // The hub is gone: this client stops.
@@ -185,7 +188,8 @@ async fn reconcile_after_the_grace(db: &TestDatabase, data_dir: &std::path::Path
 /// Twilio-style provider, WhatsApp templates through the Cloud API), each
 /// followed by a restart on the same database: no provider receives a
 /// message twice (by the hub's own message id, and by the send's key across
-/// the clients' idempotent retries), no key makes two messages, and once the
+/// the clients' idempotent retries), no key makes two messages nor stays
+/// `in use` after the restart, and once the
 /// providers' callbacks are in and the hub has reconciled what it could not
 /// know, every send is settled — `delivered` when the provider took it,
 /// `failed` when it never did — none `queued`, none `uncertain`.
@@ -253,7 +257,12 @@ async fn ten_kill_9s_mid_burst_leave_no_send_duplicated_queued_or_uncertain_on_s
     let mut cut_short = 0;
     for cycle in 0..CYCLES {
         // The sends the last crash left unanswered go again, with their keys.
-        let mut sends = std::mem::take(&mut answers.lock().unwrap().unanswered);
+        let mut sends = {
+            let mut answers = answers.lock().unwrap();
+            let mut again = std::mem::take(&mut answers.unanswered);
+            again.append(&mut answers.retry);
+            again
+        };
         let retried = sends.len();
         sends.extend(burst(cycle, &contacts));
         let before = taken();
@@ -286,7 +295,12 @@ async fn ten_kill_9s_mid_burst_leave_no_send_duplicated_queued_or_uncertain_on_s
         "only {cut_short} crashes came before the providers had the whole burst"
     );
     // The last crash's unanswered sends, once more.
-    let last = std::mem::take(&mut answers.lock().unwrap().unanswered);
+    let last = {
+        let mut answers = answers.lock().unwrap();
+        let mut again = std::mem::take(&mut answers.unanswered);
+        again.append(&mut answers.retry);
+        again
+    };
     for c in start_clients(&client, &base, last, &answers) {
         c.await.unwrap();
     }
@@ -350,6 +364,11 @@ async fn ten_kill_9s_mid_burst_leave_no_send_duplicated_queued_or_uncertain_on_s
     );
     assert!(answers.split.is_empty(), "one key, two messages: {:?}", answers.split);
     assert!(answers.unanswered.is_empty(), "sends never answered");
+    assert!(
+        answers.in_use.is_empty(),
+        "keys a crash left held, answered `in use` after the restart: {:?}",
+        answers.in_use
+    );
 
     // The hub: one message per key, the one its 202 named.
     let mut by_key: HashMap<String, Vec<&Value>> = HashMap::new();

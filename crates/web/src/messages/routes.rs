@@ -8,10 +8,13 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use recado_app::error::AppError;
+use recado_app::messages::prepared::Written;
 use recado_app::messages::request::{send_requested, MessageInput};
 use recado_app::AppState;
 use recado_core::consent::Channel;
 use recado_core::delivery::MessageStatus;
+use recado_store::messages::MessageRecord;
 use serde::Deserialize;
 
 /// The routes; a send takes an `Idempotency-Key` (see `crate::idempotency`).
@@ -43,8 +46,12 @@ pub async fn create_message(
     let input: MessageInput = parse_json(&body)?;
     let ws = workspace_of(&state, &caller).await?;
     let record = send_requested(&state, &ws, input).await?;
-    // A send is answered as it was recorded: queued, with that one event
-    // (reading it back would cost a query per send).
+    Ok((StatusCode::ACCEPTED, Json(as_recorded(record))))
+}
+
+/// A send is answered as it was recorded: queued, with that one event
+/// (reading it back would cost a query per send).
+fn as_recorded(record: MessageRecord) -> MessageView {
     let queued = recado_store::messages::MessageEvent {
         id: String::new(),
         message_id: record.id.to_string(),
@@ -52,7 +59,24 @@ pub async fn create_message(
         at: record.created_at,
         details: "{}".into(),
     };
-    Ok((StatusCode::ACCEPTED, Json(message_view(record, vec![queued]))))
+    message_view(record, vec![queued])
+}
+
+/// The answer `create_message` gives for what the send path wrote: status
+/// and body, stored under the request's idempotency key in the send's own
+/// transaction.
+pub fn answer_for(written: &Written) -> (u16, String) {
+    match written {
+        Written::Queued(record) => (
+            StatusCode::ACCEPTED.as_u16(),
+            serde_json::to_string(&as_recorded(record.clone())).unwrap_or_default(),
+        ),
+        Written::Refused(_, refusal) => {
+            let error = ApiError::from(AppError::from(refusal.clone()));
+            let status = error.status.as_u16();
+            (status, serde_json::to_string(&error.into_body()).unwrap_or_default())
+        }
+    }
 }
 
 #[derive(Deserialize, Debug, utoipa::IntoParams)]
