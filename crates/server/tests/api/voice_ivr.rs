@@ -3,7 +3,8 @@
 //! SMS, the opt-out key, a wrong key, retries, and workflow branches on the
 //! call's events.
 
-use crate::common::{spawn_app, TestApp};
+use crate::common::web::Web;
+use crate::common::{spawn_app, spawn_app_with, TestApp};
 use crate::voice_calls::narration;
 use crate::workflows::{active_workflow, enrol};
 use serde_json::{json, Value};
@@ -304,4 +305,63 @@ async fn an_ivr_campaign_counts_answered_calls_keys_and_reasons() {
     assert_eq!(stats["keys"], json!({"2": 1, "9": 1}), "{stats}");
     assert_eq!(stats["not_delivered_by_code"], json!({"busy": 1}), "{stats}");
     assert_eq!(stats["unsubscribed"], 1, "{stats}");
+}
+
+/// The page of a workflow's IVR campaign whose calls pressed 2, 2 and 9,
+/// as an admin sees it.
+async fn ivr_campaign_page() -> String {
+    let app = spawn_app_with(|s| s.admin_password = Some(recado::config::Secret::new("ivr-page-password"))).await;
+    channels(&app).await;
+    let mut callees = Vec::new();
+    for phone in ["+5511900000012", "+5511900001012", "+5511900000019"] {
+        callees.push(callee(&app, phone).await);
+    }
+    let workflow = active_workflow(&app, ivr_workflow(ivr())).await;
+    enrol(&app, &workflow, &callees.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    app.run_jobs().await;
+    let r = app.get("/api/v1/campaigns?channel=voice").await;
+    let id = r.body["items"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{}", r.body))
+        .to_string();
+    let mut web = Web::new(&app.base);
+    web.sign_in("admin@localhost", "ivr-page-password").await;
+    let (status, page) = web.get(&format!("/campaigns/{id}")).await;
+    assert_eq!(status, 200);
+    page
+}
+
+#[tokio::test]
+async fn an_ivr_campaigns_page_lists_the_keys_pressed_by_key() {
+    let page = ivr_campaign_page().await;
+    let table = &page[page.find("id=\"keys-pressed\"").expect("the keys table")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert!(
+        table.contains("<tr data-key=\"2\"><td>Key 2</td><td class=\"num\">2</td></tr>"),
+        "{table}"
+    );
+    assert!(
+        table.contains("<tr data-key=\"9\"><td>Key 9</td><td class=\"num\">1</td></tr>"),
+        "{table}"
+    );
+}
+
+#[tokio::test]
+async fn a_voice_campaigns_page_counts_answered_calls_and_no_clicks_parts_or_conversations() {
+    let page = ivr_campaign_page().await;
+    assert!(
+        page.contains("<li data-counter=\"calls_answered\"><span class=\"value\">3</span>"),
+        "{page}"
+    );
+    for absent in ["clicked", "clicked_unique", "parts", "conversations"] {
+        assert!(!page.contains(&format!("data-counter=\"{absent}\"")), "{absent} shown");
+    }
+}
+
+#[tokio::test]
+async fn a_campaigns_recipients_are_listed_by_name_linking_to_their_contact() {
+    let page = ivr_campaign_page().await;
+    let table = &page[page.find("<h2>Recipients</h2>").expect("the recipients")..];
+    assert_eq!(table.matches(">Ana</a>").count(), 3, "{table}");
+    assert!(table.contains("<a href=\"/contacts/ct_"), "{table}");
 }

@@ -1012,3 +1012,37 @@ async fn the_contact_page_in_the_browser_listens_and_sends_a_voice_message() {
     both_widths(&b, "voice-contact-timeline", 1000, "#timeline-panel").await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn the_campaign_page_in_the_browser_lists_the_keys_pressed_in_its_calls() {
+    let app = app().await;
+    // Sandbox phones …12 and …19 answer and press 2 and 9.
+    let two = voice_contact(&app, "+5511900000012").await;
+    for (contact, phone) in [(two.clone(), None), (String::new(), Some("+5511900000019"))] {
+        let contact = match phone {
+            None => contact,
+            Some(phone) => {
+                let id = app.contact(json!({"firstname": "Rui", "mobilephone": phone})).await;
+                app.subscribe(&id, "voice").await;
+                id
+            }
+        };
+        let r = app
+            .post(
+                "/api/v1/messages",
+                json!({"channel": "voice", "contact_id": contact, "campaign": "Recall",
+                       "voice": {"narration": {"kind": "tts", "language": "pt-BR", "text": "Tecle 2 para confirmar."}}}),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.body);
+    }
+    app.run_jobs().await;
+    let campaigns = app.get("/api/v1/campaigns?channel=voice").await;
+    let id = campaigns.body["items"][0]["id"].as_str().unwrap().to_string();
+    let Some(b) = browser(&app, false).await else { return };
+    b.goto(&format!("{}/campaigns/{id}", app.base)).await;
+    b.wait_for("#keys-pressed tr[data-key='2']").await;
+    assert_eq!(b.text_of("#keys-pressed tr[data-key='9'] td.num").await, "1");
+    both_widths(&b, "voice-campaign-keys", 1100, "#keys-pressed").await;
+    b.close().await;
+}

@@ -119,6 +119,9 @@ pub struct Counter {
 
 pub struct RecipientRow {
     pub contact_id: String,
+    /// The contact's name (or number) as lists show it; empty when the
+    /// contact was erased.
+    pub name: String,
     pub phone: String,
     pub state: &'static str,
     pub reason: String,
@@ -157,9 +160,11 @@ struct CampaignPage {
     broadcast: Option<BroadcastBox>,
 }
 
-fn counters(s: &Stats) -> Vec<Counter> {
+/// The counters a campaign of `channel` can have: calls have no links,
+/// parts or conversations, but answered calls.
+fn counters(s: &Stats, channel: Channel) -> Vec<Counter> {
     let rate = |r: Option<f64>, of: &str| Some(format!("{} of {of}", percent(r)));
-    vec![
+    let all = vec![
         Counter {
             label: "Recipients",
             key: "recipients",
@@ -226,7 +231,21 @@ fn counters(s: &Stats) -> Vec<Counter> {
             value: s.conversations,
             rate: None,
         },
-    ]
+        Counter {
+            label: "Calls answered",
+            key: "calls_answered",
+            value: s.calls_answered,
+            rate: None,
+        },
+    ];
+    let shown = |key: &str| match key {
+        "clicked_unique" | "clicked" => channel != Channel::Voice,
+        "parts" => channel == Channel::Sms,
+        "conversations" => channel == Channel::Whatsapp,
+        "calls_answered" => channel == Channel::Voice,
+        _ => true,
+    };
+    all.into_iter().filter(|c| shown(c.key)).collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -282,6 +301,15 @@ pub async fn page(
         })
         .flatten();
     let time = |t: Option<i64>| t.map(|t| local_time(t, &tz)).unwrap_or_default();
+    // The names of the page's contacts, in one read.
+    let ids: Vec<&str> = rows.iter().filter_map(|r| r.contact_id.as_deref()).collect();
+    let names: std::collections::HashMap<String, String> = state
+        .store
+        .contacts_by_ids(&ws, &ids)
+        .await?
+        .iter()
+        .map(|c| (c.id.to_string(), super::contact_page::display_name(c)))
+        .collect();
     let recipients = rows
         .into_iter()
         .map(|r| RecipientRow {
@@ -298,6 +326,11 @@ pub async fn page(
             sent: time(r.sent_at),
             delivered: time(r.delivered_at),
             clicked: time(r.clicked_at),
+            name: r
+                .contact_id
+                .as_ref()
+                .and_then(|id| names.get(id).cloned())
+                .unwrap_or_default(),
             contact_id: r.contact_id.unwrap_or_default(),
             phone: r.recipient.unwrap_or_default(),
         })
@@ -329,7 +362,7 @@ pub async fn page(
     let stats = &c.stats;
     html(CampaignPage {
         chrome: Chrome::build(&state, &user, &c.campaign.name, "").await?,
-        counters: counters(stats),
+        counters: counters(stats, c.campaign.channel),
         chart: chart::svg(&points),
         bucket: if bucket == Bucket::Day { "day" } else { "hour" },
         not_sent: stats.not_sent_by_reason.clone().into_iter().collect(),
