@@ -262,6 +262,23 @@ impl Store {
         }))
     }
 
+    /// Calls their provider took (its id of the call known) that have had
+    /// no news since `before`: their provider's final report may have been
+    /// lost while no node was listening. Oldest first.
+    pub async fn calls_placed_without_news(&self, before: i64, limit: i64) -> Result<Vec<CallRecord>> {
+        let sql = format!(
+            "SELECT {CALL_COLUMNS} FROM calls WHERE phase IN ('placed', 'answered') AND updated_at < $1 \
+             AND provider_call_id IS NOT NULL ORDER BY updated_at LIMIT $2"
+        );
+        Ok(on_reader!(self, |pool| {
+            sqlx::query_as::<_, CallRecord>(&sql)
+                .bind(before)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
     /// The calls of some messages of a workspace.
     pub async fn calls_of_messages(&self, workspace_id: &str, message_ids: &[&str]) -> Result<Vec<CallRecord>> {
         if message_ids.is_empty() {

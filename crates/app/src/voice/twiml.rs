@@ -279,6 +279,33 @@ pub async fn status(state: &AppState, call: &CallRecord, attempt: u32, params: &
     Ok(())
 }
 
+/// A call the provider took that has had no news for a while: its record
+/// at the provider (`GET …/Calls/{Sid}.json`) is asked for, and when it says
+/// the call is over, its events are fed as the lost status callback would
+/// have fed them. A call still ringing or in progress is left to its
+/// callbacks (and, failing them, to its timer). Returns whether it ended.
+pub async fn reconcile(state: &AppState, call: &CallRecord, settings: &HttpSettings) -> AppResult<bool> {
+    let Some(sid) = call.provider_call_id.clone() else {
+        return Ok(false);
+    };
+    let info = client(state, settings)
+        .fetch_call(&CallSid(sid))
+        .await
+        .map_err(|e| AppError::internal(format!("the provider's record of the call could not be read: {e}")))?;
+    if !info.status.is_final() {
+        return Ok(false);
+    }
+    let (current, _) = read(call)?;
+    for event in info.events() {
+        let input = Input::Provider {
+            attempt: current.attempt,
+            event,
+        };
+        feed(state, &call.workspace_id, &call.message_id, input, None).await?;
+    }
+    Ok(true)
+}
+
 /// The call's `Url`: the provider asks for the first document of an answered
 /// call, which proves the answer.
 pub async fn document(

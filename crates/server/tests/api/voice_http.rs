@@ -706,3 +706,53 @@ async fn voice_http_a_retried_call_is_dialled_again_at_its_next_attempts_urls() 
     );
     assert_eq!(events.last().unwrap()["details"]["attempts"], 2);
 }
+
+#[tokio::test]
+async fn voice_http_a_call_whose_final_callback_was_lost_is_settled_from_the_providers_record() {
+    // The hub's public URL leads nowhere: every callback of the provider is
+    // lost, as when it posts while no node is up.
+    let app = spawn_app_with(|s| s.public_url = format!("http://127.0.0.1:{}", free_port())).await;
+    let runner = TwimlRunner::start().await;
+    app.channel(
+        "voice_http",
+        "Calls",
+        json!({"base_url": runner.base_url(), "account_sid": runner.account_sid(),
+               "auth_token": runner.auth_token(), "caller_ids": [CALLER_ID]}),
+    )
+    .await;
+    let ana = app.contact(json!({"firstname": "Ana", "mobilephone": PHONE})).await;
+    app.subscribe(&ana, "voice").await;
+    runner.script(PHONE, Script::busy());
+    let r = app
+        .post(
+            "/api/v1/messages",
+            json!({"channel": "voice", "contact_id": ana, "voice": {"narration": narration("Olá.")}}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    app.run_jobs().await;
+    let sid = runner.calls()[0].sid.clone();
+    runner.finished(&sid, WAIT).await;
+    let m = app.get(&format!("/api/v1/messages/{id}")).await.body;
+    assert_eq!(
+        (m["status"].as_str(), m["provider_message_id"].as_str()),
+        (Some("sent"), Some(sid.as_str()))
+    );
+
+    app.clock.advance(chrono::Duration::milliseconds(
+        recado_app::voice::reconcile::SILENT_AFTER_MS + 1_000,
+    ));
+    recado_app::voice::reconcile::run(&app.app_state).await.unwrap();
+    let m = app.get(&format!("/api/v1/messages/{id}")).await.body;
+    assert_eq!(
+        (m["status"].as_str(), m["error"]["code"].as_str()),
+        (Some("not_delivered"), Some("busy")),
+        "{m}"
+    );
+    let events = timeline(&app, &ana).await;
+    assert_eq!(
+        kinds(&events, "VOICE_"),
+        ["VOICE_QUEUED", "VOICE_SENT", "VOICE_NOT_DELIVERED"]
+    );
+}
