@@ -26,6 +26,7 @@ pub mod links;
 pub mod locks;
 pub mod messages;
 pub mod outbound;
+pub mod pacing;
 pub mod segments;
 pub mod testing;
 pub mod timeline;

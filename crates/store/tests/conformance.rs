@@ -11,6 +11,7 @@ use recado_core::whatsapp::TemplateStatus;
 use recado_store::consent::{ChangeContext, ChangeError, ChangeOutcome};
 use recado_store::contacts::{ContactQuery, ContactWrite};
 use recado_store::jobs::{NewJob, DEAD, DONE, QUEUED};
+use recado_store::pacing::Slot;
 use recado_store::testing::TestDatabase;
 use recado_store::workspaces::{User, Workspace};
 use recado_store::{Store, StoreError};
@@ -596,6 +597,49 @@ async fn a_restarted_node_releases_the_leases_of_the_process_it_replaces_at_once
         .await
         .unwrap();
     assert!(next.job.is_none());
+}
+
+#[tokio::test]
+async fn nodes_reserving_slots_of_one_account_get_them_one_interval_apart() {
+    let db = TestDatabase::new().await;
+    // Two nodes: two stores on the same database.
+    let (a, b) = (db.store().await, db.store().await);
+    let mut got = Vec::new();
+    for (i, store) in [&a, &b, &a, &b].into_iter().enumerate() {
+        got.push(
+            store
+                .reserve_slot("voice:ch_1", 1_000 + i as i64, 250, 2_000)
+                .await
+                .unwrap(),
+        );
+    }
+    let at = |t| Slot::Reserved { at: t };
+    assert_eq!(got, vec![at(1_000), at(1_250), at(1_500), at(1_750)]);
+    // Another account has its own slots; an idle account starts at once.
+    assert_eq!(
+        a.reserve_slot("voice:ch_2", 1_000, 250, 2_000).await.unwrap(),
+        at(1_000)
+    );
+    assert_eq!(
+        b.reserve_slot("voice:ch_1", 9_000, 250, 2_000).await.unwrap(),
+        at(9_000)
+    );
+}
+
+#[tokio::test]
+async fn a_slot_further_than_the_caller_waits_is_left_free() {
+    let db = TestDatabase::new().await;
+    let store = db.store().await;
+    for _ in 0..9 {
+        store.reserve_slot("voice:ch_1", 0, 250, 2_000).await.unwrap();
+    }
+    // The next slot is at 2 250: 250 ms past what the caller waits.
+    let far = store.reserve_slot("voice:ch_1", 0, 250, 2_000).await.unwrap();
+    assert_eq!(far, Slot::TooFar { retry_after_ms: 250 });
+    assert_eq!(
+        store.reserve_slot("voice:ch_1", 250, 250, 2_000).await.unwrap(),
+        Slot::Reserved { at: 2_250 }
+    );
 }
 
 #[tokio::test]

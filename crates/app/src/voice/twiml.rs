@@ -24,9 +24,10 @@
 //! preview plays; they are rendered before the call is placed, so no
 //! request of the provider waits for the speech engine.
 //!
-//! Pacing: the channel's `max_cps` is kept by this node — each dial reserves
-//! the next free slot of its channel (1 / `max_cps` seconds apart) and waits
-//! for it when it is near, or goes back to the queue when it is not.
+//! Pacing: the channel's `max_cps` is kept by every node together — each dial
+//! reserves the next free slot of its channel (1 / `max_cps` seconds apart)
+//! in the database (`Store::reserve_slot`) and waits for it when it is near,
+//! or goes back to the queue when it is not.
 
 use super::engine::{feed, read, settings_of, Fed};
 use super::jobs::Dialled;
@@ -43,9 +44,8 @@ use recado_core::voice::definition::{IvrDefinition, Narration};
 use recado_core::voice::ivr::{KeyAction, MenuStatus, Reaction};
 use recado_core::voice::Key;
 use recado_store::calls::CallRecord;
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use recado_store::pacing::Slot;
+use std::time::Duration;
 
 /// `Content-Type` of the documents the hub answers with.
 pub const CONTENT_TYPE: &str = "application/xml";
@@ -56,7 +56,7 @@ pub const DEFAULT_NO_INPUT_S: u32 = 5;
 pub const TRANSFER_RING_S: u32 = 30;
 /// The longest a dial waits for its pacing slot before going back to the
 /// queue.
-const MAX_PACING_WAIT: Duration = Duration::from_secs(2);
+const MAX_PACING_WAIT_MS: i64 = 2_000;
 
 /// The requests the provider makes about a call, each at its own path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,11 +164,20 @@ pub async fn dial(state: &AppState, call: &CallRecord, attempt: u32, settings: &
     for narration in narrations(&content) {
         narration_url(state, narration).await?;
     }
-    match reserve(&call.channel_id, settings.max_cps, Instant::now()) {
-        Ok(wait) => tokio::time::sleep(wait).await,
-        Err(far) => {
+    // Real time, not the hub's clock: the rate is the provider's, kept in
+    // seconds as they pass (nodes' clocks agree to NTP's precision).
+    let now = wall_ms();
+    let interval_ms = 1000 / i64::from(settings.max_cps.max(1));
+    let key = format!("voice:{}", call.channel_id);
+    match state
+        .store
+        .reserve_slot(&key, now, interval_ms, MAX_PACING_WAIT_MS)
+        .await?
+    {
+        Slot::Reserved { at } => tokio::time::sleep(Duration::from_millis((at - now).max(0) as u64)).await,
+        Slot::TooFar { retry_after_ms } => {
             return Ok(DialStep::Later {
-                after_ms: i64::try_from(far.as_millis()).unwrap_or(i64::MAX).max(1),
+                after_ms: retry_after_ms,
             })
         }
     }
@@ -222,25 +231,11 @@ fn narrations(content: &CallContent) -> Vec<&Narration> {
     }
 }
 
-/// The next free dial slot of each channel on this node.
-fn slots() -> &'static Mutex<HashMap<String, Instant>> {
-    static SLOTS: OnceLock<Mutex<HashMap<String, Instant>>> = OnceLock::new();
-    SLOTS.get_or_init(Default::default)
-}
-
-/// Takes the channel's next dial slot when it is at most
-/// [`MAX_PACING_WAIT`] away and says how long to wait for it; otherwise
-/// leaves it free and says when to try again.
-fn reserve(channel_id: &str, max_cps: u32, now: Instant) -> Result<Duration, Duration> {
-    let interval = Duration::from_secs(1) / max_cps.max(1);
-    let mut slots = slots().lock().unwrap_or_else(|e| e.into_inner());
-    let next = slots.get(channel_id).copied().unwrap_or(now).max(now);
-    let wait = next - now;
-    if wait > MAX_PACING_WAIT {
-        return Err(wait - MAX_PACING_WAIT);
-    }
-    slots.insert(channel_id.to_string(), next + interval);
-    Ok(wait)
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
 }
 
 /// Hangs attempt's call up at the provider. A call the provider never named
@@ -530,23 +525,5 @@ mod tests {
             urls.gather(3),
             "https://hub.example/webhooks/voice/ch1/gather/msg1?attempt=2&play=3"
         );
-    }
-
-    #[test]
-    fn dials_of_a_channel_are_paced_one_slot_per_1_over_max_cps() {
-        let now = Instant::now();
-        let channel = "paced-channel";
-        assert_eq!(reserve(channel, 4, now), Ok(Duration::ZERO));
-        assert_eq!(reserve(channel, 4, now), Ok(Duration::from_millis(250)));
-        assert_eq!(reserve(channel, 4, now), Ok(Duration::from_millis(500)));
-        // Another channel has its own slots.
-        assert_eq!(reserve("other-channel", 4, now), Ok(Duration::ZERO));
-        // Far slots are not taken: the dial goes back to the queue.
-        for _ in 0..6 {
-            let _ = reserve(channel, 4, now);
-        }
-        assert!(reserve(channel, 4, now).is_err());
-        // Later, the slots are free again.
-        assert_eq!(reserve(channel, 4, now + Duration::from_secs(10)), Ok(Duration::ZERO));
     }
 }
