@@ -1,5 +1,5 @@
 //! Narrations rendered per second by the local speech engine (espeak-ng,
-//! resampled by sox to 8 kHz WAV), as calls need them: personalised texts,
+//! resampled in process to 8 kHz WAV), as calls need them: personalised texts,
 //! each one new, rendered `SPEECH_BENCH_CONCURRENCY` at a time; then the
 //! cost of a cached narration (a call to a contact whose narration was
 //! already rendered).

@@ -7,5 +7,6 @@
 //! provider requests.
 
 pub mod asterisk;
+mod resample;
 pub mod speech;
 pub mod twiml;

@@ -1,6 +1,8 @@
-//! Narrations spoken by espeak-ng (Debian's `espeak-ng`) and resampled by
-//! sox for the telephone network: 8 kHz, mono, 16-bit PCM WAV, the format
-//! Asterisk plays without transcoding and TwiML providers fetch.
+//! Narrations spoken by espeak-ng (Debian's `espeak-ng`) and resampled in
+//! process (rubato, band-limited) for the telephone network: 8 kHz, mono,
+//! 16-bit PCM WAV, the format Asterisk plays without transcoding and TwiML
+//! providers fetch. One short process per rendering: espeak-ng writes its
+//! 22,050 Hz speech to a pipe, the hub does the rest.
 //!
 //! Every rendering is cached on disk by a hash of the voice, the sample rate
 //! and the final text (tokens already filled), so a narration said to many
@@ -9,7 +11,7 @@
 //! concurrent renderings of one narration never expose half a file.
 
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
@@ -32,16 +34,14 @@ pub enum SpeechError {
 pub struct Speech {
     cache_dir: PathBuf,
     espeak: PathBuf,
-    sox: PathBuf,
 }
 
 impl Speech {
-    /// A renderer caching under `cache_dir`, with `espeak-ng` and `sox` from the PATH.
+    /// A renderer caching under `cache_dir`, with `espeak-ng` from the PATH.
     pub fn new(cache_dir: impl Into<PathBuf>) -> Speech {
         Speech {
             cache_dir: cache_dir.into(),
             espeak: "espeak-ng".into(),
-            sox: "sox".into(),
         }
     }
 
@@ -58,38 +58,29 @@ impl Speech {
             return Ok(path);
         }
         tokio::fs::create_dir_all(&self.cache_dir).await?;
+        let spoken = self.speak(voice, text).await?;
+        // Resampling is a few milliseconds of CPU: off the async threads.
+        let wav = tokio::task::spawn_blocking(move || telephone_wav(&spoken))
+            .await
+            .map_err(|e| SpeechError::Failed(e.to_string()))??;
         let unique = format!("{}.{}", std::process::id(), rand::random::<u64>());
-        let spoken = path.with_extension(format!("{unique}.22k.wav"));
-        let resampled = path.with_extension(format!("{unique}.wav.part"));
-        let result = self.speak(voice, text, &spoken).await;
-        let result = match result {
-            Ok(()) if tokio::fs::try_exists(&spoken).await? => self.resample(&spoken, &resampled).await,
-            // Nothing to say (a text of tokens left empty): a moment of silence.
-            Ok(()) => tokio::fs::write(&resampled, silence_wav(SILENCE_MS))
-                .await
-                .map_err(SpeechError::from),
-            Err(e) => Err(e),
-        };
-        let _ = tokio::fs::remove_file(&spoken).await;
-        if let Err(e) = result {
-            let _ = tokio::fs::remove_file(&resampled).await;
-            return Err(e);
-        }
-        tokio::fs::rename(&resampled, &path).await?;
+        let part = path.with_extension(format!("{unique}.wav.part"));
+        tokio::fs::write(&part, wav).await?;
+        tokio::fs::rename(&part, &path).await?;
         Ok(path)
     }
 
     /// espeak-ng reads the text on standard input, so no text is ever taken
-    /// for an option, and writes a WAV file at its own rate (22,050 Hz).
-    async fn speak(&self, voice: &str, text: &str, out: &Path) -> Result<(), SpeechError> {
+    /// for an option, and writes a WAV stream at its own rate (22,050 Hz) to
+    /// standard output.
+    async fn speak(&self, voice: &str, text: &str) -> Result<Vec<u8>, SpeechError> {
         let mut child = Command::new(&self.espeak)
             .arg("-v")
             .arg(voice)
-            .arg("-w")
-            .arg(out)
+            .arg("--stdout")
             .arg("--stdin")
             .stdin(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
@@ -103,27 +94,51 @@ impl Speech {
                 String::from_utf8_lossy(&output.stderr).trim().to_string(),
             ));
         }
-        Ok(())
+        Ok(output.stdout)
     }
+}
 
-    async fn resample(&self, from: &Path, to: &Path) -> Result<(), SpeechError> {
-        let output = Command::new(&self.sox)
-            .arg(from)
-            .args(["-t", "wav", "-r"])
-            .arg(TELEPHONE_RATE.to_string())
-            .args(["-c", "1", "-b", "16", "-e", "signed-integer"])
-            .arg(to)
-            .kill_on_drop(true)
-            .output()
-            .await
-            .map_err(|e| SpeechError::Engine(format!("{}: {e}", self.sox.display())))?;
-        if !output.status.success() {
-            return Err(SpeechError::Failed(
-                String::from_utf8_lossy(&output.stderr).trim().to_string(),
-            ));
-        }
-        Ok(())
+/// The telephone WAV of espeak-ng's output; a moment of silence when it
+/// said nothing (a text of tokens left empty).
+fn telephone_wav(spoken: &[u8]) -> Result<Vec<u8>, SpeechError> {
+    if spoken.is_empty() {
+        return Ok(silence_wav(SILENCE_MS));
     }
+    let reader = hound::WavReader::new(std::io::Cursor::new(spoken))
+        .map_err(|e| SpeechError::Failed(format!("the speech engine wrote no WAV: {e}")))?;
+    let spec = reader.spec();
+    if spec.channels != 1 || spec.bits_per_sample != 16 || spec.sample_format != hound::SampleFormat::Int {
+        return Err(SpeechError::Failed(format!("unexpected speech format {spec:?}")));
+    }
+    // A stream's header announces more samples than it holds: read what is there.
+    let samples: Vec<i16> = reader.into_samples::<i16>().map_while(Result::ok).collect();
+    if samples.is_empty() {
+        return Ok(silence_wav(SILENCE_MS));
+    }
+    let resampled = super::resample::mono(&samples, spec.sample_rate, TELEPHONE_RATE)
+        .map_err(|e| SpeechError::Failed(format!("resampling: {e}")))?;
+    Ok(pcm_wav(TELEPHONE_RATE, &resampled))
+}
+
+/// A mono 16-bit PCM WAV file of `samples` at `rate`.
+fn pcm_wav(rate: u32, samples: &[i16]) -> Vec<u8> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = std::io::Cursor::new(Vec::with_capacity(44 + samples.len() * 2));
+    {
+        let mut writer = hound::WavWriter::new(&mut out, spec).expect("writing to memory");
+        let mut pcm = writer.get_i16_writer(samples.len() as u32);
+        for s in samples {
+            pcm.write_sample(*s);
+        }
+        pcm.flush().expect("writing to memory");
+        writer.finalize().expect("writing to memory");
+    }
+    out.into_inner()
 }
 
 /// How long the silence of a narration with nothing to say lasts.
@@ -231,13 +246,12 @@ mod tests {
         let present = std::process::Command::new("espeak-ng")
             .arg("--version")
             .output()
-            .is_ok()
-            && std::process::Command::new("sox").arg("--version").output().is_ok();
+            .is_ok();
         if !present {
             assert_ne!(
                 std::env::var("CI").as_deref(),
                 Ok("true"),
-                "espeak-ng and sox are required (scripts/install-test-deps installs them)"
+                "espeak-ng is required (scripts/install-test-deps installs it)"
             );
         }
         present
