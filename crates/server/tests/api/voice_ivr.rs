@@ -356,6 +356,7 @@ async fn a_voice_campaigns_page_counts_answered_calls_and_no_clicks_parts_or_con
     for absent in ["clicked", "clicked_unique", "parts", "conversations"] {
         assert!(!page.contains(&format!("data-counter=\"{absent}\"")), "{absent} shown");
     }
+    assert!(!page.contains("<th>Clicked</th>"), "a clicks column for calls");
 }
 
 #[tokio::test]

@@ -1044,5 +1044,6 @@ async fn the_campaign_page_in_the_browser_lists_the_keys_pressed_in_its_calls() 
     b.wait_for("#keys-pressed tr[data-key='2']").await;
     assert_eq!(b.text_of("#keys-pressed tr[data-key='9'] td.num").await, "1");
     both_widths(&b, "voice-campaign-keys", 1100, "#keys-pressed").await;
+    both_widths(&b, "voice-campaign-chart", 1100, "svg.chart").await;
     b.close().await;
 }

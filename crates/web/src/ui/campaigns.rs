@@ -363,7 +363,7 @@ pub async fn page(
     html(CampaignPage {
         chrome: Chrome::build(&state, &user, &c.campaign.name, "").await?,
         counters: counters(stats, c.campaign.channel),
-        chart: chart::svg(&points),
+        chart: chart::svg(&points, c.campaign.channel == Channel::Voice),
         bucket: if bucket == Bucket::Day { "day" } else { "hour" },
         not_sent: stats.not_sent_by_reason.clone().into_iter().collect(),
         not_delivered: stats.not_delivered_by_code.clone().into_iter().collect(),

@@ -1,5 +1,6 @@
 //! A campaign's chart over time, drawn on the server as SVG: one line each
-//! for sent, delivered and clicked per bucket, with its axes and a legend,
+//! for sent, delivered and clicked per bucket (calls, which have no links:
+//! sent, answered and not answered), with its axes and a legend,
 //! readable without JavaScript (and with a table of the same figures for
 //! screen readers).
 
@@ -13,13 +14,20 @@ const RIGHT: f64 = 12.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 36.0;
 
-/// The series drawn, with their CSS class and legend label.
-const SERIES: [(&str, &str); 3] = [("sent", "Sent"), ("delivered", "Delivered"), ("clicked", "Clicked")];
+/// The series drawn for messages, with their CSS class and legend label.
+const MESSAGE_SERIES: [(&str, &str); 3] = [("sent", "Sent"), ("delivered", "Delivered"), ("clicked", "Clicked")];
+/// The series drawn for calls: a delivered call is an answered one.
+const CALL_SERIES: [(&str, &str); 3] = [
+    ("sent", "Sent"),
+    ("delivered", "Answered"),
+    ("not_delivered", "Not answered"),
+];
 
 fn value(p: &Point, series: &str) -> i64 {
     match series {
         "sent" => p.sent,
         "delivered" => p.delivered,
+        "not_delivered" => p.not_delivered,
         _ => p.clicked,
     }
 }
@@ -37,18 +45,24 @@ fn axis_max(max: i64) -> i64 {
     }
 }
 
-/// The chart of `points` (bucket start label, figures), oldest first.
-pub fn svg(points: &[(String, Point)]) -> String {
+/// The chart of `points` (bucket start label, figures), oldest first, of
+/// messages or (`calls`) of calls.
+pub fn svg(points: &[(String, Point)], calls: bool) -> String {
+    let (series_drawn, title) = if calls {
+        (CALL_SERIES, "Sent, answered and not answered over time")
+    } else {
+        (MESSAGE_SERIES, "Sent, delivered and clicked over time")
+    };
     let mut out = String::new();
     let _ = write!(
         out,
-        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg"><title id="chart-title">Sent, delivered and clicked over time</title>"#
+        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg"><title id="chart-title">{title}</title>"#
     );
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let max = points
         .iter()
-        .flat_map(|(_, p)| SERIES.iter().map(move |(s, _)| value(p, s)))
+        .flat_map(|(_, p)| series_drawn.iter().map(move |(s, _)| value(p, s)))
         .max()
         .unwrap_or(0);
     let top = axis_max(max);
@@ -101,7 +115,7 @@ pub fn svg(points: &[(String, Point)]) -> String {
             escape(&points[i].0)
         );
     }
-    for (series, label) in SERIES {
+    for (series, label) in series_drawn {
         let path: Vec<String> = points
             .iter()
             .enumerate()
@@ -122,9 +136,9 @@ pub fn svg(points: &[(String, Point)]) -> String {
         }
     }
     // Legend.
-    for (n, (series, label)) in SERIES.iter().enumerate() {
+    for (n, (series, label)) in series_drawn.iter().enumerate() {
         #[allow(clippy::cast_precision_loss)]
-        let lx = LEFT + 8.0 + 96.0 * n as f64;
+        let lx = LEFT + 8.0 + 110.0 * n as f64;
         let _ = write!(
             out,
             r#"<rect class="swatch {series}" x="{lx:.1}" y="2" width="10" height="10"/><text class="legend" x="{:.1}" y="11">{label}</text>"#,
@@ -167,7 +181,7 @@ mod tests {
             ("10:00".to_string(), point(20, 18, 5)),
             ("11:00".to_string(), point(5, 5, 1)),
         ];
-        let svg = svg(&points);
+        let svg = svg(&points, false);
         for series in ["sent", "delivered", "clicked"] {
             assert_eq!(svg.matches(&format!("<polyline class=\"series {series}\"")).count(), 1);
             assert_eq!(svg.matches(&format!("<circle class=\"dot {series}\"")).count(), 3);
@@ -177,17 +191,34 @@ mod tests {
 
     #[test]
     fn the_highest_figure_reaches_the_top_of_the_axis_when_it_is_round() {
-        let svg = svg(&[("a".to_string(), point(20, 0, 0)), ("b".to_string(), point(10, 0, 0))]);
+        let svg = svg(
+            &[("a".to_string(), point(20, 0, 0)), ("b".to_string(), point(10, 0, 0))],
+            false,
+        );
         assert!(svg.contains(&format!("{LEFT:.1},{TOP:.1}")), "{svg}");
     }
 
     #[test]
     fn an_empty_campaign_says_nothing_was_sent() {
-        assert!(svg(&[]).contains("Nothing sent yet"));
+        assert!(svg(&[], false).contains("Nothing sent yet"));
     }
 
     #[test]
     fn labels_are_escaped() {
-        assert!(svg(&[("<b>".to_string(), point(1, 1, 1))]).contains("&lt;b&gt;"));
+        assert!(svg(&[("<b>".to_string(), point(1, 1, 1))], false).contains("&lt;b&gt;"));
+    }
+
+    #[test]
+    fn a_calls_chart_draws_answered_and_not_answered_calls_and_no_clicks() {
+        let p = Point {
+            sent: 4,
+            delivered: 3,
+            not_delivered: 1,
+            ..Point::default()
+        };
+        let svg = svg(&[("09:00".to_string(), p)], true);
+        assert!(svg.contains("<polyline class=\"series not_delivered\""), "{svg}");
+        assert!(svg.contains(">Answered<") && svg.contains(">Not answered<"), "{svg}");
+        assert!(!svg.contains("clicked") && !svg.contains("Clicked"), "{svg}");
     }
 }
