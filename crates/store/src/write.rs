@@ -21,6 +21,9 @@ const ROWS_PER_STATEMENT: usize = 500;
 pub struct WriteTx {
     pub(crate) tx: Tx,
     pub(crate) dialect: Dialect,
+    /// The shard of the campaign counters this transaction adds to, once
+    /// chosen (see `campaigns::tally`).
+    pub(crate) count_shard: Option<i16>,
 }
 
 pub(crate) enum Tx {
@@ -62,7 +65,11 @@ impl WriteTx {
     /// A transaction already open on one backend, to go on writing through
     /// the composable steps.
     pub(crate) fn wrap(tx: impl Into<Tx>, dialect: Dialect) -> WriteTx {
-        WriteTx { tx: tx.into(), dialect }
+        WriteTx {
+            tx: tx.into(),
+            dialect,
+            count_shard: None,
+        }
     }
 }
 
@@ -76,6 +83,7 @@ impl Store {
         Ok(WriteTx {
             tx,
             dialect: self.dialect(),
+            count_shard: None,
         })
     }
 }

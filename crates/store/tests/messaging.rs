@@ -689,3 +689,56 @@ async fn a_write_transaction_commits_many_jobs_and_links_in_few_statements() {
     assert_eq!(f.store.jobs(Some(&f.ws), None, None, 5_000).await.unwrap().len(), 1_200);
     assert!(f.store.short_link("c01099").await.unwrap().is_some());
 }
+
+/// Two sends of one campaign reported `sent` in two open transactions.
+async fn sent_in_open_transaction(store: &Store, id: &str) -> recado_store::WriteTx {
+    let mut tx = store.write().await.unwrap();
+    tx.update_delivery(id, 20, |_| {
+        Some(DeliveryUpdate {
+            status: Some(OutboundStatus::Sent),
+            events: vec![("sent".into(), serde_json::json!({}))],
+            timeline: vec![("WHATSAPP_SENT".into(), serde_json::json!({}))],
+            ..Default::default()
+        })
+    })
+    .await
+    .unwrap();
+    tx
+}
+
+#[tokio::test]
+async fn events_of_one_campaign_counted_in_concurrent_transactions_do_not_wait_for_each_other() {
+    let f = fixture().await;
+    // SQLite has one writer: its transactions never run side by side.
+    if f.store.kind() != recado_store::BackendKind::Postgres {
+        return;
+    }
+    let mut ids = Vec::new();
+    for at in [10, 11] {
+        let mut m = message(&f, "out", None, at);
+        m.campaign = Some("Spring".into());
+        m.campaign_source = Some(recado_core::campaigns::Source::Api);
+        record(&f.store, &m, None, None, None).await.unwrap();
+        ids.push(m.id);
+    }
+    let first = sent_in_open_transaction(&f.store, &ids[0]).await;
+    let second = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        sent_in_open_transaction(&f.store, &ids[1]),
+    )
+    .await
+    .expect("the second send's counters do not wait for the first transaction's commit");
+    first.commit().await.unwrap();
+    second.commit().await.unwrap();
+    let campaign = f.store.message(&f.ws, &ids[0]).await.unwrap().campaign_id.unwrap();
+    let sent: i64 = f
+        .store
+        .campaign_counters(&f.ws, &[campaign.as_str()])
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(_, counter, _)| counter == "sent")
+        .map(|(_, _, n)| n)
+        .sum();
+    assert_eq!(sent, 2, "the statistics sum every shard");
+}

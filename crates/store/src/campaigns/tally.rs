@@ -5,15 +5,21 @@
 //! [`recado_core::campaigns::effect_of`]; this module only writes it.
 
 use crate::messages::{MessageRecord, MESSAGE_COLUMNS};
-use crate::write::on_tx;
+use crate::write::{on_tx, Tx};
 use crate::{Result, WriteTx};
 use recado_core::campaigns::{effect_of, hour_of, Counter, MessageFacts, Milestone, Source, REPLY_WINDOW_MS};
 use recado_core::delivery::Direction;
 use recado_core::ids::{new_id, IdKind};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU32, Ordering};
 
-/// Rows per multi-row upsert (7 values a row).
+/// Rows per multi-row upsert (8 values a row).
 const ROWS: usize = 500;
+
+/// Rows each counter is spread over on PostgreSQL (migration 0023), and the
+/// round that hands them out to transactions.
+const SHARDS: u32 = 16;
+static NEXT_SHARD: AtomicU32 = AtomicU32::new(0);
 
 /// An event about a message, as the timeline records it.
 pub(crate) struct CampaignEvent<'a> {
@@ -232,14 +238,30 @@ impl WriteTx {
         Ok(stamped)
     }
 
+    /// The shard this transaction adds its counters to, the same for all
+    /// of them (its rows are locked in key order). On PostgreSQL the next
+    /// of a round, so concurrent transactions of one campaign add to
+    /// different rows instead of waiting for each other's commit; always 0
+    /// on SQLite, whose single writer has nobody to wait for.
+    fn count_shard(&mut self) -> i16 {
+        *self.count_shard.get_or_insert_with(|| match self.tx {
+            Tx::Sqlite(_) => 0,
+            Tx::Postgres(_) => (NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS) as i16,
+        })
+    }
+
     /// Adds counters, many per statement, in key order (concurrent
     /// transactions lock the same rows in the same order).
     async fn add_counts(&mut self, counts: Counts) -> Result<()> {
         let rows: Vec<(CountKey, i64)> = counts.0.into_iter().filter(|(_, n)| *n != 0).collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let shard = self.count_shard();
         for chunk in rows.chunks(ROWS) {
             on_tx!(self, |conn| {
                 let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO campaign_counts (workspace_id, campaign_id, hour, channel, sender, counter, n) ",
+                    "INSERT INTO campaign_counts (workspace_id, campaign_id, hour, channel, sender, counter, shard, n) ",
                 );
                 q.push_values(chunk, |mut b, ((ws, campaign, hour, channel, sender, counter), n)| {
                     b.push_bind(ws)
@@ -248,10 +270,11 @@ impl WriteTx {
                         .push_bind(channel)
                         .push_bind(sender)
                         .push_bind(counter)
+                        .push_bind(shard)
                         .push_bind(*n);
                 });
                 q.push(
-                    " ON CONFLICT (workspace_id, campaign_id, hour, channel, sender, counter) \
+                    " ON CONFLICT (workspace_id, campaign_id, hour, channel, sender, counter, shard) \
                      DO UPDATE SET n = campaign_counts.n + excluded.n",
                 );
                 q.build().execute(&mut *conn).await?;

@@ -129,7 +129,10 @@ async fn key_pressed(
             .any(|c| matches!(c, Command::Ivr(Reaction::Run { .. } | Reaction::WrongKey { .. })))
     });
     if let (true, Some(menu)) = (taken, before.menu) {
-        barge_in(&link.client, channel, menu.plays).await;
+        // Stopped beside the queue: the key is recorded, and the events of
+        // the other calls in this queue need not wait for Asterisk's answer.
+        let (client, channel) = (link.client.clone(), channel.clone());
+        tokio::spawn(async move { barge_in(&client, &channel, menu.plays).await });
     }
     Ok(())
 }
