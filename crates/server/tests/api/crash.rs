@@ -2,29 +2,24 @@
 //! SIGKILL in the middle of a burst of contact writes, restarted on the same
 //! database, and every write that got its 201 must still be there.
 
-use crate::common::process::{free_port, start_node, temp_data_dir, wait_healthy};
+use crate::common::process::{temp_data_dir, wait_healthy, HubBinary};
+use crate::common::remote::Remote;
 use recado_store::testing::TestDatabase;
-use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "rcd_crash_test_token_0123456789abcdef";
 
-fn start(db: &TestDatabase, data_dir: &std::path::Path, port: u16) -> Child {
-    start_node(&db.url, data_dir, port, TOKEN, &[])
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_during_a_burst_of_contact_writes_loses_no_acknowledged_write() {
     let db = TestDatabase::new().await;
-    let data_dir = temp_data_dir("recado-crash");
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
+    let binary = HubBinary::new(&db, temp_data_dir("recado-crash"), TOKEN);
+    let (data_dir, base) = (binary.data_dir.clone(), binary.base.clone());
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let mut server = start(&db, &data_dir, port);
+    let mut server = binary.start();
     wait_healthy(&client, &base).await;
 
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -60,7 +55,7 @@ async fn kill_9_during_a_burst_of_contact_writes_loses_no_acknowledged_write() {
     let acked = acknowledged.lock().unwrap().clone();
     assert!(acked.len() >= 200, "the burst acknowledged only {} writes", acked.len());
 
-    let mut server = start(&db, &data_dir, port);
+    let mut server = binary.start();
     wait_healthy(&client, &base).await;
     let mut missing = Vec::new();
     for id in &acked {
@@ -86,50 +81,8 @@ async fn kill_9_during_a_burst_of_contact_writes_loses_no_acknowledged_write() {
     );
 }
 
-async fn api(client: &reqwest::Client, base: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
-    let r = client
-        .post(format!("{base}{path}"))
-        .bearer_auth(TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{path}: {}", r.status());
-    r.json().await.unwrap_or_default()
-}
-
-async fn get(client: &reqwest::Client, base: &str, path: &str) -> serde_json::Value {
-    let r = client
-        .get(format!("{base}{path}"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{path}: {}", r.status());
-    r.json().await.unwrap()
-}
-
-/// Every item of a paged list.
-async fn all_pages(client: &reqwest::Client, base: &str, path: &str) -> Vec<serde_json::Value> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let mut url = format!("{path}{sep}limit=500");
-        if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
-        }
-        let page = get(client, base, &url).await;
-        items.extend(page["items"].as_array().unwrap().iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => return items,
-        }
-    }
-}
-
-async fn node_successes(client: &reqwest::Client, base: &str, workflow: &str, node: &str) -> i64 {
-    let perf = get(client, base, &format!("/api/v1/workflows/{workflow}/performance")).await;
+async fn node_successes(remote: &Remote, workflow: &str, node: &str) -> i64 {
+    let perf = remote.get(&format!("/api/v1/workflows/{workflow}/performance")).await;
     perf["nodes"]
         .as_array()
         .unwrap()
@@ -150,38 +103,32 @@ async fn node_successes(client: &reqwest::Client, base: &str, workflow: &str, no
 async fn kill_9_during_a_ten_thousand_contact_workflow_run_sends_each_message_once() {
     const CONTACTS: usize = 10_000;
     let db = TestDatabase::new().await;
-    let data_dir = temp_data_dir("recado-crash-workflow");
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
+    let binary = HubBinary::new(&db, temp_data_dir("recado-crash-workflow"), TOKEN);
+    let (data_dir, base) = (binary.data_dir.clone(), binary.base.clone());
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
         .build()
         .unwrap();
-    let mut server = start(&db, &data_dir, port);
+    let mut server = binary.start();
     wait_healthy(&client, &base).await;
-    api(
-        &client,
-        &base,
-        "/api/v1/channels",
-        serde_json::json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
-    )
-    .await;
+    let remote = binary.remote(&client);
+    remote
+        .post(
+            "/api/v1/channels",
+            serde_json::json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
+        )
+        .await;
     let began = Instant::now();
     let progress = |what: &str| eprintln!("{:>6.1} s  {what}", began.elapsed().as_secs_f64());
-    crate::common::remote::Remote::new(&base, TOKEN)
-        .import_subscribed(CONTACTS)
-        .await;
+    remote.import_subscribed(CONTACTS).await;
     progress("imported and subscribed");
-    let segment = api(
-        &client,
-        &base,
-        "/api/v1/segments",
-        serde_json::json!({"name": "SMS", "filter": {"subscription": "sms", "op": "eq", "value": "subscribed"}}),
-    )
-    .await;
-    let wf = api(
-        &client,
-        &base,
+    let segment = remote
+        .post(
+            "/api/v1/segments",
+            serde_json::json!({"name": "SMS", "filter": {"subscription": "sms", "op": "eq", "value": "subscribed"}}),
+        )
+        .await;
+    let wf = remote.post(
         "/api/v1/workflows",
         serde_json::json!({"name": "Crash", "definition": {
             "triggers": [{"type": "segment", "segment_id": segment["id"]}], "start": "send", "nodes": {
@@ -192,20 +139,15 @@ async fn kill_9_during_a_ten_thousand_contact_workflow_run_sends_each_message_on
     )
     .await;
     let id = wf["id"].as_str().unwrap().to_string();
-    api(
-        &client,
-        &base,
-        &format!("/api/v1/workflows/{id}/publish"),
-        serde_json::json!({}),
-    )
-    .await;
-    api(
-        &client,
-        &base,
-        &format!("/api/v1/workflows/{id}/activate"),
-        serde_json::json!({"enrol_existing": true}),
-    )
-    .await;
+    remote
+        .post(&format!("/api/v1/workflows/{id}/publish"), serde_json::json!({}))
+        .await;
+    remote
+        .post(
+            &format!("/api/v1/workflows/{id}/activate"),
+            serde_json::json!({"enrol_existing": true}),
+        )
+        .await;
     // Kill the hub once the provider has received a tenth of the sends, so
     // the crash lands while sends are being submitted.
     let outbox_path = data_dir.join("sandbox").join("sms.jsonl");
@@ -218,8 +160,8 @@ async fn kill_9_during_a_ten_thousand_contact_workflow_run_sends_each_message_on
     while received_lines() < CONTACTS / 10 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let sent_before = node_successes(&client, &base, &id, "send").await;
-    let perf = get(&client, &base, &format!("/api/v1/workflows/{id}/performance")).await;
+    let sent_before = node_successes(&remote, &id, "send").await;
+    let perf = remote.get(&format!("/api/v1/workflows/{id}/performance")).await;
     let ended_before = perf["completed"].as_i64().unwrap_or(0);
     server.kill().expect("SIGKILL");
     server.wait().ok();
@@ -236,7 +178,7 @@ async fn kill_9_during_a_ten_thousand_contact_workflow_run_sends_each_message_on
         "the crash came after every send; nothing was tested"
     );
 
-    let mut server = start(&db, &data_dir, port);
+    let mut server = binary.start();
     wait_healthy(&client, &base).await;
     progress("restarted");
     // Leases of the killed node run out; every run then finishes. A send the
@@ -244,7 +186,7 @@ async fn kill_9_during_a_ten_thousand_contact_workflow_run_sends_each_message_on
     // sends no receipt for it: its run ends by the wait's timeout.
     let deadline = Instant::now() + Duration::from_secs(300);
     let completed = loop {
-        let perf = get(&client, &base, &format!("/api/v1/workflows/{id}/performance")).await;
+        let perf = remote.get(&format!("/api/v1/workflows/{id}/performance")).await;
         let completed = perf["completed"].as_i64().unwrap_or(0);
         if completed as usize == CONTACTS || Instant::now() > deadline {
             break completed;
@@ -255,7 +197,7 @@ async fn kill_9_during_a_ten_thousand_contact_workflow_run_sends_each_message_on
     // Runs whose wait timed out may end before their send left the queue:
     // wait until no send is left queued.
     let messages = loop {
-        let messages = all_pages(&client, &base, "/api/v1/messages?channel=sms").await;
+        let messages = remote.all_pages("/api/v1/messages?channel=sms").await;
         if messages.iter().all(|m| m["status"] != "queued") || Instant::now() > deadline {
             break messages;
         }
@@ -328,22 +270,21 @@ async fn kill_9_during_a_twenty_thousand_send_burst_loses_no_accepted_send_and_s
     const CONTACTS: usize = 1_000;
     const SENDS: usize = 20_000;
     let db = TestDatabase::new().await;
-    let data_dir = temp_data_dir("recado-crash-sends");
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
+    let binary = HubBinary::new(&db, temp_data_dir("recado-crash-sends"), TOKEN);
+    let (data_dir, base) = (binary.data_dir.clone(), binary.base.clone());
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
         .build()
         .unwrap();
-    let mut server = start(&db, &data_dir, port);
+    let mut server = binary.start();
     wait_healthy(&client, &base).await;
-    api(
-        &client,
-        &base,
-        "/api/v1/channels",
-        serde_json::json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
-    )
-    .await;
+    let remote = binary.remote(&client);
+    remote
+        .post(
+            "/api/v1/channels",
+            serde_json::json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
+        )
+        .await;
     let mut csv = String::from("firstname,mobilephone\n");
     let numbers: Vec<String> = (0..CONTACTS).map(|i| format!("+551192{i:07}")).collect();
     for n in &numbers {
@@ -358,20 +299,20 @@ async fn kill_9_during_a_twenty_thousand_send_burst_loses_no_accepted_send_and_s
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let ids: Vec<String> = all_pages(&client, &base, "/api/v1/contacts")
+    let ids: Vec<String> = remote
+        .all_pages("/api/v1/contacts")
         .await
         .iter()
         .map(|c| c["id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(ids.len(), CONTACTS);
-    api(
-        &client,
-        &base,
-        "/api/v1/subscriptions/bulk",
-        serde_json::json!({"contact_ids": ids, "channel": "sms", "status": "subscribed",
+    remote
+        .post(
+            "/api/v1/subscriptions/bulk",
+            serde_json::json!({"contact_ids": ids, "channel": "sms", "status": "subscribed",
                            "legal_basis": "consent", "explanation": "signed up at the counter"}),
-    )
-    .await;
+        )
+        .await;
     let began = Instant::now();
     let progress = |what: &str| eprintln!("{:>6.1} s  {what}", began.elapsed().as_secs_f64());
 
@@ -439,13 +380,13 @@ async fn kill_9_during_a_twenty_thousand_send_burst_loses_no_accepted_send_and_s
     ));
     assert!(accepted.len() < SENDS, "the crash came after every send was accepted");
 
-    let mut server = start(&db, &data_dir, port);
+    let mut server = binary.start();
     wait_healthy(&client, &base).await;
     progress("restarted");
     // Leases of the killed node are released; every send settles.
     let deadline = Instant::now() + Duration::from_secs(300);
     let messages = loop {
-        let messages = all_pages(&client, &base, "/api/v1/messages?channel=sms").await;
+        let messages = remote.all_pages("/api/v1/messages?channel=sms").await;
         let open = messages
             .iter()
             .filter(|m| m["status"] == "queued" || m["status"] == "sent")

@@ -7,14 +7,13 @@
 //! with the same `Idempotency-Key`, as an integrator would.
 
 use crate::common::cloud_api::CloudApi;
-use crate::common::process::{free_port, start_node, stop_gracefully, temp_data_dir, wait_healthy};
+use crate::common::process::{stop_gracefully, temp_data_dir, wait_healthy, HubBinary};
 use crate::common::remote::Remote;
 use crate::common::twilio::Twilio;
 use recado_core::clock::{Clock, ManualClock};
 use recado_store::testing::TestDatabase;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -146,10 +145,6 @@ fn start_clients(
         .collect()
 }
 
-fn start(db: &TestDatabase, data_dir: &std::path::Path, port: u16, base: &str) -> Child {
-    start_node(&db.url, data_dir, port, TOKEN, &[("RECADO_PUBLIC_URL", base)])
-}
-
 /// What the reconciliation of uncertain sends did.
 struct Reconciled {
     sms: recado_app::sms::reconcile::Reconciled,
@@ -196,9 +191,8 @@ async fn reconcile_after_the_grace(db: &TestDatabase, data_dir: &std::path::Path
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_kill_9s_mid_burst_leave_no_send_duplicated_queued_or_uncertain_on_sms_http_and_whatsapp() {
     let db = TestDatabase::new().await;
-    let data_dir = temp_data_dir("recado-send-crash");
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
+    let binary = HubBinary::new(&db, temp_data_dir("recado-send-crash"), TOKEN).with_own_public_url();
+    let (data_dir, base) = (binary.data_dir.clone(), binary.base.clone());
     let began = Instant::now();
     let progress = |what: &str| eprintln!("{:>6.1} s  {what}", began.elapsed().as_secs_f64());
     let twilio = Twilio::start(AUTH_TOKEN).await;
@@ -209,7 +203,7 @@ async fn ten_kill_9s_mid_burst_leave_no_send_duplicated_queued_or_uncertain_on_s
                                     "components": [{"type": "BODY", "text": "Olá {{1}}, pedido {{2}} enviado."}]}),
     ]);
 
-    let mut hub = start(&db, &data_dir, port, &base);
+    let mut hub = binary.start();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -287,7 +281,7 @@ async fn ten_kill_9s_mid_burst_leave_no_send_duplicated_queued_or_uncertain_on_s
         progress(&format!(
             "cycle {cycle}: {retried} retried, killed with {at_kill} sends taken by the providers this cycle; {accepted} accepted in all"
         ));
-        hub = start(&db, &data_dir, port, &base);
+        hub = binary.start();
         wait_healthy(&client, &base).await;
     }
     assert!(
@@ -348,7 +342,7 @@ async fn ten_kill_9s_mid_burst_leave_no_send_duplicated_queued_or_uncertain_on_s
         reconciled.sms, reconciled.whatsapp_failed
     ));
 
-    let mut hub = start(&db, &data_dir, port, &base);
+    let mut hub = binary.start();
     wait_healthy(&client, &base).await;
     let sms = remote.all_pages("/api/v1/messages?channel=sms").await;
     let whatsapp = remote.all_pages("/api/v1/messages?channel=whatsapp").await;

@@ -4,10 +4,9 @@
 //! (the network's own record, written before the hub hears the call was
 //! taken, holds each attempt at most once).
 
-use crate::common::process::{free_port, start_node, temp_data_dir, wait_healthy};
+use crate::common::process::{temp_data_dir, wait_healthy, HubBinary};
 use recado_store::testing::TestDatabase;
 use std::collections::HashMap;
-use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,22 +14,6 @@ const TOKEN: &str = "rcd_voice_crash_token_0123456789abcdef";
 const CALLS: usize = 300;
 /// Final statuses of a call's message.
 const FINAL: [&str; 4] = ["delivered", "not_delivered", "not_sent", "failed"];
-
-fn start(db: &TestDatabase, data_dir: &std::path::Path, port: u16) -> Child {
-    start_node(&db.url, data_dir, port, TOKEN, &[])
-}
-
-async fn post(client: &reqwest::Client, base: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
-    let r = client
-        .post(format!("{base}{path}"))
-        .bearer_auth(TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{path}: {}", r.status());
-    r.json().await.unwrap_or_default()
-}
 
 fn dial_log(data_dir: &std::path::Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(data_dir.join("sandbox").join("calls.jsonl"))
@@ -43,46 +26,43 @@ fn dial_log(data_dir: &std::path::Path) -> Vec<serde_json::Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_while_calls_ring_ends_every_call_and_dials_none_twice() {
     let db = TestDatabase::new().await;
-    let data_dir = temp_data_dir("recado-voice-crash");
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
+    let binary = HubBinary::new(&db, temp_data_dir("recado-voice-crash"), TOKEN);
+    let (data_dir, base) = (binary.data_dir.clone(), binary.base.clone());
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let mut server = start(&db, &data_dir, port);
+    let mut server = binary.start();
     wait_healthy(&client, &base).await;
+    let remote = binary.remote(&client);
     // Each phone rings for a second and a half: most calls are ringing when
     // the hub dies.
-    post(
-        &client,
-        &base,
-        "/api/v1/channels",
-        serde_json::json!({"kind": "voice_sandbox", "name": "Calls", "config": {"ring_ms": 1500}}),
-    )
-    .await;
+    remote
+        .post(
+            "/api/v1/channels",
+            serde_json::json!({"kind": "voice_sandbox", "name": "Calls", "config": {"ring_ms": 1500}}),
+        )
+        .await;
     // Phones that listen, are busy, or never answer.
     let endings = ["42", "01", "02"];
     let mut ids = Vec::new();
     for i in 0..CALLS {
         let phone = format!("+5511930{i:04}{}", endings[i % endings.len()]);
-        let c = post(
-            &client,
-            &base,
-            "/api/v1/contacts",
-            serde_json::json!({"properties": {"mobilephone": phone}}),
-        )
-        .await;
+        let c = remote
+            .post(
+                "/api/v1/contacts",
+                serde_json::json!({"properties": {"mobilephone": phone}}),
+            )
+            .await;
         ids.push(c["id"].as_str().unwrap().to_string());
     }
-    post(
-        &client,
-        &base,
-        "/api/v1/subscriptions/bulk",
-        serde_json::json!({"contact_ids": ids, "channel": "voice", "status": "subscribed",
+    remote
+        .post(
+            "/api/v1/subscriptions/bulk",
+            serde_json::json!({"contact_ids": ids, "channel": "voice", "status": "subscribed",
                            "legal_basis": "consent", "explanation": "asked to be called"}),
-    )
-    .await;
+        )
+        .await;
 
     let accepted = Arc::new(Mutex::new(Vec::<String>::new()));
     let ids = Arc::new(ids);
@@ -139,7 +119,7 @@ async fn kill_9_while_calls_ring_ends_every_call_and_dials_none_twice() {
         accepted.len()
     );
 
-    let mut server = start(&db, &data_dir, port);
+    let mut server = binary.start();
     wait_healthy(&client, &base).await;
     // Every accepted call reaches a final status (reports queued before the
     // crash run after it; an interrupted dial is reconciled within minutes).

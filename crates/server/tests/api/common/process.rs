@@ -1,6 +1,9 @@
 //! The real binary as a separate process: `recado serve` on a free port and a
 //! given database, for crash and multi-node tests.
 
+use super::remote::Remote;
+use recado_store::testing::TestDatabase;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -51,6 +54,53 @@ pub fn start_node(
         .die_with_parent()
         .spawn()
         .expect("start recado")
+}
+
+/// The hub binary as a crash test runs it: one database, data directory,
+/// port, admin token and environment, so that after each SIGKILL it starts
+/// again exactly as it first did.
+pub struct HubBinary {
+    database_url: String,
+    pub data_dir: PathBuf,
+    pub port: u16,
+    /// `http://127.0.0.1:{port}`.
+    pub base: String,
+    token: String,
+    env: Vec<(String, String)>,
+}
+
+impl HubBinary {
+    /// On `db` and `data_dir`, listening on a free port, with `token` as its
+    /// first admin token. The test keeps `db` alive while the hub runs.
+    pub fn new(db: &TestDatabase, data_dir: PathBuf, token: &str) -> HubBinary {
+        let port = free_port();
+        HubBinary {
+            database_url: db.url.clone(),
+            data_dir,
+            port,
+            base: format!("http://127.0.0.1:{port}"),
+            token: token.to_string(),
+            env: Vec::new(),
+        }
+    }
+
+    /// Its own address as its public URL, so the callback and audio URLs it
+    /// hands to providers and to Asterisk lead back to it.
+    pub fn with_own_public_url(mut self) -> HubBinary {
+        self.env.push(("RECADO_PUBLIC_URL".to_string(), self.base.clone()));
+        self
+    }
+
+    /// A new `recado serve` process as configured.
+    pub fn start(&self) -> Child {
+        let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        start_node(&self.database_url, &self.data_dir, self.port, &self.token, &env)
+    }
+
+    /// JSON calls to it with its admin token, through `client` (and its timeout).
+    pub fn remote(&self, client: &reqwest::Client) -> Remote {
+        Remote::with_client(&self.base, &self.token, client.clone())
+    }
 }
 
 /// Starts `recado serve` with `args` added (e.g. `--demo`), the default log

@@ -14,11 +14,17 @@ pub struct Remote {
 
 impl Remote {
     pub fn new(base: &str, token: &str) -> Remote {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .unwrap();
+        Remote::with_client(base, token, client)
+    }
+
+    /// The same through `client`, whose timeout a test chose for its hub.
+    pub fn with_client(base: &str, token: &str, client: reqwest::Client) -> Remote {
         Remote {
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(120))
-                .build()
-                .unwrap(),
+            client,
             base: base.to_string(),
             token: token.to_string(),
         }

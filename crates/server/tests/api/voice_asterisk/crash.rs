@@ -6,9 +6,8 @@
 //! phone of the test's own, which logs every INVITE it gets.
 
 use super::*;
-use crate::common::process::{start_node, temp_data_dir, wait_healthy};
+use crate::common::process::{temp_data_dir, wait_healthy, HubBinary};
 use recado_store::testing::TestDatabase;
-use std::process::Child;
 
 const TOKEN: &str = "rcd_voice_menu_crash_token_0123456789ab";
 const CALLS: usize = 24;
@@ -73,21 +72,6 @@ impl Drop for OwnPhone {
     }
 }
 
-fn start(db: &TestDatabase, data_dir: &std::path::Path, port: u16) -> Child {
-    let public = format!("http://127.0.0.1:{port}");
-    start_node(&db.url, data_dir, port, TOKEN, &[("RECADO_PUBLIC_URL", &public)])
-}
-
-async fn request(client: &reqwest::Client, method: reqwest::Method, url: String, body: Option<Value>) -> Value {
-    let mut req = client.request(method, url.as_str()).bearer_auth(TOKEN);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let r = req.send().await.unwrap();
-    assert!(r.status().is_success(), "{url}: {}", r.status());
-    r.json().await.unwrap_or_default()
-}
-
 /// The calls table's phases, counted.
 async fn phases(store: &recado_store::Store) -> std::collections::BTreeMap<String, i64> {
     recado_store::on_writer!(store, |pool| {
@@ -115,25 +99,25 @@ async fn kill_9_while_ivr_menus_play_ends_every_call_and_dials_none_twice() {
     let db = TestDatabase::new().await;
     let data_dir = temp_data_dir("recado-voice-menu-crash");
     let phone = OwnPhone::start(&data_dir.join("phone"));
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
+    let binary = HubBinary::new(&db, data_dir.clone(), TOKEN).with_own_public_url();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let mut server = start(&db, &data_dir, port);
-    wait_healthy(&client, &base).await;
+    let mut server = binary.start();
+    wait_healthy(&client, &binary.base).await;
     let store = recado_store::Store::connect(&db.url).await.unwrap();
-    let post = |path: &str, body: Value| request(&client, reqwest::Method::POST, format!("{base}{path}"), Some(body));
+    let remote = binary.remote(&client);
 
-    post(
-        "/api/v1/channels",
-        json!({"kind": "voice_asterisk", "name": "Asterisk", "config": {
+    remote
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "voice_asterisk", "name": "Asterisk", "config": {
             "ari_url": rig.ari_url, "ari_user": rig.user, "ari_password": rig.password, "app": rig.app,
             "dial_template": format!("PJSIP/listen/sip:{{number}}@127.0.0.1:{}", phone.port),
             "caller_ids": ["+34910000000"], "max_cps": 20, "max_concurrent": 100}}),
-    )
-    .await;
+        )
+        .await;
     // A menu of about eight seconds, played twice, two seconds of silence
     // after each: the phone never presses a key, so each call is in its
     // menu for about twenty seconds, then the hub hangs up.
@@ -141,39 +125,47 @@ async fn kill_9_while_ivr_menus_play_ends_every_call_and_dials_none_twice() {
         "Hello. To hear our opening hours, press one. To talk to someone, press two. \
          To stop these calls, press nine. This menu is long on purpose",
     );
-    let workflow = post(
-        "/api/v1/workflows",
-        json!({"name": "Menu", "definition": {"triggers": [{"type": "manual"}], "start": "call",
+    let workflow = remote
+        .post(
+            "/api/v1/workflows",
+            json!({"name": "Menu", "definition": {"triggers": [{"type": "manual"}], "start": "call",
                "nodes": {"call": {"type": "send_ivr", "next": "end", "ivr": {
                     "narration": narration(&menu), "max_menu_plays": 2,
                     "no_input": {"timeout_s": 2, "narration": narration("We did not hear a key.")},
                     "keys": {"1": {"action": "play", "narration": narration("Nine to six."), "then": "hangup"}}}},
                          "end": {"type": "end"}}}}),
-    )
-    .await;
-    let workflow = workflow["id"].as_str().unwrap().to_string();
-    post(&format!("/api/v1/workflows/{workflow}/publish"), json!({})).await;
-    post(&format!("/api/v1/workflows/{workflow}/activate"), json!({})).await;
-    let mut contacts = Vec::new();
-    for i in 0..CALLS {
-        let c = post(
-            "/api/v1/contacts",
-            json!({"properties": {"firstname": "Ana", "mobilephone": format!("+5511940{i:06}")}}),
         )
         .await;
+    let workflow = workflow["id"].as_str().unwrap().to_string();
+    remote
+        .post(&format!("/api/v1/workflows/{workflow}/publish"), json!({}))
+        .await;
+    remote
+        .post(&format!("/api/v1/workflows/{workflow}/activate"), json!({}))
+        .await;
+    let mut contacts = Vec::new();
+    for i in 0..CALLS {
+        let c = remote
+            .post(
+                "/api/v1/contacts",
+                json!({"properties": {"firstname": "Ana", "mobilephone": format!("+5511940{i:06}")}}),
+            )
+            .await;
         contacts.push(c["id"].as_str().unwrap().to_string());
     }
-    post(
-        "/api/v1/subscriptions/bulk",
-        json!({"contact_ids": contacts, "channel": "voice", "status": "subscribed",
+    remote
+        .post(
+            "/api/v1/subscriptions/bulk",
+            json!({"contact_ids": contacts, "channel": "voice", "status": "subscribed",
                "legal_basis": "consent", "explanation": "asked to be called"}),
-    )
-    .await;
-    post(
-        &format!("/api/v1/workflows/{workflow}/enrolments"),
-        json!({"contact_ids": contacts}),
-    )
-    .await;
+        )
+        .await;
+    remote
+        .post(
+            &format!("/api/v1/workflows/{workflow}/enrolments"),
+            json!({"contact_ids": contacts}),
+        )
+        .await;
 
     // Kill the hub once most calls are answered and in their menu.
     let deadline = Instant::now() + Duration::from_secs(40);
@@ -193,8 +185,8 @@ async fn kill_9_while_ivr_menus_play_ends_every_call_and_dials_none_twice() {
     server.wait().ok();
     let in_menu = phases(&store).await;
 
-    let mut server = start(&db, &data_dir, port);
-    wait_healthy(&client, &base).await;
+    let mut server = binary.start();
+    wait_healthy(&client, &binary.base).await;
     // Every call ends: its menu's timers were stored with it, the node
     // reconciles the channels it finds up when it connects again, and an
     // attempt the kill caught between its claim and its dial is closed by
@@ -208,13 +200,7 @@ async fn kill_9_while_ivr_menus_play_ends_every_call_and_dials_none_twice() {
     let ids = call_ids(&store).await;
     let mut statuses = Vec::new();
     for id in &ids {
-        let m = request(
-            &client,
-            reqwest::Method::GET,
-            format!("{base}/api/v1/messages/{id}"),
-            None,
-        )
-        .await;
+        let m = remote.get(&format!("/api/v1/messages/{id}")).await;
         statuses.push(m["status"].as_str().unwrap_or_default().to_string());
     }
     server.kill().ok();
