@@ -92,6 +92,25 @@ async fn node_successes(remote: &Remote, workflow: &str, node: &str) -> i64 {
         .unwrap_or(0)
 }
 
+/// Starts the hub with a client patient enough for its slow restarts and
+/// gives it an SMS sandbox channel: the set-up of the send crash tests.
+async fn start_with_sms_channel(binary: &HubBinary) -> (reqwest::Client, std::process::Child, Remote) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let server = binary.start();
+    wait_healthy(&client, &binary.base).await;
+    let remote = binary.remote(&client);
+    remote
+        .post(
+            "/api/v1/channels",
+            serde_json::json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
+        )
+        .await;
+    (client, server, remote)
+}
+
 /// 10,000 contacts enter a workflow from a segment; the hub is killed with
 /// SIGKILL part way through the sends and restarted. Every run must finish,
 /// each contact must have one SMS, and the sandbox provider's own record of
@@ -105,19 +124,7 @@ async fn kill_9_during_a_ten_thousand_contact_workflow_run_sends_each_message_on
     let db = TestDatabase::new().await;
     let binary = HubBinary::new(&db, temp_data_dir("recado-crash-workflow"), TOKEN);
     let (data_dir, base) = (binary.data_dir.clone(), binary.base.clone());
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap();
-    let mut server = binary.start();
-    wait_healthy(&client, &base).await;
-    let remote = binary.remote(&client);
-    remote
-        .post(
-            "/api/v1/channels",
-            serde_json::json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
-        )
-        .await;
+    let (client, mut server, remote) = start_with_sms_channel(&binary).await;
     let began = Instant::now();
     let progress = |what: &str| eprintln!("{:>6.1} s  {what}", began.elapsed().as_secs_f64());
     remote.import_subscribed(CONTACTS).await;
@@ -272,19 +279,7 @@ async fn kill_9_during_a_twenty_thousand_send_burst_loses_no_accepted_send_and_s
     let db = TestDatabase::new().await;
     let binary = HubBinary::new(&db, temp_data_dir("recado-crash-sends"), TOKEN);
     let (data_dir, base) = (binary.data_dir.clone(), binary.base.clone());
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap();
-    let mut server = binary.start();
-    wait_healthy(&client, &base).await;
-    let remote = binary.remote(&client);
-    remote
-        .post(
-            "/api/v1/channels",
-            serde_json::json!({"kind": "sms_sandbox", "name": "SMS", "config": {"senders": ["Recado"]}}),
-        )
-        .await;
+    let (client, mut server, remote) = start_with_sms_channel(&binary).await;
     let mut csv = String::from("firstname,mobilephone\n");
     let numbers: Vec<String> = (0..CONTACTS).map(|i| format!("+551192{i:07}")).collect();
     for n in &numbers {

@@ -2,7 +2,7 @@
 //! button, a voice channel connected, the contact page and the campaign
 //! page, with screenshots at desktop and phone widths.
 
-use super::{app, ivr, voice_contact, ADMIN, PASSWORD};
+use super::{app, ivr_workflow, voice_contact, ADMIN, PASSWORD};
 use crate::browser::{tools, Browser};
 use crate::common::TestApp;
 use serde_json::json;
@@ -83,16 +83,7 @@ async fn the_simulator_in_the_browser_plays_the_menu_and_logs_each_key() {
 #[tokio::test]
 async fn the_editor_in_the_browser_listens_to_a_keys_narration() {
     let app = app().await;
-    app.channel("sms_sandbox", "SMS", json!({"senders": ["Recado"]})).await;
-    app.channel("voice_sandbox", "Calls", json!({})).await;
-    let definition = json!({
-        "triggers": [{"type": "manual"}], "start": "call",
-        "nodes": {"call": {"type": "send_ivr", "ivr": ivr(), "next": "end"}, "end": {"type": "end"}}
-    });
-    let r = app
-        .post("/api/v1/workflows", json!({"name": "IVR", "definition": definition}))
-        .await;
-    let id = r.body["id"].as_str().unwrap().to_string();
+    let id = ivr_workflow(&app).await;
     let Some(b) = browser(&app, true).await else { return };
     b.goto(&format!("{}/workflows/{id}/edit", app.base)).await;
     b.wait_for("#step-0").await;

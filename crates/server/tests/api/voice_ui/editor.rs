@@ -2,7 +2,7 @@
 //! refused next to the key at fault, opened again as fields, and tried in
 //! the simulator as edited.
 
-use super::{admin, app, ivr, tts};
+use super::{admin, app, ivr_workflow, tts};
 use serde_json::json;
 
 fn ivr_step_fields(to: &str) -> Vec<(&str, &str)> {
@@ -90,16 +90,7 @@ async fn the_editor_shows_a_refusal_next_to_the_key_it_names() {
 #[tokio::test]
 async fn a_saved_ivr_step_opens_in_the_editor_as_fields() {
     let app = app().await;
-    app.channel("sms_sandbox", "SMS", json!({"senders": ["Recado"]})).await;
-    app.channel("voice_sandbox", "Calls", json!({})).await;
-    let definition = json!({
-        "triggers": [{"type": "manual"}], "start": "call",
-        "nodes": {"call": {"type": "send_ivr", "ivr": ivr(), "next": "end"}, "end": {"type": "end"}}
-    });
-    let r = app
-        .post("/api/v1/workflows", json!({"name": "IVR", "definition": definition}))
-        .await;
-    let id = r.body["id"].as_str().unwrap();
+    let id = ivr_workflow(&app).await;
     let web = admin(&app).await;
     let (_, page) = web.get(&format!("/workflows/{id}/edit")).await;
     assert!(page.contains(r#"<option value="send_ivr" selected>"#));

@@ -55,6 +55,21 @@ fn ivr() -> Value {
     })
 }
 
+/// A workflow with one IVR step (the menu of [`ivr`]) on sandbox channels;
+/// its id.
+async fn ivr_workflow(app: &TestApp) -> String {
+    app.channel("sms_sandbox", "SMS", json!({"senders": ["Recado"]})).await;
+    app.channel("voice_sandbox", "Calls", json!({})).await;
+    let definition = json!({
+        "triggers": [{"type": "manual"}], "start": "call",
+        "nodes": {"call": {"type": "send_ivr", "ivr": ivr(), "next": "end"}, "end": {"type": "end"}}
+    });
+    let r = app
+        .post("/api/v1/workflows", json!({"name": "IVR", "definition": definition}))
+        .await;
+    r.body["id"].as_str().unwrap().to_string()
+}
+
 /// A simulated call through `presses`: every entry in order, and the last
 /// step's answer.
 async fn play(app: &TestApp, extra: Value, presses: &[&str]) -> (Vec<Value>, Value) {

@@ -1,9 +1,8 @@
 //! The simulator page without scripts: a call played key by key through
 //! the form, and the workflow page's link to try each voice step there.
 
-use super::{admin, app, ivr};
+use super::{admin, app, ivr_workflow};
 use crate::common::web::{value_after, Web};
-use serde_json::json;
 
 /// Presses `press` on the simulator page whose HTML is `page`, carrying its
 /// state as the form does; returns the new page.
@@ -67,16 +66,7 @@ async fn the_simulator_page_plays_a_call_without_scripts() {
 #[tokio::test]
 async fn the_workflow_page_links_each_voice_step_to_the_simulator() {
     let app = app().await;
-    app.channel("sms_sandbox", "SMS", json!({"senders": ["Recado"]})).await;
-    app.channel("voice_sandbox", "Calls", json!({})).await;
-    let definition = json!({
-        "triggers": [{"type": "manual"}], "start": "call",
-        "nodes": {"call": {"type": "send_ivr", "ivr": ivr(), "next": "end"}, "end": {"type": "end"}}
-    });
-    let r = app
-        .post("/api/v1/workflows", json!({"name": "IVR", "definition": definition}))
-        .await;
-    let id = r.body["id"].as_str().unwrap().to_string();
+    let id = ivr_workflow(&app).await;
     let web = admin(&app).await;
     let (_, page) = web.get(&format!("/workflows/{id}")).await;
     let link = format!("/workflows/{id}/nodes/call/simulate");
