@@ -48,30 +48,38 @@ pub struct CallState<'a> {
 
 impl WriteTx {
     pub async fn insert_call(&mut self, c: &CallRecord) -> Result<()> {
-        on_tx!(self, |conn| {
-            sqlx::query(
-                "INSERT INTO calls (message_id, workspace_id, channel_id, contact_id, kind, definition, state, phase, attempt, \
-                 dialled_attempt, provider_call_id, answered_at, ended_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            )
-            .bind(&c.message_id)
-            .bind(&c.workspace_id)
-            .bind(&c.channel_id)
-            .bind(&c.contact_id)
-            .bind(&c.kind)
-            .bind(&c.definition)
-            .bind(&c.state)
-            .bind(&c.phase)
-            .bind(c.attempt)
-            .bind(c.dialled_attempt)
-            .bind(&c.provider_call_id)
-            .bind(c.answered_at)
-            .bind(c.ended_at)
-            .bind(c.created_at)
-            .bind(c.updated_at)
-            .execute(&mut *conn)
-            .await?;
-        });
+        self.insert_calls(&[c]).await
+    }
+
+    /// Inserts calls, many rows per statement.
+    pub async fn insert_calls(&mut self, calls: &[&CallRecord]) -> Result<()> {
+        // 15 values a row.
+        for chunk in calls.chunks(500) {
+            on_tx!(self, |conn| {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO calls (message_id, workspace_id, channel_id, contact_id, kind, definition, state, phase, \
+                     attempt, dialled_attempt, provider_call_id, answered_at, ended_at, created_at, updated_at) ",
+                );
+                q.push_values(chunk, |mut b, c| {
+                    b.push_bind(&c.message_id)
+                        .push_bind(&c.workspace_id)
+                        .push_bind(&c.channel_id)
+                        .push_bind(&c.contact_id)
+                        .push_bind(&c.kind)
+                        .push_bind(&c.definition)
+                        .push_bind(&c.state)
+                        .push_bind(&c.phase)
+                        .push_bind(c.attempt)
+                        .push_bind(c.dialled_attempt)
+                        .push_bind(&c.provider_call_id)
+                        .push_bind(c.answered_at)
+                        .push_bind(c.ended_at)
+                        .push_bind(c.created_at)
+                        .push_bind(c.updated_at);
+                });
+                q.build().execute(&mut *conn).await?;
+            });
+        }
         Ok(())
     }
 

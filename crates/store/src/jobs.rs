@@ -139,6 +139,21 @@ impl Store {
         dead_before: Option<i64>,
     ) -> Result<Claim> {
         let buried = self.requeue_expired_leases(now, dead_before).await?;
+        let job = self.claim_due(worker, kind, except, now, lease_ms).await?;
+        Ok(Claim { job, buried })
+    }
+
+    /// The claim of [`Store::claim_next_except`] without returning expired
+    /// leases first: for workers whose node sweeps them on its own schedule
+    /// ([`Store::requeue_expired_leases`]).
+    pub async fn claim_due(
+        &self,
+        worker: &str,
+        kind: Option<JobKind>,
+        except: &[JobKind],
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Job>> {
         // The kinds wanted, named one by one (never `kind <> …` nor a
         // parameter that may be NULL), so the claim seeks the index on
         // (status, kind, run_at) instead of walking every due job of the
@@ -173,7 +188,7 @@ impl Store {
             "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1, updated_at = $3 \
              WHERE id = ({pick}) RETURNING {JOB_COLUMNS}"
         );
-        let job = on_writer!(self, |pool| {
+        Ok(on_writer!(self, |pool| {
             let mut q = sqlx::query_as::<_, Job>(&sql)
                 .bind(worker)
                 .bind(now + lease_ms)
@@ -182,8 +197,7 @@ impl Store {
                 q = q.bind(k.as_str());
             }
             q.fetch_optional(pool).await?
-        });
-        Ok(Claim { job, buried })
+        }))
     }
 
     /// Running jobs whose lease ran out, or whose node stopped beating before

@@ -30,6 +30,7 @@ pub mod pacing;
 pub mod segments;
 pub mod testing;
 pub mod timeline;
+pub mod timers;
 pub mod webhooks;
 pub mod whatsapp;
 pub mod workflows;

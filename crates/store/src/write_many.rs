@@ -1,13 +1,17 @@
 //! Queued sends written many rows per statement: the workflow engine (and
 //! any bulk sender) writes the messages of a whole batch — their threads,
-//! first events, short links, send jobs and timeline entries — in a handful
-//! of statements instead of a handful per message. The rows are exactly
-//! those [`WriteTx::file_outbound`], [`WriteTx::insert_message`],
-//! [`WriteTx::enqueue`] and [`WriteTx::timeline`] write one by one.
+//! first events, short links, send jobs, calls with their timers and
+//! timeline entries — in a handful of statements instead of a handful per
+//! message. The rows are exactly those [`WriteTx::file_outbound`],
+//! [`WriteTx::insert_message`], [`WriteTx::insert_call`],
+//! [`WriteTx::arm_timers`], [`WriteTx::enqueue`] and [`WriteTx::timeline`]
+//! write one by one.
 
+use crate::calls::CallRecord;
 use crate::campaigns::tally::CampaignEvent;
 use crate::links::ShortLink;
 use crate::messages::MessageRecord;
+use crate::timers::Timer;
 use crate::write::on_tx;
 use crate::{Result, WriteTx};
 use recado_core::ids::{new_id, IdKind, ThreadId};
@@ -37,6 +41,8 @@ pub struct OutboundRow {
     pub max_attempts: i64,
     pub timeline_kind: &'static str,
     pub details: serde_json::Value,
+    /// A voice message's call, written beside it, with its timer.
+    pub call: Option<(CallRecord, Option<Timer>)>,
 }
 
 impl WriteTx {
@@ -77,6 +83,13 @@ impl WriteTx {
                 q.build().execute(&mut *conn).await?;
             });
         }
+        let calls: Vec<&CallRecord> = rows.iter().filter_map(|r| r.call.as_ref().map(|(c, _)| c)).collect();
+        self.insert_calls(&calls).await?;
+        let timers: Vec<&Timer> = rows
+            .iter()
+            .filter_map(|r| r.call.as_ref().and_then(|(_, t)| t.as_ref()))
+            .collect();
+        self.arm_timers(&timers, now).await?;
         self.timeline_many(rows).await
     }
 

@@ -12,6 +12,7 @@ use recado_core::jobs::Task;
 use recado_store::jobs::NewJob;
 use recado_store::links::ShortLink;
 use recado_store::messages::{ConversationWrite, MessageRecord, QuotaCheck};
+use recado_store::timers::Timer;
 use recado_store::{OutboundRow, StoreError, WriteTx};
 use serde_json::json;
 
@@ -122,6 +123,8 @@ impl Prepared {
                 tx.insert_message(&mut send.message).await?;
                 if let Some(call) = &send.call {
                     tx.insert_call(&call.record).await?;
+                    let timers: Vec<&Timer> = call.timer.iter().collect();
+                    tx.arm_timers(&timers, now).await?;
                 }
                 tx.insert_short_links(&send.links).await?;
                 tx.enqueue_many(&jobs, now).await?;
@@ -138,18 +141,33 @@ impl QueuedSend {
     /// conversation to admit), for [`WriteTx::queue_outbound_many`]; the
     /// send back otherwise.
     pub fn into_outbound_row(self: Box<Self>) -> Result<OutboundRow, Box<QueuedSend>> {
-        if self.conversation.is_some() || self.call.is_some() {
+        if self.conversation.is_some() {
             return Err(self);
         }
+        // A started call's one job is its dial, due now, as the bulk write
+        // queues every send's job.
+        let task = match &self.call {
+            None => send_task(&self.message),
+            Some(call) => match call.jobs.as_slice() {
+                [(task, run_at)] if *run_at <= self.message.created_at => task.clone(),
+                _ => return Err(self),
+            },
+        };
         let this = *self;
+        let max_attempts = if this.call.is_some() {
+            STARTED_JOB_ATTEMPTS
+        } else {
+            SEND_ATTEMPTS
+        };
         Ok(OutboundRow {
-            task: send_task(&this.message),
+            task,
             message: this.message,
             account: this.account,
             links: this.links,
-            max_attempts: SEND_ATTEMPTS,
+            max_attempts,
             timeline_kind: this.timeline_kind,
             details: this.details,
+            call: this.call.map(|c| (c.record, c.timer)),
         })
     }
 }

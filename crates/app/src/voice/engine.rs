@@ -4,7 +4,9 @@
 //! one transaction — the call's new state, the message's status with its
 //! `VOICE_*` events and timeline entries (so campaign counters and waiting
 //! workflow runs see them), and the jobs that carry out its commands: a
-//! dial, a timer, a command for the provider, a key's SMS or opt-out.
+//! dial, a command for the provider, a key's SMS or opt-out, and the
+//! call's one timer job (moved when armed again, removed when the call
+//! ends, so no timer runs for a call that is over).
 
 use super::send::CallContent;
 use crate::{AppError, AppResult, AppState};
@@ -15,6 +17,7 @@ use recado_core::voice::ivr::{KeyAction, Reaction};
 use recado_store::calls::{CallRecord, CallState};
 use recado_store::jobs::NewJob;
 use recado_store::messages::{DeliveryUpdate, MessageRecord};
+use recado_store::timers::{timer_job_id, Timer};
 
 /// Attempts of a voice job before it is buried.
 const JOB_ATTEMPTS: i64 = 8;
@@ -101,6 +104,11 @@ pub async fn feed(
     }
     let jobs = jobs_for(&row, &content, &emitted, now);
     tx.enqueue_many(&jobs, now).await?;
+    match armed(&emitted) {
+        Some(at) => tx.arm_timers(&[&timer_of(&row, at)], now).await?,
+        None if after.is_ended() && !before.is_ended() => tx.disarm_timer(&timer_job_id(message_id)).await?,
+        None => {}
+    }
     tx.commit().await?;
     row.state = encoded;
     row.phase = phase_name(after.phase).to_string();
@@ -118,8 +126,34 @@ pub async fn feed(
 #[derive(Clone, Debug)]
 pub struct StartedCall {
     pub record: CallRecord,
-    /// The jobs of that step (the dial, the call's timer): task and when.
+    /// The jobs of that step (the dial): task and when.
     pub jobs: Vec<(Task, i64)>,
+    /// The call's timer, as armed by that step.
+    pub timer: Option<Timer>,
+}
+
+/// When the machine armed the call's timer, if it did: the latest arming
+/// stands (each call has one timer).
+fn armed(emitted: &Emitted) -> Option<i64> {
+    emitted.commands.iter().rev().find_map(|c| match c {
+        Command::ArmTimer { at } => Some(*at),
+        _ => None,
+    })
+}
+
+/// The call's one timer job, firing at `at`.
+fn timer_of(call: &CallRecord, at: i64) -> Timer {
+    Timer {
+        id: timer_job_id(&call.message_id),
+        workspace_id: call.workspace_id.clone(),
+        task: Task::VoiceInput {
+            workspace_id: call.workspace_id.clone(),
+            message_id: call.message_id.clone(),
+            input: Input::TimerExpired,
+        },
+        run_at: at,
+        max_attempts: JOB_ATTEMPTS,
+    }
 }
 
 /// Attempts of a started call's jobs, as of every voice job.
@@ -137,7 +171,8 @@ pub fn start(mut record: CallRecord, content: &CallContent, now: i64) -> AppResu
         .into_iter()
         .map(|job| (job.task, job.run_at))
         .collect();
-    Ok(StartedCall { record, jobs })
+    let timer = armed(&emitted).map(|at| timer_of(&record, at));
+    Ok(StartedCall { record, jobs, timer })
 }
 
 /// The message's change for the call's events: its status moves with the
@@ -225,14 +260,8 @@ fn jobs_for<'a>(call: &'a CallRecord, content: &CallContent, emitted: &Emitted, 
                 },
                 now,
             )),
-            Command::ArmTimer { at } => jobs.push(job(
-                Task::VoiceInput {
-                    workspace_id: ws.to_string(),
-                    message_id: message_id.clone(),
-                    input: Input::TimerExpired,
-                },
-                at,
-            )),
+            // The call's one timer job is armed beside these.
+            Command::ArmTimer { .. } => {}
             Command::Ivr(reaction) => {
                 if let Reaction::Run { key, action } = reaction {
                     if matches!(action, KeyAction::SendSms { .. } | KeyAction::Unsubscribe) {

@@ -127,10 +127,29 @@ impl Drop for Dialling<'_> {
     }
 }
 
-/// When the channel may dial again (`max_cps`).
+/// When the channel may dial again (`max_cps`), and how many of its lines
+/// are known to be in use.
 #[derive(Default)]
 pub(super) struct Pacing {
     pub next: Option<Instant>,
+    pub occupancy: Option<Occupancy>,
+}
+
+/// The lines of a channel in use when last counted, and the dials that
+/// passed the gate since: together at least the lines in use now (a call
+/// on the line now was on it then, or passed the gate since), so a count
+/// a moment old may let a dial through without reading again.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Occupancy {
+    pub counted_at: Instant,
+    pub counted: i64,
+    pub dialled_since: i64,
+}
+
+impl Occupancy {
+    pub fn at_most(&self) -> i64 {
+        self.counted + self.dialled_since
+    }
 }
 
 impl Link {
