@@ -1,8 +1,9 @@
-//! Narrations rendered per second by the local speech engine (espeak-ng,
-//! resampled in process to 8 kHz WAV), as calls need them: personalised texts,
-//! each one new, rendered `SPEECH_BENCH_CONCURRENCY` at a time; then the
-//! cost of a cached narration (a call to a contact whose narration was
-//! already rendered).
+//! Narrations rendered per second by the local speech engine (espeak-ng's
+//! library on the hub's renderer threads, or the `espeak-ng` program where the
+//! library cannot be loaded; resampled in process to 8 kHz WAV), as calls need
+//! them: personalised texts, each one new, rendered `SPEECH_BENCH_CONCURRENCY`
+//! at a time; then the cost of a cached narration (a call to a contact whose
+//! narration was already rendered).
 //!
 //! SPEECH_BENCH_NARRATIONS=400 SPEECH_BENCH_CONCURRENCY=4 cargo bench -p recado-channels --bench speech_render
 

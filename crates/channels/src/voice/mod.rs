@@ -7,6 +7,7 @@
 //! provider requests.
 
 pub mod asterisk;
+mod espeak_lib;
 mod resample;
 pub mod speech;
 pub mod twiml;

@@ -1,8 +1,11 @@
 //! Narrations spoken by espeak-ng (Debian's `espeak-ng`) and resampled in
 //! process (rubato, band-limited) for the telephone network: 8 kHz, mono,
 //! 16-bit PCM WAV, the format Asterisk plays without transcoding and TwiML
-//! providers fetch. One short process per rendering: espeak-ng writes its
-//! 22,050 Hz speech to a pipe, the hub does the rest.
+//! providers fetch. espeak-ng's library speaks in process, its voice data
+//! loaded once, on a few renderer threads ([`super::espeak_lib`]); where the
+//! library cannot be loaded, one short `espeak-ng` process per rendering
+//! writes its speech to a pipe. Either way it is 22,050 Hz speech, and the
+//! hub does the rest.
 //!
 //! Every rendering is cached on disk by a hash of the voice, the sample rate
 //! and the final text (tokens already filled), so a narration said to many
@@ -10,9 +13,11 @@
 //! contact. Files are written under a temporary name and renamed, so
 //! concurrent renderings of one narration never expose half a file.
 
+use super::espeak_lib::{Renderers, Spoken};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 
@@ -34,14 +39,27 @@ pub enum SpeechError {
 pub struct Speech {
     cache_dir: PathBuf,
     espeak: PathBuf,
+    library: Arc<Renderers>,
 }
 
 impl Speech {
-    /// A renderer caching under `cache_dir`, with `espeak-ng` from the PATH.
+    /// A renderer caching under `cache_dir`, with the hub's espeak-ng
+    /// renderer threads (started at the first narration), else `espeak-ng`
+    /// from the PATH.
     pub fn new(cache_dir: impl Into<PathBuf>) -> Speech {
         Speech {
             cache_dir: cache_dir.into(),
             espeak: "espeak-ng".into(),
+            library: Renderers::system(),
+        }
+    }
+
+    /// A renderer caching under `cache_dir` that speaks with `library`.
+    #[cfg(test)]
+    fn with_library(cache_dir: impl Into<PathBuf>, library: Arc<Renderers>) -> Speech {
+        Speech {
+            library,
+            ..Speech::new(cache_dir)
         }
     }
 
@@ -58,7 +76,10 @@ impl Speech {
             return Ok(path);
         }
         tokio::fs::create_dir_all(&self.cache_dir).await?;
-        let spoken = self.speak(voice, text).await?;
+        let spoken = match self.library.speak(voice, text).await {
+            Some(spoken) => Speaking::Samples(spoken.map_err(SpeechError::Failed)?),
+            None => Speaking::Wav(self.speak(voice, text).await?),
+        };
         // Resampling is a few milliseconds of CPU: off the async threads.
         let wav = tokio::task::spawn_blocking(move || telephone_wav(&spoken))
             .await
@@ -70,9 +91,9 @@ impl Speech {
         Ok(path)
     }
 
-    /// espeak-ng reads the text on standard input, so no text is ever taken
-    /// for an option, and writes a WAV stream at its own rate (22,050 Hz) to
-    /// standard output.
+    /// The `espeak-ng` program reads the text on standard input, so no text
+    /// is ever taken for an option, and writes a WAV stream at its own rate
+    /// (22,050 Hz) to standard output.
     async fn speak(&self, voice: &str, text: &str) -> Result<Vec<u8>, SpeechError> {
         let mut child = Command::new(&self.espeak)
             .arg("-v")
@@ -98,9 +119,23 @@ impl Speech {
     }
 }
 
+/// What espeak-ng said: samples from the library, a WAV stream from the program.
+enum Speaking {
+    Samples(Spoken),
+    Wav(Vec<u8>),
+}
+
 /// The telephone WAV of espeak-ng's output; a moment of silence when it
 /// said nothing (a text of tokens left empty).
-fn telephone_wav(spoken: &[u8]) -> Result<Vec<u8>, SpeechError> {
+fn telephone_wav(spoken: &Speaking) -> Result<Vec<u8>, SpeechError> {
+    match spoken {
+        Speaking::Samples(spoken) => telephone_wav_of(&spoken.samples, spoken.rate),
+        Speaking::Wav(wav) => telephone_wav_of_stream(wav),
+    }
+}
+
+/// The telephone WAV of the program's WAV stream.
+fn telephone_wav_of_stream(spoken: &[u8]) -> Result<Vec<u8>, SpeechError> {
     if spoken.is_empty() {
         return Ok(silence_wav(SILENCE_MS));
     }
@@ -112,10 +147,25 @@ fn telephone_wav(spoken: &[u8]) -> Result<Vec<u8>, SpeechError> {
     }
     // A stream's header announces more samples than it holds: read what is there.
     let samples: Vec<i16> = reader.into_samples::<i16>().map_while(Result::ok).collect();
-    if samples.is_empty() {
+    telephone_wav_of(&samples, spec.sample_rate)
+}
+
+/// The telephone WAV of mono `samples` at `rate`. (The library says an empty
+/// text as a few milliseconds of zeros, the program as nothing.)
+fn telephone_wav_of(samples: &[i16], rate: u32) -> Result<Vec<u8>, SpeechError> {
+    if samples.iter().all(|s| *s == 0) {
         return Ok(silence_wav(SILENCE_MS));
     }
-    let resampled = super::resample::mono(&samples, spec.sample_rate, TELEPHONE_RATE)
+    // The resampler refuses input of a whole number of its 1,024-frame chunks
+    // (an empty last chunk); a sample of silence more (45 µs) avoids it.
+    let padded;
+    let samples = if samples.len() % RESAMPLER_CHUNK == 0 {
+        padded = [samples, &[0]].concat();
+        &padded[..]
+    } else {
+        samples
+    };
+    let resampled = super::resample::mono(samples, rate, TELEPHONE_RATE)
         .map_err(|e| SpeechError::Failed(format!("resampling: {e}")))?;
     Ok(pcm_wav(TELEPHONE_RATE, &resampled))
 }
@@ -140,6 +190,9 @@ fn pcm_wav(rate: u32, samples: &[i16]) -> Vec<u8> {
     }
     out.into_inner()
 }
+
+/// The resampler's chunk, in frames (`resample.rs`).
+const RESAMPLER_CHUNK: usize = 1024;
 
 /// How long the silence of a narration with nothing to say lasts.
 const SILENCE_MS: u32 = 200;
@@ -235,6 +288,17 @@ mod tests {
     }
 
     #[test]
+    fn speech_of_a_whole_number_of_resampler_chunks_is_resampled() {
+        for frames in [RESAMPLER_CHUNK, 3 * RESAMPLER_CHUNK, 3 * RESAMPLER_CHUNK + 1] {
+            let speech: Vec<i16> = (0..frames).map(|i| (i % 200) as i16 * 50).collect();
+            let wav = telephone_wav_of(&speech, 22_050).unwrap();
+            let (rate, ms) = wav_facts(&wav).unwrap();
+            assert_eq!(rate, TELEPHONE_RATE);
+            assert_eq!(ms, frames as u64 * 1000 / 22_050, "{frames} frames");
+        }
+    }
+
+    #[test]
     fn a_file_that_is_not_a_wav_has_no_facts() {
         assert_eq!(
             wav_facts(b"not audio at all, just some bytes here to be long enough"),
@@ -287,5 +351,235 @@ mod tests {
         let (_, ms) = wav_facts(&std::fs::read(path).unwrap()).unwrap();
         assert!(ms > 500, "the words were spoken: {ms} ms");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    // espeak-ng's library in process (espeak_lib.rs), against the program.
+
+    use crate::voice::espeak_lib::LIBRARY;
+
+    /// A library that is nowhere.
+    const MISSING: &str = "/nonexistent/libespeak-ng.so.1";
+
+    fn scratch() -> PathBuf {
+        std::env::temp_dir().join(format!("recado-speech-{}", rand::random::<u64>()))
+    }
+
+    /// Whether espeak-ng's library loads here; on CI it must.
+    async fn library_present() -> bool {
+        if !espeak_present() {
+            return false;
+        }
+        let present = Arc::new(Renderers::at(LIBRARY, 1)).threads().await.is_some();
+        if !present {
+            assert_ne!(
+                std::env::var("CI").as_deref(),
+                Ok("true"),
+                "libespeak-ng.so.1 is required (installed with espeak-ng by scripts/install-test-deps)"
+            );
+        }
+        present
+    }
+
+    fn seconds(spoken: &Spoken) -> f64 {
+        spoken.samples.len() as f64 / f64::from(spoken.rate)
+    }
+
+    /// `text` said by the `espeak-ng` program, as samples.
+    async fn said_by_the_program(voice: &str, text: &str) -> Spoken {
+        let wav = Speech::with_library(scratch(), Arc::new(Renderers::at(MISSING, 1)))
+            .speak(voice, text)
+            .await
+            .unwrap();
+        let reader = hound::WavReader::new(std::io::Cursor::new(wav)).unwrap();
+        let rate = reader.spec().sample_rate;
+        let samples = reader.into_samples::<i16>().map_while(Result::ok).collect();
+        Spoken { rate, samples }
+    }
+
+    async fn said_by(renderers: &Arc<Renderers>, voice: &str, text: &str) -> Spoken {
+        renderers
+            .speak(voice, text)
+            .await
+            .expect("the library is loaded")
+            .expect("the text is spoken")
+    }
+
+    #[tokio::test]
+    async fn a_narration_spoken_by_the_library_is_telephone_audio_of_a_plausible_length() {
+        if !library_present().await {
+            return;
+        }
+        let renderers = Arc::new(Renderers::at(LIBRARY, 2));
+        assert_eq!(renderers.threads().await, Some(2));
+        let dir = scratch();
+        let speech = Speech::with_library(&dir, renderers);
+        let path = speech.render("pt-br", "Olá Ana, o seu pedido chegou.").await.unwrap();
+        let (rate, ms) = wav_facts(&std::fs::read(&path).unwrap()).expect("a WAV file");
+        assert_eq!(rate, TELEPHONE_RATE);
+        assert!((800..10_000).contains(&ms), "{ms} ms of speech");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn the_library_and_the_program_say_a_text_in_the_same_time() {
+        if !library_present().await {
+            return;
+        }
+        let renderers = Arc::new(Renderers::at(LIBRARY, 1));
+        for (voice, text) in [
+            (
+                "pt-br",
+                "Olá Ana, o seu pedido número 42 chegou. Tecle 1 para falar com um agente.",
+            ),
+            (
+                "en+f3",
+                "Hello Ana, your order has arrived. Press 1 to speak to an agent.",
+            ),
+            ("es", "Hola Ana, su pedido ha llegado."),
+        ] {
+            let library = said_by(&renderers, voice, text).await;
+            let program = said_by_the_program(voice, text).await;
+            assert_eq!(library.rate, program.rate, "{voice}");
+            let (library, program) = (seconds(&library), seconds(&program));
+            assert!(program > 1.0, "{voice}: the program said {program:.2} s");
+            assert!(
+                (library - program).abs() <= 0.1 * program,
+                "{voice}: {library:.2} s from the library, {program:.2} s from the program"
+            );
+        }
+    }
+
+    /// Whether `a` and `b` last as long, give or take `share` of `b`.
+    fn as_long(a: &Spoken, b: &Spoken, share: f64) -> bool {
+        (seconds(a) - seconds(b)).abs() <= share * seconds(b)
+    }
+
+    #[tokio::test]
+    async fn a_renderer_that_spoke_in_other_voices_says_a_text_as_the_program_does() {
+        if !library_present().await {
+            return;
+        }
+        let renderers = Arc::new(Renderers::at(LIBRARY, 1));
+        let text = "Olá Bruno, o seu código é 4 8 1 5.";
+        let program = said_by_the_program("pt-br", text).await;
+        let first = said_by(&renderers, "pt-br", text).await;
+        said_by(&renderers, "en+m3", "Something else, in another voice and language.").await;
+        said_by(&renderers, "pt-br+f3", "Outra voz.").await;
+        said_by(&renderers, "pt-br", "").await;
+        let again = said_by(&renderers, "pt-br", text).await;
+        // A fresh instance says it exactly as the program; one that has
+        // spoken before starts from its last state (a few samples apart).
+        assert!(
+            first == program,
+            "{} samples, the program {}",
+            first.samples.len(),
+            program.samples.len()
+        );
+        assert!(
+            as_long(&again, &program, 0.05),
+            "{:.3} s, the program {:.3} s",
+            seconds(&again),
+            seconds(&program)
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_renderings_each_speak_their_own_text() {
+        if !library_present().await {
+            return;
+        }
+        let renderers = Arc::new(Renderers::at(LIBRARY, 3));
+        assert_eq!(renderers.threads().await, Some(3), "three instances of the library");
+        let short = "Olá.";
+        let long = "Olá Gabriela, o seu pedido número 1234 chegou. Tecle 1 para falar com um agente, 2 para receber o código por SMS.";
+        let alone_short = said_by(&renderers, "pt-br", short).await;
+        let alone_long = said_by(&renderers, "pt-br", long).await;
+        assert!(seconds(&alone_long) > 4.0 * seconds(&alone_short));
+        let renderings = futures::future::join_all((0..24).map(|i| {
+            let renderers = renderers.clone();
+            let text = if i % 2 == 0 { short } else { long };
+            tokio::spawn(async move { (text, said_by(&renderers, "pt-br", text).await) })
+        }))
+        .await;
+        for rendering in renderings {
+            let (text, spoken) = rendering.unwrap();
+            let alone = if text == short { &alone_short } else { &alone_long };
+            assert!(
+                as_long(&spoken, alone, 0.05),
+                "{text}: {:.3} s, alone {:.3} s",
+                seconds(&spoken),
+                seconds(alone)
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn without_the_library_narrations_are_spoken_by_the_program() {
+        if !espeak_present() {
+            return;
+        }
+        let renderers = Arc::new(Renderers::at(MISSING, 2));
+        assert_eq!(renderers.threads().await, None);
+        assert!(renderers.speak("pt-br", "Olá").await.is_none());
+        let dir = scratch();
+        let speech = Speech::with_library(&dir, renderers);
+        let path = speech.render("pt-br", "Olá Ana, o seu pedido chegou.").await.unwrap();
+        let (rate, ms) = wav_facts(&std::fs::read(&path).unwrap()).expect("a WAV file");
+        assert_eq!(rate, TELEPHONE_RATE);
+        assert!((800..10_000).contains(&ms), "{ms} ms of speech");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn the_copies_of_the_library_leave_no_file_behind() {
+        if !library_present().await {
+            return;
+        }
+        let dir = scratch();
+        std::fs::create_dir_all(&dir).unwrap();
+        let renderers = Arc::new(Renderers::at(LIBRARY, 2).copying_under(&dir));
+        assert_eq!(renderers.threads().await, Some(2));
+        said_by(&renderers, "en", "Hello.").await;
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_voice_the_library_does_not_know_is_refused() {
+        if !library_present().await {
+            return;
+        }
+        let renderers = Arc::new(Renderers::at(LIBRARY, 1));
+        // As `espeak-ng -v zz` fails ("no-such-voice" would be Norwegian, by language).
+        let refused = renderers.speak("zz", "Hello").await.expect("the library is loaded");
+        assert!(
+            matches!(&refused, Err(e) if e.contains("zz")),
+            "{:?}",
+            refused.map(|s| s.samples.len())
+        );
+        let dir = scratch();
+        let speech = Speech::with_library(&dir, renderers);
+        let failed = speech.render("zz", "Hello").await;
+        assert!(matches!(failed, Err(SpeechError::Failed(_))), "{failed:?}");
+        // The renderer still speaks the next narration.
+        assert!(speech.render("en", "Hello").await.is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn markup_in_a_text_is_spoken_by_the_library_not_obeyed() {
+        if !library_present().await {
+            return;
+        }
+        let renderers = Arc::new(Renderers::at(LIBRARY, 1));
+        let text = "<speak><break time=\"20s\"/>Hello</speak>";
+        let library = seconds(&said_by(&renderers, "en", text).await);
+        let program = seconds(&said_by_the_program("en", text).await);
+        assert!(library < 10.0, "no 20 s pause: {library:.2} s");
+        assert!(
+            (library - program).abs() <= 0.1 * program,
+            "{library:.2} s, the program {program:.2} s"
+        );
     }
 }
