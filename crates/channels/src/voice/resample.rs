@@ -5,7 +5,7 @@
 use rubato::{FftFixedIn, Resampler};
 
 /// Input frames per chunk handed to the resampler.
-const CHUNK: usize = 1024;
+pub(super) const CHUNK: usize = 1024;
 
 /// `samples` at `rate_in`, resampled to `rate_out`.
 pub fn mono(samples: &[i16], rate_in: u32, rate_out: u32) -> Result<Vec<i16>, String> {
@@ -27,10 +27,14 @@ pub fn mono(samples: &[i16], rate_in: u32, rate_out: u32) -> Result<Vec<i16>, St
         out.extend_from_slice(&chunk[0]);
         at += n;
     }
-    let rest = resampler
-        .process_partial(Some(&[&input[at..]]), None)
-        .map_err(|e| e.to_string())?;
-    out.extend_from_slice(&rest[0]);
+    // A last part shorter than a chunk; none when the input is a whole
+    // number of chunks (the resampler refuses an empty part).
+    if at < input.len() {
+        let rest = resampler
+            .process_partial(Some(&[&input[at..]]), None)
+            .map_err(|e| e.to_string())?;
+        out.extend_from_slice(&rest[0]);
+    }
     // What the resampler still holds (its delay): flushed with silence.
     while out.len() < wanted + delay {
         let tail = resampler

@@ -156,15 +156,6 @@ fn telephone_wav_of(samples: &[i16], rate: u32) -> Result<Vec<u8>, SpeechError> 
     if samples.iter().all(|s| *s == 0) {
         return Ok(silence_wav(SILENCE_MS));
     }
-    // The resampler refuses input of a whole number of its 1,024-frame chunks
-    // (an empty last chunk); a sample of silence more (45 µs) avoids it.
-    let padded;
-    let samples = if samples.len() % RESAMPLER_CHUNK == 0 {
-        padded = [samples, &[0]].concat();
-        &padded[..]
-    } else {
-        samples
-    };
     let resampled = super::resample::mono(samples, rate, TELEPHONE_RATE)
         .map_err(|e| SpeechError::Failed(format!("resampling: {e}")))?;
     Ok(pcm_wav(TELEPHONE_RATE, &resampled))
@@ -190,9 +181,6 @@ fn pcm_wav(rate: u32, samples: &[i16]) -> Vec<u8> {
     }
     out.into_inner()
 }
-
-/// The resampler's chunk, in frames (`resample.rs`).
-const RESAMPLER_CHUNK: usize = 1024;
 
 /// How long the silence of a narration with nothing to say lasts.
 const SILENCE_MS: u32 = 200;
@@ -289,7 +277,8 @@ mod tests {
 
     #[test]
     fn speech_of_a_whole_number_of_resampler_chunks_is_resampled() {
-        for frames in [RESAMPLER_CHUNK, 3 * RESAMPLER_CHUNK, 3 * RESAMPLER_CHUNK + 1] {
+        use crate::voice::resample::CHUNK;
+        for frames in [CHUNK, 3 * CHUNK, 3 * CHUNK + 1] {
             let speech: Vec<i16> = (0..frames).map(|i| (i % 200) as i16 * 50).collect();
             let wav = telephone_wav_of(&speech, 22_050).unwrap();
             let (rate, ms) = wav_facts(&wav).unwrap();
