@@ -1,300 +1,23 @@
-//! The workflow engine: claims due runs in batches, feeds each what happened
-//! since it last moved (events of its sends, replies, its timer, the exit
-//! condition), and writes what the interpreter decided — the run, its sends,
-//! its log lines and counters, contact changes (as jobs), timeline entries
-//! and outbound events — in one transaction per batch. A crash before the
-//! commit loses nothing: the leases run out, the runs are claimed again and
-//! the same steps produce the same idempotency keys.
+//! One run of a claimed batch moved: fed what happened since it last
+//! moved, advanced by the interpreter, its effects carried out.
 
-use super::sends::{prepare, Channels, Recipient};
-use crate::messages::prepared::{Prepared, Written};
-use crate::whatsapp::send::SendSource;
-use crate::{AppError, AppResult, AppState};
-use chrono_tz::Tz;
-use recado_core::consent::Channel;
-use recado_core::jobs::{Task, WorkflowChange};
-use recado_flow::definition::{NodeKind, TimezoneSource};
-use recado_flow::run::{EndStatus, Overlay, Parked, RunFacts};
-use recado_flow::{advance, Condition, Context, Definition, Effect, Input, Outcome, Run, RunStatus, SendOutcome};
-use recado_store::consent::SubscriptionRecord;
-use recado_store::contacts::Contact;
-use recado_store::jobs::NewJob;
-use recado_store::timeline::TimelineEvent;
-use recado_store::workflows::{RunRow, RunUpdate, StepLog, WorkflowSend};
-use recado_store::workspaces::Workspace;
-use recado_store::{OutboundRow, WriteTx};
-use serde_json::{json, Map, Value};
-use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use super::writes::{OwnedLog, OwnedRunUpdate, RunLog, SendRecord};
+use super::*;
 
-/// How long a worker holds the runs it claimed.
-pub const LEASE_MS: i64 = 30_000;
-/// Runs advanced per transaction.
-pub const BATCH: i64 = 200;
-/// Inputs one run may take in one claim (events, results, wakes).
-const MAX_INPUTS: usize = 500;
-/// The reason a run ends with when the exit condition holds.
-pub const EXIT_WHEN_REASON: &str = "exit_when";
-
-/// Published versions are immutable: parsed once per batch.
-#[derive(Default)]
-struct Versions(HashMap<(String, i64), Arc<Definition>>);
-
-impl Versions {
-    async fn get(&mut self, state: &AppState, workflow_id: &str, version: i64) -> AppResult<Arc<Definition>> {
-        let key = (workflow_id.to_string(), version);
-        if let Some(def) = self.0.get(&key) {
-            return Ok(def.clone());
-        }
-        let text = state.store.workflow_version(workflow_id, version).await?;
-        let value: Value = serde_json::from_str(&text).map_err(AppError::internal)?;
-        let def = Arc::new(Definition::parse(&value).map_err(AppError::internal)?);
-        self.0.insert(key, def.clone());
-        Ok(def)
-    }
-}
-
-/// Claims and advances one batch of due runs. Returns how many were claimed.
-pub async fn advance_due(state: &AppState, owner: &str) -> AppResult<usize> {
-    let now = state.clock.now_ms();
-    let rows = state.store.claim_runs(owner, now, LEASE_MS, BATCH).await?;
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    let read = BatchReads::load(state, &rows, now).await?;
-    let mut versions = Versions::default();
-    let mut out = BatchWrites::default();
-    let mut channels = Channels::default();
-    let mut tx = state.store.write().await?;
-    for row in &rows {
-        let ws = &read.workspaces[&row.workspace_id];
-        let def = versions.get(state, &row.workflow_id, row.version).await?;
-        let mut batch = Batch {
-            state,
-            tx: &mut tx,
-            ws,
-            row,
-            def: &def,
-            now,
-            read: &read,
-            out: &mut out,
-            channels: &mut channels,
-        };
-        batch.advance_row().await?;
-    }
-    // Run state first: the sends' timeline hooks that follow wake runs by
-    // their stored `awaits`, as they did when each run was written at once.
-    out.write_runs(&mut tx, owner, now).await?;
-    out.write(&mut tx, now).await?;
-    tx.commit().await?;
-    for w in &out.written {
-        if w.message().channel == Channel::Whatsapp {
-            crate::whatsapp::send::after_written(state, w).await?;
-        }
-    }
-    metrics::counter!("recado_workflow_runs_advanced_total").increment(rows.len() as u64);
-    Ok(rows.len())
-}
-
-/// Advances due runs until none is due (tests and the worker loop).
-pub async fn advance_all_due(state: &AppState, owner: &str) -> AppResult<usize> {
-    let mut total = 0;
-    loop {
-        let n = advance_due(state, owner).await?;
-        total += n;
-        if n == 0 {
-            return Ok(total);
-        }
-    }
-}
-
-/// What a claimed batch reads before it moves, a few statements for all its
-/// runs: workspaces, contacts, subscriptions, the sends already recorded and
-/// the timeline events since the runs entered.
-struct BatchReads {
-    workspaces: HashMap<String, Workspace>,
-    contacts: HashMap<String, Contact>,
-    subscriptions: HashMap<String, Vec<SubscriptionRecord>>,
-    /// Idempotency key → message id.
-    sends: HashMap<String, String>,
-    /// Per contact, oldest first.
-    events: HashMap<String, Vec<TimelineEvent>>,
-}
-
-impl BatchReads {
-    async fn load(state: &AppState, rows: &[RunRow], _now: i64) -> AppResult<BatchReads> {
-        let store = &state.store;
-        let mut by_workspace: HashMap<&str, Vec<&RunRow>> = HashMap::new();
-        for row in rows {
-            by_workspace.entry(row.workspace_id.as_str()).or_default().push(row);
-        }
-        let mut read = BatchReads {
-            workspaces: HashMap::new(),
-            contacts: HashMap::new(),
-            subscriptions: HashMap::new(),
-            sends: HashMap::new(),
-            events: HashMap::new(),
-        };
-        for (ws, runs) in by_workspace {
-            read.workspaces.insert(ws.to_string(), store.workspace(ws).await?);
-            let mut ids: Vec<&str> = runs.iter().map(|r| r.contact_id.as_str()).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            for contact in store.contacts_by_ids(ws, &ids).await? {
-                read.contacts.insert(contact.id.to_string(), contact);
-            }
-            for (contact_id, record) in store.subscriptions_of_contacts(ws, &ids).await? {
-                read.subscriptions.entry(contact_id).or_default().push(record);
-            }
-            // Runs that moved before may have sends whose events they await.
-            let moved: Vec<&&RunRow> = runs.iter().filter(|r| r.state.is_some()).collect();
-            if let Some(since) = moved.iter().map(|r| r.entered_at).min() {
-                let mut contacts: Vec<&str> = moved.iter().map(|r| r.contact_id.as_str()).collect();
-                contacts.sort_unstable();
-                contacts.dedup();
-                for e in store.contacts_events_since(ws, &contacts, since).await? {
-                    read.events.entry(e.contact_id.clone()).or_default().push(e);
-                }
-            }
-        }
-        let run_ids: Vec<&str> = rows
-            .iter()
-            .filter(|r| r.state.is_some())
-            .map(|r| r.id.as_str())
-            .collect();
-        read.sends = store.workflow_sends_of_runs(&run_ids).await?.into_iter().collect();
-        Ok(read)
-    }
-}
-
-/// What a batch writes besides each run's own row: queued sends, send
-/// records and log lines, many rows per statement at the end of the batch.
-#[derive(Default)]
-struct BatchWrites {
-    /// Each run's state to write back, all in a few statements.
-    runs: Vec<OwnedRunUpdate>,
-    outbound: Vec<OutboundRow>,
-    sends: Vec<SendRecord>,
-    lines: Vec<RunLog>,
-    /// Sends written one by one (refusals, WhatsApp conversations).
-    written: Vec<Written>,
-}
-
-struct SendRecord {
-    key: String,
-    workspace_id: String,
-    workflow_id: String,
-    version: i64,
-    run_id: String,
-    node_id: String,
-    message_id: String,
-}
-
-struct RunLog {
-    run_id: String,
-    workspace_id: String,
-    workflow_id: String,
-    version: i64,
-    contact_id: String,
-    line: OwnedLog,
-}
-
-struct OwnedRunUpdate {
-    id: String,
-    status: RunStatus,
-    node_id: String,
-    wake_at: Option<i64>,
-    awaits: Option<String>,
-    state: String,
-    ended_at: Option<i64>,
-    end_reason: Option<String>,
-}
-
-impl BatchWrites {
-    /// Writes back every run of the batch. A run whose lease another worker
-    /// took over is not written, and the whole batch is rolled back.
-    async fn write_runs(&mut self, tx: &mut WriteTx, owner: &str, now: i64) -> AppResult<()> {
-        let updates: Vec<RunUpdate> = self
-            .runs
-            .iter()
-            .map(|u| RunUpdate {
-                id: &u.id,
-                owner,
-                status: u.status,
-                node_id: &u.node_id,
-                wake_at: u.wake_at,
-                awaits: u.awaits.clone(),
-                state: &u.state,
-                ended_at: u.ended_at,
-                end_reason: u.end_reason.as_deref(),
-                now,
-            })
-            .collect();
-        let written = tx.update_runs(owner, &updates).await?;
-        if written != updates.len() as u64 {
-            return Err(AppError::internal(format!(
-                "{} of {} runs were taken over by another worker; the batch is rolled back",
-                updates.len() as u64 - written,
-                updates.len()
-            )));
-        }
-        Ok(())
-    }
-
-    async fn write(&mut self, tx: &mut WriteTx, now: i64) -> AppResult<()> {
-        tx.queue_outbound_many(&mut self.outbound, now).await?;
-        let sends: Vec<WorkflowSend> = self
-            .sends
-            .iter()
-            .map(|s| WorkflowSend {
-                idempotency_key: &s.key,
-                workspace_id: &s.workspace_id,
-                workflow_id: &s.workflow_id,
-                version: s.version,
-                run_id: &s.run_id,
-                node_id: &s.node_id,
-                message_id: &s.message_id,
-                at: now,
-            })
-            .collect();
-        tx.record_workflow_sends(&sends).await?;
-        let logs: Vec<StepLog> = self
-            .lines
-            .iter()
-            .map(|l| StepLog {
-                run_id: &l.run_id,
-                step: l.line.step,
-                workspace_id: &l.workspace_id,
-                workflow_id: &l.workflow_id,
-                version: l.version,
-                contact_id: &l.contact_id,
-                node_id: &l.line.node,
-                action_type: &l.line.action_type,
-                outcome: l.line.outcome,
-                reason: l.line.reason.as_deref(),
-                message_id: l.line.message_id.as_deref(),
-                at: now,
-            })
-            .collect();
-        tx.log_steps(&logs).await?;
-        Ok(())
-    }
-}
-
-struct Batch<'a> {
-    state: &'a AppState,
-    tx: &'a mut WriteTx,
-    ws: &'a Workspace,
-    row: &'a RunRow,
-    def: &'a Definition,
-    now: i64,
-    read: &'a BatchReads,
-    out: &'a mut BatchWrites,
-    channels: &'a mut Channels,
+pub(super) struct Batch<'a> {
+    pub(super) state: &'a AppState,
+    pub(super) tx: &'a mut WriteTx,
+    pub(super) ws: &'a Workspace,
+    pub(super) row: &'a RunRow,
+    pub(super) def: &'a Definition,
+    pub(super) now: i64,
+    pub(super) read: &'a BatchReads,
+    pub(super) out: &'a mut BatchWrites,
+    pub(super) channels: &'a mut Channels,
 }
 
 impl Batch<'_> {
-    async fn advance_row(&mut self) -> AppResult<()> {
+    pub(super) async fn advance_row(&mut self) -> AppResult<()> {
         let (state, row, def, now) = (self.state, self.row, self.def, self.now);
         let mut run: Run = match &row.state {
             Some(text) => serde_json::from_str(text).map_err(AppError::internal)?,
@@ -434,7 +157,7 @@ impl Batch<'_> {
 
     /// The time zone delays use: the workspace's, or the contact's
     /// `timezone` property when the definition asks for it and it reads.
-    fn time_zone(&self, contact: Option<&recado_store::contacts::Contact>) -> Tz {
+    pub(super) fn time_zone(&self, contact: Option<&recado_store::contacts::Contact>) -> Tz {
         let workspace: Tz = self.ws.timezone.parse().unwrap_or(chrono_tz::UTC);
         match self.def.settings.timezone {
             TimezoneSource::Workspace => workspace,
@@ -448,7 +171,7 @@ impl Batch<'_> {
     /// What happened to the run's sends since it entered: their message
     /// events, and the contact's replies, each credited to the latest send
     /// on its channel made before it.
-    fn events_since(&self, run: &Run) -> Vec<Input> {
+    pub(super) fn events_since(&self, run: &Run) -> Vec<Input> {
         let sends: Vec<(&str, &str, Channel)> = run
             .sends
             .iter()
@@ -522,7 +245,7 @@ impl Batch<'_> {
 
     /// Sends once per idempotency key: a step carried out again after a
     /// crash finds the message it made.
-    async fn send(
+    pub(super) async fn send(
         &mut self,
         to: &Recipient<'_>,
         node: &recado_flow::NodeId,
@@ -570,7 +293,7 @@ impl Batch<'_> {
 
     /// Writes a send whose outcome is only known inside the transaction
     /// (a WhatsApp conversation against the limits) or a refusal.
-    async fn write_now(&mut self, prepared: Prepared) -> AppResult<(String, SendOutcome)> {
+    pub(super) async fn write_now(&mut self, prepared: Prepared) -> AppResult<(String, SendOutcome)> {
         let written = prepared.write(self.tx, self.now).await?;
         let message_id = written.message().id.to_string();
         let outcome = match &written {
@@ -586,7 +309,7 @@ impl Batch<'_> {
         Ok((message_id, outcome))
     }
 
-    async fn queue_change(&mut self, node: &str, change: WorkflowChange) -> AppResult<()> {
+    pub(super) async fn queue_change(&mut self, node: &str, change: WorkflowChange) -> AppResult<()> {
         let job = NewJob {
             task: Task::WorkflowContactChange {
                 workspace_id: self.row.workspace_id.clone(),
@@ -603,7 +326,7 @@ impl Batch<'_> {
         Ok(())
     }
 
-    async fn write_back(
+    pub(super) async fn write_back(
         &mut self,
         run: &Run,
         lines: &[OwnedLog],
@@ -676,23 +399,13 @@ impl Batch<'_> {
     }
 }
 
-#[derive(Clone)]
-struct OwnedLog {
-    step: i64,
-    node: String,
-    action_type: String,
-    outcome: Outcome,
-    reason: Option<String>,
-    message_id: Option<String>,
-}
-
 /// Refusals that `defer_on_limit` turns into a later retry.
-fn is_limit(code: &str) -> bool {
+pub(super) fn is_limit(code: &str) -> bool {
     matches!(code, "messaging_limit_reached" | "quota_exhausted")
 }
 
 /// The result of a send already made, read from its stored message.
-fn outcome_of_stored(message: &recado_store::messages::MessageRecord) -> SendOutcome {
+pub(super) fn outcome_of_stored(message: &recado_store::messages::MessageRecord) -> SendOutcome {
     if message.status.as_str() == "not_sent" {
         let reason = message.error_code.clone().unwrap_or_else(|| "not_sent".into());
         SendOutcome::Refused {
@@ -706,51 +419,15 @@ fn outcome_of_stored(message: &recado_store::messages::MessageRecord) -> SendOut
     }
 }
 
-fn exit_holds(def: &Definition, facts: &Overlay, run: &Run, now: i64) -> bool {
+pub(super) fn exit_holds(def: &Definition, facts: &Overlay, run: &Run, now: i64) -> bool {
     def.settings
         .exit_when
         .as_ref()
         .is_some_and(|c| c.matches(&RunFacts { facts, run }, now))
 }
 
-/// Every condition a run of the definition may evaluate, so the contact's
-/// facts are loaded once for all of them.
-pub fn conditions_of(def: &Definition) -> Condition {
-    let mut all: Vec<Condition> = def.settings.exit_when.iter().cloned().collect();
-    for node in def.nodes.values() {
-        if let NodeKind::Branch(branch) = &node.kind {
-            all.push(branch.condition.clone());
-        }
-    }
-    Condition::All(all)
-}
-
 /// The key of a `VOICE_KEY_PRESSED` timeline entry.
-fn key_of(e: &recado_store::timeline::TimelineEvent) -> Option<String> {
+pub(super) fn key_of(e: &recado_store::timeline::TimelineEvent) -> Option<String> {
     let details: serde_json::Value = serde_json::from_str(&e.details).ok()?;
     details["key"].as_str().map(str::to_string)
-}
-
-/// The events that wake a parked run before its timer: those its wait
-/// awaits (a WhatsApp reply is recorded as `WHATSAPP_RECEIVED`), and `EXIT`
-/// and `SUBSCRIPTION_CHANGED` (contact changes) when the workflow has an exit
-/// condition.
-pub fn awaits_of(def: &Definition, run: &Run) -> Option<String> {
-    if run.status.is_ended() {
-        return None;
-    }
-    let mut names: Vec<&str> = Vec::new();
-    if let Some(Parked::Event { events, .. }) = &run.parked {
-        for e in events {
-            names.push(recado_flow::events::recorded_name(e));
-            if e == "WHATSAPP_REPLIED" {
-                names.push("WHATSAPP_RECEIVED");
-            }
-        }
-    }
-    if def.settings.exit_when.is_some() {
-        names.push("EXIT");
-        names.push("SUBSCRIPTION_CHANGED");
-    }
-    (!names.is_empty()).then(|| format!(",{},", names.join(",")))
 }
