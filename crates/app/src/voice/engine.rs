@@ -26,6 +26,8 @@ const JOB_ATTEMPTS: i64 = 8;
 #[derive(Clone, Debug)]
 pub struct Fed {
     pub call: CallRecord,
+    /// The call's state before the input.
+    pub before: Call,
     pub state: Call,
     pub content: CallContent,
     pub emitted: Emitted,
@@ -67,6 +69,19 @@ pub async fn feed(
     input: Input,
     provider_call_id: Option<&str>,
 ) -> AppResult<Option<Fed>> {
+    feed_with(state, workspace_id, message_id, |_| input, provider_call_id).await
+}
+
+/// [`feed`] with the input made from the call's state as locked (a key's
+/// number follows the call's last key), so no read comes before the
+/// transaction.
+pub async fn feed_with(
+    state: &AppState,
+    workspace_id: &str,
+    message_id: &str,
+    input: impl FnOnce(&Call) -> Input,
+    provider_call_id: Option<&str>,
+) -> AppResult<Option<Fed>> {
     let now = state.clock.now_ms();
     let mut tx = state.store.write().await?;
     let Some(mut row) = tx.call_for_update(workspace_id, message_id).await? else {
@@ -74,10 +89,11 @@ pub async fn feed(
     };
     let (before, content) = read(&row)?;
     let settings = settings_of(&content);
-    let (after, emitted) = apply(&settings, &before, input, now);
+    let (after, emitted) = apply(&settings, &before, input(&before), now);
     if after == before && emitted == Emitted::default() && provider_call_id.is_none() {
         return Ok(Some(Fed {
             call: row,
+            before,
             state: after,
             content,
             emitted,
@@ -115,6 +131,7 @@ pub async fn feed(
     row.attempt = i64::from(after.attempt);
     Ok(Some(Fed {
         call: row,
+        before,
         state: after,
         content,
         emitted,
@@ -189,7 +206,7 @@ fn update_for(
     for event in events {
         let status = match event {
             VoiceEvent::Sent => Some(OutboundStatus::Sent),
-            VoiceEvent::NotSent { .. } => Some(OutboundStatus::NotSent),
+            VoiceEvent::NotSent { reason } => Some(reason.status()),
             VoiceEvent::Delivered { .. } => Some(OutboundStatus::Delivered),
             VoiceEvent::NotDelivered { .. } => Some(OutboundStatus::NotDelivered),
             VoiceEvent::KeyPressed { .. } | VoiceEvent::Unsubscribed { .. } => None,

@@ -29,7 +29,8 @@
 //!   longest call + grace after it, the retry delay
 //!   while waiting), and when it fires with no report the call moves on —
 //!   a call that never rang is `failed`, one that rang is `no_answer`, one
-//!   never confirmed by the provider is `not_sent` (`unconfirmed`). An
+//!   never confirmed by the provider is `VOICE_NOT_SENT` (`unconfirmed`)
+//!   with the message `failed`, since the provider may have rung. An
 //!   attempt still waiting for its turn to be dialled (the channel's pacing
 //!   holds it back; no provider has seen it) is not over: its timer starts
 //!   again ([`Input::TimerBeforeDial`]), so a long campaign's last calls are
@@ -164,6 +165,20 @@ impl NotSentReason {
             NotSentReason::ProviderRefused => "provider_refused",
             NotSentReason::Unconfirmed => "unconfirmed",
             NotSentReason::ProviderUnreachable => "provider_unreachable",
+        }
+    }
+
+    /// The message status of a call that ended for this reason. An
+    /// unconfirmed attempt was handed to the provider (its attempt claimed)
+    /// and never confirmed: the phone may have rung with no hub to answer
+    /// it, so the call `failed` — `not_sent` would claim that no provider
+    /// ever saw it. Every other reason is the hub's or the provider's
+    /// refusal before any line was used.
+    pub fn status(self) -> crate::delivery::OutboundStatus {
+        use crate::delivery::OutboundStatus;
+        match self {
+            NotSentReason::Unconfirmed => OutboundStatus::Failed,
+            _ => OutboundStatus::NotSent,
         }
     }
 }

@@ -7,7 +7,7 @@
 use super::commands::{action_narrated, barge_in, hang_up, narrate, steered, transfers};
 use super::links::{CallOf, Link};
 use super::playbacks::{self, Part};
-use crate::voice::engine::{feed, read};
+use crate::voice::engine::{feed, feed_with, read};
 use crate::voice::send::CallContent;
 use crate::workers::JobError;
 use crate::AppState;
@@ -107,28 +107,27 @@ async fn key_pressed(
     key: Key,
     at: Instant,
 ) -> Result<(), JobError> {
-    let Some(row) = state.store.call(&call.workspace_id, &channel.call_id).await? else {
+    let input = |before: &Call| {
+        let seq = if before.attempt == channel.attempt {
+            before.key_seq + 1
+        } else {
+            1
+        };
+        Input::Provider {
+            attempt: channel.attempt,
+            event: ProviderEvent::Dtmf { key, seq },
+        }
+    };
+    let Some(fed) = feed_with(state, &call.workspace_id, &channel.call_id, input, None).await? else {
         return Ok(());
     };
-    let (before, _) = read(&row)?;
-    let seq = if before.attempt == channel.attempt {
-        before.key_seq + 1
-    } else {
-        1
-    };
-    let input = Input::Provider {
-        attempt: channel.attempt,
-        event: ProviderEvent::Dtmf { key, seq },
-    };
-    let fed = feed(state, &call.workspace_id, &channel.call_id, input, None).await?;
     metrics::histogram!("recado_voice_key_seconds").record(at.elapsed().as_secs_f64());
-    let taken = fed.as_ref().is_some_and(|f| {
-        f.emitted
-            .commands
-            .iter()
-            .any(|c| matches!(c, Command::Ivr(Reaction::Run { .. } | Reaction::WrongKey { .. })))
-    });
-    if let (true, Some(menu)) = (taken, before.menu) {
+    let taken = fed
+        .emitted
+        .commands
+        .iter()
+        .any(|c| matches!(c, Command::Ivr(Reaction::Run { .. } | Reaction::WrongKey { .. })));
+    if let (true, Some(menu)) = (taken, fed.before.menu) {
         // Stopped beside the queue: the key is recorded, and the events of
         // the other calls in this queue need not wait for Asterisk's answer.
         let (client, channel) = (link.client.clone(), channel.clone());

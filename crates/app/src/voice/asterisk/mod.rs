@@ -21,6 +21,7 @@ mod dial;
 mod events;
 mod links;
 mod playbacks;
+mod queues;
 mod reconcile;
 
 pub use commands::act;

@@ -765,3 +765,17 @@ proptest! {
         prop_assert!(dials(&again.commands).is_empty(), "{:?} twice dialled", input);
     }
 }
+
+#[test]
+fn an_unconfirmed_call_is_failed_because_its_provider_may_have_rung() {
+    use crate::delivery::OutboundStatus;
+    assert_eq!(NotSentReason::Unconfirmed.status(), OutboundStatus::Failed);
+    for refused in [
+        NotSentReason::NotSubscribed,
+        NotSentReason::InvalidNumber,
+        NotSentReason::ProviderRefused,
+        NotSentReason::ProviderUnreachable,
+    ] {
+        assert_eq!(refused.status(), OutboundStatus::NotSent, "{refused:?}");
+    }
+}

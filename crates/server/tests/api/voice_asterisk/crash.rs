@@ -12,7 +12,7 @@ use recado_store::testing::TestDatabase;
 const TOKEN: &str = "rcd_voice_menu_crash_token_0123456789ab";
 const CALLS: usize = 24;
 /// Final statuses of a call's message.
-const FINAL: [&str; 3] = ["delivered", "not_delivered", "not_sent"];
+const FINAL: [&str; 3] = ["delivered", "not_delivered", "failed"];
 
 /// A SIPp phone of this test's own on a free port: it answers at once and
 /// listens until hung up, logging every SIP message it gets.
@@ -223,7 +223,7 @@ async fn kill_9_while_ivr_menus_play_ends_every_call_and_dials_none_twice() {
     assert!(statuses.iter().all(|s| FINAL.contains(&s.as_str())), "{statuses:?}");
     // No call reached the phone twice, and every call that was sent reached
     // it once. A call the kill caught after its claim and before its
-    // acceptance was recorded ends not sent (unconfirmed): the one waiting
+    // acceptance was recorded ends failed (unconfirmed): the one waiting
     // for its slot never rang; one whose originate Asterisk had just taken
     // rang, and Asterisk — its application gone — kept no trace of it.
     assert!(
@@ -231,11 +231,11 @@ async fn kill_9_while_ivr_menus_play_ends_every_call_and_dials_none_twice() {
         "each number rang once at most: {invites:?}"
     );
     for (number, status) in numbers.iter().zip(&statuses) {
-        if status != "not_sent" {
+        if status != "failed" {
             assert_eq!(invites.get(number), Some(&1), "{number} was sent: {statuses:?}");
         }
     }
-    let unconfirmed = statuses.iter().filter(|s| s.as_str() == "not_sent").count();
+    let unconfirmed = statuses.iter().filter(|s| s.as_str() == "failed").count();
     assert!(unconfirmed <= 4, "only the dials the kill caught: {statuses:?}");
     // And none is left up in Asterisk.
     let up: Vec<Value> = reqwest::Client::new()

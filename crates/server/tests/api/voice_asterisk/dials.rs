@@ -54,7 +54,7 @@ async fn an_attempt_is_originated_once_however_often_its_dial_job_runs() {
 }
 
 #[tokio::test]
-async fn a_dial_claimed_before_a_crash_is_never_dialled_and_ends_unconfirmed() {
+async fn a_dial_claimed_before_a_crash_is_never_dialled_and_ends_failed_unconfirmed() {
     let rig = rig_or_skip!("crash-claim");
     let app = hub(0).await;
     let _connected = connect_asterisk(&app);
@@ -76,6 +76,9 @@ async fn a_dial_claimed_before_a_crash_is_never_dialled_and_ends_unconfirmed() {
     let timeline = voice_timeline(&app, &eva).await;
     assert_eq!(kinds(&timeline), ["VOICE_QUEUED", "VOICE_NOT_SENT"]);
     assert_eq!(timeline[1]["details"]["reason"], "unconfirmed");
+    // Asterisk may have rung the phone: the message failed, not "not sent".
+    let m = app.get(&format!("/api/v1/messages/{id}")).await;
+    assert_eq!(m.body["status"], "failed", "{}", m.body);
     assert_eq!(proxy.originations_of(&format!("{id}-1")), 0);
 }
 
