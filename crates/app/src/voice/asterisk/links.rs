@@ -14,11 +14,10 @@
 //! reaching the new holder, and what happened while nobody listened is
 //! reconciled ([`super::reconcile`]).
 //!
-//! Events are handled in order per call and in parallel across calls
-//! ([`super::queues`]).
+//! Events are handled in order per call and in parallel across calls: each
+//! call's events go to one of a few queues by its id.
 
 use super::events::{self, Routed};
-use super::queues::{self, CallQueues};
 use super::reconcile;
 use crate::channels::registry::decode_voice;
 use crate::channels::voice_config::{AsteriskSettings, VoiceProviderSettings};
@@ -27,10 +26,11 @@ use crate::AppState;
 use recado_channels::voice::asterisk::{AriClient, AriError, AriEvent, AriEvents, AsteriskConfig, ChannelRef};
 use recado_store::locks::HeldLock;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 /// How often a node looks for applications nobody holds (a dead node's are
 /// taken over within this time) and for changed channel settings.
@@ -44,6 +44,9 @@ const RECONNECT_MAX: Duration = Duration::from_secs(30);
 /// Per-request timeout towards ARI: it answers in milliseconds, so a request
 /// this slow is stuck and a job retried later does better.
 pub(super) const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Queues per application: calls' events are handled this many at a time.
+const QUEUES: usize = 16;
 
 /// An event that could not be handled (the database did not answer) is
 /// tried this often before it is dropped — the call's timer still ends it.
@@ -397,7 +400,7 @@ enum Ended {
 /// growing wait.
 async fn serve(state: AppState, link: Arc<Link>, mut stop: watch::Receiver<bool>) {
     let app = link.client.config().app.clone();
-    let mut queues = CallQueues::new(handler(&state, &link), queues::AT_ONCE, queues::QUIET);
+    let (queues, handlers) = start_queues(&state, &link);
     let mut wait = RECONNECT_FIRST;
     let mut failures = 0u32;
     loop {
@@ -417,7 +420,7 @@ async fn serve(state: AppState, link: Arc<Link>, mut stop: watch::Receiver<bool>
                 link.connected.store(true, Ordering::Release);
                 tracing::info!(%app, "Asterisk application connected");
                 reconcile::run(&state, &link).await;
-                let ended = read(events, &mut queues, &mut stop).await;
+                let ended = read(events, &queues, &mut stop).await;
                 link.connected.store(false, Ordering::Release);
                 match ended {
                     Ended::Stopped => break,
@@ -443,12 +446,19 @@ async fn serve(state: AppState, link: Arc<Link>, mut stop: watch::Receiver<bool>
         }
         wait = (wait * 2).min(RECONNECT_MAX);
     }
-    queues.finish().await;
+    drop(queues);
+    for handler in handlers {
+        let _ = handler.await;
+    }
 }
 
 /// Reads events until the connection ends or `stop`, handing each to its
 /// call's queue.
-async fn read(mut events: AriEvents, queues: &mut CallQueues, stop: &mut watch::Receiver<bool>) -> Ended {
+async fn read(
+    mut events: AriEvents,
+    queues: &[mpsc::UnboundedSender<Routed>],
+    stop: &mut watch::Receiver<bool>,
+) -> Ended {
     loop {
         let next = tokio::select! {
             next = events.next() => next,
@@ -474,7 +484,8 @@ async fn read(mut events: AriEvents, queues: &mut CallQueues, stop: &mut watch::
         let Some(channel) = received.event.channel_id().and_then(ChannelRef::parse) else {
             continue;
         };
-        queues.route(Routed {
+        let queue = &queues[queue_of(&channel.call_id, queues.len())];
+        let _ = queue.send(Routed {
             channel,
             event: received.event,
             at,
@@ -482,34 +493,59 @@ async fn read(mut events: AriEvents, queues: &mut CallQueues, stop: &mut watch::
     }
 }
 
-/// Each event handled, tried again while the database asks for it.
-fn handler(state: &AppState, link: &Arc<Link>) -> queues::Handler {
-    let (state, link) = (state.clone(), link.clone());
-    Arc::new(move |routed: Routed| {
+fn queue_of(call_id: &str, queues: usize) -> usize {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    call_id.hash(&mut hasher);
+    (hasher.finish() % queues as u64) as usize
+}
+
+/// The queues of an application and their handlers, which end when the
+/// queues are dropped.
+fn start_queues(
+    state: &AppState,
+    link: &Arc<Link>,
+) -> (Vec<mpsc::UnboundedSender<Routed>>, Vec<tokio::task::JoinHandle<()>>) {
+    let mut queues = Vec::with_capacity(QUEUES);
+    let mut handlers = Vec::with_capacity(QUEUES);
+    for _ in 0..QUEUES {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Routed>();
         let (state, link) = (state.clone(), link.clone());
-        Box::pin(async move {
-            let mut tries = 0;
-            loop {
-                tries += 1;
-                match events::handle(&state, &link, &routed).await {
-                    Ok(()) => break,
-                    Err(JobError::Retry { message, .. }) if tries < HANDLE_TRIES => {
-                        tracing::debug!(error = %message, "an ARI event is tried again");
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                    Err(e) => {
-                        tracing::warn!(channel = %routed.channel, error = ?e, "an ARI event could not be handled");
-                        break;
+        handlers.push(tokio::spawn(async move {
+            while let Some(routed) = rx.recv().await {
+                let mut tries = 0;
+                loop {
+                    tries += 1;
+                    match events::handle(&state, &link, &routed).await {
+                        Ok(()) => break,
+                        Err(JobError::Retry { message, .. }) if tries < HANDLE_TRIES => {
+                            tracing::debug!(error = %message, "an ARI event is tried again");
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                        Err(e) => {
+                            tracing::warn!(channel = %routed.channel, error = ?e, "an ARI event could not be handled");
+                            break;
+                        }
                     }
                 }
             }
-        })
-    })
+        }));
+        queues.push(tx);
+    }
+    (queues, handlers)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_calls_events_always_go_to_the_same_queue() {
+        for id in ["msg_1", "msg_01kbq7zc3m9yx0ge4d6a8v2rt1", ""] {
+            let q = queue_of(id, QUEUES);
+            assert!(q < QUEUES);
+            assert_eq!(queue_of(id, QUEUES), q);
+        }
+    }
 
     #[test]
     fn channels_of_one_application_share_a_link_and_new_credentials_reconnect() {

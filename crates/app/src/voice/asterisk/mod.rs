@@ -21,7 +21,6 @@ mod dial;
 mod events;
 mod links;
 mod playbacks;
-mod queues;
 mod reconcile;
 
 pub use commands::act;
